@@ -1,0 +1,117 @@
+//! Aggregation: a screen's upstream calls under one deadline, with partial failure.
+//!
+//! A handler starts a [`Screen`] with its deadline, then runs its upstream calls concurrently,
+//! each wrapped as `critical` (the screen cannot be shown without it: failure is a 502/504
+//! problem) or `optional` (failure or lateness leaves the section out and names it in the
+//! response's `degraded` list). No call outlives the deadline, so a screen never hangs.
+
+use std::future::Future;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use crate::problem::Problem;
+use crate::request_id;
+use crate::upstream::{ErrorKind, UpstreamError};
+
+/// One screen request in flight: its deadline, its request id, and the sections it had to drop.
+#[derive(Debug)]
+pub struct Screen {
+    deadline: Instant,
+    request_id: Option<String>,
+    degraded: Mutex<Vec<&'static str>>,
+}
+
+impl Screen {
+    /// Starts the clock: every upstream call of this screen must finish within `budget`.
+    pub fn start(budget: Duration) -> Self {
+        Self {
+            deadline: Instant::now() + budget,
+            request_id: request_id::current(),
+            degraded: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Time left before the deadline (zero once past it).
+    pub fn remaining(&self) -> Duration {
+        self.deadline.saturating_duration_since(Instant::now())
+    }
+
+    /// The id of the request this screen serves, forwarded to upstreams.
+    pub fn request_id(&self) -> Option<&str> {
+        self.request_id.as_deref()
+    }
+
+    /// Runs a call the screen cannot do without; its failure becomes the response's problem
+    /// (404 for a missing resource, 504 for lateness, 502 otherwise).
+    pub async fn critical<T>(
+        &self,
+        call: impl Future<Output = Result<T, UpstreamError>>,
+    ) -> Result<T, Problem> {
+        match tokio::time::timeout_at(self.deadline, call).await {
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err(error)) => {
+                if error.kind != ErrorKind::NotFound {
+                    tracing::warn!(%error, "critical upstream call failed");
+                }
+                Err(error.to_problem())
+            }
+            Err(_) => {
+                tracing::warn!("critical upstream call missed the screen deadline");
+                Err(Problem::gateway_timeout(
+                    "A service this request needs did not answer in time.",
+                ))
+            }
+        }
+    }
+
+    /// Runs a call the screen can do without: on failure or lateness the section is marked
+    /// degraded and `None` is returned.
+    pub async fn optional<T>(
+        &self,
+        section: &'static str,
+        call: impl Future<Output = Result<T, UpstreamError>>,
+    ) -> Option<T> {
+        match tokio::time::timeout_at(self.deadline, call).await {
+            Ok(Ok(value)) => Some(value),
+            Ok(Err(error)) => {
+                tracing::warn!(section, %error, "optional section left out");
+                self.degrade(section);
+                None
+            }
+            Err(_) => {
+                tracing::warn!(section, "optional section missed the screen deadline");
+                self.degrade(section);
+                None
+            }
+        }
+    }
+
+    /// Marks a section as left out.
+    pub fn degrade(&self, section: &'static str) {
+        let mut degraded = self
+            .degraded
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if !degraded.contains(&section) {
+            degraded.push(section);
+        }
+    }
+
+    /// The sections left out, sorted, or `None` when the screen is complete (so the field can be
+    /// skipped in the response).
+    pub fn degraded(&self) -> Option<Vec<&'static str>> {
+        let mut degraded = self
+            .degraded
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone();
+        if degraded.is_empty() {
+            None
+        } else {
+            degraded.sort_unstable();
+            Some(degraded)
+        }
+    }
+}

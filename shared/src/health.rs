@@ -1,0 +1,66 @@
+//! `/healthz` (the process is alive) and `/readyz` (the upstreams it needs answer).
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde::Serialize;
+
+use crate::upstream::Upstreams;
+
+/// Routes for liveness and readiness probes.
+pub fn routes<S: Clone + Send + Sync + 'static>(upstreams: Arc<Upstreams>) -> Router<S> {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz).with_state(upstreams))
+}
+
+async fn healthz() -> Response {
+    crate::server::cache_control(
+        Json(serde_json::json!({ "status": "ok" })).into_response(),
+        "no-store",
+    )
+}
+
+#[derive(Serialize)]
+struct Readiness {
+    status: &'static str,
+    upstreams: Vec<UpstreamState>,
+}
+
+#[derive(Serialize)]
+struct UpstreamState {
+    name: &'static str,
+    reachable: bool,
+    required: bool,
+}
+
+/// Probes every upstream concurrently; 503 while a required one is unreachable.
+async fn readyz(State(upstreams): State<Arc<Upstreams>>) -> Response {
+    let clients = upstreams.all();
+    let probes = futures::future::join_all(clients.iter().map(|c| c.probe())).await;
+    let states: Vec<UpstreamState> = clients
+        .iter()
+        .zip(probes)
+        .map(|(client, reachable)| UpstreamState {
+            name: client.name(),
+            reachable,
+            required: client.required_for_readiness(),
+        })
+        .collect();
+    let ready = states.iter().all(|s| s.reachable || !s.required);
+    let status = if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    let body = Readiness {
+        status: if ready { "ready" } else { "unready" },
+        upstreams: states,
+    };
+    crate::server::cache_control((status, Json(body)).into_response(), "no-store")
+}

@@ -1,0 +1,30 @@
+//! What every BFF of the workspace needs, written once.
+//!
+//! A BFF crate owns its screens: which upstream calls each makes and how the payload is shaped
+//! for its client. Everything else, the plumbing, lives here.
+//!
+//! # Layout
+//! - [`mod@config`] — layered settings (defaults, file, `PREFIX__…` environment variables).
+//! - [`upstream`] — one typed client per upstream service over a pooled `reqwest` client, with
+//!   timeouts, deadline propagation, byte caps and typed decoding; the wire types live here.
+//! - [`aggregate`] — a [`aggregate::Screen`]'s deadline and its critical and optional sections.
+//! - [`cards`] — product shelves from one batched call per upstream.
+//! - [`ids`] — validation of path and query identifiers.
+//! - [`problem`] — RFC 9457 errors toward clients.
+//! - [`request_id`] — request ids in logs, problems, responses and upstream calls.
+//! - [`server`] — the listener loop (header-read timeout), the shared middleware stack, shutdown.
+//! - [`health`] — `/healthz` and `/readyz`.
+//! - [`telemetry`] — logging.
+//!
+//! Errors: libraries here use `thiserror` enums; binaries use `anyhow` only at start-up.
+
+pub mod aggregate;
+pub mod cards;
+pub mod config;
+pub mod health;
+pub mod ids;
+pub mod problem;
+pub mod request_id;
+pub mod server;
+pub mod telemetry;
+pub mod upstream;

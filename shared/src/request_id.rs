@@ -1,0 +1,87 @@
+//! Request ids: one per inbound request, in the log span, in every problem body, in the response's
+//! `X-Request-Id`, and forwarded to every upstream call, so one id follows a screen end to end.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::extract::Request;
+use axum::http::{HeaderName, HeaderValue};
+use axum::middleware::Next;
+use axum::response::Response;
+use tracing::Instrument;
+
+/// The header carrying the id, inbound, outbound and upstream.
+pub static HEADER: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The id of the request being served, available to handlers as an extension.
+#[derive(Debug, Clone)]
+pub struct RequestId(Arc<str>);
+
+impl RequestId {
+    /// The id as sent in headers.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Takes the client's id when it is short and plain (so it can go into logs and headers
+    /// verbatim), else makes a new one.
+    fn from_request(request: &Request) -> Self {
+        let supplied = request
+            .headers()
+            .get(&HEADER)
+            .and_then(|v| v.to_str().ok())
+            .filter(|v| is_plain_id(v));
+        match supplied {
+            Some(id) => Self(Arc::from(id)),
+            None => Self(Arc::from(uuid::Uuid::new_v4().to_string())),
+        }
+    }
+}
+
+fn is_plain_id(value: &str) -> bool {
+    (1..=64).contains(&value.len())
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+}
+
+tokio::task_local! {
+    static CURRENT: RequestId;
+}
+
+/// The id of the request the current task is serving, if any; lets a [`crate::problem::Problem`]
+/// carry it without every error path threading it through.
+pub fn current() -> Option<String> {
+    CURRENT.try_with(|id| id.as_str().to_owned()).ok()
+}
+
+/// Assigns the request id, opens the request's log span, and logs one line per request with
+/// its status and duration.
+pub async fn middleware(mut request: Request, next: Next) -> Response {
+    let id = RequestId::from_request(&request);
+    request.extensions_mut().insert(id.clone());
+    let span = tracing::info_span!(
+        "request",
+        request_id = id.as_str(),
+        method = %request.method(),
+        path = request.uri().path(),
+    );
+    let started = Instant::now();
+    let mut response = CURRENT
+        .scope(id.clone(), next.run(request))
+        .instrument(span.clone())
+        .await;
+    let status = response.status().as_u16();
+    let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+    span.in_scope(|| {
+        if status >= 500 {
+            tracing::warn!(status, elapsed_ms, "request failed");
+        } else {
+            tracing::info!(status, elapsed_ms, "request completed");
+        }
+    });
+    if let Ok(value) = HeaderValue::from_str(id.as_str()) {
+        response.headers_mut().insert(HEADER.clone(), value);
+    }
+    response
+}

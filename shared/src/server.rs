@@ -1,0 +1,261 @@
+//! The HTTP server: the listener loop with real header-read timeouts, the middleware stack every
+//! BFF shares, and graceful shutdown.
+//!
+//! `axum::serve` installs no timer, so hyper's header-read timeout would be inert and a slowloris
+//! client could hold connections forever; [`serve`] drives hyper-util directly with a Tokio timer.
+//! The caller owns the listener (tests bind `127.0.0.1:0`) and the shutdown future.
+
+use std::future::Future;
+use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{ConnectInfo, Request};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use hyper_util::server::graceful::GracefulShutdown;
+use serde::Deserialize;
+use tokio::net::TcpListener;
+use tower::ServiceExt;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::compression::CompressionLayer;
+use tower_http::compression::predicate::{NotForContentType, Predicate, SizeAbove};
+use tower_http::limit::RequestBodyLimitLayer;
+
+use crate::problem::{self, Problem};
+use crate::request_id;
+
+/// Where and how a BFF listens.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSettings {
+    /// Address to bind. Default `127.0.0.1`; containers set `0.0.0.0`. Env `…__SERVER__HOST`.
+    pub host: IpAddr,
+    /// Port to bind. Env `…__SERVER__PORT`.
+    pub port: u16,
+    /// Longest a request may take end to end before a 503 problem. Default `10s`.
+    #[serde(with = "humantime_serde")]
+    pub request_timeout: Duration,
+    /// Longest a client may take to send its request headers (slowloris defence). Default `5s`.
+    #[serde(with = "humantime_serde")]
+    pub header_read_timeout: Duration,
+    /// How long in-flight requests get to finish after SIGTERM. Default `10s`.
+    #[serde(with = "humantime_serde")]
+    pub shutdown_grace: Duration,
+    /// Largest request body accepted (413 above). Default `65536`.
+    pub max_body_bytes: usize,
+    /// Largest request head (request line and headers) accepted. Default `16384`.
+    pub max_header_bytes: usize,
+    /// Responses smaller than this are not compressed. Default `1024`.
+    pub compression_min_bytes: u64,
+}
+
+impl ServerSettings {
+    /// The socket address to bind.
+    pub fn addr(&self) -> SocketAddr {
+        SocketAddr::new(self.host, self.port)
+    }
+}
+
+/// Wraps a BFF's routes in the shared middleware stack (outermost first):
+pub fn stack(app: Router, settings: &ServerSettings) -> Router {
+    let compress_when = SizeAbove::new(settings.compression_min_bytes)
+        .and(NotForContentType::GRPC)
+        .and(NotForContentType::IMAGES)
+        .and(NotForContentType::SSE);
+    let request_timeout = settings.request_timeout;
+    // Layers run outside-in in the reverse order of `.layer` calls.
+    app
+        // Innermost: bodies above the limit are refused (413) before a handler buffers them.
+        .layer(RequestBodyLimitLayer::new(settings.max_body_bytes))
+        // Bound every request; a handler that overruns becomes a 503 problem, not a hang.
+        .layer(middleware::from_fn(move |req: Request, next: Next| {
+            enforce_timeout(request_timeout, req, next)
+        }))
+        // Errors produced by axum and tower-http (rejections, 404, 405, 413) speak problem+json.
+        .layer(middleware::from_fn(problem_for_bare_errors))
+        // A panic becomes a generic 500 problem; the process keeps serving.
+        .layer(CatchPanicLayer::custom(|_| {
+            Problem::internal().into_response()
+        }))
+        // Compress large responses for clients that accept br, zstd or gzip.
+        .layer(CompressionLayer::new().compress_when(compress_when))
+        // Outermost: the request id and log span cover everything above, panics included.
+        .layer(middleware::from_fn(request_id::middleware))
+}
+
+async fn enforce_timeout(limit: Duration, request: Request, next: Next) -> Response {
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => Problem::new(StatusCode::SERVICE_UNAVAILABLE)
+            .with_detail("The request took too long.")
+            .with_retry_after(1)
+            .into_response(),
+    }
+}
+
+/// Replaces a 4xx/5xx response that is not already problem+json (axum's extractor rejections,
+/// the 404 fallback, 405, 413) with a problem of the same status and a generic detail, so clients
+/// see one error format and rejection texts never echo their input.
+async fn problem_for_bare_errors(request: Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let is_problem = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(problem::CONTENT_TYPE.as_bytes()));
+    if is_problem {
+        return response;
+    }
+    let detail = match status {
+        StatusCode::NOT_FOUND => "No such route.",
+        StatusCode::METHOD_NOT_ALLOWED => "This route does not accept this method.",
+        StatusCode::PAYLOAD_TOO_LARGE => "The request body is too large.",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "Send the body as application/json.",
+        s if s.is_client_error() => "The request is malformed.",
+        _ => "An unexpected error occurred.",
+    };
+    let mut problem = Problem::new(status).with_detail(detail);
+    if let Some(allow) = response.headers().get(header::ALLOW) {
+        problem = problem.with_header(header::ALLOW, allow.clone());
+    }
+    problem.into_response()
+}
+
+/// Connection-level limits of [`serve_with`].
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    /// Longest a client may take to send its request headers.
+    pub header_read_timeout: Duration,
+    /// Largest request head accepted.
+    pub max_header_bytes: usize,
+    /// How long in-flight requests get to finish after shutdown starts.
+    pub shutdown_grace: Duration,
+}
+
+impl Default for ServeOptions {
+    fn default() -> Self {
+        Self {
+            header_read_timeout: Duration::from_secs(5),
+            max_header_bytes: 16 * 1024,
+            shutdown_grace: Duration::from_secs(10),
+        }
+    }
+}
+
+impl From<&ServerSettings> for ServeOptions {
+    fn from(settings: &ServerSettings) -> Self {
+        Self {
+            header_read_timeout: settings.header_read_timeout,
+            max_header_bytes: settings.max_header_bytes,
+            shutdown_grace: settings.shutdown_grace,
+        }
+    }
+}
+
+/// [`serve_with`] the default options.
+pub async fn serve(
+    listener: TcpListener,
+    app: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    serve_with(listener, app, &ServeOptions::default(), shutdown).await
+}
+
+/// Serves `app` on `listener` until `shutdown` resolves, then lets in-flight requests finish for
+/// up to `options.shutdown_grace`. Each request carries the peer's [`ConnectInfo`].
+pub async fn serve_with(
+    listener: TcpListener,
+    app: Router,
+    options: &ServeOptions,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(options.header_read_timeout)
+        .max_buf_size(options.max_header_bytes.max(8192));
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .max_header_list_size(u32::try_from(options.max_header_bytes).unwrap_or(u32::MAX));
+    let graceful = GracefulShutdown::new();
+    tokio::pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(pair) => pair,
+                Err(error) => {
+                    // Usually EMFILE: back off instead of spinning.
+                    tracing::warn!(%error, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let service =
+            app.clone()
+                .map_request(move |mut request: Request<hyper::body::Incoming>| {
+                    request.extensions_mut().insert(ConnectInfo(peer));
+                    request
+                });
+        let service = hyper_util::service::TowerToHyperService::new(service);
+        let connection = builder
+            .serve_connection_with_upgrades(TokioIo::new(stream), service)
+            .into_owned();
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            if let Err(error) = connection.await {
+                tracing::debug!(%error, %peer, "connection ended with an error");
+            }
+        });
+    }
+    drop(listener);
+    tracing::info!("shutting down: finishing in-flight requests");
+    if tokio::time::timeout(options.shutdown_grace, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!("shutdown grace period over; dropping remaining connections");
+    }
+    Ok(())
+}
+
+/// Resolves on SIGTERM or Ctrl-C.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}
+
+/// Sets `Cache-Control` on a response; screens say deliberately how long clients may keep them.
+pub fn cache_control(mut response: Response, value: &'static str) -> Response {
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static(value));
+    response
+}

@@ -1,0 +1,138 @@
+//! Accounts: the user's profile, cart and orders, always called with the user's own access token.
+
+use reqwest::Method;
+use serde::{Deserialize, Serialize};
+
+use super::{UpstreamClient, UpstreamError};
+use crate::aggregate::Screen;
+
+/// Client of the accounts service.
+#[derive(Debug, Clone)]
+pub struct AccountsClient(UpstreamClient);
+
+/// The signed-in user's profile.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Profile {
+    /// User id (the token's subject).
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// E-mail address.
+    pub email: String,
+    /// ISO date of sign-up.
+    pub member_since: String,
+}
+
+/// The user's cart.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Cart {
+    /// Lines in the order they were added.
+    pub items: Vec<CartLine>,
+}
+
+/// One cart line.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct CartLine {
+    /// Product id.
+    pub product_id: String,
+    /// Units, 1 to 99.
+    pub quantity: u32,
+}
+
+/// One past order.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Order {
+    /// Order id.
+    pub id: String,
+    /// ISO timestamp.
+    pub placed_at: String,
+    /// E.g. `delivered`.
+    pub status: String,
+    /// Total in minor units.
+    pub total_cents: i64,
+    /// ISO 4217 code.
+    pub currency: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct Orders {
+    items: Vec<Order>,
+}
+
+impl AccountsClient {
+    /// Wraps the raw client.
+    pub fn new(client: UpstreamClient) -> Self {
+        Self(client)
+    }
+
+    /// The raw client.
+    pub fn raw(&self) -> &UpstreamClient {
+        &self.0
+    }
+
+    /// The token's user's profile.
+    pub async fn me(&self, screen: &Screen, access_token: &str) -> Result<Profile, UpstreamError> {
+        self.0
+            .call_as_user::<_, ()>(screen, Method::GET, &["me"], &[], access_token, None)
+            .await
+    }
+
+    /// The token's user's cart.
+    pub async fn cart(&self, screen: &Screen, access_token: &str) -> Result<Cart, UpstreamError> {
+        self.0
+            .call_as_user::<_, ()>(screen, Method::GET, &["cart"], &[], access_token, None)
+            .await
+    }
+
+    /// Adds units of a product to the cart; answers the new cart. Not retried: it is not
+    /// idempotent.
+    pub async fn add_to_cart(
+        &self,
+        screen: &Screen,
+        access_token: &str,
+        line: &CartLine,
+    ) -> Result<Cart, UpstreamError> {
+        self.0
+            .call_as_user(
+                screen,
+                Method::POST,
+                &["cart", "items"],
+                &[],
+                access_token,
+                Some(line),
+            )
+            .await
+    }
+
+    /// Removes a product's line from the cart; answers the new cart.
+    pub async fn remove_from_cart(
+        &self,
+        screen: &Screen,
+        access_token: &str,
+        product_id: &str,
+    ) -> Result<Cart, UpstreamError> {
+        self.0
+            .call_as_user::<_, ()>(
+                screen,
+                Method::DELETE,
+                &["cart", "items", product_id],
+                &[],
+                access_token,
+                None,
+            )
+            .await
+    }
+
+    /// The token's user's past orders, newest first.
+    pub async fn orders(
+        &self,
+        screen: &Screen,
+        access_token: &str,
+    ) -> Result<Vec<Order>, UpstreamError> {
+        let orders: Orders = self
+            .0
+            .call_as_user::<_, ()>(screen, Method::GET, &["orders"], &[], access_token, None)
+            .await?;
+        Ok(orders.items)
+    }
+}

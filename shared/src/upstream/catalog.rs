@@ -1,0 +1,280 @@
+//! The catalog: products, categories, search, featured products.
+
+use serde::Deserialize;
+
+use super::{Items, UpstreamClient, UpstreamError, join_ids};
+use crate::aggregate::Screen;
+
+/// Client of the catalog service.
+#[derive(Debug, Clone)]
+pub struct CatalogClient(UpstreamClient);
+
+/// A product with everything a detail page may show.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Product {
+    /// Product id, e.g. `p00042`.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Brand name.
+    pub brand: String,
+    /// Category id (a slug).
+    pub category: String,
+    /// Plain text, paragraphs separated by blank lines; a few KB.
+    pub description: String,
+    /// Bullet points.
+    pub features: Vec<String>,
+    /// Technical specification entries, in display order.
+    pub specs: Vec<Spec>,
+    /// Product images, the first is the main one.
+    pub images: Vec<Image>,
+    /// Purchasable variants (colours, sizes).
+    pub variants: Vec<Variant>,
+}
+
+/// One specification entry.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Spec {
+    /// E.g. `Weight`.
+    pub name: String,
+    /// E.g. `250 g`.
+    pub value: String,
+}
+
+/// One image, available at several widths.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Image {
+    /// Alternative text.
+    pub alt: String,
+    /// The image's renditions, sorted by width, narrowest first.
+    pub renditions: Vec<Rendition>,
+}
+
+/// One rendition of an image.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Rendition {
+    /// Width in pixels.
+    pub width: u32,
+    /// Height in pixels.
+    pub height: u32,
+    /// Absolute URL.
+    pub url: String,
+}
+
+/// A purchasable variant.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Variant {
+    /// Stock keeping unit.
+    pub sku: String,
+    /// E.g. `Black`.
+    pub name: String,
+}
+
+/// What a product card needs: no description, the main image only.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ProductCard {
+    /// Product id.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Brand name.
+    pub brand: String,
+    /// Category id.
+    pub category: String,
+    /// The main image (possibly none).
+    pub images: Vec<Image>,
+}
+
+/// A product category.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Category {
+    /// Slug, e.g. `audio`.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Products in the category.
+    pub product_count: u32,
+}
+
+/// A page of search results.
+#[derive(Debug, Clone, Deserialize)]
+pub struct SearchPage {
+    /// Matches in all.
+    pub total: u32,
+    /// This page's cards.
+    pub items: Vec<ProductCard>,
+    /// Counts per category and brand.
+    pub facets: Facets,
+}
+
+/// Search facets.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Facets {
+    /// Matches per category id.
+    pub categories: Vec<FacetValue>,
+    /// Matches per brand.
+    pub brands: Vec<FacetValue>,
+}
+
+/// One facet value and its count.
+#[derive(Debug, Clone, Deserialize)]
+pub struct FacetValue {
+    /// The value (a category id or a brand).
+    pub value: String,
+    /// How many matches have it.
+    pub count: u32,
+}
+
+/// The home page's editorial content.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Featured {
+    /// The banner.
+    pub hero: Hero,
+    /// Featured product cards.
+    pub items: Vec<ProductCard>,
+}
+
+/// The home page banner.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Hero {
+    /// Headline.
+    pub title: String,
+    /// Sub-headline.
+    pub subtitle: String,
+    /// The product the banner links to.
+    pub product_id: String,
+    /// Banner image.
+    pub image: Image,
+}
+
+/// Sort orders the catalog supports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SearchSort {
+    /// Best match first (the default).
+    #[default]
+    Relevance,
+    /// Alphabetical.
+    Name,
+    /// Newest first.
+    Newest,
+    /// Cheapest first.
+    PriceAsc,
+    /// Most expensive first.
+    PriceDesc,
+}
+
+impl SearchSort {
+    /// Parses the public name of a sort order.
+    pub fn parse(value: &str) -> Option<Self> {
+        Some(match value {
+            "relevance" => Self::Relevance,
+            "name" => Self::Name,
+            "newest" => Self::Newest,
+            "price_asc" => Self::PriceAsc,
+            "price_desc" => Self::PriceDesc,
+            _ => return None,
+        })
+    }
+
+    /// The public name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Relevance => "relevance",
+            Self::Name => "name",
+            Self::Newest => "newest",
+            Self::PriceAsc => "price_asc",
+            Self::PriceDesc => "price_desc",
+        }
+    }
+}
+
+/// A validated search request.
+#[derive(Debug, Clone, Default)]
+pub struct SearchQuery<'a> {
+    /// Free text.
+    pub text: Option<&'a str>,
+    /// Category id filter.
+    pub category: Option<&'a str>,
+    /// Sort order.
+    pub sort: SearchSort,
+    /// Results to skip.
+    pub offset: u32,
+    /// Results per page (at most 100).
+    pub limit: u32,
+}
+
+impl CatalogClient {
+    /// Wraps the raw client.
+    pub fn new(client: UpstreamClient) -> Self {
+        Self(client)
+    }
+
+    /// The raw client.
+    pub fn raw(&self) -> &UpstreamClient {
+        &self.0
+    }
+
+    /// One product in full.
+    pub async fn product(&self, screen: &Screen, id: &str) -> Result<Product, UpstreamError> {
+        self.0.get_json(screen, &["products", id], &[]).await
+    }
+
+    /// Cards for `ids` in one call, in the order asked; unknown ids are left out.
+    pub async fn cards<S: AsRef<str>>(
+        &self,
+        screen: &Screen,
+        ids: &[S],
+    ) -> Result<Vec<ProductCard>, UpstreamError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids = join_ids(ids);
+        let batch: Items<ProductCard> = self
+            .0
+            .get_json(
+                screen,
+                &["products"],
+                &[("ids", ids.as_str()), ("view", "card")],
+            )
+            .await?;
+        Ok(batch.items)
+    }
+
+    /// A page of search results.
+    pub async fn search(
+        &self,
+        screen: &Screen,
+        query: &SearchQuery<'_>,
+    ) -> Result<SearchPage, UpstreamError> {
+        let offset = query.offset.to_string();
+        let limit = query.limit.to_string();
+        let mut params = vec![
+            ("sort", query.sort.as_str()),
+            ("offset", offset.as_str()),
+            ("limit", limit.as_str()),
+        ];
+        if let Some(text) = query.text {
+            params.push(("q", text));
+        }
+        if let Some(category) = query.category {
+            params.push(("category", category));
+        }
+        self.0
+            .get_json(screen, &["products", "search"], &params)
+            .await
+    }
+
+    /// The hero banner and `limit` featured cards.
+    pub async fn featured(&self, screen: &Screen, limit: u32) -> Result<Featured, UpstreamError> {
+        let limit = limit.to_string();
+        self.0
+            .get_json(screen, &["featured"], &[("limit", limit.as_str())])
+            .await
+    }
+
+    /// All categories.
+    pub async fn categories(&self, screen: &Screen) -> Result<Vec<Category>, UpstreamError> {
+        let list: Items<Category> = self.0.get_json(screen, &["categories"], &[]).await?;
+        Ok(list.items)
+    }
+}

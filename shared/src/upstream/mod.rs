@@ -1,0 +1,379 @@
+//! Typed clients for the upstream services.
+//!
+//! One [`UpstreamClient`] per upstream holds one pooled `reqwest::Client` with connect and total
+//! timeouts and no redirect following. Every call is bounded by the screen's remaining deadline,
+//! carries the request id and the deadline to the upstream, builds its URL from encoded path
+//! segments (never by string concatenation), reads the body under a byte cap and decodes it into
+//! typed structs. Upstream error bodies are never read or passed on.
+//!
+//! The typed clients, one module per upstream, own the wire types: what the BFFs decode, no more.
+
+pub mod accounts;
+pub mod catalog;
+pub mod offers;
+pub mod recommendations;
+pub mod reviews;
+
+use std::time::Duration;
+
+use axum::http::{HeaderValue, StatusCode};
+use bytes::{Bytes, BytesMut};
+use reqwest::Method;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+use crate::aggregate::Screen;
+use crate::problem::Problem;
+
+pub use accounts::AccountsClient;
+pub use catalog::CatalogClient;
+pub use offers::OffersClient;
+pub use recommendations::RecommendationsClient;
+pub use reviews::ReviewsClient;
+
+/// The header that tells an upstream how many milliseconds the caller will still wait.
+pub const DEADLINE_HEADER: &str = "x-request-deadline-ms";
+
+/// How to reach one upstream.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpstreamSettings {
+    /// Base URL (`http` or `https`). Env `…__UPSTREAMS__<NAME>__URL`.
+    pub url: Url,
+    /// Longest wait for a TCP connection. Default `250ms`.
+    #[serde(with = "humantime_serde")]
+    pub connect_timeout: Duration,
+    /// Longest a single call may take, body included; the screen's deadline may cut it shorter.
+    /// Default `2s`.
+    #[serde(with = "humantime_serde")]
+    pub timeout: Duration,
+    /// Largest response body read; larger is an error. Default `4194304` (4 MiB).
+    pub max_body_bytes: usize,
+    /// Idle pooled connections kept per upstream host. Default `64`.
+    pub pool_max_idle: usize,
+    /// Whether `/readyz` fails while this upstream is unreachable: true for upstreams without
+    /// which no screen works.
+    pub required_for_readiness: bool,
+}
+
+/// All upstreams of the storefront, as configured.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpstreamsSettings {
+    /// Products, categories, images.
+    pub catalog: UpstreamSettings,
+    /// Prices, stock, delivery.
+    pub offers: UpstreamSettings,
+    /// Reviews and ratings.
+    pub reviews: UpstreamSettings,
+    /// Related and popular products.
+    pub recommendations: UpstreamSettings,
+    /// Profile, cart, orders (called with the user's token).
+    pub accounts: UpstreamSettings,
+}
+
+/// The typed clients of every upstream, built once at start-up and shared by all handlers.
+#[derive(Debug, Clone)]
+pub struct Upstreams {
+    /// Products, categories, images.
+    pub catalog: CatalogClient,
+    /// Prices, stock, delivery.
+    pub offers: OffersClient,
+    /// Reviews and ratings.
+    pub reviews: ReviewsClient,
+    /// Related and popular products.
+    pub recommendations: RecommendationsClient,
+    /// Profile, cart, orders.
+    pub accounts: AccountsClient,
+}
+
+impl Upstreams {
+    /// Builds every client; fails only on an invalid TLS or client setup.
+    pub fn new(settings: &UpstreamsSettings) -> Result<Self, reqwest::Error> {
+        Ok(Self {
+            catalog: CatalogClient::new(UpstreamClient::new("catalog", &settings.catalog)?),
+            offers: OffersClient::new(UpstreamClient::new("offers", &settings.offers)?),
+            reviews: ReviewsClient::new(UpstreamClient::new("reviews", &settings.reviews)?),
+            recommendations: RecommendationsClient::new(UpstreamClient::new(
+                "recommendations",
+                &settings.recommendations,
+            )?),
+            accounts: AccountsClient::new(UpstreamClient::new("accounts", &settings.accounts)?),
+        })
+    }
+
+    /// The raw clients, for health checks and metrics.
+    pub fn all(&self) -> [&UpstreamClient; 5] {
+        [
+            self.catalog.raw(),
+            self.offers.raw(),
+            self.reviews.raw(),
+            self.recommendations.raw(),
+            self.accounts.raw(),
+        ]
+    }
+}
+
+/// What went wrong calling an upstream. The message is for logs; clients get a [`Problem`].
+#[derive(Debug, thiserror::Error)]
+#[error("upstream {upstream}: {kind}")]
+pub struct UpstreamError {
+    /// Which upstream.
+    pub upstream: &'static str,
+    /// What happened.
+    pub kind: ErrorKind,
+}
+
+/// The kinds of upstream failure, each with one client-facing meaning.
+#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// 404: the thing asked for does not exist.
+    #[error("not found")]
+    NotFound,
+    /// 401/403: the forwarded credentials were refused.
+    #[error("credentials refused ({0})")]
+    Unauthorized(u16),
+    /// Another 4xx: the BFF sent something the upstream refused.
+    #[error("request refused ({0})")]
+    Rejected(u16),
+    /// 5xx other than 504.
+    #[error("failed ({0})")]
+    Failed(u16),
+    /// No answer within the call's timeout or the screen's deadline (or the upstream's own 504).
+    #[error("timed out")]
+    Timeout,
+    /// No connection could be made.
+    #[error("unreachable")]
+    Unreachable,
+    /// The body was larger than `max_body_bytes`.
+    #[error("body too large")]
+    TooLarge,
+    /// The body was cut short, not JSON, or not the expected shape.
+    #[error("invalid body")]
+    InvalidBody,
+}
+
+impl UpstreamError {
+    fn new(upstream: &'static str, kind: ErrorKind) -> Self {
+        Self { upstream, kind }
+    }
+
+    /// The problem a client sees when this upstream was critical for its request.
+    pub fn to_problem(&self) -> Problem {
+        match self.kind {
+            ErrorKind::NotFound => Problem::not_found("The requested resource does not exist."),
+            ErrorKind::Unauthorized(401) => {
+                Problem::new(StatusCode::UNAUTHORIZED).with_detail("The credentials were refused.")
+            }
+            ErrorKind::Unauthorized(_) => {
+                Problem::new(StatusCode::FORBIDDEN).with_detail("This action is not allowed.")
+            }
+            ErrorKind::Rejected(_) => Problem::bad_request("The request was refused."),
+            ErrorKind::Timeout => {
+                Problem::gateway_timeout("A service this request needs did not answer in time.")
+            }
+            ErrorKind::Unreachable
+            | ErrorKind::Failed(_)
+            | ErrorKind::TooLarge
+            | ErrorKind::InvalidBody => {
+                Problem::bad_gateway("A service this request needs is unavailable.")
+            }
+        }
+    }
+}
+
+/// One upstream: a base URL, a pooled client and limits.
+#[derive(Debug, Clone)]
+pub struct UpstreamClient {
+    name: &'static str,
+    base: Url,
+    http: reqwest::Client,
+    timeout: Duration,
+    max_body_bytes: usize,
+    required_for_readiness: bool,
+}
+
+impl UpstreamClient {
+    /// Builds the pooled client for one upstream.
+    pub fn new(name: &'static str, settings: &UpstreamSettings) -> Result<Self, reqwest::Error> {
+        let http = reqwest::Client::builder()
+            .connect_timeout(settings.connect_timeout)
+            .timeout(settings.timeout)
+            .pool_max_idle_per_host(settings.pool_max_idle)
+            .pool_idle_timeout(Duration::from_secs(60))
+            .tcp_nodelay(true)
+            // Never follow an upstream's redirect: the user's token must not travel elsewhere.
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("bff-shared/", env!("CARGO_PKG_VERSION")))
+            .build()?;
+        Ok(Self {
+            name,
+            base: settings.url.clone(),
+            http,
+            timeout: settings.timeout,
+            max_body_bytes: settings.max_body_bytes,
+            required_for_readiness: settings.required_for_readiness,
+        })
+    }
+
+    /// The upstream's name, as used in logs, metrics and `degraded`.
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// Whether `/readyz` depends on this upstream.
+    pub fn required_for_readiness(&self) -> bool {
+        self.required_for_readiness
+    }
+
+    /// The URL of `segments` under the base URL, each segment percent-encoded as one segment
+    /// (a `/` or `..` inside a segment cannot change the path).
+    pub fn url(&self, segments: &[&str]) -> Url {
+        let mut url = self.base.clone();
+        if let Ok(mut path) = url.path_segments_mut() {
+            path.pop_if_empty().extend(segments);
+        }
+        url
+    }
+
+    /// GETs `segments` with `query` and decodes the JSON body into `T`.
+    pub async fn get_json<T: DeserializeOwned>(
+        &self,
+        screen: &Screen,
+        segments: &[&str],
+        query: &[(&str, &str)],
+    ) -> Result<T, UpstreamError> {
+        let request = self.http.get(self.url(segments)).query(query);
+        let body = self.execute(screen, request).await?;
+        self.decode(&body)
+    }
+
+    /// Sends a request on the user's behalf (their access token, never a cookie) with an
+    /// optional JSON body, and decodes the JSON answer into `T`.
+    pub async fn call_as_user<T: DeserializeOwned, B: Serialize>(
+        &self,
+        screen: &Screen,
+        method: Method,
+        segments: &[&str],
+        query: &[(&str, &str)],
+        access_token: &str,
+        body: Option<&B>,
+    ) -> Result<T, UpstreamError> {
+        let mut request = self
+            .http
+            .request(method, self.url(segments))
+            .query(query)
+            .bearer_auth(access_token);
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        let body = self.execute(screen, request).await?;
+        self.decode(&body)
+    }
+
+    /// True when the upstream's `/healthz` answers 2xx within a second.
+    pub async fn probe(&self) -> bool {
+        let request = self
+            .http
+            .get(self.url(&["healthz"]))
+            .timeout(Duration::from_secs(1));
+        matches!(request.send().await, Ok(r) if r.status().is_success())
+    }
+
+    fn decode<T: DeserializeOwned>(&self, body: &[u8]) -> Result<T, UpstreamError> {
+        serde_json::from_slice(body).map_err(|error| {
+            tracing::warn!(upstream = self.name, %error, "upstream body did not decode");
+            self.error(ErrorKind::InvalidBody)
+        })
+    }
+
+    fn error(&self, kind: ErrorKind) -> UpstreamError {
+        UpstreamError::new(self.name, kind)
+    }
+
+    /// Sends the request within the screen's remaining budget and reads the body under the cap.
+    async fn execute(
+        &self,
+        screen: &Screen,
+        request: reqwest::RequestBuilder,
+    ) -> Result<Bytes, UpstreamError> {
+        let remaining = screen.remaining();
+        if remaining.is_zero() {
+            return Err(self.error(ErrorKind::Timeout));
+        }
+        let budget = remaining.min(self.timeout);
+        let mut request = request
+            .timeout(budget)
+            .header(DEADLINE_HEADER, budget.as_millis().to_string());
+        if let Some(value) = screen
+            .request_id()
+            .and_then(|id| HeaderValue::from_str(id).ok())
+        {
+            request = request.header(crate::request_id::HEADER.clone(), value);
+        }
+        let mut response = request.send().await.map_err(|e| self.transport_error(&e))?;
+        let status = response.status();
+        if !status.is_success() {
+            return Err(self.error(match status.as_u16() {
+                404 => ErrorKind::NotFound,
+                code @ (401 | 403) => ErrorKind::Unauthorized(code),
+                504 => ErrorKind::Timeout,
+                code @ 400..=499 => ErrorKind::Rejected(code),
+                code => ErrorKind::Failed(code),
+            }));
+        }
+        if response
+            .content_length()
+            .is_some_and(|len| len > self.max_body_bytes as u64)
+        {
+            return Err(self.error(ErrorKind::TooLarge));
+        }
+        let mut body = BytesMut::with_capacity(
+            response
+                .content_length()
+                .map_or(16 * 1024, |len| len as usize),
+        );
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|e| self.transport_error(&e))?
+        {
+            if body.len() + chunk.len() > self.max_body_bytes {
+                return Err(self.error(ErrorKind::TooLarge));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body.freeze())
+    }
+
+    fn transport_error(&self, error: &reqwest::Error) -> UpstreamError {
+        let kind = if error.is_timeout() {
+            ErrorKind::Timeout
+        } else if error.is_connect() {
+            ErrorKind::Unreachable
+        } else {
+            ErrorKind::InvalidBody
+        };
+        tracing::debug!(upstream = self.name, error = %error, "upstream transport error");
+        self.error(kind)
+    }
+}
+
+/// The `{"items": [...]}` envelope of batch answers.
+#[derive(Debug, Deserialize)]
+pub(crate) struct Items<T> {
+    pub(crate) items: Vec<T>,
+}
+
+/// Joins ids for an `ids=` query parameter.
+pub(crate) fn join_ids<S: AsRef<str>>(ids: &[S]) -> String {
+    let mut joined = String::with_capacity(ids.len() * 7);
+    for (i, id) in ids.iter().enumerate() {
+        if i > 0 {
+            joined.push(',');
+        }
+        joined.push_str(id.as_ref());
+    }
+    joined
+}

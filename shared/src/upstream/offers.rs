@@ -1,0 +1,123 @@
+//! Offers: price, discount, stock and delivery per product.
+
+use std::collections::HashMap;
+
+use serde::Deserialize;
+
+use super::{Items, UpstreamClient, UpstreamError, join_ids};
+use crate::aggregate::Screen;
+
+/// Client of the offers service.
+#[derive(Debug, Clone)]
+pub struct OffersClient(UpstreamClient);
+
+/// The current offer for one product.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Offer {
+    /// Product id.
+    pub product_id: String,
+    /// Price to pay, in minor units.
+    pub price_cents: i64,
+    /// Price before discount, in minor units (equal to `price_cents` without a discount).
+    pub list_price_cents: i64,
+    /// ISO 4217 code.
+    pub currency: String,
+    /// Discount in percent, 0 when none.
+    pub discount_percent: u8,
+    /// Units in stock; 0 is out of stock.
+    pub stock: u32,
+    /// Delivery estimate.
+    pub delivery: Delivery,
+}
+
+/// A delivery estimate in days.
+#[derive(Debug, Clone, Copy, Deserialize)]
+pub struct Delivery {
+    /// Earliest.
+    pub min_days: u16,
+    /// Latest.
+    pub max_days: u16,
+}
+
+impl Offer {
+    /// Whether the product can be bought now.
+    pub fn in_stock(&self) -> bool {
+        self.stock > 0
+    }
+
+    /// The price as people read it, e.g. `€129.99`.
+    pub fn price_display(&self) -> String {
+        format_money(self.price_cents, &self.currency)
+    }
+}
+
+/// Formats minor units of a currency for display (`€1,299.00`).
+pub fn format_money(cents: i64, currency: &str) -> String {
+    let symbol = match currency {
+        "EUR" => "€",
+        "USD" => "$",
+        "GBP" => "£",
+        _ => "",
+    };
+    let sign = if cents < 0 { "-" } else { "" };
+    let cents = cents.unsigned_abs();
+    let whole = (cents / 100).to_string();
+    let mut grouped = String::with_capacity(whole.len() + whole.len() / 3);
+    for (i, digit) in whole.chars().enumerate() {
+        if i > 0 && (whole.len() - i).is_multiple_of(3) {
+            grouped.push(',');
+        }
+        grouped.push(digit);
+    }
+    if symbol.is_empty() {
+        format!("{sign}{grouped}.{:02} {currency}", cents % 100)
+    } else {
+        format!("{sign}{symbol}{grouped}.{:02}", cents % 100)
+    }
+}
+
+impl OffersClient {
+    /// Wraps the raw client.
+    pub fn new(client: UpstreamClient) -> Self {
+        Self(client)
+    }
+
+    /// The raw client.
+    pub fn raw(&self) -> &UpstreamClient {
+        &self.0
+    }
+
+    /// Offers for `ids` in one call, by product id.
+    pub async fn offers<S: AsRef<str>>(
+        &self,
+        screen: &Screen,
+        ids: &[S],
+    ) -> Result<HashMap<String, Offer>, UpstreamError> {
+        if ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let ids = join_ids(ids);
+        let batch: Items<Offer> = self
+            .0
+            .get_json(screen, &["offers"], &[("ids", ids.as_str())])
+            .await?;
+        Ok(batch
+            .items
+            .into_iter()
+            .map(|offer| (offer.product_id.clone(), offer))
+            .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::format_money;
+
+    #[test]
+    fn money_is_grouped_and_has_two_decimals() {
+        assert_eq!(format_money(129_999, "EUR"), "€1,299.99");
+        assert_eq!(format_money(5, "USD"), "$0.05");
+        assert_eq!(format_money(100_000_000, "GBP"), "£1,000,000.00");
+        assert_eq!(format_money(1234, "CHF"), "12.34 CHF");
+    }
+}

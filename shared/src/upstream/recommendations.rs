@@ -1,0 +1,77 @@
+//! Recommendations: related products and popular (or personalised) lists of product ids.
+
+use serde::Deserialize;
+
+use super::{UpstreamClient, UpstreamError};
+use crate::aggregate::Screen;
+
+/// Client of the recommendations service.
+#[derive(Debug, Clone)]
+pub struct RecommendationsClient(UpstreamClient);
+
+/// Product ids, best first.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Recommended {
+    /// Product ids.
+    pub product_ids: Vec<String>,
+    /// True when the list was personalised for the token's user.
+    #[serde(default)]
+    pub personalised: bool,
+}
+
+impl RecommendationsClient {
+    /// Wraps the raw client.
+    pub fn new(client: UpstreamClient) -> Self {
+        Self(client)
+    }
+
+    /// The raw client.
+    pub fn raw(&self) -> &UpstreamClient {
+        &self.0
+    }
+
+    /// Products related to `product_id`.
+    pub async fn related(
+        &self,
+        screen: &Screen,
+        product_id: &str,
+        limit: u32,
+    ) -> Result<Recommended, UpstreamError> {
+        let limit = limit.to_string();
+        self.0
+            .get_json(
+                screen,
+                &["products", product_id, "related"],
+                &[("limit", limit.as_str())],
+            )
+            .await
+    }
+
+    /// Popular products for everyone.
+    pub async fn popular(&self, screen: &Screen, limit: u32) -> Result<Recommended, UpstreamError> {
+        let limit = limit.to_string();
+        self.0
+            .get_json(screen, &["popular"], &[("limit", limit.as_str())])
+            .await
+    }
+
+    /// Popular products personalised for the token's user.
+    pub async fn popular_for_user(
+        &self,
+        screen: &Screen,
+        limit: u32,
+        access_token: &str,
+    ) -> Result<Recommended, UpstreamError> {
+        let limit = limit.to_string();
+        self.0
+            .call_as_user::<Recommended, ()>(
+                screen,
+                reqwest::Method::GET,
+                &["popular"],
+                &[("limit", limit.as_str())],
+                access_token,
+                None,
+            )
+            .await
+    }
+}

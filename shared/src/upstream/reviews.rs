@@ -1,0 +1,125 @@
+//! Reviews and ratings.
+
+use std::collections::HashMap;
+
+use serde::Deserialize;
+
+use super::{Items, UpstreamClient, UpstreamError, join_ids};
+use crate::aggregate::Screen;
+
+/// Client of the reviews service.
+#[derive(Debug, Clone)]
+pub struct ReviewsClient(UpstreamClient);
+
+/// One customer review.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Review {
+    /// Review id.
+    pub id: String,
+    /// Display name of the author.
+    pub author: String,
+    /// 1 to 5 stars.
+    pub rating: u8,
+    /// Headline.
+    pub title: String,
+    /// Plain text.
+    pub body: String,
+    /// ISO date.
+    pub created_at: String,
+}
+
+/// A page of reviews, newest first.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ReviewPage {
+    /// Reviews in all.
+    pub total: u32,
+    /// Reviews skipped.
+    pub offset: u32,
+    /// This page's reviews.
+    pub items: Vec<Review>,
+}
+
+/// A product's rating with its histogram.
+#[derive(Debug, Clone, Deserialize)]
+pub struct RatingSummary {
+    /// Mean stars, 0 when there are no reviews.
+    pub average: f32,
+    /// Number of ratings.
+    pub count: u32,
+    /// Counts of 1 to 5 stars.
+    pub histogram: [u32; 5],
+}
+
+/// A product's average rating, for cards.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Rating {
+    /// Product id.
+    pub product_id: String,
+    /// Mean stars.
+    pub average: f32,
+    /// Number of ratings.
+    pub count: u32,
+}
+
+impl ReviewsClient {
+    /// Wraps the raw client.
+    pub fn new(client: UpstreamClient) -> Self {
+        Self(client)
+    }
+
+    /// The raw client.
+    pub fn raw(&self) -> &UpstreamClient {
+        &self.0
+    }
+
+    /// A page of a product's reviews.
+    pub async fn reviews(
+        &self,
+        screen: &Screen,
+        product_id: &str,
+        offset: u32,
+        limit: u32,
+    ) -> Result<ReviewPage, UpstreamError> {
+        let offset = offset.to_string();
+        let limit = limit.to_string();
+        self.0
+            .get_json(
+                screen,
+                &["products", product_id, "reviews"],
+                &[("offset", offset.as_str()), ("limit", limit.as_str())],
+            )
+            .await
+    }
+
+    /// A product's rating summary with histogram.
+    pub async fn rating(
+        &self,
+        screen: &Screen,
+        product_id: &str,
+    ) -> Result<RatingSummary, UpstreamError> {
+        self.0
+            .get_json(screen, &["products", product_id, "rating"], &[])
+            .await
+    }
+
+    /// Average ratings for `ids` in one call, by product id.
+    pub async fn ratings<S: AsRef<str>>(
+        &self,
+        screen: &Screen,
+        ids: &[S],
+    ) -> Result<HashMap<String, Rating>, UpstreamError> {
+        if ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let ids = join_ids(ids);
+        let batch: Items<Rating> = self
+            .0
+            .get_json(screen, &["ratings"], &[("ids", ids.as_str())])
+            .await?;
+        Ok(batch
+            .items
+            .into_iter()
+            .map(|rating| (rating.product_id.clone(), rating))
+            .collect())
+    }
+}

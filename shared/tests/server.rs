@@ -1,0 +1,184 @@
+//! The shared server stack: one error format, request ids, panics contained, slow clients cut off.
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::routing::{get, post};
+use shared::server::{ServeOptions, ServerSettings, serve_with};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+fn settings() -> ServerSettings {
+    ServerSettings {
+        host: "127.0.0.1".parse().unwrap(),
+        port: 0,
+        request_timeout: Duration::from_millis(300),
+        header_read_timeout: Duration::from_millis(300),
+        shutdown_grace: Duration::from_secs(1),
+        max_body_bytes: 1024,
+        max_header_bytes: 8192,
+        compression_min_bytes: 256,
+    }
+}
+
+async fn explode() -> &'static str {
+    panic!("boom: secret detail")
+}
+
+async fn spawn() -> String {
+    let routes = Router::new()
+        .route("/ok", get(|| async { "x".repeat(4096) }))
+        .route("/panic", get(explode))
+        .route(
+            "/slow",
+            get(|| async {
+                tokio::time::sleep(Duration::from_secs(5)).await;
+                "late"
+            }),
+        )
+        .route(
+            "/echo",
+            post(|body: String| async move { body.len().to_string() }),
+        )
+        .route(
+            "/json",
+            post(|axum::Json(v): axum::Json<u32>| async move { v.to_string() }),
+        );
+    let settings = settings();
+    let app = shared::server::stack(routes, &settings);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        serve_with(
+            listener,
+            app,
+            &ServeOptions::from(&settings),
+            std::future::pending(),
+        )
+        .await
+    });
+    format!("http://{addr}")
+}
+
+async fn assert_problem(response: reqwest::Response, status: u16) -> serde_json::Value {
+    assert_eq!(response.status().as_u16(), status);
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/problem+json"
+    );
+    let request_id = response.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["status"], status);
+    assert_eq!(body["request_id"], request_id.as_str());
+    body
+}
+
+#[tokio::test]
+async fn every_error_is_a_problem_with_the_request_id() {
+    let base = spawn().await;
+    let http = reqwest::Client::new();
+    assert_problem(http.get(format!("{base}/nope")).send().await.unwrap(), 404).await;
+    assert_problem(http.delete(format!("{base}/ok")).send().await.unwrap(), 405).await;
+    let body = assert_problem(
+        http.post(format!("{base}/json"))
+            .header("content-type", "application/json")
+            .body("{\"<script>\"")
+            .send()
+            .await
+            .unwrap(),
+        422,
+    )
+    .await;
+    assert!(
+        !body.to_string().contains("script"),
+        "the input is echoed: {body}"
+    );
+}
+
+#[tokio::test]
+async fn a_panic_is_a_generic_500_and_the_server_keeps_serving() {
+    let base = spawn().await;
+    let body = assert_problem(reqwest::get(format!("{base}/panic")).await.unwrap(), 500).await;
+    assert!(!body.to_string().contains("secret"));
+    assert_eq!(
+        reqwest::get(format!("{base}/ok")).await.unwrap().status(),
+        200
+    );
+}
+
+#[tokio::test]
+async fn a_request_over_the_timeout_is_a_503_with_retry_after() {
+    let base = spawn().await;
+    let response = reqwest::get(format!("{base}/slow")).await.unwrap();
+    assert_eq!(response.headers()["retry-after"], "1");
+    assert_problem(response, 503).await;
+}
+
+#[tokio::test]
+async fn bodies_over_the_limit_are_refused_with_413() {
+    let base = spawn().await;
+    let http = reqwest::Client::new();
+    let response = http
+        .post(format!("{base}/echo"))
+        .body("x".repeat(2048))
+        .send()
+        .await
+        .unwrap();
+    assert_problem(response, 413).await;
+    let response = http
+        .post(format!("{base}/echo"))
+        .body("x".repeat(100))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.text().await.unwrap(), "100");
+}
+
+#[tokio::test]
+async fn a_plain_client_request_id_is_kept_and_a_hostile_one_replaced() {
+    let base = spawn().await;
+    let http = reqwest::Client::new();
+    let kept = http
+        .get(format!("{base}/ok"))
+        .header("x-request-id", "abc-123")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(kept.headers()["x-request-id"], "abc-123");
+    let replaced = http
+        .get(format!("{base}/ok"))
+        .header("x-request-id", "a b\"<x>")
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(replaced.headers()["x-request-id"], "a b\"<x>");
+}
+
+#[tokio::test]
+async fn large_responses_are_compressed_for_clients_that_accept_it() {
+    let base = spawn().await;
+    let response = reqwest::Client::new()
+        .get(format!("{base}/ok"))
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["content-encoding"], "gzip");
+}
+
+#[tokio::test]
+async fn a_client_that_trickles_its_headers_is_disconnected() {
+    let base = spawn().await;
+    let addr = base.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    stream
+        .write_all(b"GET /ok HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .unwrap();
+    // Never finish the head: the server must give up after its header-read timeout.
+    let mut buf = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(3), stream.read_to_end(&mut buf)).await;
+    assert!(read.is_ok(), "the connection was still open after 3 s");
+}

@@ -1,0 +1,217 @@
+//! The upstream client against a real local HTTP server that misbehaves on demand.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::extract::Request;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use serde::Deserialize;
+use shared::aggregate::Screen;
+use shared::upstream::{ErrorKind, UpstreamClient, UpstreamSettings};
+
+#[derive(Debug, Deserialize, PartialEq)]
+struct Thing {
+    name: String,
+}
+
+/// What the server saw last: path and query, and headers.
+type Seen = Arc<Mutex<Vec<(String, HeaderMap)>>>;
+
+async fn spawn_upstream() -> (String, Seen) {
+    let seen: Seen = Arc::default();
+    let record = seen.clone();
+    let app = Router::new()
+        .route(
+            "/thing",
+            get(|| async {
+                (
+                    [(header::CONTENT_TYPE, "application/json")],
+                    r#"{"name":"a","extra":1}"#,
+                )
+            }),
+        )
+        .route(
+            "/slow",
+            get(|| async {
+                tokio::time::sleep(Duration::from_secs(5)).await;
+                "{}"
+            }),
+        )
+        .route("/huge", get(|| async { "x".repeat(2 * 1024 * 1024) }))
+        .route("/html", get(|| async { "<html>oops</html>" }))
+        .route("/missing", get(|| async { StatusCode::NOT_FOUND }))
+        .route(
+            "/broken",
+            get(|| async { (StatusCode::INTERNAL_SERVER_ERROR, "stack trace here") }),
+        )
+        .route(
+            "/redirect",
+            get(|| async { Redirect::temporary("http://example.invalid/steal") }),
+        )
+        .fallback(|| async { (StatusCode::OK, r#"{"name":"fallback"}"#).into_response() })
+        .layer(axum::middleware::from_fn(
+            move |request: Request, next: axum::middleware::Next| {
+                let record = record.clone();
+                async move {
+                    let path = request
+                        .uri()
+                        .path_and_query()
+                        .map(ToString::to_string)
+                        .unwrap_or_default();
+                    record
+                        .lock()
+                        .unwrap()
+                        .push((path, request.headers().clone()));
+                    let response: Response = next.run(request).await;
+                    response
+                }
+            },
+        ));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(shared::server::serve(listener, app, std::future::pending()));
+    (url, seen)
+}
+
+fn client(url: &str) -> UpstreamClient {
+    let settings = UpstreamSettings {
+        url: url.parse().unwrap(),
+        connect_timeout: Duration::from_millis(200),
+        timeout: Duration::from_secs(2),
+        max_body_bytes: 1024 * 1024,
+        pool_max_idle: 4,
+        required_for_readiness: true,
+    };
+    UpstreamClient::new("test", &settings).unwrap()
+}
+
+#[tokio::test]
+async fn a_json_body_decodes_into_the_typed_struct_ignoring_unknown_fields() {
+    let (url, _) = spawn_upstream().await;
+    let screen = Screen::start(Duration::from_secs(1));
+    let thing: Thing = client(&url)
+        .get_json(&screen, &["thing"], &[])
+        .await
+        .unwrap();
+    assert_eq!(thing, Thing { name: "a".into() });
+}
+
+#[tokio::test]
+async fn a_path_segment_is_encoded_as_one_segment() {
+    let (url, seen) = spawn_upstream().await;
+    let screen = Screen::start(Duration::from_secs(1));
+    let _: Result<Thing, _> = client(&url)
+        .get_json(&screen, &["products", "../admin?x=1/y"], &[("q", "a&b=c")])
+        .await;
+    let seen = seen.lock().unwrap();
+    assert_eq!(seen[0].0, "/products/..%2Fadmin%3Fx=1%2Fy?q=a%26b%3Dc");
+}
+
+#[tokio::test]
+async fn the_remaining_deadline_travels_with_the_call() {
+    let (url, seen) = spawn_upstream().await;
+    let screen = Screen::start(Duration::from_millis(700));
+    let _: Thing = client(&url)
+        .get_json(&screen, &["thing"], &[])
+        .await
+        .unwrap();
+    let seen = seen.lock().unwrap();
+    let deadline: u64 = seen[0].1["x-request-deadline-ms"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((500..=700).contains(&deadline), "{deadline}");
+}
+
+#[tokio::test]
+async fn the_screen_deadline_cuts_a_slow_call_short() {
+    let (url, _) = spawn_upstream().await;
+    let screen = Screen::start(Duration::from_millis(200));
+    let started = Instant::now();
+    let error = client(&url)
+        .get_json::<Thing>(&screen, &["slow"], &[])
+        .await
+        .unwrap_err();
+    assert_eq!(error.kind, ErrorKind::Timeout);
+    assert!(
+        started.elapsed() < Duration::from_millis(600),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn bodies_over_the_cap_are_refused() {
+    let (url, _) = spawn_upstream().await;
+    let screen = Screen::start(Duration::from_secs(2));
+    let error = client(&url)
+        .get_json::<Thing>(&screen, &["huge"], &[])
+        .await
+        .unwrap_err();
+    assert_eq!(error.kind, ErrorKind::TooLarge);
+}
+
+#[tokio::test]
+async fn failures_map_to_kinds_and_never_carry_the_upstream_body() {
+    let (url, _) = spawn_upstream().await;
+    let screen = Screen::start(Duration::from_secs(2));
+    let c = client(&url);
+    for (path, kind, status) in [
+        ("missing", ErrorKind::NotFound, 404),
+        ("broken", ErrorKind::Failed(500), 502),
+        ("html", ErrorKind::InvalidBody, 502),
+        ("redirect", ErrorKind::Failed(307), 502),
+    ] {
+        let error = c
+            .get_json::<Thing>(&screen, &[path], &[])
+            .await
+            .unwrap_err();
+        assert_eq!(error.kind, kind, "{path}");
+        let problem = error.to_problem();
+        assert_eq!(problem.status_code().as_u16(), status, "{path}");
+        assert!(!problem.detail().unwrap_or_default().contains("stack"));
+    }
+}
+
+#[tokio::test]
+async fn an_unreachable_upstream_fails_fast() {
+    // A port that was just free: nothing listens there.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    drop(listener);
+    let screen = Screen::start(Duration::from_secs(2));
+    let started = Instant::now();
+    let error = client(&url)
+        .get_json::<Thing>(&screen, &["thing"], &[])
+        .await
+        .unwrap_err();
+    assert_eq!(error.kind, ErrorKind::Unreachable);
+    assert!(started.elapsed() < Duration::from_millis(500));
+}
+
+#[tokio::test]
+async fn optional_sections_are_named_when_they_fail_and_critical_ones_become_problems() {
+    let (url, _) = spawn_upstream().await;
+    let screen = Screen::start(Duration::from_millis(300));
+    let c = client(&url);
+    let (slow, broken, fine) = tokio::join!(
+        screen.optional(
+            "recommendations",
+            c.get_json::<Thing>(&screen, &["slow"], &[])
+        ),
+        screen.optional("reviews", c.get_json::<Thing>(&screen, &["broken"], &[])),
+        screen.critical(c.get_json::<Thing>(&screen, &["thing"], &[])),
+    );
+    assert!(slow.is_none() && broken.is_none());
+    assert!(fine.is_ok());
+    assert_eq!(screen.degraded(), Some(vec!["recommendations", "reviews"]));
+    let problem = screen
+        .critical(c.get_json::<Thing>(&screen, &["slow"], &[]))
+        .await
+        .unwrap_err();
+    assert_eq!(problem.status_code(), StatusCode::GATEWAY_TIMEOUT);
+}
