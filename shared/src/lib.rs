@@ -10,6 +10,7 @@
 //! - [`aggregate`] — a [`aggregate::Screen`]'s deadline and its critical and optional sections.
 //! - [`cards`] — product shelves from one batched call per upstream.
 //! - [`ids`] — validation of path and query identifiers.
+//! - [`etag`] — `ETag` and `304 Not Modified` for every GET.
 //! - [`problem`] — RFC 9457 errors toward clients.
 //! - [`request_id`] — request ids in logs, problems, responses and upstream calls.
 //! - [`server`] — the listener loop (header-read timeout), the shared middleware stack, shutdown.
@@ -21,6 +22,7 @@
 pub mod aggregate;
 pub mod cards;
 pub mod config;
+pub mod etag;
 pub mod health;
 pub mod ids;
 pub mod problem;

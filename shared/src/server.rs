@@ -60,7 +60,8 @@ impl ServerSettings {
     }
 }
 
-/// Wraps a BFF's routes in the shared middleware stack (outermost first):
+/// Wraps a BFF's routes in the shared middleware stack; each layer's comment says why it sits
+/// where it does.
 pub fn stack(app: Router, settings: &ServerSettings) -> Router {
     let compress_when = SizeAbove::new(settings.compression_min_bytes)
         .and(NotForContentType::GRPC)
@@ -75,6 +76,8 @@ pub fn stack(app: Router, settings: &ServerSettings) -> Router {
         .layer(middleware::from_fn(move |req: Request, next: Next| {
             enforce_timeout(request_timeout, req, next)
         }))
+        // Tag successful GETs and answer 304 on a match, before compression sees the body.
+        .layer(middleware::from_fn(crate::etag::middleware))
         // Errors produced by axum and tower-http (rejections, 404, 405, 413) speak problem+json.
         .layer(middleware::from_fn(problem_for_bare_errors))
         // A panic becomes a generic 500 problem; the process keeps serving.

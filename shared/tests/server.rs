@@ -182,3 +182,28 @@ async fn a_client_that_trickles_its_headers_is_disconnected() {
     let read = tokio::time::timeout(Duration::from_secs(3), stream.read_to_end(&mut buf)).await;
     assert!(read.is_ok(), "the connection was still open after 3 s");
 }
+
+#[tokio::test]
+async fn a_repeated_get_with_the_etag_is_answered_304_without_a_body() {
+    let base = spawn().await;
+    let http = reqwest::Client::new();
+    let first = http.get(format!("{base}/ok")).send().await.unwrap();
+    let etag = first.headers()["etag"].clone();
+    assert!(etag.to_str().unwrap().starts_with("W/\""));
+    let second = http
+        .get(format!("{base}/ok"))
+        .header("if-none-match", etag.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(second.status(), 304);
+    assert_eq!(second.headers()["etag"], etag);
+    assert!(second.bytes().await.unwrap().is_empty());
+    let stale = http
+        .get(format!("{base}/ok"))
+        .header("if-none-match", "W/\"0\"")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stale.status(), 200);
+}

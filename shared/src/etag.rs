@@ -1,0 +1,95 @@
+//! `ETag` on successful GET responses and `304 Not Modified` when the client already has them.
+//!
+//! Mobile clients on metered networks revalidate instead of downloading a screen again. The tag
+//! is a hash of the uncompressed body, marked weak (`W/`) because the compression layer may send
+//! the same representation with different content codings.
+
+use axum::body::{Body, to_bytes};
+use axum::extract::Request;
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use hyper::body::Body as _;
+
+/// Bodies larger than this are passed through untagged rather than buffered.
+const MAX_TAGGED_BODY: u64 = 2 * 1024 * 1024;
+
+/// Tags 200 responses to GET and HEAD, and answers 304 when `If-None-Match` matches.
+pub async fn middleware(request: Request, next: Next) -> Response {
+    if !matches!(*request.method(), Method::GET | Method::HEAD) {
+        return next.run(request).await;
+    }
+    let if_none_match = request.headers().get(header::IF_NONE_MATCH).cloned();
+    let response = next.run(request).await;
+    if response.status() != StatusCode::OK
+        || response.headers().contains_key(header::ETAG)
+        || response
+            .headers()
+            .get(header::CACHE_CONTROL)
+            .is_some_and(|v| v.as_bytes().windows(8).any(|w| w == b"no-store"))
+        || response
+            .body()
+            .size_hint()
+            .upper()
+            .is_none_or(|len| len > MAX_TAGGED_BODY)
+    {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = to_bytes(body, MAX_TAGGED_BODY as usize).await else {
+        return crate::problem::Problem::internal().into_response();
+    };
+    let tag = format!("W/\"{:016x}\"", fnv1a(&bytes));
+    let Ok(tag) = HeaderValue::from_str(&tag) else {
+        return Response::from_parts(parts, Body::from(bytes));
+    };
+    if if_none_match.is_some_and(|v| matches(&v, &tag)) {
+        let mut not_modified = StatusCode::NOT_MODIFIED.into_response();
+        for name in [header::CACHE_CONTROL, header::VARY, header::EXPIRES] {
+            if let Some(value) = parts.headers.get(&name) {
+                not_modified.headers_mut().insert(name, value.clone());
+            }
+        }
+        not_modified.headers_mut().insert(header::ETAG, tag);
+        return not_modified;
+    }
+    parts.headers.insert(header::ETAG, tag);
+    Response::from_parts(parts, Body::from(bytes))
+}
+
+/// Weak comparison of an `If-None-Match` list (or `*`) against our tag.
+fn matches(if_none_match: &HeaderValue, tag: &HeaderValue) -> bool {
+    let Ok(list) = if_none_match.to_str() else {
+        return false;
+    };
+    let ours = tag.to_str().unwrap_or_default().trim_start_matches("W/");
+    list.split(',')
+        .map(str::trim)
+        .any(|candidate| candidate == "*" || candidate.trim_start_matches("W/") == ours)
+}
+
+/// FNV-1a, 64 bits: fast, dependency-free, and the same in every process and instance.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in bytes {
+        hash ^= u64::from(*byte);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    hash
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn if_none_match_compares_weakly_and_accepts_lists_and_star() {
+        let tag = HeaderValue::from_static("W/\"abc\"");
+        for yes in ["W/\"abc\"", "\"abc\"", "\"x\", W/\"abc\"", "*"] {
+            assert!(matches(&HeaderValue::from_static(yes), &tag), "{yes}");
+        }
+        for no in ["\"abd\"", "", "W/\"ab\""] {
+            assert!(!matches(&HeaderValue::from_static(no), &tag), "{no}");
+        }
+    }
+}
