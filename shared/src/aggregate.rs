@@ -9,6 +9,10 @@ use std::future::Future;
 use std::sync::Mutex;
 use std::time::Duration;
 
+use axum::Json;
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
 use tokio::time::Instant;
 
 use crate::problem::Problem;
@@ -95,6 +99,7 @@ impl Screen {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         if !degraded.contains(&section) {
+            crate::metrics::record_degraded(section);
             degraded.push(section);
         }
     }
@@ -113,5 +118,31 @@ impl Screen {
             degraded.sort_unstable();
             Some(degraded)
         }
+    }
+
+    /// Renders the screen's view as JSON with `cache_control`, unless a section was left out: a
+    /// degraded screen is `no-cache`, so clients revalidate (cheaply, by `ETag`) and get the full
+    /// screen as soon as the upstream is back instead of keeping the partial one.
+    pub fn respond<T: Serialize>(&self, view: &T, cache_control: &'static str) -> Response {
+        let cache_control = if self.is_degraded() {
+            "no-cache"
+        } else {
+            cache_control
+        };
+        let mut response = Json(view).into_response();
+        response.headers_mut().insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static(cache_control),
+        );
+        response
+    }
+
+    /// Whether any section was left out.
+    pub fn is_degraded(&self) -> bool {
+        !self
+            .degraded
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .is_empty()
     }
 }

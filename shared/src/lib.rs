@@ -12,6 +12,7 @@
 //! - [`ids`] — validation of path and query identifiers.
 //! - [`etag`] — `ETag` and `304 Not Modified` for every GET.
 //! - [`problem`] — RFC 9457 errors toward clients.
+//! - [`metrics`] — Prometheus metrics per route and per upstream, `GET /metrics`.
 //! - [`request_id`] — request ids in logs, problems, responses and upstream calls.
 //! - [`server`] — the listener loop (header-read timeout), the shared middleware stack, shutdown.
 //! - [`health`] — `/healthz` and `/readyz`.
@@ -25,6 +26,7 @@ pub mod config;
 pub mod etag;
 pub mod health;
 pub mod ids;
+pub mod metrics;
 pub mod problem;
 pub mod request_id;
 pub mod server;

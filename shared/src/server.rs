@@ -70,6 +70,9 @@ pub fn stack(app: Router, settings: &ServerSettings) -> Router {
     let request_timeout = settings.request_timeout;
     // Layers run outside-in in the reverse order of `.layer` calls.
     app
+        // Per-route metrics, inside routing where the matched route is known.
+        .route_layer(middleware::from_fn(crate::metrics::track))
+        .merge(crate::metrics::routes())
         // Innermost: bodies above the limit are refused (413) before a handler buffers them.
         .layer(RequestBodyLimitLayer::new(settings.max_body_bytes))
         // Bound every request; a handler that overruns becomes a 503 problem, not a hang.

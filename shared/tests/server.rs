@@ -207,3 +207,28 @@ async fn a_repeated_get_with_the_etag_is_answered_304_without_a_body() {
         .unwrap();
     assert_eq!(stale.status(), 200);
 }
+
+#[tokio::test]
+async fn metrics_count_requests_per_route_and_status() {
+    let base = spawn().await;
+    for _ in 0..3 {
+        reqwest::get(format!("{base}/ok")).await.unwrap();
+    }
+    let text = reqwest::get(format!("{base}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let line = text
+        .lines()
+        .find(|l| {
+            l.starts_with("http_requests_total{")
+                && l.contains("route=\"/ok\"")
+                && l.contains("status=\"200\"")
+        })
+        .unwrap_or_else(|| panic!("no counter for /ok in:\n{text}"));
+    let count: f64 = line.rsplit(' ').next().unwrap().parse().unwrap();
+    assert!(count >= 3.0, "{line}");
+    assert!(text.contains("http_request_duration_seconds_bucket"));
+}

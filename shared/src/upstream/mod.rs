@@ -154,6 +154,22 @@ pub enum ErrorKind {
     InvalidBody,
 }
 
+impl ErrorKind {
+    /// A short label for metrics.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Self::NotFound => "not_found",
+            Self::Unauthorized(_) => "unauthorized",
+            Self::Rejected(_) => "rejected",
+            Self::Failed(_) => "failed",
+            Self::Timeout => "timeout",
+            Self::Unreachable => "unreachable",
+            Self::TooLarge => "too_large",
+            Self::InvalidBody => "invalid_body",
+        }
+    }
+}
+
 impl UpstreamError {
     fn new(upstream: &'static str, kind: ErrorKind) -> Self {
         Self { upstream, kind }
@@ -302,6 +318,22 @@ impl UpstreamClient {
         if remaining.is_zero() {
             return Err(self.error(ErrorKind::Timeout));
         }
+        let started = std::time::Instant::now();
+        let result = self.send(screen, remaining, request).await;
+        let outcome = match &result {
+            Ok(_) => "ok",
+            Err(error) => error.kind.label(),
+        };
+        crate::metrics::record_upstream(self.name, outcome, started.elapsed());
+        result
+    }
+
+    async fn send(
+        &self,
+        screen: &Screen,
+        remaining: Duration,
+        request: reqwest::RequestBuilder,
+    ) -> Result<Bytes, UpstreamError> {
         let budget = remaining.min(self.timeout);
         let mut request = request
             .timeout(budget)
