@@ -84,6 +84,7 @@ fn client(url: &str) -> UpstreamClient {
         max_body_bytes: 1024 * 1024,
         pool_max_idle: 4,
         required_for_readiness: true,
+        resilience: Default::default(),
     };
     UpstreamClient::new("test", &settings).unwrap()
 }

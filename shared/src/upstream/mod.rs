@@ -12,8 +12,10 @@ pub mod accounts;
 pub mod catalog;
 pub mod offers;
 pub mod recommendations;
+pub mod resilience;
 pub mod reviews;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::http::{HeaderValue, StatusCode};
@@ -30,6 +32,7 @@ pub use accounts::AccountsClient;
 pub use catalog::CatalogClient;
 pub use offers::OffersClient;
 pub use recommendations::RecommendationsClient;
+pub use resilience::ResilienceSettings;
 pub use reviews::ReviewsClient;
 
 /// The header that tells an upstream how many milliseconds the caller will still wait.
@@ -55,6 +58,9 @@ pub struct UpstreamSettings {
     /// Whether `/readyz` fails while this upstream is unreachable: true for upstreams without
     /// which no screen works.
     pub required_for_readiness: bool,
+    /// Retries, circuit breaker and concurrency cap; every key has a default.
+    #[serde(default)]
+    pub resilience: ResilienceSettings,
 }
 
 /// All upstreams of the storefront, as configured.
@@ -149,9 +155,18 @@ pub enum ErrorKind {
     /// The body was larger than `max_body_bytes`.
     #[error("body too large")]
     TooLarge,
-    /// The body was cut short, not JSON, or not the expected shape.
+    /// The body was not JSON or not the expected shape.
     #[error("invalid body")]
     InvalidBody,
+    /// The connection broke before the whole response arrived.
+    #[error("connection interrupted")]
+    Interrupted,
+    /// The circuit breaker is open: the call was not attempted.
+    #[error("circuit open")]
+    CircuitOpen,
+    /// Too many calls already in flight to this upstream: the call was not attempted.
+    #[error("overloaded")]
+    Overloaded,
 }
 
 impl ErrorKind {
@@ -166,6 +181,9 @@ impl ErrorKind {
             Self::Unreachable => "unreachable",
             Self::TooLarge => "too_large",
             Self::InvalidBody => "invalid_body",
+            Self::Interrupted => "interrupted",
+            Self::CircuitOpen => "circuit_open",
+            Self::Overloaded => "overloaded",
         }
     }
 }
@@ -192,7 +210,10 @@ impl UpstreamError {
             ErrorKind::Unreachable
             | ErrorKind::Failed(_)
             | ErrorKind::TooLarge
-            | ErrorKind::InvalidBody => {
+            | ErrorKind::InvalidBody
+            | ErrorKind::Interrupted
+            | ErrorKind::CircuitOpen
+            | ErrorKind::Overloaded => {
                 Problem::bad_gateway("A service this request needs is unavailable.")
             }
         }
@@ -208,6 +229,7 @@ pub struct UpstreamClient {
     timeout: Duration,
     max_body_bytes: usize,
     required_for_readiness: bool,
+    guard: Arc<resilience::Guard>,
 }
 
 impl UpstreamClient {
@@ -230,6 +252,7 @@ impl UpstreamClient {
             timeout: settings.timeout,
             max_body_bytes: settings.max_body_bytes,
             required_for_readiness: settings.required_for_readiness,
+            guard: Arc::new(resilience::Guard::new(name, &settings.resilience)),
         })
     }
 
@@ -308,24 +331,61 @@ impl UpstreamClient {
         UpstreamError::new(self.name, kind)
     }
 
-    /// Sends the request within the screen's remaining budget and reads the body under the cap.
+    /// Sends the request within the screen's remaining budget, through the bulkhead, breaker and
+    /// retry policy, and reads the body under the cap.
     async fn execute(
         &self,
         screen: &Screen,
         request: reqwest::RequestBuilder,
     ) -> Result<Bytes, UpstreamError> {
-        let remaining = screen.remaining();
-        if remaining.is_zero() {
-            return Err(self.error(ErrorKind::Timeout));
-        }
         let started = std::time::Instant::now();
-        let result = self.send(screen, remaining, request).await;
+        let result = self.attempts(screen, request).await;
         let outcome = match &result {
             Ok(_) => "ok",
             Err(error) => error.kind.label(),
         };
         crate::metrics::record_upstream(self.name, outcome, started.elapsed());
         result
+    }
+
+    async fn attempts(
+        &self,
+        screen: &Screen,
+        request: reqwest::RequestBuilder,
+    ) -> Result<Bytes, UpstreamError> {
+        let _slot = self.guard.enter().map_err(|kind| self.error(kind))?;
+        self.guard.deposit();
+        let idempotent = request
+            .try_clone()
+            .and_then(|r| r.build().ok())
+            .is_some_and(|r| r.method().is_idempotent());
+        let mut attempts = 0;
+        loop {
+            let remaining = screen.remaining();
+            if remaining.is_zero() {
+                return Err(self.error(ErrorKind::Timeout));
+            }
+            let admission = self.guard.admit().map_err(|kind| self.error(kind))?;
+            let Some(this_attempt) = request.try_clone() else {
+                return Err(self.error(ErrorKind::Rejected(0)));
+            };
+            attempts += 1;
+            let result = self.send(screen, remaining, this_attempt).await;
+            self.guard
+                .record(admission, result.as_ref().map(|_| ()).map_err(|e| &e.kind));
+            let Err(error) = result else {
+                return result;
+            };
+            if !self.guard.may_retry(&error.kind, idempotent, attempts) {
+                return Err(error);
+            }
+            let backoff = self.guard.backoff(attempts);
+            if backoff >= screen.remaining() {
+                return Err(error);
+            }
+            tracing::debug!(upstream = self.name, %error, attempts, "retrying");
+            tokio::time::sleep(backoff).await;
+        }
     }
 
     async fn send(
@@ -385,7 +445,7 @@ impl UpstreamClient {
         } else if error.is_connect() {
             ErrorKind::Unreachable
         } else {
-            ErrorKind::InvalidBody
+            ErrorKind::Interrupted
         };
         tracing::debug!(upstream = self.name, error = %error, "upstream transport error");
         self.error(kind)

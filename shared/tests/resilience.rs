@@ -1,0 +1,269 @@
+//! Retries, the retry budget, the circuit breaker and the bulkhead, against a real local server
+//! that counts every request it gets.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use serde::Deserialize;
+use shared::aggregate::Screen;
+use shared::upstream::resilience::{CircuitSettings, ResilienceSettings, RetrySettings};
+use shared::upstream::{ErrorKind, UpstreamClient, UpstreamSettings};
+
+#[derive(Debug, Deserialize)]
+struct Thing {}
+
+/// A server whose first `fail_first` requests answer 503 (u32::MAX: always), then `{}`.
+#[derive(Clone, Default)]
+struct Flaky {
+    hits: Arc<AtomicUsize>,
+    fail_first: Arc<AtomicU32>,
+}
+
+impl Flaky {
+    async fn spawn(fail_first: u32) -> (Self, String) {
+        let flaky = Self::default();
+        flaky.fail_first.store(fail_first, Ordering::SeqCst);
+        let app = Router::new()
+            .route("/thing", get(answer).post(answer))
+            .route(
+                "/slow",
+                get(|| async {
+                    tokio::time::sleep(Duration::from_millis(300)).await;
+                    "{}"
+                }),
+            )
+            .route("/post", post(answer))
+            .with_state(flaky.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(shared::server::serve(listener, app, std::future::pending()));
+        (flaky, url)
+    }
+
+    fn hits(&self) -> usize {
+        self.hits.load(Ordering::SeqCst)
+    }
+}
+
+async fn answer(State(flaky): State<Flaky>) -> (StatusCode, &'static str) {
+    let n = flaky.hits.fetch_add(1, Ordering::SeqCst) as u32;
+    if n < flaky.fail_first.load(Ordering::SeqCst) {
+        (StatusCode::SERVICE_UNAVAILABLE, "down")
+    } else {
+        (StatusCode::OK, "{}")
+    }
+}
+
+fn client(url: &str, resilience: ResilienceSettings) -> UpstreamClient {
+    let settings = UpstreamSettings {
+        url: url.parse().unwrap(),
+        connect_timeout: Duration::from_millis(200),
+        timeout: Duration::from_secs(2),
+        max_body_bytes: 1024,
+        pool_max_idle: 4,
+        required_for_readiness: true,
+        resilience,
+    };
+    UpstreamClient::new("flaky", &settings).unwrap()
+}
+
+fn no_circuit() -> ResilienceSettings {
+    ResilienceSettings {
+        circuit: CircuitSettings {
+            failure_threshold: u32::MAX,
+            open_for: Duration::from_secs(1),
+        },
+        ..Default::default()
+    }
+}
+
+fn screen() -> Screen {
+    Screen::start(Duration::from_secs(2))
+}
+
+#[tokio::test]
+async fn a_transient_failure_of_a_get_is_retried_and_succeeds() {
+    let (flaky, url) = Flaky::spawn(1).await;
+    let result = client(&url, no_circuit())
+        .get_json::<Thing>(&screen(), &["thing"], &[])
+        .await;
+    assert!(result.is_ok(), "{result:?}");
+    assert_eq!(flaky.hits(), 2);
+}
+
+#[tokio::test]
+async fn a_post_is_never_retried() {
+    let (flaky, url) = Flaky::spawn(1).await;
+    let error = client(&url, no_circuit())
+        .call_as_user::<Thing, ()>(&screen(), reqwest::Method::POST, &["post"], &[], "t", None)
+        .await
+        .unwrap_err();
+    assert_eq!(error.kind, ErrorKind::Failed(503));
+    assert_eq!(flaky.hits(), 1);
+}
+
+#[tokio::test]
+async fn with_the_upstream_fully_down_the_budget_keeps_attempts_near_one_per_call() {
+    let (flaky, url) = Flaky::spawn(u32::MAX).await;
+    let mut settings = no_circuit();
+    settings.retries = RetrySettings {
+        max_attempts: 3,
+        backoff_base: Duration::from_micros(100),
+        backoff_max: Duration::from_micros(500),
+        budget_ratio: 0.2,
+        budget_min_per_second: 1.0,
+    };
+    let c = client(&url, settings);
+    let calls = 300;
+    let started = Instant::now();
+    for _ in 0..calls {
+        let _ = c.get_json::<Thing>(&screen(), &["thing"], &[]).await;
+    }
+    // The floor adds `budget_min_per_second` tokens per second, plus its initial balance.
+    let floor = 1.0 * (started.elapsed().as_secs_f64() + 1.0);
+    let attempts = flaky.hits() as f64;
+    let per_call = attempts / f64::from(calls);
+    assert!(
+        attempts <= f64::from(calls) * 1.2 + floor + 1.0,
+        "{attempts} attempts for {calls} calls ({per_call:.3} per call)"
+    );
+    // Without the budget it would be 3 per call; with it, retries still happen.
+    assert!(per_call > 1.1, "{per_call}");
+}
+
+#[tokio::test]
+async fn consecutive_failures_open_the_circuit_and_calls_then_fail_fast_without_a_request() {
+    let (flaky, url) = Flaky::spawn(u32::MAX).await;
+    let settings = ResilienceSettings {
+        retries: RetrySettings {
+            max_attempts: 1,
+            ..Default::default()
+        },
+        circuit: CircuitSettings {
+            failure_threshold: 3,
+            open_for: Duration::from_millis(300),
+        },
+        ..Default::default()
+    };
+    let c = client(&url, settings);
+    for _ in 0..3 {
+        let error = c
+            .get_json::<Thing>(&screen(), &["thing"], &[])
+            .await
+            .unwrap_err();
+        assert_eq!(error.kind, ErrorKind::Failed(503));
+    }
+    assert_eq!(flaky.hits(), 3);
+    let mut slowest = Duration::ZERO;
+    for _ in 0..100 {
+        let started = Instant::now();
+        let error = c
+            .get_json::<Thing>(&screen(), &["thing"], &[])
+            .await
+            .unwrap_err();
+        slowest = slowest.max(started.elapsed());
+        assert_eq!(error.kind, ErrorKind::CircuitOpen);
+    }
+    assert_eq!(flaky.hits(), 3, "an open circuit touched the upstream");
+    assert!(
+        slowest < Duration::from_millis(5),
+        "fail-fast took {slowest:?}"
+    );
+
+    // The upstream recovers; after `open_for` one probe goes through and closes the circuit.
+    flaky.fail_first.store(0, Ordering::SeqCst);
+    tokio::time::sleep(Duration::from_millis(350)).await;
+    assert!(
+        c.get_json::<Thing>(&screen(), &["thing"], &[])
+            .await
+            .is_ok()
+    );
+    assert!(
+        c.get_json::<Thing>(&screen(), &["thing"], &[])
+            .await
+            .is_ok()
+    );
+    assert_eq!(flaky.hits(), 5);
+}
+
+#[tokio::test]
+async fn a_failed_probe_opens_the_circuit_again() {
+    let (flaky, url) = Flaky::spawn(u32::MAX).await;
+    let settings = ResilienceSettings {
+        retries: RetrySettings {
+            max_attempts: 1,
+            ..Default::default()
+        },
+        circuit: CircuitSettings {
+            failure_threshold: 1,
+            open_for: Duration::from_millis(200),
+        },
+        ..Default::default()
+    };
+    let c = client(&url, settings);
+    let _ = c.get_json::<Thing>(&screen(), &["thing"], &[]).await;
+    tokio::time::sleep(Duration::from_millis(250)).await;
+    let probe = c
+        .get_json::<Thing>(&screen(), &["thing"], &[])
+        .await
+        .unwrap_err();
+    assert_eq!(probe.kind, ErrorKind::Failed(503));
+    let after = c
+        .get_json::<Thing>(&screen(), &["thing"], &[])
+        .await
+        .unwrap_err();
+    assert_eq!(after.kind, ErrorKind::CircuitOpen);
+    assert_eq!(flaky.hits(), 2);
+}
+
+#[tokio::test]
+async fn calls_over_the_concurrency_cap_fail_fast() {
+    let (flaky, url) = Flaky::spawn(0).await;
+    let settings = ResilienceSettings {
+        max_concurrency: 2,
+        ..no_circuit()
+    };
+    let c = client(&url, settings);
+    let s = screen();
+    let results =
+        futures::future::join_all((0..5).map(|_| c.get_json::<Thing>(&s, &["slow"], &[]))).await;
+    let overloaded = results
+        .iter()
+        .filter(|r| matches!(r, Err(e) if e.kind == ErrorKind::Overloaded))
+        .count();
+    assert_eq!(overloaded, 3);
+    assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 2);
+    let _ = flaky;
+}
+
+#[tokio::test]
+async fn retries_stop_at_the_screen_deadline() {
+    let (flaky, url) = Flaky::spawn(u32::MAX).await;
+    let settings = ResilienceSettings {
+        retries: RetrySettings {
+            max_attempts: 1000,
+            backoff_base: Duration::from_millis(20),
+            backoff_max: Duration::from_millis(40),
+            budget_ratio: 10.0,
+            budget_min_per_second: 1000.0,
+        },
+        ..no_circuit()
+    };
+    let c = client(&url, settings);
+    let started = Instant::now();
+    let s = Screen::start(Duration::from_millis(200));
+    let _ = s
+        .optional("x", c.get_json::<Thing>(&s, &["thing"], &[]))
+        .await;
+    assert!(
+        started.elapsed() < Duration::from_millis(300),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(flaky.hits() < 100);
+}
