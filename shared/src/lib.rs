@@ -13,6 +13,7 @@
 //! - [`etag`] — `ETag` and `304 Not Modified` for every GET.
 //! - [`problem`] — RFC 9457 errors toward clients.
 //! - [`metrics`] — Prometheus metrics per route and per upstream, `GET /metrics`.
+//! - [`protect`] — load shedding and per-client rate limits.
 //! - [`request_id`] — request ids in logs, problems, responses and upstream calls.
 //! - [`server`] — the listener loop (header-read timeout), the shared middleware stack, shutdown.
 //! - [`health`] — `/healthz` and `/readyz`.
@@ -28,6 +29,7 @@ pub mod health;
 pub mod ids;
 pub mod metrics;
 pub mod problem;
+pub mod protect;
 pub mod request_id;
 pub mod server;
 pub mod telemetry;

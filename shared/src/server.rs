@@ -26,6 +26,7 @@ use tower_http::compression::predicate::{NotForContentType, Predicate, SizeAbove
 use tower_http::limit::RequestBodyLimitLayer;
 
 use crate::problem::{self, Problem};
+use crate::protect::{ClientRateLimiter, LoadShedder, RateLimitSettings};
 use crate::request_id;
 
 /// Where and how a BFF listens.
@@ -51,6 +52,16 @@ pub struct ServerSettings {
     pub max_header_bytes: usize,
     /// Responses smaller than this are not compressed. Default `1024`.
     pub compression_min_bytes: u64,
+    /// Requests served at once; more are shed with 503 + `Retry-After`. Default `1024`.
+    #[serde(default = "default_max_in_flight")]
+    pub max_in_flight: usize,
+    /// Per-client rate limit (429 + `Retry-After`).
+    #[serde(default)]
+    pub rate_limit: RateLimitSettings,
+}
+
+fn default_max_in_flight() -> usize {
+    1024
 }
 
 impl ServerSettings {
@@ -68,8 +79,13 @@ pub fn stack(app: Router, settings: &ServerSettings) -> Router {
         .and(NotForContentType::IMAGES)
         .and(NotForContentType::SSE);
     let request_timeout = settings.request_timeout;
+    let shedder = LoadShedder::new(settings.max_in_flight);
+    let rate_limiter = settings
+        .rate_limit
+        .enabled
+        .then(|| ClientRateLimiter::new(&settings.rate_limit));
     // Layers run outside-in in the reverse order of `.layer` calls.
-    app
+    let app = app
         // Per-route metrics, inside routing where the matched route is known.
         .route_layer(middleware::from_fn(crate::metrics::track))
         .merge(crate::metrics::routes())
@@ -88,7 +104,19 @@ pub fn stack(app: Router, settings: &ServerSettings) -> Router {
             Problem::internal().into_response()
         }))
         // Compress large responses for clients that accept br, zstd or gzip.
-        .layer(CompressionLayer::new().compress_when(compress_when))
+        .layer(CompressionLayer::new().compress_when(compress_when));
+    // Refuse a client over its rate before it costs anything more.
+    let app = match rate_limiter {
+        Some(limiter) => app.layer(middleware::from_fn(move |req: Request, next: Next| {
+            limiter.clone().middleware(req, next)
+        })),
+        None => app,
+    };
+    app
+        // Shed load above the concurrency limit before any work is done.
+        .layer(middleware::from_fn(move |req: Request, next: Next| {
+            shedder.clone().middleware(req, next)
+        }))
         // Outermost: the request id and log span cover everything above, panics included.
         .layer(middleware::from_fn(request_id::middleware))
 }

@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::routing::{get, post};
+use shared::protect::RateLimitSettings;
 use shared::server::{ServeOptions, ServerSettings, serve_with};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -17,6 +18,8 @@ fn settings() -> ServerSettings {
         max_body_bytes: 1024,
         max_header_bytes: 8192,
         compression_min_bytes: 256,
+        max_in_flight: 64,
+        rate_limit: Default::default(),
     }
 }
 
@@ -25,6 +28,10 @@ async fn explode() -> &'static str {
 }
 
 async fn spawn() -> String {
+    spawn_with(settings()).await
+}
+
+async fn spawn_with(settings: ServerSettings) -> String {
     let routes = Router::new()
         .route("/ok", get(|| async { "x".repeat(4096) }))
         .route("/panic", get(explode))
@@ -43,7 +50,6 @@ async fn spawn() -> String {
             "/json",
             post(|axum::Json(v): axum::Json<u32>| async move { v.to_string() }),
         );
-    let settings = settings();
     let app = shared::server::stack(routes, &settings);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -231,4 +237,54 @@ async fn metrics_count_requests_per_route_and_status() {
     let count: f64 = line.rsplit(' ').next().unwrap().parse().unwrap();
     assert!(count >= 3.0, "{line}");
     assert!(text.contains("http_request_duration_seconds_bucket"));
+}
+
+#[tokio::test]
+async fn a_client_over_its_rate_gets_429_with_retry_after() {
+    let base = spawn_with(ServerSettings {
+        rate_limit: RateLimitSettings {
+            enabled: true,
+            per_second: 1,
+            burst: 3,
+        },
+        ..settings()
+    })
+    .await;
+    let http = reqwest::Client::new();
+    for _ in 0..3 {
+        assert_eq!(
+            http.get(format!("{base}/ok"))
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            200
+        );
+    }
+    let refused = http.get(format!("{base}/ok")).send().await.unwrap();
+    assert!(
+        refused.headers()["retry-after"]
+            .to_str()
+            .unwrap()
+            .parse::<u64>()
+            .unwrap()
+            >= 1
+    );
+    assert_problem(refused, 429).await;
+}
+
+#[tokio::test]
+async fn requests_above_the_concurrency_limit_are_shed_with_503() {
+    let base = spawn_with(ServerSettings {
+        max_in_flight: 1,
+        request_timeout: Duration::from_secs(2),
+        ..settings()
+    })
+    .await;
+    let slow = tokio::spawn(reqwest::get(format!("{base}/slow")));
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let shed = reqwest::get(format!("{base}/ok")).await.unwrap();
+    assert_eq!(shed.headers()["retry-after"], "1");
+    assert_problem(shed, 503).await;
+    slow.abort();
 }
