@@ -64,3 +64,22 @@ async fn readyz(State(upstreams): State<Arc<Upstreams>>) -> Response {
     };
     crate::server::cache_control((status, Json(body)).into_response(), "no-store")
 }
+
+/// For a container's health check (`scratch` images have no curl): asks `/healthz` of the
+/// server on `127.0.0.1:port` and says whether it answered 200 within two seconds.
+pub async fn check_local(port: u16) -> bool {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let attempt = async {
+        let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port)).await?;
+        stream
+            .write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+            .await?;
+        let mut head = [0u8; 12];
+        stream.read_exact(&mut head).await?;
+        Ok::<bool, std::io::Error>(head.starts_with(b"HTTP/1.1 200"))
+    };
+    matches!(
+        tokio::time::timeout(std::time::Duration::from_secs(2), attempt).await,
+        Ok(Ok(true))
+    )
+}

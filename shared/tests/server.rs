@@ -288,3 +288,60 @@ async fn requests_above_the_concurrency_limit_are_shed_with_503() {
     assert_problem(shed, 503).await;
     slow.abort();
 }
+
+#[tokio::test]
+async fn the_local_health_check_sees_a_live_server_and_not_a_dead_port() {
+    let routes = Router::new().merge(shared::health::routes::<()>(std::sync::Arc::new(
+        shared::upstream::Upstreams::new(&dead_upstreams()).unwrap(),
+    )));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(shared::server::serve(
+        listener,
+        routes,
+        std::future::pending(),
+    ));
+    assert!(shared::health::check_local(port).await);
+    let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let dead = free.local_addr().unwrap().port();
+    drop(free);
+    assert!(!shared::health::check_local(dead).await);
+}
+
+fn dead_upstreams() -> shared::upstream::UpstreamsSettings {
+    let one = shared::upstream::UpstreamSettings {
+        url: "http://127.0.0.1:9".parse().unwrap(),
+        connect_timeout: Duration::from_millis(100),
+        timeout: Duration::from_millis(200),
+        max_body_bytes: 1024,
+        pool_max_idle: 1,
+        required_for_readiness: true,
+        resilience: Default::default(),
+    };
+    shared::upstream::UpstreamsSettings {
+        catalog: one.clone(),
+        offers: one.clone(),
+        reviews: one.clone(),
+        recommendations: one.clone(),
+        accounts: one,
+    }
+}
+
+#[tokio::test]
+async fn readiness_fails_while_a_required_upstream_is_unreachable() {
+    let routes = Router::new().merge(shared::health::routes::<()>(std::sync::Arc::new(
+        shared::upstream::Upstreams::new(&dead_upstreams()).unwrap(),
+    )));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(shared::server::serve(
+        listener,
+        routes,
+        std::future::pending(),
+    ));
+    let response = reqwest::get(format!("http://{addr}/readyz")).await.unwrap();
+    assert_eq!(response.status(), 503);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["status"], "unready");
+    assert_eq!(body["upstreams"][0]["reachable"], false);
+}

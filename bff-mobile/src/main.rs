@@ -1,0 +1,28 @@
+//! Starts bff-mobile: settings, logging, listener, serve until SIGTERM or Ctrl-C.
+//!
+//! `bff-mobile --health-check` asks a running instance's `/healthz` on the configured port and exits
+//! 0 or 1: container images have no curl.
+
+use anyhow::Context;
+use bff_mobile::Settings;
+use shared::server::{ServeOptions, serve_with, shutdown_signal};
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let settings = Settings::load().context("bff-mobile cannot start")?;
+    if std::env::args().any(|arg| arg == "--health-check") {
+        let healthy = shared::health::check_local(settings.server.port).await;
+        std::process::exit(if healthy { 0 } else { 1 });
+    }
+    shared::telemetry::init(&settings.telemetry);
+    let addr = settings.server.addr();
+    let options = ServeOptions::from(&settings.server);
+    let app = bff_mobile::build(settings)?;
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("cannot listen on {addr}"))?;
+    tracing::info!(address = %listener.local_addr()?, "bff-mobile listening");
+    serve_with(listener, app, &options, shutdown_signal()).await?;
+    tracing::info!("bff-mobile stopped");
+    Ok(())
+}
