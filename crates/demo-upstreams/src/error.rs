@@ -1,0 +1,171 @@
+//! Errors of the demo services and the extractors that make malformed input speak the same
+//! dialect.
+//!
+//! Every error becomes an RFC 9457 problem ([`shared::problem::Problem`]). Details are fixed
+//! texts written here: they never echo the request's input (an id, a query, a token), so a
+//! client cannot make the service reflect content. Axum's own rejections (bad query strings,
+//! bad JSON, bad path encoding) are mapped to the same problems by the wrapper extractors
+//! [`Query`], [`Path`] and [`Json`].
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::de::DeserializeOwned;
+use shared::problem::Problem;
+
+/// Why a request failed; one variant per status.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum ApiError {
+    /// 400: malformed input. The text says what was wrong, never what was sent.
+    #[error("{0}")]
+    BadRequest(&'static str),
+    /// 401: no usable bearer token.
+    #[error("{0}")]
+    Unauthorized(&'static str),
+    /// 404: a well-formed id that names nothing.
+    #[error("{0}")]
+    NotFound(&'static str),
+    /// 415: a body that is not declared as JSON.
+    #[error("send the body as application/json")]
+    UnsupportedMediaType,
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let detail = self.to_string();
+        match self {
+            Self::BadRequest(_) => Problem::bad_request(detail),
+            Self::Unauthorized(_) => Problem::new(StatusCode::UNAUTHORIZED)
+                .with_detail(detail)
+                .with_header(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")),
+            Self::NotFound(_) => Problem::not_found(detail),
+            Self::UnsupportedMediaType => {
+                Problem::new(StatusCode::UNSUPPORTED_MEDIA_TYPE).with_detail(detail)
+            }
+        }
+        .into_response()
+    }
+}
+
+/// Fallback for unknown routes: a 404 problem.
+pub(crate) async fn no_such_route() -> Response {
+    Problem::not_found("no such route").into_response()
+}
+
+/// Fallback for a known route with another method: a 405 problem.
+pub(crate) async fn method_not_allowed() -> Response {
+    Problem::new(StatusCode::METHOD_NOT_ALLOWED)
+        .with_detail("this route does not accept this method")
+        .into_response()
+}
+
+/// `axum::extract::Query` whose rejection is a 400 problem.
+pub(crate) struct Query<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        axum::extract::Query::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Query(value)| Self(value))
+            .map_err(|_| ApiError::BadRequest("the query string is malformed"))
+    }
+}
+
+/// `axum::extract::Path` whose rejection is a 400 problem.
+pub(crate) struct Path<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for Path<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        axum::extract::Path::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Path(value)| Self(value))
+            .map_err(|_| ApiError::BadRequest("the path is malformed"))
+    }
+}
+
+/// `axum::Json` whose rejection is a 400 (or 415) problem.
+pub(crate) struct Json<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
+        match axum::Json::from_request(request, state).await {
+            Ok(axum::Json(value)) => Ok(Self(value)),
+            Err(JsonRejection::MissingJsonContentType(_)) => Err(ApiError::UnsupportedMediaType),
+            Err(_) => Err(ApiError::BadRequest("the body is not the expected JSON")),
+        }
+    }
+}
+
+/// `offset` and `limit` of a paged list, validated as the API prescribes.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Page {
+    pub offset: usize,
+    pub limit: usize,
+}
+
+/// Parses `offset` (≥ 0, default 0).
+pub(crate) fn offset(raw: Option<&str>) -> Result<usize, ApiError> {
+    match raw {
+        None => Ok(0),
+        Some(text) => text
+            .parse::<u32>()
+            .map(|n| n as usize)
+            .map_err(|_| ApiError::BadRequest("offset must be a whole number of at least 0")),
+    }
+}
+
+/// Parses `limit` (1..=100, default `default`).
+pub(crate) fn limit(raw: Option<&str>, default: usize) -> Result<usize, ApiError> {
+    match raw {
+        None => Ok(default),
+        Some(text) => text
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=100).contains(n))
+            .ok_or(ApiError::BadRequest("limit must be between 1 and 100")),
+    }
+}
+
+impl Page {
+    /// Parses `offset` and `limit` with the route's default limit.
+    pub fn parse(
+        offset_raw: Option<&str>,
+        limit_raw: Option<&str>,
+        default_limit: usize,
+    ) -> Result<Self, ApiError> {
+        Ok(Self {
+            offset: offset(offset_raw)?,
+            limit: limit(limit_raw, default_limit)?,
+        })
+    }
+}
+
+/// Checks the shape of a product id (`p` + five digits) without looking it up.
+pub(crate) fn check_product_id(id: &str) -> Result<(), ApiError> {
+    crate::data::parse_product_id(id)
+        .map(|_| ())
+        .ok_or(ApiError::BadRequest(
+            "a product id is `p` followed by five digits",
+        ))
+}
+
+/// Splits and validates an `ids=` list: 1 to 100 well-formed product ids.
+pub(crate) fn product_ids(raw: Option<&str>) -> Result<Vec<&str>, ApiError> {
+    let raw = raw.ok_or(ApiError::BadRequest("ids is required"))?;
+    let ids: Vec<&str> = raw.split(',').collect();
+    if ids.len() > 100 {
+        return Err(ApiError::BadRequest("ids lists at most 100 ids"));
+    }
+    for id in &ids {
+        check_product_id(id)?;
+    }
+    Ok(ids)
+}

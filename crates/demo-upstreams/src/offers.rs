@@ -1,0 +1,86 @@
+//! The offers service: prices, discounts, stock and delivery times, in batches.
+//!
+//! Offers change often in a real shop, hence the short `max-age=5`.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::State;
+use axum::middleware;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde::{Deserialize, Serialize};
+
+use crate::data::Dataset;
+use crate::error::{ApiError, Query, product_ids};
+
+/// The offers service's routes.
+pub(crate) fn routes(data: Arc<Dataset>) -> Router {
+    Router::new()
+        .route("/offers", get(offers))
+        .with_state(data)
+        .layer(middleware::from_fn_with_state(
+            "public, max-age=5",
+            crate::cache_control,
+        ))
+}
+
+#[derive(Deserialize)]
+struct OffersQuery {
+    ids: Option<String>,
+}
+
+#[derive(Serialize)]
+struct OffersBody<'a> {
+    items: Vec<OfferJson<'a>>,
+    missing: Vec<&'a str>,
+}
+
+#[derive(Serialize)]
+struct OfferJson<'a> {
+    product_id: &'a str,
+    price_cents: u32,
+    list_price_cents: u32,
+    currency: &'static str,
+    discount_percent: u32,
+    stock: u32,
+    delivery: Delivery,
+}
+
+#[derive(Serialize)]
+struct Delivery {
+    min_days: u32,
+    max_days: u32,
+}
+
+async fn offers(
+    State(data): State<Arc<Dataset>>,
+    Query(query): Query<OffersQuery>,
+) -> Result<Response, ApiError> {
+    let ids = product_ids(query.ids.as_deref())?;
+    let mut body = OffersBody {
+        items: Vec::with_capacity(ids.len()),
+        missing: Vec::new(),
+    };
+    for id in ids {
+        match data.product_index(id) {
+            Some(index) => {
+                let offer = &data.offers[index];
+                body.items.push(OfferJson {
+                    product_id: id,
+                    price_cents: offer.price_cents,
+                    list_price_cents: offer.list_price_cents,
+                    currency: "EUR",
+                    discount_percent: offer.discount_percent,
+                    stock: offer.stock,
+                    delivery: Delivery {
+                        min_days: offer.min_days,
+                        max_days: offer.max_days,
+                    },
+                });
+            }
+            None => body.missing.push(id),
+        }
+    }
+    Ok(axum::Json(body).into_response())
+}

@@ -1,0 +1,132 @@
+//! The reviews service: pages of reviews, a product's rating, and ratings in batches.
+//!
+//! Only ratings and dates are generated up front; a review's text is generated when a page
+//! containing it is requested, from a seed of its own, so it is the same on every request.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::State;
+use axum::middleware;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde::{Deserialize, Serialize};
+
+use crate::data::{Dataset, Review};
+use crate::error::{ApiError, Page, Path, Query, check_product_id, product_ids};
+
+/// The reviews service's routes.
+pub(crate) fn routes(data: Arc<Dataset>) -> Router {
+    Router::new()
+        .route("/products/{id}/reviews", get(reviews))
+        .route("/products/{id}/rating", get(rating))
+        .route("/ratings", get(ratings))
+        .with_state(data)
+        .layer(middleware::from_fn_with_state(
+            "public, max-age=30",
+            crate::cache_control,
+        ))
+}
+
+fn lookup(data: &Dataset, id: &str) -> Result<usize, ApiError> {
+    check_product_id(id)?;
+    data.product_index(id)
+        .ok_or(ApiError::NotFound("no product has this id"))
+}
+
+#[derive(Deserialize)]
+struct PageQuery {
+    offset: Option<String>,
+    limit: Option<String>,
+}
+
+#[derive(Serialize)]
+struct ReviewPage {
+    total: usize,
+    offset: usize,
+    limit: usize,
+    items: Vec<Review>,
+}
+
+async fn reviews(
+    State(data): State<Arc<Dataset>>,
+    Path(id): Path<String>,
+    Query(query): Query<PageQuery>,
+) -> Result<axum::Json<ReviewPage>, ApiError> {
+    let index = lookup(&data, &id)?;
+    let page = Page::parse(query.offset.as_deref(), query.limit.as_deref(), 10)?;
+    let total = data.reviews[index].entries.len();
+    // Position k of the newest-first list is review number total - 1 - k (0 = oldest).
+    let items = (page.offset..total.min(page.offset.saturating_add(page.limit)))
+        .map(|k| data.review(index, total - 1 - k))
+        .collect();
+    Ok(axum::Json(ReviewPage {
+        total,
+        offset: page.offset,
+        limit: page.limit,
+        items,
+    }))
+}
+
+#[derive(Serialize)]
+struct RatingSummary<'a> {
+    product_id: &'a str,
+    average: f64,
+    count: usize,
+    histogram: [u32; 5],
+}
+
+async fn rating(
+    State(data): State<Arc<Dataset>>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let index = lookup(&data, &id)?;
+    let set = &data.reviews[index];
+    let summary = RatingSummary {
+        product_id: &data.products[index].id,
+        average: set.average,
+        count: set.entries.len(),
+        histogram: set.histogram,
+    };
+    Ok(axum::Json(summary).into_response())
+}
+
+#[derive(Deserialize)]
+struct RatingsQuery {
+    ids: Option<String>,
+}
+
+#[derive(Serialize)]
+struct Rating<'a> {
+    product_id: &'a str,
+    average: f64,
+    count: usize,
+}
+
+#[derive(Serialize)]
+struct Ratings<'a> {
+    items: Vec<Rating<'a>>,
+    missing: Vec<&'a str>,
+}
+
+async fn ratings(
+    State(data): State<Arc<Dataset>>,
+    Query(query): Query<RatingsQuery>,
+) -> Result<Response, ApiError> {
+    let ids = product_ids(query.ids.as_deref())?;
+    let mut body = Ratings {
+        items: Vec::with_capacity(ids.len()),
+        missing: Vec::new(),
+    };
+    for id in ids {
+        match data.product_index(id) {
+            Some(index) => body.items.push(Rating {
+                product_id: id,
+                average: data.reviews[index].average,
+                count: data.reviews[index].entries.len(),
+            }),
+            None => body.missing.push(id),
+        }
+    }
+    Ok(axum::Json(body).into_response())
+}

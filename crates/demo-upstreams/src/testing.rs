@@ -1,0 +1,194 @@
+//! The five services in-process, for black-box tests of this crate and of the BFFs.
+//!
+//! ```no_run
+//! # async fn example() {
+//! use demo_upstreams::fault::Fault;
+//! use demo_upstreams::testing::TestUpstreams;
+//!
+//! let upstreams = TestUpstreams::spawn().await;
+//! upstreams.offers.set_fault(Fault::Status(500));
+//! // ... point the BFF at upstreams.catalog.url(), upstreams.offers.url(), ...
+//! assert_eq!(upstreams.offers.hits(), 0);
+//! # }
+//! ```
+//!
+//! Each service listens on `127.0.0.1` on a port of its own, keeps a log of the requests it
+//! received (path, query and headers as they arrived), and has a fault switch. Dropping a
+//! [`RunningService`] stops it: hung requests and endless bodies are released, idle connections
+//! closed, and the server task aborted.
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+
+use crate::config::DemoConfig;
+pub use crate::fault::RecordedRequest;
+use crate::fault::{Fault, FaultHandle, RequestLog};
+use crate::{Service, ServiceContext};
+
+/// How many requests a test service remembers (older ones are dropped; `hits` keeps counting).
+const LOG_CAPACITY: usize = 10_000;
+
+/// All five services on `127.0.0.1` with random ports.
+pub struct TestUpstreams {
+    /// The catalog service.
+    pub catalog: RunningService,
+    /// The offers service.
+    pub offers: RunningService,
+    /// The reviews service.
+    pub reviews: RunningService,
+    /// The recommendations service.
+    pub recommendations: RunningService,
+    /// The accounts service.
+    pub accounts: RunningService,
+}
+
+impl TestUpstreams {
+    /// All five services with the default seed and product count, no injected latency and no
+    /// injected errors.
+    pub async fn spawn() -> Self {
+        Self::spawn_with(DemoConfig::default().without_injection()).await
+    }
+
+    /// All five services with `config`'s data, latency, error-rate and control settings; its
+    /// ports and bind address are ignored (random ports on `127.0.0.1`). Image URLs keep
+    /// `config.catalog.public_base_url`, so product JSON is the same on every run.
+    pub async fn spawn_with(config: DemoConfig) -> Self {
+        let config = Arc::new(config);
+        Self {
+            catalog: RunningService::spawn(Service::Catalog, Arc::clone(&config)).await,
+            offers: RunningService::spawn(Service::Offers, Arc::clone(&config)).await,
+            reviews: RunningService::spawn(Service::Reviews, Arc::clone(&config)).await,
+            recommendations: RunningService::spawn(Service::Recommendations, Arc::clone(&config))
+                .await,
+            accounts: RunningService::spawn(Service::Accounts, config).await,
+        }
+    }
+
+    /// The running instance of `service`.
+    pub fn service(&self, service: Service) -> &RunningService {
+        match service {
+            Service::Catalog => &self.catalog,
+            Service::Offers => &self.offers,
+            Service::Reviews => &self.reviews,
+            Service::Recommendations => &self.recommendations,
+            Service::Accounts => &self.accounts,
+        }
+    }
+}
+
+/// One service serving on `127.0.0.1`; stops when dropped.
+pub struct RunningService {
+    service: Service,
+    addr: SocketAddr,
+    fault: FaultHandle,
+    log: RequestLog,
+    task: JoinHandle<()>,
+}
+
+impl RunningService {
+    /// Starts `service` with `config` on a random port of `127.0.0.1`.
+    pub async fn spawn(service: Service, config: Arc<DemoConfig>) -> Self {
+        Self::spawn_context(service, ServiceContext::new(config)).await
+    }
+
+    /// Starts `service` with a prepared context (e.g. with another token verifier).
+    pub async fn spawn_context(service: Service, ctx: ServiceContext) -> Self {
+        let ctx = ctx.with_request_log(RequestLog::with_capacity(LOG_CAPACITY));
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+            .await
+            .expect("bind a random port on 127.0.0.1");
+        let addr = listener
+            .local_addr()
+            .expect("a bound listener has an address");
+        let app = crate::router(service, &ctx);
+        let fault = ctx.fault().clone();
+        let released = fault.clone();
+        let task = tokio::spawn(async move {
+            let shutdown = async move { released.released().await };
+            if let Err(error) = axum::serve(listener, app)
+                .with_graceful_shutdown(shutdown)
+                .await
+            {
+                tracing::warn!(%error, %service, "test service stopped with an error");
+            }
+        });
+        Self {
+            service,
+            addr,
+            fault,
+            log: ctx.request_log().clone(),
+            task,
+        }
+    }
+
+    /// Which service this is.
+    pub fn service(&self) -> Service {
+        self.service
+    }
+
+    /// The address the service listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The base URL, `http://127.0.0.1:PORT` (no trailing slash).
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Sets the fault for every route (`Fault::None` clears it).
+    pub fn set_fault(&self, fault: Fault) {
+        self.fault.set(fault);
+    }
+
+    /// Sets the fault for paths starting with one of `routes` only.
+    pub fn set_fault_for_routes<R: Into<String>>(
+        &self,
+        fault: Fault,
+        routes: impl IntoIterator<Item = R>,
+    ) {
+        self.fault.set_for_routes(fault, routes);
+    }
+
+    /// The service's fault switch.
+    pub fn fault(&self) -> &FaultHandle {
+        &self.fault
+    }
+
+    /// Requests received since start or the last [`Self::reset_log`], `/healthz` and
+    /// `/_control/*` excluded (faulted requests included).
+    pub fn hits(&self) -> usize {
+        self.log.hits()
+    }
+
+    /// The requests received (up to the last 10,000), in arrival order.
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        self.log.requests()
+    }
+
+    /// Forgets the recorded requests and restarts [`Self::hits`] at zero.
+    pub fn reset_log(&self) {
+        self.log.reset();
+    }
+}
+
+impl Drop for RunningService {
+    fn drop(&mut self) {
+        // Ends hung requests and endless bodies, which lets graceful shutdown close every
+        // connection; the abort stops accepting right away.
+        self.fault.release_all();
+        self.task.abort();
+    }
+}
+
+impl std::fmt::Debug for RunningService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RunningService")
+            .field("service", &self.service)
+            .field("addr", &self.addr)
+            .finish_non_exhaustive()
+    }
+}

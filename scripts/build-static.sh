@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Builds every binary of the stack as a static release binary and lays out a Docker build context
+# (target/docker-context/) for docker/Dockerfile.prebuilt.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bins=(bff-web bff-mobile demo-upstreams)
+target=x86_64-unknown-linux-gnu
+args=()
+for bin in "${bins[@]}"; do args+=(-p "$bin"); done
+RUSTFLAGS='-C target-feature=+crt-static' cargo build --release --locked --target "$target" "${args[@]}"
+mkdir -p target/docker-context
+for bin in "${bins[@]}"; do
+  cp "target/$target/release/$bin" target/docker-context/
+done
+cp docker/Dockerfile.prebuilt target/docker-context/
+echo "static binaries in target/docker-context: ${bins[*]}"
