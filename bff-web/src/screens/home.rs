@@ -1,0 +1,54 @@
+//! `GET /api/home`.
+//!
+//! Branch 1: featured products (critical) and popular ids (optional), then the popular cards and
+//! ONE offers + ratings batch for both shelves. Branch 2: categories (optional).
+
+use axum::extract::State;
+use axum::response::Response;
+use shared::aggregate::Screen;
+use shared::cards::{CardExtras, cards_for_ids};
+use shared::problem::Problem;
+
+use super::{PUBLIC_SCREEN, always, union_ids};
+use crate::AppState;
+use crate::views::home::HomePage;
+
+/// Cards on the featured shelf.
+const FEATURED: u32 = 24;
+/// Cards on the popular shelf.
+const POPULAR: usize = 12;
+
+/// The home page.
+pub async fn home(State(state): State<AppState>) -> Result<Response, Problem> {
+    let screen = Screen::start(state.settings.screens.home);
+    let upstreams = &*state.upstreams;
+
+    let shelves = async {
+        let (featured, popular) = tokio::try_join!(
+            screen.critical(upstreams.catalog.featured(&screen, FEATURED)),
+            always(screen.optional(
+                "recommendations",
+                upstreams.recommendations.popular(&screen, POPULAR as u32),
+            )),
+        )?;
+        let mut popular_ids = popular.map(|p| p.product_ids).unwrap_or_default();
+        popular_ids.truncate(POPULAR);
+        let all_ids = union_ids(
+            featured.items.iter().map(|c| c.id.as_str()),
+            popular_ids.iter().map(String::as_str),
+        );
+        let (popular, extras) = tokio::join!(
+            cards_for_ids(&screen, upstreams, "recommendations", &popular_ids),
+            CardExtras::fetch(&screen, upstreams, &all_ids),
+        );
+        Ok::<_, Problem>((featured, popular, extras))
+    };
+    let ((featured, popular, extras), categories) = tokio::try_join!(
+        shelves,
+        always(screen.optional("categories", upstreams.catalog.categories(&screen))),
+    )?;
+
+    let categories = categories.unwrap_or_default();
+    let view = HomePage::new(&featured, &popular, &categories, &extras, screen.degraded());
+    Ok(screen.respond(&view, PUBLIC_SCREEN))
+}

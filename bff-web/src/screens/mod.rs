@@ -1,0 +1,90 @@
+//! The browser's screens, one module each. A handler validates its input before any upstream
+//! call, starts a [`shared::aggregate::Screen`] with its deadline, runs its upstream calls
+//! concurrently (each `critical` or `optional`), shapes the view and sets `Cache-Control`.
+//!
+//! Screens use `tokio::try_join!` with optional sections lifted by `always` (which cannot fail), so a failed
+//! critical call answers at once instead of waiting for the optional calls still in flight; a
+//! call that depends on another (cards for recommended ids) is chained inside its own branch, so
+//! one slow section never eats the time another branch needs.
+
+mod home;
+mod product;
+mod reviews;
+mod search;
+
+use std::future::Future;
+
+use axum::Router;
+use axum::routing::get;
+use shared::problem::Problem;
+
+use crate::AppState;
+
+/// How long browsers and shared caches may keep a complete public screen. A degraded screen is
+/// sent `no-cache` instead (see [`shared::aggregate::Screen::respond`]).
+pub const PUBLIC_SCREEN: &str = "public, max-age=30";
+
+/// The `/api` routes.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/home", get(home::home))
+        .route("/products/{id}", get(product::product))
+        .route("/products/{id}/reviews", get(reviews::reviews))
+        .route("/search", get(search::search))
+}
+
+/// Lifts an optional section (which cannot fail: it yields `None` and marks itself degraded)
+/// into the `Result` that `tokio::try_join!` expects.
+async fn always<T>(section: impl Future<Output = T>) -> Result<T, Problem> {
+    Ok(section.await)
+}
+
+/// `a` then the ids of `b` not already in `a`: one batch for two shelves.
+fn union_ids<'a>(
+    a: impl IntoIterator<Item = &'a str>,
+    b: impl IntoIterator<Item = &'a str>,
+) -> Vec<&'a str> {
+    let mut ids: Vec<&str> = Vec::new();
+    for id in a.into_iter().chain(b) {
+        if !ids.contains(&id) {
+            ids.push(id);
+        }
+    }
+    ids
+}
+
+/// A query parameter that is absent or empty (as an untouched form field sends it) is `None`.
+fn non_empty(value: Option<&str>) -> Option<&str> {
+    value.filter(|v| !v.is_empty())
+}
+
+/// Parses a small non-negative decimal integer strictly: ASCII digits only (no sign, no
+/// spaces), at most `max_digits` of them.
+fn parse_decimal(value: &str, max_digits: usize) -> Option<u32> {
+    if value.is_empty() || value.len() > max_digits || !value.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    value.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn union_keeps_order_and_drops_duplicates() {
+        assert_eq!(
+            union_ids(["a", "b", "c"], ["c", "d", "a", "e"]),
+            ["a", "b", "c", "d", "e"]
+        );
+    }
+
+    #[test]
+    fn decimals_are_plain_digits() {
+        assert_eq!(parse_decimal("007", 3), Some(7));
+        assert_eq!(parse_decimal("400", 3), Some(400));
+        for bad in ["", "+1", "-1", " 1", "1.0", "abc", "1000", "０"] {
+            assert_eq!(parse_decimal(bad, 3), None, "{bad}");
+        }
+    }
+}

@@ -1,0 +1,66 @@
+//! `GET /api/products/{id}/reviews?offset=`: further pages of a product's reviews, as linked by
+//! the product page's `next`. The reviews service is critical here: the page is nothing else.
+
+use axum::extract::{Path, Query, State};
+use axum::response::Response;
+use serde::Deserialize;
+use shared::aggregate::Screen;
+use shared::ids;
+use shared::problem::Problem;
+
+use super::{PUBLIC_SCREEN, non_empty, parse_decimal};
+use crate::AppState;
+use crate::views::product::{MAX_REVIEW_OFFSET, REVIEWS_PER_PAGE, ReviewsPage};
+
+/// The query as it arrives; validated by [`offset`].
+#[derive(Debug, Deserialize)]
+pub struct ReviewsParams {
+    offset: Option<String>,
+}
+
+/// A page of reviews.
+pub async fn reviews(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(params): Query<ReviewsParams>,
+) -> Result<Response, Problem> {
+    let id = ids::product_id(&id)?;
+    let offset = offset(params.offset.as_deref())?;
+    let screen = Screen::start(state.settings.screens.reviews);
+    let page = screen
+        .critical(
+            state
+                .upstreams
+                .reviews
+                .reviews(&screen, id, offset, REVIEWS_PER_PAGE),
+        )
+        .await?;
+    let view = ReviewsPage::of(id, offset, &page);
+    Ok(screen.respond(&view, PUBLIC_SCREEN))
+}
+
+/// `offset`: absent or empty is 0; else a decimal in `0..=MAX_REVIEW_OFFSET`.
+fn offset(value: Option<&str>) -> Result<u32, Problem> {
+    match non_empty(value) {
+        None => Ok(0),
+        Some(value) => parse_decimal(value, 5)
+            .filter(|offset| *offset <= MAX_REVIEW_OFFSET)
+            .ok_or_else(|| Problem::bad_request("offset must be a whole number from 0 to 10000.")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn offsets_are_bounded_whole_numbers() {
+        assert_eq!(offset(None).unwrap(), 0);
+        assert_eq!(offset(Some("")).unwrap(), 0);
+        assert_eq!(offset(Some("10")).unwrap(), 10);
+        assert_eq!(offset(Some("10000")).unwrap(), 10_000);
+        for bad in ["10001", "-1", "abc", "1e3", "999999"] {
+            assert!(offset(Some(bad)).is_err(), "{bad}");
+        }
+    }
+}
