@@ -1,0 +1,120 @@
+//! `POST /token`: the authorization code grant (single-use codes, PKCE S256) and the refresh
+//! token grant (rotation with replay detection). Errors per RFC 6749 §5.2.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::extract::rejection::BytesRejection;
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+
+use super::no_store_json;
+use crate::error::OAuthError;
+use crate::grants::{AccessToken, GrantError, unix_now};
+use crate::params::{Params, authenticate_client, is_form};
+use crate::state::AppState;
+use crate::tokens::{self, TokenResponse};
+
+pub(crate) async fn token(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    state.count_token_request();
+    match exchange(&state, &headers, body) {
+        Ok(tokens) => no_store_json(&tokens),
+        Err(error) => {
+            tracing::info!(error = error.code(), "token request refused");
+            error.into_response()
+        }
+    }
+}
+
+/// Parses a form body of the token or revocation endpoint.
+pub(crate) fn form_params(
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Params, OAuthError> {
+    let body =
+        body.map_err(|_| OAuthError::invalid_request("the request body could not be read"))?;
+    if !is_form(headers) {
+        return Err(OAuthError::invalid_request(
+            "send the parameters as application/x-www-form-urlencoded",
+        ));
+    }
+    Params::parse(&body)
+        .map_err(|_| OAuthError::invalid_request("a parameter appears more than once"))
+}
+
+fn exchange(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<TokenResponse, OAuthError> {
+    let params = form_params(headers, body)?;
+    let client = authenticate_client(state, headers, &params)?;
+    let now = unix_now();
+    let jti = tokens::new_jti();
+    let access = AccessToken {
+        jti: &jti,
+        exp: tokens::access_token_expiry(state, now),
+    };
+    let refresh_ttl = state.config.refresh_token_ttl;
+    let session = match params.get("grant_type") {
+        Some("authorization_code") => {
+            let code = params
+                .get("code")
+                .ok_or(OAuthError::invalid_request("code is required"))?;
+            let redirect_uri = params
+                .get("redirect_uri")
+                .ok_or(OAuthError::invalid_request("redirect_uri is required"))?;
+            let verifier = params
+                .get("code_verifier")
+                .ok_or(OAuthError::invalid_request(
+                    "code_verifier is required (PKCE)",
+                ))?;
+            if !is_code_verifier(verifier) {
+                return Err(OAuthError::invalid_request(
+                    "code_verifier must be 43 to 128 unreserved characters",
+                ));
+            }
+            state.grants.exchange_code(
+                code,
+                &client.client_id,
+                redirect_uri,
+                verifier,
+                access,
+                refresh_ttl,
+            )
+        }
+        Some("refresh_token") => {
+            let refresh_token = params
+                .get("refresh_token")
+                .ok_or(OAuthError::invalid_request("refresh_token is required"))?;
+            state.grants.refresh(
+                refresh_token,
+                &client.client_id,
+                params.get("scope"),
+                access,
+                refresh_ttl,
+            )
+        }
+        Some(_) => return Err(OAuthError::unsupported_grant_type()),
+        None => return Err(OAuthError::invalid_request("grant_type is required")),
+    }
+    .map_err(|error| match error {
+        GrantError::InvalidGrant(description) => OAuthError::invalid_grant(description),
+        GrantError::InvalidScope(description) => OAuthError::invalid_scope(description),
+        GrantError::Busy => OAuthError::busy(),
+    })?;
+    tokens::issue(state, &client, &session, jti, now)
+}
+
+/// RFC 7636 §4.1: 43 to 128 characters of `[A-Z] / [a-z] / [0-9] / "-" / "." / "_" / "~"`.
+fn is_code_verifier(verifier: &str) -> bool {
+    (43..=128).contains(&verifier.len())
+        && verifier
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'))
+}

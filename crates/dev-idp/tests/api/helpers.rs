@@ -1,0 +1,276 @@
+//! Spawning the provider and talking to it like a client would.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use dev_idp::config::IdpConfig;
+use dev_idp::testing::{TestIdp, TokenResponse};
+use jsonwebtoken::jwk::JwkSet;
+use jsonwebtoken::{Algorithm, DecodingKey, TokenData, Validation};
+use reqwest::StatusCode;
+use reqwest::header::{CONTENT_TYPE, LOCATION};
+use serde_json::Value;
+use sha2::{Digest as _, Sha256};
+use url::Url;
+
+pub const WEB: &str = "bff-web";
+pub const WEB_SECRET: &str = "dev-secret-change-me";
+pub const WEB_CALLBACK: &str = "http://localhost:8080/auth/callback";
+pub const MOBILE: &str = "mobile-app";
+pub const MOBILE_CALLBACK: &str = "com.example.storefront:/oauth/callback";
+
+/// A provider and an HTTP client that does not follow redirects.
+pub struct App {
+    pub idp: TestIdp,
+    pub url: String,
+    pub http: reqwest::Client,
+}
+
+pub async fn spawn() -> App {
+    with_client(TestIdp::spawn().await)
+}
+
+pub async fn spawn_with(config: IdpConfig) -> App {
+    with_client(TestIdp::spawn_with(config).await)
+}
+
+fn with_client(idp: TestIdp) -> App {
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    App {
+        url: idp.url(),
+        idp,
+        http,
+    }
+}
+
+/// A PKCE verifier and its S256 challenge.
+pub struct Pkce {
+    pub verifier: String,
+    pub challenge: String,
+}
+
+impl Pkce {
+    pub fn new() -> Self {
+        let verifier = B64.encode(uuid::Uuid::new_v4().as_bytes())
+            + &B64.encode(uuid::Uuid::new_v4().as_bytes());
+        let challenge = B64.encode(Sha256::digest(verifier.as_bytes()));
+        Self {
+            verifier,
+            challenge,
+        }
+    }
+}
+
+/// The parameters of a valid authorization request; tests change what they test.
+pub fn authorize_params(client_id: &str, redirect_uri: &str, pkce: &Pkce) -> Vec<(String, String)> {
+    [
+        ("response_type", "code"),
+        ("client_id", client_id),
+        ("redirect_uri", redirect_uri),
+        ("scope", "openid profile email"),
+        ("state", "st-123"),
+        ("nonce", "n-456"),
+        ("code_challenge", &pkce.challenge),
+        ("code_challenge_method", "S256"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect()
+}
+
+/// Sets (or, with `None`, removes) a parameter.
+pub fn with(
+    mut params: Vec<(String, String)>,
+    key: &str,
+    value: Option<&str>,
+) -> Vec<(String, String)> {
+    params.retain(|(k, _)| k != key);
+    if let Some(value) = value {
+        params.push((key.to_owned(), value.to_owned()));
+    }
+    params
+}
+
+/// The `Location` of a redirect, parsed.
+pub fn location(response: &reqwest::Response) -> Url {
+    let location = response
+        .headers()
+        .get(LOCATION)
+        .unwrap_or_else(|| panic!("expected a redirect, got {}", response.status()))
+        .to_str()
+        .unwrap();
+    Url::parse(location).unwrap()
+}
+
+/// One query parameter of a URL.
+pub fn query(url: &Url, key: &str) -> Option<String> {
+    url.query_pairs()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.into_owned())
+}
+
+/// The hidden `request` field of the login page.
+pub fn request_id(page: &str) -> String {
+    let marker = "name=\"request\" value=\"";
+    let start = page.find(marker).expect("a login form") + marker.len();
+    let end = start + page[start..].find('"').unwrap();
+    page[start..end].to_owned()
+}
+
+impl App {
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.http
+            .get(format!("{}{path}", self.url))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn authorize(&self, params: &[(String, String)]) -> reqwest::Response {
+        self.http
+            .get(format!("{}/authorize", self.url))
+            .query(params)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// POSTs a form, with Basic client credentials when given.
+    pub async fn post_form(
+        &self,
+        path: &str,
+        pairs: &[(&str, &str)],
+        basic: Option<(&str, &str)>,
+    ) -> reqwest::Response {
+        let body = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(pairs)
+            .finish();
+        let mut request = self
+            .http
+            .post(format!("{}{path}", self.url))
+            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(body);
+        if let Some((id, secret)) = basic {
+            request = request.basic_auth(id, Some(secret));
+        }
+        request.send().await.unwrap()
+    }
+
+    pub async fn login(
+        &self,
+        request_id: &str,
+        username: &str,
+        password: &str,
+    ) -> reqwest::Response {
+        self.post_form(
+            "/login",
+            &[
+                ("request", request_id),
+                ("username", username),
+                ("password", password),
+                ("action", "login"),
+            ],
+            None,
+        )
+        .await
+    }
+
+    /// Signs `username` in for `bff-web` through the login form; returns the callback URL.
+    pub async fn web_callback(&self, pkce: &Pkce, username: &str) -> Url {
+        let page = self
+            .authorize(&authorize_params(WEB, WEB_CALLBACK, pkce))
+            .await;
+        assert_eq!(page.status(), StatusCode::OK);
+        let id = request_id(&page.text().await.unwrap());
+        let response = self.login(&id, username, "demo").await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER);
+        location(&response)
+    }
+
+    /// An authorization code for `mobile-app`, via `login_hint`.
+    pub async fn mobile_code(&self, pkce: &Pkce, user: &str) -> String {
+        let params = with(
+            authorize_params(MOBILE, MOBILE_CALLBACK, pkce),
+            "login_hint",
+            Some(user),
+        );
+        let response = self.authorize(&params).await;
+        assert_eq!(response.status(), StatusCode::FOUND);
+        query(&location(&response), "code").expect("a code")
+    }
+
+    /// Redeems a `mobile-app` code.
+    pub async fn redeem_mobile_code(&self, code: &str, verifier: &str) -> reqwest::Response {
+        self.post_form(
+            "/token",
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", code),
+                ("redirect_uri", MOBILE_CALLBACK),
+                ("client_id", MOBILE),
+                ("code_verifier", verifier),
+            ],
+            None,
+        )
+        .await
+    }
+
+    pub async fn refresh_mobile(&self, refresh_token: &str) -> reqwest::Response {
+        self.post_form(
+            "/token",
+            &[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", refresh_token),
+                ("client_id", MOBILE),
+            ],
+            None,
+        )
+        .await
+    }
+
+    pub async fn userinfo(&self, token: &str) -> reqwest::Response {
+        self.http
+            .get(format!("{}/userinfo", self.url))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn jwks(&self) -> JwkSet {
+        self.get("/jwks").await.json().await.unwrap()
+    }
+
+    /// Verifies a JWT against the published JWKS the way a relying party would.
+    pub async fn verify(&self, token: &str, typ: &str, audience: &str) -> TokenData<Value> {
+        let header = jsonwebtoken::decode_header(token).unwrap();
+        assert_eq!(header.alg, Algorithm::ES256);
+        assert_eq!(header.typ.as_deref(), Some(typ));
+        let kid = header.kid.expect("a kid");
+        let jwks = self.jwks().await;
+        let jwk = jwks.find(&kid).expect("the kid is published");
+        let key = DecodingKey::from_jwk(jwk).unwrap();
+        let mut validation = Validation::new(Algorithm::ES256);
+        validation.set_issuer(&[&self.url]);
+        validation.set_audience(&[audience]);
+        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        jsonwebtoken::decode::<Value>(token, &key, &validation).unwrap()
+    }
+}
+
+pub async fn error_code(response: reqwest::Response) -> (StatusCode, String) {
+    let status = response.status();
+    let body: Value = response.json().await.unwrap();
+    (
+        status,
+        body["error"].as_str().unwrap_or_default().to_owned(),
+    )
+}
+
+pub async fn tokens(response: reqwest::Response) -> TokenResponse {
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["cache-control"], "no-store");
+    response.json().await.unwrap()
+}

@@ -1,0 +1,281 @@
+use reqwest::StatusCode;
+
+use crate::helpers::*;
+
+#[tokio::test]
+async fn a_pkce_mismatch_is_invalid_grant() {
+    let app = spawn().await;
+    let pkce = Pkce::new();
+    let code = app.mobile_code(&pkce, "demo-user-1").await;
+    let other = Pkce::new();
+    let response = app.redeem_mobile_code(&code, &other.verifier).await;
+    assert_eq!(response.headers()["cache-control"], "no-store");
+    assert_eq!(
+        error_code(response).await,
+        (StatusCode::BAD_REQUEST, "invalid_grant".to_owned())
+    );
+    // The failed attempt spent the code.
+    let response = app.redeem_mobile_code(&code, &pkce.verifier).await;
+    assert_eq!(error_code(response).await.1, "invalid_grant");
+}
+
+#[tokio::test]
+async fn a_missing_code_verifier_is_invalid_request() {
+    let app = spawn().await;
+    let code = app.mobile_code(&Pkce::new(), "demo-user-1").await;
+    let response = app
+        .post_form(
+            "/token",
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("redirect_uri", MOBILE_CALLBACK),
+                ("client_id", MOBILE),
+            ],
+            None,
+        )
+        .await;
+    assert_eq!(error_code(response).await.1, "invalid_request");
+}
+
+#[tokio::test]
+async fn a_reused_code_is_invalid_grant_and_revokes_the_tokens_issued_from_it() {
+    let app = spawn().await;
+    let pkce = Pkce::new();
+    let code = app.mobile_code(&pkce, "demo-user-1").await;
+    let first = tokens(app.redeem_mobile_code(&code, &pkce.verifier).await).await;
+    assert_eq!(
+        app.userinfo(&first.access_token).await.status(),
+        StatusCode::OK
+    );
+
+    let replay = app.redeem_mobile_code(&code, &pkce.verifier).await;
+    assert_eq!(
+        error_code(replay).await,
+        (StatusCode::BAD_REQUEST, "invalid_grant".to_owned())
+    );
+    let refresh = app.refresh_mobile(&first.refresh_token).await;
+    assert_eq!(error_code(refresh).await.1, "invalid_grant");
+    assert_eq!(
+        app.userinfo(&first.access_token).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+#[tokio::test]
+async fn a_code_is_bound_to_its_client_and_redirect_uri() {
+    let app = spawn().await;
+    app.idp
+        .add_redirect_uri(MOBILE, "http://127.0.0.1:8765/callback");
+    let pkce = Pkce::new();
+    let code = app.mobile_code(&pkce, "demo-user-1").await;
+    // Another client cannot redeem it (and does not spend it).
+    let response = app
+        .post_form(
+            "/token",
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("redirect_uri", MOBILE_CALLBACK),
+                ("code_verifier", &pkce.verifier),
+            ],
+            Some((WEB, WEB_SECRET)),
+        )
+        .await;
+    assert_eq!(error_code(response).await.1, "invalid_grant");
+    // Another registered redirect URI does not match the one of the request.
+    let response = app
+        .post_form(
+            "/token",
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("redirect_uri", "http://127.0.0.1:8765/callback"),
+                ("client_id", MOBILE),
+                ("code_verifier", &pkce.verifier),
+            ],
+            None,
+        )
+        .await;
+    assert_eq!(error_code(response).await.1, "invalid_grant");
+}
+
+#[tokio::test]
+async fn a_wrong_client_secret_is_invalid_client_with_401() {
+    let app = spawn().await;
+    let pkce = Pkce::new();
+    let code = query(&app.web_callback(&pkce, "ada").await, "code").unwrap();
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", WEB_CALLBACK),
+        ("code_verifier", pkce.verifier.as_str()),
+    ];
+    let basic = app.post_form("/token", &form, Some((WEB, "wrong"))).await;
+    assert!(basic.headers().contains_key("www-authenticate"));
+    assert_eq!(
+        error_code(basic).await,
+        (StatusCode::UNAUTHORIZED, "invalid_client".to_owned())
+    );
+    let mut post = form.to_vec();
+    post.extend([
+        ("client_id", WEB),
+        ("client_secret", "dev-secret-change-mE"),
+    ]);
+    let response = app.post_form("/token", &post, None).await;
+    assert_eq!(
+        error_code(response).await,
+        (StatusCode::UNAUTHORIZED, "invalid_client".to_owned())
+    );
+    // Without any secret, a confidential client is not authenticated either.
+    let mut none = form.to_vec();
+    none.push(("client_id", WEB));
+    let response = app.post_form("/token", &none, None).await;
+    assert_eq!(error_code(response).await.0, StatusCode::UNAUTHORIZED);
+    // The failed attempts did not spend the code: client_secret_post works.
+    let mut good = form.to_vec();
+    good.extend([("client_id", WEB), ("client_secret", WEB_SECRET)]);
+    tokens(app.post_form("/token", &good, None).await).await;
+}
+
+#[tokio::test]
+async fn an_unknown_client_or_a_secret_for_a_public_client_is_invalid_client() {
+    let app = spawn().await;
+    let form = [("grant_type", "refresh_token"), ("refresh_token", "x")];
+    let response = app.post_form("/token", &form, Some(("nobody", "x"))).await;
+    assert_eq!(error_code(response).await.1, "invalid_client");
+    let response = app
+        .post_form("/token", &form, Some((MOBILE, "guess")))
+        .await;
+    assert_eq!(error_code(response).await.1, "invalid_client");
+}
+
+#[tokio::test]
+async fn malformed_token_requests_get_rfc_6749_errors() {
+    let app = spawn().await;
+    let response = app
+        .post_form(
+            "/token",
+            &[("grant_type", "password"), ("client_id", MOBILE)],
+            None,
+        )
+        .await;
+    assert_eq!(error_code(response).await.1, "unsupported_grant_type");
+    let response = app
+        .post_form("/token", &[("client_id", MOBILE)], None)
+        .await;
+    assert_eq!(error_code(response).await.1, "invalid_request");
+    let response = app
+        .http
+        .post(format!("{}/token", app.url))
+        .json(&serde_json::json!({"grant_type": "refresh_token"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(error_code(response).await.1, "invalid_request");
+    let response = app
+        .post_form(
+            "/token",
+            &[
+                ("client_id", MOBILE),
+                ("client_id", MOBILE),
+                ("grant_type", "refresh_token"),
+            ],
+            None,
+        )
+        .await;
+    assert_eq!(error_code(response).await.1, "invalid_request");
+}
+
+#[tokio::test]
+async fn each_refresh_rotates_the_refresh_token_and_issues_new_tokens() {
+    let app = spawn().await;
+    let first = app.idp.mobile_tokens("grace").await;
+    let second = tokens(app.refresh_mobile(&first.refresh_token).await).await;
+    assert_ne!(second.refresh_token, first.refresh_token);
+    assert_ne!(second.access_token, first.access_token);
+    let access = app
+        .verify(&second.access_token, "at+jwt", "bff-mobile")
+        .await
+        .claims;
+    assert_eq!(access["sub"], "demo-user-2");
+    let id = app.verify(&second.id_token, "JWT", MOBILE).await.claims;
+    assert_eq!(id["nonce"], "test-nonce");
+    let third = tokens(app.refresh_mobile(&second.refresh_token).await).await;
+    assert_ne!(third.refresh_token, second.refresh_token);
+}
+
+#[tokio::test]
+async fn a_refresh_may_narrow_the_scope_but_not_widen_it() {
+    let app = spawn().await;
+    let first = app.idp.mobile_tokens("ada").await;
+    let narrowed = app
+        .post_form(
+            "/token",
+            &[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", &first.refresh_token),
+                ("client_id", MOBILE),
+                ("scope", "openid"),
+            ],
+            None,
+        )
+        .await;
+    let narrowed = tokens(narrowed).await;
+    assert_eq!(narrowed.scope, "openid");
+    let widened = app
+        .post_form(
+            "/token",
+            &[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", &narrowed.refresh_token),
+                ("client_id", MOBILE),
+                ("scope", "openid admin"),
+            ],
+            None,
+        )
+        .await;
+    assert_eq!(error_code(widened).await.1, "invalid_scope");
+}
+
+#[tokio::test]
+async fn reusing_a_rotated_refresh_token_revokes_the_whole_family() {
+    let app = spawn().await;
+    let first = app.idp.mobile_tokens("ada").await;
+    let second = tokens(app.refresh_mobile(&first.refresh_token).await).await;
+
+    let replay = app.refresh_mobile(&first.refresh_token).await;
+    assert_eq!(
+        error_code(replay).await,
+        (StatusCode::BAD_REQUEST, "invalid_grant".to_owned())
+    );
+    // The legitimate-looking newest token is dead too, and so are the family's access tokens.
+    let response = app.refresh_mobile(&second.refresh_token).await;
+    assert_eq!(error_code(response).await.1, "invalid_grant");
+    for access in [&first.access_token, &second.access_token] {
+        assert_eq!(
+            app.userinfo(access).await.status(),
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    // Other sign-ins are unaffected.
+    let other = app.idp.mobile_tokens("ada").await;
+    tokens(app.refresh_mobile(&other.refresh_token).await).await;
+}
+
+#[tokio::test]
+async fn a_refresh_token_of_another_client_is_invalid_grant() {
+    let app = spawn().await;
+    let mobile = app.idp.mobile_tokens("ada").await;
+    let response = app
+        .post_form(
+            "/token",
+            &[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", &mobile.refresh_token),
+            ],
+            Some((WEB, WEB_SECRET)),
+        )
+        .await;
+    assert_eq!(error_code(response).await.1, "invalid_grant");
+}
