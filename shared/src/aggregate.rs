@@ -17,14 +17,24 @@ use tokio::time::Instant;
 
 use crate::problem::Problem;
 use crate::request_id;
-use crate::upstream::{ErrorKind, UpstreamError};
+use crate::upstream::{CallContext, ErrorKind, UpstreamError};
+
+/// Names the upstreams whose answers were served stale from the cache because they failed.
+pub const STALE_HEADER: &str = "x-stale-sources";
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
 
 /// One screen request in flight: its deadline, its request id, and the sections it had to drop.
 #[derive(Debug)]
 pub struct Screen {
     deadline: Instant,
-    request_id: Option<String>,
+    request_id: Option<std::sync::Arc<str>>,
     degraded: Mutex<Vec<&'static str>>,
+    stale: Mutex<Vec<&'static str>>,
 }
 
 impl Screen {
@@ -32,8 +42,9 @@ impl Screen {
     pub fn start(budget: Duration) -> Self {
         Self {
             deadline: Instant::now() + budget,
-            request_id: request_id::current(),
+            request_id: request_id::current().map(std::sync::Arc::from),
             degraded: Mutex::new(Vec::new()),
+            stale: Mutex::new(Vec::new()),
         }
     }
 
@@ -45,6 +56,23 @@ impl Screen {
     /// The id of the request this screen serves, forwarded to upstreams.
     pub fn request_id(&self) -> Option<&str> {
         self.request_id.as_deref()
+    }
+
+    /// What an upstream call needs to know of this screen.
+    pub fn call_context(&self) -> CallContext {
+        CallContext {
+            deadline: self.deadline,
+            request_id: self.request_id.clone(),
+        }
+    }
+
+    /// Notes that an upstream's answer came from the cache past its freshness, because the
+    /// upstream failed (`stale-if-error`); the response says so in `X-Stale-Sources`.
+    pub fn mark_stale(&self, upstream: &'static str) {
+        let mut stale = lock(&self.stale);
+        if !stale.contains(&upstream) {
+            stale.push(upstream);
+        }
     }
 
     /// Runs a call the screen cannot do without; its failure becomes the response's problem
@@ -92,6 +120,11 @@ impl Screen {
         }
     }
 
+    /// The upstreams whose answers were served stale.
+    pub fn stale(&self) -> Vec<&'static str> {
+        lock(&self.stale).clone()
+    }
+
     /// Marks a section as left out.
     pub fn degrade(&self, section: &'static str) {
         let mut degraded = self
@@ -129,11 +162,23 @@ impl Screen {
         } else {
             cache_control
         };
+        let stale = lock(&self.stale).join(", ");
+        let cache_control = if stale.is_empty() {
+            cache_control
+        } else {
+            "no-cache"
+        };
         let mut response = Json(view).into_response();
         response.headers_mut().insert(
             header::CACHE_CONTROL,
             HeaderValue::from_static(cache_control),
         );
+        if let Some(value) = Some(&stale)
+            .filter(|s| !s.is_empty())
+            .and_then(|s| HeaderValue::from_str(s).ok())
+        {
+            response.headers_mut().insert(STALE_HEADER, value);
+        }
         response
     }
 

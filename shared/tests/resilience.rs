@@ -14,7 +14,7 @@ use shared::aggregate::Screen;
 use shared::upstream::resilience::{CircuitSettings, ResilienceSettings, RetrySettings};
 use shared::upstream::{ErrorKind, UpstreamClient, UpstreamSettings};
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 struct Thing {}
 
 /// A server whose first `fail_first` requests answer 503 (u32::MAX: always), then `{}`.
@@ -68,6 +68,10 @@ fn client(url: &str, resilience: ResilienceSettings) -> UpstreamClient {
         pool_max_idle: 4,
         required_for_readiness: true,
         resilience,
+        cache: shared::upstream::CacheSettings {
+            enabled: false,
+            ..Default::default()
+        },
     };
     UpstreamClient::new("flaky", &settings).unwrap()
 }

@@ -317,6 +317,7 @@ fn dead_upstreams() -> shared::upstream::UpstreamsSettings {
         pool_max_idle: 1,
         required_for_readiness: true,
         resilience: Default::default(),
+        cache: Default::default(),
     };
     shared::upstream::UpstreamsSettings {
         catalog: one.clone(),

@@ -12,7 +12,7 @@ use serde::Deserialize;
 use shared::aggregate::Screen;
 use shared::upstream::{ErrorKind, UpstreamClient, UpstreamSettings};
 
-#[derive(Debug, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, PartialEq)]
 struct Thing {
     name: String,
 }
@@ -85,6 +85,7 @@ fn client(url: &str) -> UpstreamClient {
         pool_max_idle: 4,
         required_for_readiness: true,
         resilience: Default::default(),
+        cache: Default::default(),
     };
     UpstreamClient::new("test", &settings).unwrap()
 }

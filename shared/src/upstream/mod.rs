@@ -9,6 +9,7 @@
 //! The typed clients, one module per upstream, own the wire types: what the BFFs decode, no more.
 
 pub mod accounts;
+pub mod cache;
 pub mod catalog;
 pub mod offers;
 pub mod recommendations;
@@ -29,6 +30,7 @@ use crate::aggregate::Screen;
 use crate::problem::Problem;
 
 pub use accounts::AccountsClient;
+pub use cache::CacheSettings;
 pub use catalog::CatalogClient;
 pub use offers::OffersClient;
 pub use recommendations::RecommendationsClient;
@@ -61,6 +63,9 @@ pub struct UpstreamSettings {
     /// Retries, circuit breaker and concurrency cap; every key has a default.
     #[serde(default)]
     pub resilience: ResilienceSettings,
+    /// The response cache of GET answers; every key has a default.
+    #[serde(default)]
+    pub cache: CacheSettings,
 }
 
 /// All upstreams of the storefront, as configured.
@@ -122,7 +127,7 @@ impl Upstreams {
 }
 
 /// What went wrong calling an upstream. The message is for logs; clients get a [`Problem`].
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 #[error("upstream {upstream}: {kind}")]
 pub struct UpstreamError {
     /// Which upstream.
@@ -230,6 +235,7 @@ pub struct UpstreamClient {
     max_body_bytes: usize,
     required_for_readiness: bool,
     guard: Arc<resilience::Guard>,
+    cache: Option<Arc<cache::ResponseCache>>,
 }
 
 impl UpstreamClient {
@@ -253,6 +259,10 @@ impl UpstreamClient {
             max_body_bytes: settings.max_body_bytes,
             required_for_readiness: settings.required_for_readiness,
             guard: Arc::new(resilience::Guard::new(name, &settings.resilience)),
+            cache: settings
+                .cache
+                .enabled
+                .then(|| Arc::new(cache::ResponseCache::new(name, &settings.cache))),
         })
     }
 
@@ -276,16 +286,38 @@ impl UpstreamClient {
         url
     }
 
-    /// GETs `segments` with `query` and decodes the JSON body into `T`.
-    pub async fn get_json<T: DeserializeOwned>(
+    /// GETs `segments` with `query` and decodes the JSON body into `T`. Answers come from the
+    /// response cache when the upstream allowed caching (`Cache-Control`), identical concurrent
+    /// GETs share one upstream call, and a recent answer is served when the upstream fails
+    /// within its `stale-if-error` window (the screen is then marked stale).
+    pub async fn get_json<T>(
         &self,
         screen: &Screen,
         segments: &[&str],
         query: &[(&str, &str)],
-    ) -> Result<T, UpstreamError> {
-        let request = self.http.get(self.url(segments)).query(query);
-        let body = self.execute(screen, request).await?;
-        self.decode(&body)
+    ) -> Result<T, UpstreamError>
+    where
+        T: DeserializeOwned + Clone + Send + Sync + 'static,
+    {
+        let mut url = self.url(segments);
+        if !query.is_empty() {
+            url.query_pairs_mut().extend_pairs(query);
+        }
+        match &self.cache {
+            Some(cache) => {
+                let (value, stale) = cache.get::<T>(self, screen.call_context(), url).await?;
+                if stale {
+                    screen.mark_stale(self.name);
+                }
+                Ok(T::clone(&value))
+            }
+            None => {
+                let fetched = self
+                    .execute(&screen.call_context(), self.http.get(url))
+                    .await?;
+                self.decode(fetched.body())
+            }
+        }
     }
 
     /// Sends a request on the user's behalf (their access token, never a cookie) with an
@@ -307,8 +339,8 @@ impl UpstreamClient {
         if let Some(body) = body {
             request = request.json(body);
         }
-        let body = self.execute(screen, request).await?;
-        self.decode(&body)
+        let fetched = self.execute(&screen.call_context(), request).await?;
+        self.decode(fetched.body())
     }
 
     /// True when the upstream's `/healthz` answers 2xx within a second.
@@ -320,26 +352,26 @@ impl UpstreamClient {
         matches!(request.send().await, Ok(r) if r.status().is_success())
     }
 
-    fn decode<T: DeserializeOwned>(&self, body: &[u8]) -> Result<T, UpstreamError> {
+    pub(crate) fn decode<T: DeserializeOwned>(&self, body: &[u8]) -> Result<T, UpstreamError> {
         serde_json::from_slice(body).map_err(|error| {
             tracing::warn!(upstream = self.name, %error, "upstream body did not decode");
             self.error(ErrorKind::InvalidBody)
         })
     }
 
-    fn error(&self, kind: ErrorKind) -> UpstreamError {
+    pub(crate) fn error(&self, kind: ErrorKind) -> UpstreamError {
         UpstreamError::new(self.name, kind)
     }
 
     /// Sends the request within the screen's remaining budget, through the bulkhead, breaker and
     /// retry policy, and reads the body under the cap.
-    async fn execute(
+    pub(crate) async fn execute(
         &self,
-        screen: &Screen,
+        call: &CallContext,
         request: reqwest::RequestBuilder,
-    ) -> Result<Bytes, UpstreamError> {
+    ) -> Result<Fetched, UpstreamError> {
         let started = std::time::Instant::now();
-        let result = self.attempts(screen, request).await;
+        let result = self.attempts(call, request).await;
         let outcome = match &result {
             Ok(_) => "ok",
             Err(error) => error.kind.label(),
@@ -350,9 +382,9 @@ impl UpstreamClient {
 
     async fn attempts(
         &self,
-        screen: &Screen,
+        call: &CallContext,
         request: reqwest::RequestBuilder,
-    ) -> Result<Bytes, UpstreamError> {
+    ) -> Result<Fetched, UpstreamError> {
         let _slot = self.guard.enter().map_err(|kind| self.error(kind))?;
         self.guard.deposit();
         let idempotent = request
@@ -361,7 +393,7 @@ impl UpstreamClient {
             .is_some_and(|r| r.method().is_idempotent());
         let mut attempts = 0;
         loop {
-            let remaining = screen.remaining();
+            let remaining = call.remaining();
             if remaining.is_zero() {
                 return Err(self.error(ErrorKind::Timeout));
             }
@@ -370,7 +402,7 @@ impl UpstreamClient {
                 return Err(self.error(ErrorKind::Rejected(0)));
             };
             attempts += 1;
-            let result = self.send(screen, remaining, this_attempt).await;
+            let result = self.send(call, remaining, this_attempt).await;
             self.guard
                 .record(admission, result.as_ref().map(|_| ()).map_err(|e| &e.kind));
             let Err(error) = result else {
@@ -380,7 +412,7 @@ impl UpstreamClient {
                 return Err(error);
             }
             let backoff = self.guard.backoff(attempts);
-            if backoff >= screen.remaining() {
+            if backoff >= call.remaining() {
                 return Err(error);
             }
             tracing::debug!(upstream = self.name, %error, attempts, "retrying");
@@ -390,22 +422,35 @@ impl UpstreamClient {
 
     async fn send(
         &self,
-        screen: &Screen,
+        call: &CallContext,
         remaining: Duration,
         request: reqwest::RequestBuilder,
-    ) -> Result<Bytes, UpstreamError> {
+    ) -> Result<Fetched, UpstreamError> {
         let budget = remaining.min(self.timeout);
         let mut request = request
             .timeout(budget)
             .header(DEADLINE_HEADER, budget.as_millis().to_string());
-        if let Some(value) = screen
-            .request_id()
+        if let Some(value) = call
+            .request_id
+            .as_deref()
             .and_then(|id| HeaderValue::from_str(id).ok())
         {
             request = request.header(crate::request_id::HEADER.clone(), value);
         }
         let mut response = request.send().await.map_err(|e| self.transport_error(&e))?;
         let status = response.status();
+        let cache_control = response
+            .headers()
+            .get(reqwest::header::CACHE_CONTROL)
+            .cloned();
+        let etag = response.headers().get(reqwest::header::ETAG).cloned();
+        if status == reqwest::StatusCode::NOT_MODIFIED {
+            return Ok(Fetched {
+                body: None,
+                cache_control,
+                etag,
+            });
+        }
         if !status.is_success() {
             return Err(self.error(match status.as_u16() {
                 404 => ErrorKind::NotFound,
@@ -436,7 +481,11 @@ impl UpstreamClient {
             }
             body.extend_from_slice(&chunk);
         }
-        Ok(body.freeze())
+        Ok(Fetched {
+            body: Some(body.freeze()),
+            cache_control,
+            etag,
+        })
     }
 
     fn transport_error(&self, error: &reqwest::Error) -> UpstreamError {
@@ -452,8 +501,40 @@ impl UpstreamClient {
     }
 }
 
+/// What a call needs to know of its screen, owned, so that a call shared by several screens
+/// (coalescing) can outlive the one that started it.
+#[derive(Debug, Clone)]
+pub struct CallContext {
+    /// When the screen's deadline passes.
+    pub deadline: tokio::time::Instant,
+    /// The inbound request's id, forwarded.
+    pub request_id: Option<Arc<str>>,
+}
+
+impl CallContext {
+    fn remaining(&self) -> Duration {
+        self.deadline
+            .saturating_duration_since(tokio::time::Instant::now())
+    }
+}
+
+/// One upstream answer: its body (`None` for `304 Not Modified`) and the headers that govern
+/// caching.
+#[derive(Debug)]
+pub(crate) struct Fetched {
+    pub(crate) body: Option<Bytes>,
+    pub(crate) cache_control: Option<HeaderValue>,
+    pub(crate) etag: Option<HeaderValue>,
+}
+
+impl Fetched {
+    fn body(&self) -> &[u8] {
+        self.body.as_deref().unwrap_or_default()
+    }
+}
+
 /// The `{"items": [...]}` envelope of batch answers.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 pub(crate) struct Items<T> {
     pub(crate) items: Vec<T>,
 }

@@ -103,19 +103,6 @@ impl ErrorKind {
             Self::Unreachable | Self::Interrupted | Self::Timeout | Self::Failed(502 | 503)
         )
     }
-
-    /// Whether the failure says the upstream is unhealthy (counts toward opening the circuit).
-    fn is_upstream_fault(&self) -> bool {
-        matches!(
-            self,
-            Self::Unreachable
-                | Self::Interrupted
-                | Self::Timeout
-                | Self::Failed(_)
-                | Self::InvalidBody
-                | Self::TooLarge
-        )
-    }
 }
 
 /// The per-upstream guard: budget, breaker and bulkhead together.

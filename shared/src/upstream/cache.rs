@@ -1,0 +1,346 @@
+//! The response cache of upstream GETs, with request coalescing and `stale-if-error`.
+//!
+//! - Answers are stored **decoded** (typed), so a hit costs no JSON decoding.
+//! - Freshness comes from the upstream's `Cache-Control`: `max-age` / `s-maxage` (capped by
+//!   `max_ttl`); `no-store` and `private` answers are never stored (this cache is shared by all
+//!   users); `no-cache` answers are stored but revalidated every time. Without `Cache-Control`
+//!   nothing is stored.
+//! - An expired entry with an `ETag` is revalidated with `If-None-Match`; a `304` refreshes it
+//!   without a body or decoding.
+//! - Identical GETs in flight at the same time share one upstream call (single flight).
+//! - When the upstream fails, an expired entry is still served within its `stale-if-error`
+//!   window (the upstream's directive, else `stale_if_error`); the screen is marked stale.
+//! - Calls made with a user's token never go through this cache.
+
+use std::any::Any;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use futures::FutureExt;
+use futures::future::{BoxFuture, Shared};
+use moka::Expiry;
+use reqwest::header::{HeaderValue, IF_NONE_MATCH};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use url::Url;
+
+use super::{CallContext, ErrorKind, UpstreamClient, UpstreamError};
+
+/// The response cache of one upstream. Env `…__UPSTREAMS__<NAME>__CACHE__<KEY>`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CacheSettings {
+    /// Whether GET answers are cached and coalesced. Default `true`.
+    pub enabled: bool,
+    /// Upper bound of the cached bodies' total size, in bytes. Default `16777216` (16 MiB).
+    pub max_bytes: u64,
+    /// Longest an answer counts as fresh, whatever the upstream says. Default `5m`.
+    #[serde(with = "humantime_serde")]
+    pub max_ttl: Duration,
+    /// How long past freshness an answer may be served when the upstream fails, unless the
+    /// upstream sets its own `stale-if-error`. Default `60s`; `0s` disables.
+    #[serde(with = "humantime_serde")]
+    pub stale_if_error: Duration,
+}
+
+impl Default for CacheSettings {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            max_bytes: 16 * 1024 * 1024,
+            max_ttl: Duration::from_secs(300),
+            stale_if_error: Duration::from_secs(60),
+        }
+    }
+}
+
+/// A decoded answer and how long it may be used.
+struct Entry {
+    value: Arc<dyn Any + Send + Sync>,
+    etag: Option<HeaderValue>,
+    fresh_until: Instant,
+    stale_until: Instant,
+    weight: u32,
+}
+
+type Flight = Shared<BoxFuture<'static, Result<(Arc<Entry>, bool), UpstreamError>>>;
+
+/// One upstream's cache and its calls in flight.
+pub(crate) struct ResponseCache {
+    name: &'static str,
+    entries: moka::sync::Cache<String, Arc<Entry>>,
+    in_flight: Mutex<HashMap<String, Flight>>,
+    max_ttl: Duration,
+    stale_if_error: Duration,
+}
+
+impl std::fmt::Debug for ResponseCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ResponseCache")
+            .field("name", &self.name)
+            .field("entries", &self.entries.entry_count())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Entries leave the cache when even their stale window is over.
+struct UntilStale;
+
+impl Expiry<String, Arc<Entry>> for UntilStale {
+    fn expire_after_create(
+        &self,
+        _key: &String,
+        entry: &Arc<Entry>,
+        created_at: Instant,
+    ) -> Option<Duration> {
+        Some(entry.stale_until.saturating_duration_since(created_at))
+    }
+
+    fn expire_after_update(
+        &self,
+        _key: &String,
+        entry: &Arc<Entry>,
+        updated_at: Instant,
+        _duration_until_expiry: Option<Duration>,
+    ) -> Option<Duration> {
+        Some(entry.stale_until.saturating_duration_since(updated_at))
+    }
+}
+
+impl ResponseCache {
+    pub(crate) fn new(name: &'static str, settings: &CacheSettings) -> Self {
+        Self {
+            name,
+            entries: moka::sync::Cache::builder()
+                .max_capacity(settings.max_bytes)
+                .weigher(|_key: &String, entry: &Arc<Entry>| entry.weight)
+                .expire_after(UntilStale)
+                .build(),
+            in_flight: Mutex::new(HashMap::new()),
+            max_ttl: settings.max_ttl,
+            stale_if_error: settings.stale_if_error,
+        }
+    }
+
+    /// The decoded answer for `url`, and whether it is stale (served because the upstream
+    /// failed).
+    pub(crate) async fn get<T>(
+        self: &Arc<Self>,
+        client: &UpstreamClient,
+        call: CallContext,
+        url: Url,
+    ) -> Result<(Arc<T>, bool), UpstreamError>
+    where
+        T: DeserializeOwned + Send + Sync + 'static,
+    {
+        let key = String::from(url.as_str());
+        let cached = self.entries.get(&key);
+        let fresh = cached
+            .as_ref()
+            .filter(|entry| Instant::now() < entry.fresh_until)
+            .and_then(|entry| entry.value.clone().downcast::<T>().ok());
+        if let Some(value) = fresh {
+            self.count("hit");
+            return Ok((value, false));
+        }
+        let flight = {
+            let mut in_flight = lock(&self.in_flight);
+            match in_flight.get(&key) {
+                Some(flight) => {
+                    self.count("coalesced");
+                    flight.clone()
+                }
+                None => {
+                    let flight = Arc::clone(self)
+                        .fetch::<T>(client.clone(), call, url, key.clone(), cached)
+                        .boxed()
+                        .shared();
+                    in_flight.insert(key, flight.clone());
+                    flight
+                }
+            }
+        };
+        let (entry, stale) = flight.await?;
+        match entry.value.clone().downcast::<T>() {
+            Ok(value) => Ok((value, stale)),
+            // Two types decoded from one URL: a programming error; don't serve the wrong type.
+            Err(_) => Err(client.error(ErrorKind::InvalidBody)),
+        }
+    }
+
+    /// One upstream call for `key`, shared by everyone asking meanwhile.
+    async fn fetch<T>(
+        self: Arc<Self>,
+        client: UpstreamClient,
+        call: CallContext,
+        url: Url,
+        key: String,
+        cached: Option<Arc<Entry>>,
+    ) -> Result<(Arc<Entry>, bool), UpstreamError>
+    where
+        T: DeserializeOwned + Send + Sync + 'static,
+    {
+        let mut request = client.http.get(url);
+        if let Some(etag) = cached.as_ref().and_then(|entry| entry.etag.clone()) {
+            request = request.header(IF_NONE_MATCH, etag);
+        }
+        let outcome = match client.execute(&call, request).await {
+            Ok(fetched) => {
+                let policy = Policy::of(fetched.cache_control.as_ref(), self.stale_if_error);
+                let decoded = match (fetched.body, &cached) {
+                    (Some(body), _) => client.decode::<T>(&body).map(|value| {
+                        self.count("miss");
+                        (Arc::new(value) as Arc<dyn Any + Send + Sync>, body.len())
+                    }),
+                    (None, Some(old)) => {
+                        self.count("revalidated");
+                        Ok((old.value.clone(), old.weight as usize))
+                    }
+                    (None, None) => Err(client.error(ErrorKind::InvalidBody)),
+                };
+                decoded.map(|(value, size)| {
+                    let now = Instant::now();
+                    let fresh_until = now + policy.fresh_for.min(self.max_ttl);
+                    let entry = Arc::new(Entry {
+                        value,
+                        etag: fetched.etag,
+                        fresh_until,
+                        stale_until: fresh_until + policy.stale_for,
+                        weight: u32::try_from(size).unwrap_or(u32::MAX).max(1),
+                    });
+                    if policy.store {
+                        self.entries.insert(key.clone(), entry.clone());
+                    }
+                    (entry, false)
+                })
+            }
+            Err(error) => match cached {
+                Some(old) if error.kind.is_upstream_fault() && Instant::now() < old.stale_until => {
+                    self.count("stale");
+                    tracing::warn!(upstream = self.name, %error, "serving a stale answer");
+                    Ok((old, true))
+                }
+                _ => Err(error),
+            },
+        };
+        lock(&self.in_flight).remove(&key);
+        outcome
+    }
+
+    fn count(&self, result: &'static str) {
+        metrics::counter!("upstream_cache_total", "upstream" => self.name, "result" => result)
+            .increment(1);
+    }
+}
+
+/// What an upstream's `Cache-Control` allows.
+#[derive(Debug, PartialEq, Eq)]
+struct Policy {
+    store: bool,
+    fresh_for: Duration,
+    stale_for: Duration,
+}
+
+impl Policy {
+    fn of(cache_control: Option<&HeaderValue>, default_stale: Duration) -> Self {
+        let mut policy = Policy {
+            store: false,
+            fresh_for: Duration::ZERO,
+            stale_for: default_stale,
+        };
+        let Some(value) = cache_control.and_then(|v| v.to_str().ok()) else {
+            return policy;
+        };
+        let (mut max_age, mut s_maxage, mut forbidden, mut no_cache) = (None, None, false, false);
+        for directive in value.split(',') {
+            let directive = directive.trim().to_ascii_lowercase();
+            let (name, arg) = match directive.split_once('=') {
+                Some((name, arg)) => (
+                    name.trim(),
+                    arg.trim().trim_matches('"').parse::<u64>().ok(),
+                ),
+                None => (directive.as_str(), None),
+            };
+            match name {
+                "no-store" | "private" => forbidden = true,
+                "no-cache" => no_cache = true,
+                "max-age" => max_age = arg,
+                "s-maxage" => s_maxage = arg,
+                "stale-if-error" => {
+                    if let Some(seconds) = arg {
+                        policy.stale_for = Duration::from_secs(seconds);
+                    }
+                }
+                _ => {}
+            }
+        }
+        let fresh = s_maxage.or(max_age);
+        policy.store = !forbidden && (fresh.is_some() || no_cache);
+        policy.fresh_for = if no_cache {
+            Duration::ZERO
+        } else {
+            Duration::from_secs(fresh.unwrap_or(0))
+        };
+        policy
+    }
+}
+
+impl ErrorKind {
+    /// Whether the failure says the upstream is unhealthy (rather than that the request was
+    /// wrong): counts toward opening the circuit and allows serving stale answers.
+    pub(crate) fn is_upstream_fault(&self) -> bool {
+        matches!(
+            self,
+            Self::Unreachable
+                | Self::Interrupted
+                | Self::Timeout
+                | Self::Failed(_)
+                | Self::InvalidBody
+                | Self::TooLarge
+                | Self::CircuitOpen
+                | Self::Overloaded
+        )
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn policy(value: &str) -> Policy {
+        Policy::of(
+            Some(&HeaderValue::from_str(value).unwrap()),
+            Duration::from_secs(60),
+        )
+    }
+
+    #[test]
+    fn cache_control_decides_storage_and_freshness() {
+        let p = policy("public, max-age=60");
+        assert!(p.store);
+        assert_eq!(p.fresh_for, Duration::from_secs(60));
+        assert_eq!(p.stale_for, Duration::from_secs(60));
+        assert_eq!(
+            policy("max-age=10, s-maxage=30").fresh_for,
+            Duration::from_secs(30)
+        );
+        assert!(!policy("private, max-age=60").store);
+        assert!(!policy("no-store").store);
+        let revalidate = policy("no-cache");
+        assert!(revalidate.store);
+        assert_eq!(revalidate.fresh_for, Duration::ZERO);
+        assert_eq!(
+            policy("max-age=5, stale-if-error=600").stale_for,
+            Duration::from_secs(600)
+        );
+        assert!(!Policy::of(None, Duration::ZERO).store);
+        assert!(!policy("max-age=abc").store || policy("max-age=abc").fresh_for.is_zero());
+    }
+}

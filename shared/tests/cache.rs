@@ -1,0 +1,182 @@
+//! The response cache: freshness from `Cache-Control`, revalidation, coalescing, stale-if-error,
+//! and no sharing of answers fetched with a user's token. A real local server counts its hits.
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde::Deserialize;
+use shared::aggregate::Screen;
+use shared::upstream::{UpstreamClient, UpstreamSettings};
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+struct Thing {
+    n: usize,
+}
+
+#[derive(Clone, Default)]
+struct Origin {
+    hits: Arc<AtomicUsize>,
+    down: Arc<AtomicBool>,
+    conditional: Arc<Mutex<Vec<String>>>,
+}
+
+/// `/{policy}`: answers `{"n": hit number}` with `Cache-Control: <policy>` and `ETag: "v1"`,
+/// and 304 to `If-None-Match: "v1"`; 503 while `down`.
+async fn answer(
+    State(origin): State<Origin>,
+    Path(policy): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let n = origin.hits.fetch_add(1, Ordering::SeqCst) + 1;
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    if origin.down.load(Ordering::SeqCst) {
+        return StatusCode::SERVICE_UNAVAILABLE.into_response();
+    }
+    let policy = policy.replace('_', " ").replace('+', ",");
+    if let Some(tag) = headers.get(header::IF_NONE_MATCH) {
+        origin
+            .conditional
+            .lock()
+            .unwrap()
+            .push(tag.to_str().unwrap().to_owned());
+        if tag == "\"v1\"" {
+            return (StatusCode::NOT_MODIFIED, [(header::CACHE_CONTROL, policy)]).into_response();
+        }
+    }
+    (
+        [
+            (header::CACHE_CONTROL, policy),
+            (header::ETAG, "\"v1\"".to_owned()),
+        ],
+        format!("{{\"n\":{n}}}"),
+    )
+        .into_response()
+}
+
+async fn spawn() -> (Origin, UpstreamClient) {
+    let origin = Origin::default();
+    let app = Router::new()
+        .route("/{policy}", get(answer))
+        .with_state(origin.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(shared::server::serve(listener, app, std::future::pending()));
+    let settings = UpstreamSettings {
+        url: url.parse().unwrap(),
+        connect_timeout: Duration::from_millis(200),
+        timeout: Duration::from_secs(2),
+        max_body_bytes: 1024,
+        pool_max_idle: 4,
+        required_for_readiness: true,
+        resilience: Default::default(),
+        cache: Default::default(),
+    };
+    (origin, UpstreamClient::new("origin", &settings).unwrap())
+}
+
+fn screen() -> Screen {
+    Screen::start(Duration::from_secs(2))
+}
+
+async fn fetch(client: &UpstreamClient, policy: &str) -> Thing {
+    client.get_json(&screen(), &[policy], &[]).await.unwrap()
+}
+
+#[tokio::test]
+async fn a_fresh_answer_is_served_from_the_cache_without_an_upstream_call() {
+    let (origin, client) = spawn().await;
+    assert_eq!(fetch(&client, "max-age=60").await, Thing { n: 1 });
+    assert_eq!(fetch(&client, "max-age=60").await, Thing { n: 1 });
+    assert_eq!(origin.hits.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn no_store_and_private_answers_are_never_cached() {
+    let (origin, client) = spawn().await;
+    for policy in ["no-store", "private+_max-age=60"] {
+        fetch(&client, policy).await;
+        fetch(&client, policy).await;
+    }
+    assert_eq!(origin.hits.load(Ordering::SeqCst), 4);
+}
+
+#[tokio::test]
+async fn an_expired_answer_is_revalidated_with_if_none_match_and_a_304_keeps_it() {
+    let (origin, client) = spawn().await;
+    assert_eq!(fetch(&client, "no-cache").await, Thing { n: 1 });
+    // The second call revalidates: the origin answers 304 and the cached value is reused.
+    assert_eq!(fetch(&client, "no-cache").await, Thing { n: 1 });
+    assert_eq!(origin.hits.load(Ordering::SeqCst), 2);
+    assert_eq!(
+        *origin.conditional.lock().unwrap(),
+        vec!["\"v1\"".to_owned()]
+    );
+}
+
+#[tokio::test]
+async fn identical_gets_in_flight_share_one_upstream_call() {
+    let (origin, client) = spawn().await;
+    let s = screen();
+    let calls = (0..20).map(|_| client.get_json::<Thing>(&s, &["max-age=60"], &[]));
+    let results = futures::future::join_all(calls).await;
+    assert!(
+        results
+            .iter()
+            .all(|r| r.as_ref().unwrap() == &Thing { n: 1 })
+    );
+    assert_eq!(origin.hits.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn a_failing_upstream_is_covered_by_a_stale_answer_and_the_screen_says_so() {
+    let (origin, client) = spawn().await;
+    fetch(&client, "max-age=0+_stale-if-error=60").await;
+    origin.down.store(true, Ordering::SeqCst);
+    let s = screen();
+    let thing: Thing = client
+        .get_json(&s, &["max-age=0+_stale-if-error=60"], &[])
+        .await
+        .unwrap();
+    assert_eq!(thing, Thing { n: 1 });
+    assert_eq!(s.stale(), vec!["origin"]);
+    let response = s.respond(&serde_json::json!({}), "public, max-age=30");
+    assert_eq!(response.headers()["x-stale-sources"], "origin");
+    assert_eq!(response.headers()["cache-control"], "no-cache");
+}
+
+#[tokio::test]
+async fn without_a_stale_window_a_failing_upstream_is_an_error() {
+    let (origin, client) = spawn().await;
+    fetch(&client, "max-age=0+_stale-if-error=0").await;
+    origin.down.store(true, Ordering::SeqCst);
+    let result = client
+        .get_json::<Thing>(&screen(), &["max-age=0+_stale-if-error=0"], &[])
+        .await;
+    assert!(result.is_err());
+}
+
+#[tokio::test]
+async fn answers_fetched_with_a_user_token_are_never_cached() {
+    let (origin, client) = spawn().await;
+    for token in ["alice", "bob"] {
+        let thing: Thing = client
+            .call_as_user::<_, ()>(
+                &screen(),
+                reqwest::Method::GET,
+                &["max-age=60"],
+                &[],
+                token,
+                None,
+            )
+            .await
+            .unwrap();
+        assert_eq!(thing.n, origin.hits.load(Ordering::SeqCst));
+    }
+    assert_eq!(origin.hits.load(Ordering::SeqCst), 2);
+}
