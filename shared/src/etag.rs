@@ -46,8 +46,8 @@ pub async fn middleware(request: Request, next: Next) -> Response {
     if if_none_match.is_some_and(|v| matches(&v, &tag)) {
         let mut not_modified = StatusCode::NOT_MODIFIED.into_response();
         for name in [header::CACHE_CONTROL, header::VARY, header::EXPIRES] {
-            if let Some(value) = parts.headers.get(&name) {
-                not_modified.headers_mut().insert(name, value.clone());
+            for value in parts.headers.get_all(&name) {
+                not_modified.headers_mut().append(name.clone(), value.clone());
             }
         }
         not_modified.headers_mut().insert(header::ETAG, tag);

@@ -1,0 +1,71 @@
+//! The app's screens, one module each: which upstream calls a screen makes, concurrently, and
+//! which of them it can do without.
+//!
+//! A handler validates its input before any upstream call, starts a [`Screen`] with its
+//! deadline and runs its calls with `tokio::try_join!`: the critical call as is, optional ones
+//! lifted by [`always`] (they cannot fail: they yield `None` and mark themselves degraded), so a
+//! failed critical call answers at once instead of waiting for the optional calls in flight.
+
+pub mod home;
+pub mod product;
+pub mod search;
+
+use std::future::Future;
+use std::time::Duration;
+
+use axum::Router;
+use axum::response::Response;
+use axum::routing::get;
+use serde::Serialize;
+use shared::aggregate::Screen;
+use shared::problem::Problem;
+use shared::upstream::UpstreamError;
+
+use crate::AppState;
+use crate::device;
+
+/// How long clients and shared caches may keep a complete screen.
+pub const CACHE_CONTROL: &str = "public, max-age=30";
+
+/// The `/v1` routes (the version gate is added around them in [`crate::app`]).
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/home", get(home::home))
+        .route("/products/{id}", get(product::product))
+        .route("/search", get(search::search))
+}
+
+/// Renders a screen whose image URLs were picked for the device: `Cache-Control` (`no-cache`
+/// when degraded), `Vary` on the device hints and `Accept-CH`.
+fn respond_for_device<T: Serialize>(screen: &Screen, view: &T) -> Response {
+    let mut response = screen.respond(view, CACHE_CONTROL);
+    device::mark_device_dependent(&mut response);
+    response
+}
+
+/// Runs an optional call of a screen's first stage within `limit` (less than the screen's
+/// deadline), so that a slow optional upstream leaves the second stage time to run instead of
+/// taking every other section down with it. Lateness marks `section` degraded.
+async fn optional_within<T>(
+    screen: &Screen,
+    section: &'static str,
+    limit: Duration,
+    call: impl Future<Output = Result<T, UpstreamError>>,
+) -> Option<T> {
+    match tokio::time::timeout(limit, screen.optional(section, call)).await {
+        Ok(value) => value,
+        Err(_) => {
+            tracing::warn!(
+                section,
+                "optional section missed its stage's share of the deadline"
+            );
+            screen.degrade(section);
+            None
+        }
+    }
+}
+
+/// Lifts an optional section into the `Result` that `tokio::try_join!` expects.
+async fn always<T>(section: impl Future<Output = T>) -> Result<T, Problem> {
+    Ok(section.await)
+}

@@ -1,0 +1,88 @@
+//! `GET /v1/products/{id}`: one product, compact: a price, a few images for this device, a short
+//! summary, the rating, three review excerpts and related products.
+//!
+//! Stage 1, concurrently: the product (critical; unknown → 404), its offer ("offers"), its rating
+//! and newest reviews ("reviews"), and its related products ("recommendations"). The related
+//! shelf's stage 2 (the cards, one offers call and one ratings call) follows as soon as the related
+//! ids are in, without waiting for the rest of stage 1, so a slow reviews service cannot starve it.
+
+use axum::extract::{Path, State};
+use axum::response::Response;
+use shared::aggregate::Screen;
+use shared::cards::CardExtras;
+use shared::ids;
+use shared::problem::Problem;
+use shared::upstream::Upstreams;
+use shared::upstream::catalog::ProductCard;
+
+use super::{always, respond_for_device};
+use crate::AppState;
+use crate::device::Device;
+use crate::views::{Card, ProductDetail, RatingView, ReviewView};
+
+/// Reviews shown.
+pub const REVIEWS: u32 = 3;
+/// Related products shown.
+pub const RELATED: u32 = 6;
+
+/// The product screen.
+pub async fn product(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    device: Device,
+) -> Result<Response, Problem> {
+    let id = ids::product_id(&id)?;
+    let screen = Screen::start(state.settings.screens.product);
+    let upstreams = &state.upstreams;
+    let just_this = [id];
+
+    let (product, offers, rating, reviews, related) = tokio::try_join!(
+        screen.critical(upstreams.catalog.product(&screen, id)),
+        always(screen.optional("offers", upstreams.offers.offers(&screen, &just_this))),
+        always(screen.optional("reviews", upstreams.reviews.rating(&screen, id))),
+        always(screen.optional(
+            "reviews",
+            upstreams.reviews.reviews(&screen, id, 0, REVIEWS)
+        )),
+        always(related_shelf(&screen, upstreams, id)),
+    )?;
+
+    let mut view = ProductDetail::new(&product, &device);
+    if let Some(offer) = offers.as_ref().and_then(|offers| offers.get(id)) {
+        view.price = Some(offer.price_display());
+        view.in_stock = Some(offer.in_stock());
+    }
+    view.rating = rating.as_ref().map(RatingView::from);
+    view.reviews = reviews.as_ref().map(|page| {
+        page.items
+            .iter()
+            .take(REVIEWS as usize)
+            .map(ReviewView::from)
+            .collect()
+    });
+    view.related = related
+        .as_ref()
+        .map(|(cards, extras)| Card::shelf(cards, extras, &device));
+    view.degraded = screen.degraded();
+    Ok(respond_for_device(&screen, &view))
+}
+
+/// The related products' ids, then their cards, offers and ratings (one batched call each).
+async fn related_shelf(
+    screen: &Screen,
+    upstreams: &Upstreams,
+    id: &str,
+) -> Option<(Vec<ProductCard>, CardExtras)> {
+    let related = screen
+        .optional(
+            "recommendations",
+            upstreams.recommendations.related(screen, id, RELATED),
+        )
+        .await?;
+    let ids = &related.product_ids;
+    let (cards, extras) = tokio::join!(
+        screen.optional("recommendations", upstreams.catalog.cards(screen, ids)),
+        CardExtras::fetch(screen, upstreams, ids),
+    );
+    Some((cards?, extras))
+}

@@ -1,0 +1,192 @@
+//! bff-mobile's settings: built-in defaults (`config/default.toml`), an optional file named by
+//! `BFF_MOBILE_CONFIG`, then `BFF_MOBILE__…` environment variables.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::Deserialize;
+use shared::config::ConfigError;
+use shared::server::ServerSettings;
+use shared::telemetry::TelemetrySettings;
+use shared::upstream::UpstreamsSettings;
+
+use crate::images;
+use crate::version::AppVersion;
+
+/// The prefix of environment variables (`BFF_MOBILE__SERVER__PORT`).
+pub const ENV_PREFIX: &str = "BFF_MOBILE";
+/// The environment variable naming an optional settings file.
+pub const FILE_ENV: &str = "BFF_MOBILE_CONFIG";
+const DEFAULTS: &str = include_str!("../config/default.toml");
+
+/// Everything bff-mobile can be told.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// Listener and inbound limits.
+    pub server: ServerSettings,
+    /// Each screen's deadline.
+    pub screens: ScreenDeadlines,
+    /// The app's version gate.
+    pub app: AppSettings,
+    /// The device profile assumed for image choice when a request sends no hints.
+    pub images: ImageSettings,
+    /// Where the upstream services are.
+    pub upstreams: UpstreamsSettings,
+    /// Logging.
+    pub telemetry: TelemetrySettings,
+}
+
+/// How long each screen may take, all upstream calls included; optional sections that are not
+/// back by then are left out.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScreenDeadlines {
+    /// `GET /v1/home`. Default `500ms`; env `BFF_MOBILE__SCREENS__HOME`.
+    #[serde(with = "humantime_serde")]
+    pub home: Duration,
+    /// `GET /v1/products/{id}`. Default `500ms`; env `BFF_MOBILE__SCREENS__PRODUCT`.
+    #[serde(with = "humantime_serde")]
+    pub product: Duration,
+    /// `GET /v1/search`. Default `500ms`; env `BFF_MOBILE__SCREENS__SEARCH`.
+    #[serde(with = "humantime_serde")]
+    pub search: Duration,
+}
+
+/// Which app builds are still served.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AppSettings {
+    /// Requests whose `X-App-Version` is below this get `426 Upgrade Required`, so builds with
+    /// known-broken behaviour are told to update instead of failing in odd ways.
+    /// `MAJOR.MINOR.PATCH`; default `1.0.0`; env `BFF_MOBILE__APP__MIN_VERSION`.
+    pub min_version: AppVersion,
+}
+
+/// The device assumed when a request carries no (valid) viewport or pixel-density hint.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImageSettings {
+    /// Screen width in CSS pixels, 100 to 4096. Default `390` (a common phone);
+    /// env `BFF_MOBILE__IMAGES__DEFAULT_VIEWPORT_WIDTH`.
+    pub default_viewport_width: u32,
+    /// Device pixels per CSS pixel, 1.0 to 4.0. Default `2.0`;
+    /// env `BFF_MOBILE__IMAGES__DEFAULT_DPR`.
+    pub default_dpr: f64,
+}
+
+impl Settings {
+    /// Loads the settings from defaults, file and environment, and validates them.
+    pub fn load() -> Result<Self, ConfigError> {
+        let file = std::env::var_os(FILE_ENV).map(PathBuf::from);
+        let settings: Self = shared::config::load(ENV_PREFIX, DEFAULTS, file.as_deref())?;
+        settings.validate()
+    }
+
+    /// The built-in defaults alone (tests start from these).
+    pub fn defaults() -> Result<Self, ConfigError> {
+        let settings: Self = shared::config::load_from(ENV_PREFIX, DEFAULTS, None, Some(vec![]))?;
+        settings.validate()
+    }
+
+    /// Loads the built-in defaults overridden by `env` pairs (`BFF_MOBILE__APP__MIN_VERSION`, …)
+    /// instead of the process environment, so tests do not race on it.
+    pub fn from_env_pairs(env: Vec<(String, String)>) -> Result<Self, ConfigError> {
+        let settings: Self = shared::config::load_from(ENV_PREFIX, DEFAULTS, None, Some(env))?;
+        settings.validate()
+    }
+
+    fn validate(self) -> Result<Self, ConfigError> {
+        for (key, deadline) in [
+            ("screens.home", self.screens.home),
+            ("screens.product", self.screens.product),
+            ("screens.search", self.screens.search),
+        ] {
+            if deadline.is_zero() || deadline > Duration::from_secs(60) {
+                return Err(ConfigError::invalid(key, "must be between 1ms and 60s"));
+            }
+        }
+        if !images::WIDTH_RANGE.contains(&self.images.default_viewport_width) {
+            return Err(ConfigError::invalid(
+                "images.default_viewport_width",
+                "must be between 100 and 4096",
+            ));
+        }
+        if !(images::DPR_MIN..=images::DPR_MAX).contains(&self.images.default_dpr) {
+            return Err(ConfigError::invalid(
+                "images.default_dpr",
+                "must be between 1.0 and 4.0",
+            ));
+        }
+        Ok(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn the_defaults_load_and_are_valid() {
+        let settings = Settings::defaults().unwrap();
+        assert_eq!(settings.app.min_version, "1.0.0".parse().unwrap());
+        assert_eq!(settings.images.default_viewport_width, 390);
+        assert!((settings.images.default_dpr - 2.0).abs() < f64::EPSILON);
+    }
+
+    #[test]
+    fn environment_variables_override_the_new_keys() {
+        let settings = Settings::from_env_pairs(env(&[
+            ("BFF_MOBILE__APP__MIN_VERSION", "2.3.4"),
+            ("BFF_MOBILE__IMAGES__DEFAULT_VIEWPORT_WIDTH", "412"),
+            ("BFF_MOBILE__IMAGES__DEFAULT_DPR", "3"),
+        ]))
+        .unwrap();
+        assert_eq!(settings.app.min_version, "2.3.4".parse().unwrap());
+        assert_eq!(settings.images.default_viewport_width, 412);
+        assert!((settings.images.default_dpr - 3.0).abs() < f64::EPSILON);
+    }
+
+    #[test]
+    fn invalid_values_stop_start_up_with_the_key_named() {
+        for (key, value, named) in [
+            ("BFF_MOBILE__APP__MIN_VERSION", "1.0", "MAJOR.MINOR.PATCH"),
+            (
+                "BFF_MOBILE__APP__MIN_VERSION",
+                "latest",
+                "MAJOR.MINOR.PATCH",
+            ),
+            (
+                "BFF_MOBILE__IMAGES__DEFAULT_VIEWPORT_WIDTH",
+                "50",
+                "images.default_viewport_width",
+            ),
+            (
+                "BFF_MOBILE__IMAGES__DEFAULT_VIEWPORT_WIDTH",
+                "5000",
+                "images.default_viewport_width",
+            ),
+            (
+                "BFF_MOBILE__IMAGES__DEFAULT_DPR",
+                "0.5",
+                "images.default_dpr",
+            ),
+            (
+                "BFF_MOBILE__IMAGES__DEFAULT_DPR",
+                "4.5",
+                "images.default_dpr",
+            ),
+            ("BFF_MOBILE__SCREENS__HOME", "0s", "screens.home"),
+        ] {
+            let error = Settings::from_env_pairs(env(&[(key, value)])).unwrap_err();
+            assert!(error.to_string().contains(named), "{key}={value}: {error}");
+        }
+    }
+}

@@ -1,0 +1,105 @@
+//! Payload budgets on the seeded data: the app's screens stay small, and far smaller than the
+//! browser's for the same product.
+
+use demo_upstreams::testing::TestUpstreams;
+use serde_json::Value;
+
+use crate::helpers::{TestApp, client, serve, spawn_app};
+
+/// Most bytes of JSON a product screen may take.
+const PRODUCT_BUDGET: usize = 4096;
+/// Most bytes of JSON the home screen may take.
+const HOME_BUDGET: usize = 6144;
+/// The mobile product screen's largest share of the web one.
+const SHARE_OF_WEB: f64 = 0.20;
+
+/// Products that stress the budget: the first, a typical one, the second-to-last, the longest
+/// description (p00714), eight images (p00004), the largest catalog entry (p01027), and the
+/// largest mobile screen of the seeded catalog (p00053, 2.3 KB: found by sweeping all 2000).
+const PRODUCTS: [&str; 7] = [
+    "p00001", "p00042", "p01999", "p00714", "p00004", "p01027", "p00053",
+];
+
+/// Device profiles: the defaults, and the one with the longest image URLs.
+const DEVICES: [&[(&str, &str)]; 2] = [
+    &[],
+    &[("Sec-CH-Viewport-Width", "4096"), ("Sec-CH-DPR", "4")],
+];
+
+/// bff-web against the same upstreams as `app`; returns its base URL.
+async fn spawn_web(upstreams: &TestUpstreams) -> String {
+    let mut settings = bff_web::Settings::defaults().expect("bff-web's defaults are valid");
+    settings.upstreams.catalog.url = upstreams.catalog.url().parse().unwrap();
+    settings.upstreams.offers.url = upstreams.offers.url().parse().unwrap();
+    settings.upstreams.reviews.url = upstreams.reviews.url().parse().unwrap();
+    settings.upstreams.recommendations.url = upstreams.recommendations.url().parse().unwrap();
+    settings.upstreams.accounts.url = upstreams.accounts.url().parse().unwrap();
+    serve(bff_web::build(settings).expect("bff-web builds")).await
+}
+
+/// The body of a complete (not degraded) JSON screen.
+async fn complete_body(response: reqwest::Response, what: &str) -> Vec<u8> {
+    assert_eq!(response.status(), 200, "{what}");
+    assert!(
+        response.headers().get("content-encoding").is_none(),
+        "{what}: sizes are uncompressed"
+    );
+    let body = response.bytes().await.unwrap().to_vec();
+    let json: Value = serde_json::from_slice(&body).unwrap();
+    assert!(json.get("degraded").is_none(), "{what} is degraded: {json}");
+    body
+}
+
+async fn mobile_product(app: &TestApp, id: &str, device: &[(&str, &str)]) -> Vec<u8> {
+    let response = app.get_with(&format!("/v1/products/{id}"), device).await;
+    complete_body(response, &format!("mobile {id} {device:?}")).await
+}
+
+#[tokio::test]
+async fn the_product_screen_stays_within_four_kib_and_a_fifth_of_the_web_one() {
+    let app = spawn_app().await;
+    let web = spawn_web(&app.upstreams).await;
+    let client = client();
+
+    for id in PRODUCTS {
+        let web_bytes = complete_body(
+            client
+                .get(format!("{web}/api/products/{id}"))
+                .send()
+                .await
+                .unwrap(),
+            &format!("web {id}"),
+        )
+        .await
+        .len();
+        for device in DEVICES {
+            let mobile_bytes = mobile_product(&app, id, device).await.len();
+            assert!(
+                mobile_bytes <= PRODUCT_BUDGET,
+                "{id} {device:?}: {mobile_bytes} bytes > {PRODUCT_BUDGET}"
+            );
+            let share = mobile_bytes as f64 / web_bytes as f64;
+            assert!(
+                share <= SHARE_OF_WEB,
+                "{id} {device:?}: {mobile_bytes} bytes is {:.0}% of web's {web_bytes}",
+                share * 100.0
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_home_screen_stays_within_six_kib() {
+    let app = spawn_app().await;
+
+    for device in DEVICES {
+        let response = app.get_with("/v1/home", device).await;
+        let bytes = complete_body(response, &format!("home {device:?}"))
+            .await
+            .len();
+        assert!(
+            bytes <= HOME_BUDGET,
+            "{device:?}: {bytes} bytes > {HOME_BUDGET}"
+        );
+    }
+}

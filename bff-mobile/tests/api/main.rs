@@ -1,0 +1,10 @@
+//! Black-box tests of bff-mobile: the real app on a random port, against the real demo upstreams
+//! in-process, over HTTP.
+
+mod budgets;
+mod helpers;
+mod home;
+mod images;
+mod product;
+mod search;
+mod version_gate;
