@@ -47,7 +47,9 @@ pub async fn middleware(request: Request, next: Next) -> Response {
         let mut not_modified = StatusCode::NOT_MODIFIED.into_response();
         for name in [header::CACHE_CONTROL, header::VARY, header::EXPIRES] {
             for value in parts.headers.get_all(&name) {
-                not_modified.headers_mut().append(name.clone(), value.clone());
+                not_modified
+                    .headers_mut()
+                    .append(name.clone(), value.clone());
             }
         }
         not_modified.headers_mut().insert(header::ETAG, tag);

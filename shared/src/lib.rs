@@ -7,6 +7,8 @@
 //! - [`mod@config`] — layered settings (defaults, file, `PREFIX__…` environment variables).
 //! - [`upstream`] — one typed client per upstream service over a pooled `reqwest` client, with
 //!   timeouts, deadline propagation, byte caps and typed decoding; the wire types live here.
+//! - [`auth`] — bearer-token validation (JWKS, RFC 9068 access tokens, extractors), the web
+//!   BFF's OIDC client, server-side sessions and `return_to` sanitising.
 //! - [`aggregate`] — a [`aggregate::Screen`]'s deadline and its critical and optional sections.
 //! - [`cards`] — product shelves from one batched call per upstream.
 //! - [`ids`] — validation of path and query identifiers.
@@ -22,6 +24,7 @@
 //! Errors: libraries here use `thiserror` enums; binaries use `anyhow` only at start-up.
 
 pub mod aggregate;
+pub mod auth;
 pub mod cards;
 pub mod config;
 pub mod etag;

@@ -1,0 +1,235 @@
+//! Talking to the identity provider: one HTTP client without redirects, bodies read under a
+//! byte cap and a timeout, and the provider's discovery document.
+
+use std::time::Duration;
+
+use bytes::{Bytes, BytesMut};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+/// What went wrong talking to the identity provider. For logs; never shown to clients.
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+pub enum FetchError {
+    /// No complete answer within the timeout.
+    #[error("timed out")]
+    Timeout,
+    /// No connection, or the connection broke.
+    #[error("transport error: {0}")]
+    Transport(String),
+    /// An unexpected HTTP status (redirects are not followed and count here).
+    #[error("unexpected status {0}")]
+    Status(u16),
+    /// The body was larger than the configured cap.
+    #[error("body larger than {0} bytes")]
+    TooLarge(usize),
+    /// The body was not the expected JSON.
+    #[error("invalid body: {0}")]
+    InvalidBody(String),
+}
+
+impl FetchError {
+    /// Whether retrying later may succeed (timeouts, transport errors, 5xx, 429).
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Self::Timeout | Self::Transport(_) => true,
+            Self::Status(status) => *status >= 500 || *status == 429,
+            Self::TooLarge(_) | Self::InvalidBody(_) => false,
+        }
+    }
+
+    fn from_reqwest(error: &reqwest::Error) -> Self {
+        if error.is_timeout() {
+            Self::Timeout
+        } else {
+            // The error's Display can name the URL; never a token (tokens travel in bodies and
+            // headers, not URLs).
+            Self::Transport(error.to_string())
+        }
+    }
+}
+
+/// A client for the identity provider: connect and total timeouts, no redirects (a token
+/// endpoint that redirects is misconfigured or hijacked), no cookies.
+pub(crate) fn client(timeout: Duration) -> Result<reqwest::Client, reqwest::Error> {
+    reqwest::Client::builder()
+        .connect_timeout(timeout)
+        .timeout(timeout)
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(concat!("bff-shared/", env!("CARGO_PKG_VERSION")))
+        .build()
+}
+
+/// Sends `request`, then reads the whole body under `max_bytes`, all within `timeout`.
+/// Returns the status and the body, whatever the status.
+pub(crate) async fn send_capped(
+    request: reqwest::RequestBuilder,
+    max_bytes: usize,
+    timeout: Duration,
+) -> Result<(u16, Bytes), FetchError> {
+    let exchange = async {
+        let mut response = request
+            .send()
+            .await
+            .map_err(|e| FetchError::from_reqwest(&e))?;
+        let status = response.status().as_u16();
+        if response
+            .content_length()
+            .is_some_and(|len| len > max_bytes as u64)
+        {
+            return Err(FetchError::TooLarge(max_bytes));
+        }
+        let mut body = BytesMut::new();
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|e| FetchError::from_reqwest(&e))?
+        {
+            if body.len() + chunk.len() > max_bytes {
+                return Err(FetchError::TooLarge(max_bytes));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok((status, body.freeze()))
+    };
+    tokio::time::timeout(timeout, exchange)
+        .await
+        .unwrap_or(Err(FetchError::Timeout))
+}
+
+/// GETs `url` and decodes a 200 JSON body read under `max_bytes`.
+pub(crate) async fn get_json<T: DeserializeOwned>(
+    http: &reqwest::Client,
+    url: &Url,
+    max_bytes: usize,
+    timeout: Duration,
+) -> Result<T, FetchError> {
+    let request = http
+        .get(url.clone())
+        .header(http::header::ACCEPT, "application/json");
+    let (status, body) = send_capped(request, max_bytes, timeout).await?;
+    if status != 200 {
+        return Err(FetchError::Status(status));
+    }
+    serde_json::from_slice(&body).map_err(|e| FetchError::InvalidBody(e.to_string()))
+}
+
+/// The parts of an OpenID Provider's discovery document (OpenID Connect Discovery 1.0, RFC 8414)
+/// that the BFFs use.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ProviderMetadata {
+    /// The issuer identifier; equal, character for character, to the configured one.
+    pub issuer: String,
+    /// Where the browser is sent to log in.
+    #[serde(default)]
+    pub authorization_endpoint: Option<Url>,
+    /// Where codes and refresh tokens are exchanged.
+    #[serde(default)]
+    pub token_endpoint: Option<Url>,
+    /// The only place signing keys are taken from.
+    pub jwks_uri: Url,
+    /// OpenID Connect UserInfo.
+    #[serde(default)]
+    pub userinfo_endpoint: Option<Url>,
+    /// RFC 7009 token revocation, if supported.
+    #[serde(default)]
+    pub revocation_endpoint: Option<Url>,
+    /// RP-initiated logout, if supported.
+    #[serde(default)]
+    pub end_session_endpoint: Option<Url>,
+    /// PKCE methods; a provider that lists methods without `S256` is refused.
+    #[serde(default)]
+    pub code_challenge_methods_supported: Vec<String>,
+    /// RFC 9207: whether the callback carries `iss` (then it is required).
+    #[serde(default)]
+    pub authorization_response_iss_parameter_supported: bool,
+}
+
+/// Why discovery failed.
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+pub enum DiscoveryError {
+    /// The configured issuer is not an absolute `http(s)` URL.
+    #[error("issuer {0:?} is not an http(s) URL")]
+    InvalidIssuer(String),
+    /// The document could not be fetched or decoded.
+    #[error("discovery document: {0}")]
+    Fetch(#[from] FetchError),
+    /// The document names another issuer (a mix-up or a misconfiguration).
+    #[error("discovery names issuer {found:?}, configured {expected:?}")]
+    IssuerMismatch {
+        /// The configured issuer.
+        expected: String,
+        /// The document's issuer.
+        found: String,
+    },
+}
+
+/// The discovery URL of `issuer`: `{issuer}/.well-known/openid-configuration`.
+pub(crate) fn discovery_url(issuer: &str) -> Result<Url, DiscoveryError> {
+    let invalid = || DiscoveryError::InvalidIssuer(issuer.to_owned());
+    let parsed = Url::parse(issuer).map_err(|_| invalid())?;
+    if !matches!(parsed.scheme(), "http" | "https")
+        || parsed.host().is_none()
+        || parsed.query().is_some()
+        || parsed.fragment().is_some()
+    {
+        return Err(invalid());
+    }
+    Url::parse(&format!(
+        "{}/.well-known/openid-configuration",
+        issuer.trim_end_matches('/')
+    ))
+    .map_err(|_| invalid())
+}
+
+impl ProviderMetadata {
+    /// Fetches `{issuer}/.well-known/openid-configuration` and checks that the document's
+    /// `issuer` is exactly `issuer`.
+    pub async fn discover(
+        http: &reqwest::Client,
+        issuer: &str,
+        max_bytes: usize,
+        timeout: Duration,
+    ) -> Result<Self, DiscoveryError> {
+        let url = discovery_url(issuer)?;
+        let metadata: Self = get_json(http, &url, max_bytes, timeout).await?;
+        if metadata.issuer != issuer {
+            return Err(DiscoveryError::IssuerMismatch {
+                expected: issuer.to_owned(),
+                found: metadata.issuer,
+            });
+        }
+        Ok(metadata)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_discovery_url_is_under_the_issuer_with_or_without_a_trailing_slash() {
+        assert_eq!(
+            discovery_url("https://idp.example/realms/shop")
+                .unwrap()
+                .as_str(),
+            "https://idp.example/realms/shop/.well-known/openid-configuration"
+        );
+        assert_eq!(
+            discovery_url("https://idp.example/").unwrap().as_str(),
+            "https://idp.example/.well-known/openid-configuration"
+        );
+    }
+
+    #[test]
+    fn an_issuer_that_is_not_an_http_url_is_refused() {
+        for issuer in [
+            "idp.example",
+            "ftp://idp.example",
+            "https://idp.example/?a=b",
+            "",
+        ] {
+            assert!(discovery_url(issuer).is_err(), "{issuer}");
+        }
+    }
+}

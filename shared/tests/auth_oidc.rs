@@ -1,0 +1,441 @@
+//! The web BFF's OIDC client against the real development provider (`dev-idp`), and against a
+//! mock token endpoint for the faults the real one cannot produce.
+
+#[path = "auth_support/mod.rs"]
+mod support;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use dev_idp::testing::{TestIdp, WEB_CLIENT_ID, WEB_CLIENT_SECRET};
+use shared::auth::SecretToken;
+use shared::auth::jwks::StaticKeyStore;
+use shared::auth::oidc::{
+    CallbackParams, LoginError, OidcClient, OidcSettings, PendingLogin, RefreshError, TokenSet,
+    pkce_challenge,
+};
+use shared::auth::provider::{FetchError, ProviderMetadata};
+use shared::auth::validator::{JwtSettings, TokenError, TokenValidator};
+use url::Url;
+
+use support::{MockProvider, TokenMode};
+
+const CALLBACK: &str = "http://localhost:8080/auth/callback";
+
+fn settings(issuer: &str) -> OidcSettings {
+    OidcSettings::new(
+        issuer,
+        WEB_CLIENT_ID,
+        WEB_CLIENT_SECRET,
+        CALLBACK.parse().unwrap(),
+    )
+}
+
+async fn client_for(idp: &TestIdp) -> OidcClient {
+    OidcClient::discover(&settings(&idp.url())).await.unwrap()
+}
+
+fn query(url: &Url, name: &str) -> Option<String> {
+    url.query_pairs()
+        .find(|(key, _)| key == name)
+        .map(|(_, value)| value.into_owned())
+}
+
+/// Follows the authorization URL like a browser without cookies would, up to the redirect to
+/// the callback, and returns the callback's parameters.
+async fn authorize(url: &Url) -> CallbackParams {
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let response = http.get(url.clone()).send().await.unwrap();
+    assert!(
+        response.status().is_redirection(),
+        "authorize answered {}",
+        response.status()
+    );
+    let location: Url = response.headers()["location"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(location.as_str().starts_with(CALLBACK), "{location}");
+    CallbackParams {
+        code: query(&location, "code"),
+        state: query(&location, "state"),
+        iss: query(&location, "iss"),
+        error: query(&location, "error"),
+        error_description: query(&location, "error_description"),
+    }
+}
+
+async fn start(client: &OidcClient, user: &str) -> (PendingLogin, CallbackParams) {
+    let (url, pending) = client.begin_login_with("/orders", &[("login_hint", user)]);
+    let params = authorize(&url).await;
+    (pending, params)
+}
+
+async fn login(client: &OidcClient, user: &str) -> TokenSet {
+    let (pending, params) = start(client, user).await;
+    client.complete_login(&pending, &params).await.unwrap()
+}
+
+#[tokio::test]
+async fn the_authorization_url_carries_pkce_s256_state_nonce_and_the_registration() {
+    let idp = TestIdp::spawn().await;
+    let client = client_for(&idp).await;
+    let (url, pending) = client.begin_login("/orders/42?tab=items");
+    assert!(
+        url.as_str()
+            .starts_with(&format!("{}/authorize?", idp.url()))
+    );
+    assert_eq!(query(&url, "response_type").as_deref(), Some("code"));
+    assert_eq!(query(&url, "client_id").as_deref(), Some(WEB_CLIENT_ID));
+    assert_eq!(query(&url, "redirect_uri").as_deref(), Some(CALLBACK));
+    assert_eq!(
+        query(&url, "scope").as_deref(),
+        Some("openid profile email offline_access")
+    );
+    assert_eq!(
+        query(&url, "code_challenge_method").as_deref(),
+        Some("S256")
+    );
+    assert_eq!(
+        query(&url, "code_challenge"),
+        Some(pkce_challenge(pending.pkce_verifier.expose()))
+    );
+    assert_eq!(query(&url, "state"), Some(pending.state.clone()));
+    assert_eq!(
+        query(&url, "nonce").as_deref(),
+        Some(pending.nonce.expose())
+    );
+    for value in [
+        &pending.state,
+        pending.nonce.expose(),
+        pending.pkce_verifier.expose(),
+    ] {
+        assert_eq!(value.len(), 43, "32 random bytes in base64url");
+    }
+    assert!(!url.as_str().contains(pending.pkce_verifier.expose()));
+    assert_eq!(pending.return_to, "/orders/42?tab=items");
+
+    let (_, second) = client.begin_login("/");
+    assert_ne!(second.state, pending.state);
+    assert_ne!(second.nonce.expose(), pending.nonce.expose());
+    assert_eq!(client.begin_login("https://evil.example/").1.return_to, "/");
+}
+
+#[tokio::test]
+async fn the_full_confidential_flow_yields_the_users_tokens_and_profile() {
+    let idp = TestIdp::spawn().await;
+    let client = client_for(&idp).await;
+    let tokens = login(&client, "ada").await;
+    assert_eq!(tokens.user.sub, "demo-user-1");
+    assert_eq!(tokens.user.name.as_deref(), Some("Ada Lovelace"));
+    assert_eq!(tokens.user.email.as_deref(), Some("ada@example.test"));
+    assert!(tokens.refresh_token.is_some());
+    assert!(tokens.id_token.is_some());
+    assert!(tokens.expires_at > support::now());
+    assert!(!format!("{tokens:?}").contains(tokens.access_token.expose()));
+
+    // The access token is one the BFF's upstreams accept (aud contains bff-web).
+    let validator = TokenValidator::from_settings(&JwtSettings::new(idp.url(), WEB_CLIENT_ID))
+        .await
+        .unwrap();
+    let claims = validator
+        .validate(tokens.access_token.expose())
+        .await
+        .unwrap();
+    assert_eq!(claims.sub, "demo-user-1");
+    // And the ID token is not one.
+    assert!(matches!(
+        validator
+            .validate(tokens.id_token.as_ref().unwrap().expose())
+            .await,
+        Err(TokenError::WrongType(_))
+    ));
+}
+
+#[tokio::test]
+async fn the_login_form_path_with_auto_login_works_without_a_hint() {
+    let idp = TestIdp::spawn().await;
+    idp.set_auto_login(Some("grace"));
+    let client = client_for(&idp).await;
+    let (url, pending) = client.begin_login("/");
+    let params = authorize(&url).await;
+    let tokens = client.complete_login(&pending, &params).await.unwrap();
+    assert_eq!(tokens.user.sub, "demo-user-2");
+}
+
+#[tokio::test]
+async fn a_callback_whose_state_differs_is_refused_before_the_code_is_exchanged() {
+    let idp = TestIdp::spawn().await;
+    let client = client_for(&idp).await;
+    let (pending, params) = start(&client, "ada").await;
+    let before = idp.token_requests();
+    for state in [
+        Some(format!("{}x", pending.state)),
+        Some(String::new()),
+        None,
+    ] {
+        let tampered = CallbackParams {
+            state,
+            ..params.clone()
+        };
+        assert!(matches!(
+            client.complete_login(&pending, &tampered).await,
+            Err(LoginError::StateMismatch)
+        ));
+    }
+    assert_eq!(idp.token_requests(), before, "no code exchange happened");
+    // The genuine callback still works afterwards.
+    assert!(client.complete_login(&pending, &params).await.is_ok());
+}
+
+#[tokio::test]
+async fn a_callback_from_another_issuer_or_without_iss_is_refused() {
+    let idp = TestIdp::spawn().await;
+    let client = client_for(&idp).await;
+    let (pending, params) = start(&client, "ada").await;
+    for iss in [
+        Some("https://evil.example".to_owned()),
+        Some(format!("{}/", idp.url())),
+        None,
+    ] {
+        let tampered = CallbackParams {
+            iss,
+            ..params.clone()
+        };
+        assert!(matches!(
+            client.complete_login(&pending, &tampered).await,
+            Err(LoginError::IssuerMismatch)
+        ));
+    }
+}
+
+#[tokio::test]
+async fn an_id_token_with_another_nonce_is_refused() {
+    let idp = TestIdp::spawn().await;
+    let client = client_for(&idp).await;
+    let (pending, params) = start(&client, "ada").await;
+    let other = PendingLogin {
+        nonce: SecretToken::new("another-nonce"),
+        ..pending
+    };
+    assert!(matches!(
+        client.complete_login(&other, &params).await,
+        Err(LoginError::IdToken(TokenError::NonceMismatch))
+    ));
+}
+
+#[tokio::test]
+async fn an_error_callback_a_wrong_verifier_and_a_replayed_code_are_refused() {
+    let idp = TestIdp::spawn().await;
+    let client = client_for(&idp).await;
+    let (pending, params) = start(&client, "ada").await;
+
+    let denied = CallbackParams {
+        code: None,
+        error: Some("access_denied".to_owned()),
+        ..params.clone()
+    };
+    assert!(matches!(
+        client.complete_login(&pending, &denied).await,
+        Err(LoginError::Provider(code)) if code == "access_denied"
+    ));
+
+    let wrong_verifier = PendingLogin {
+        pkce_verifier: SecretToken::new("x".repeat(43)),
+        ..pending.clone()
+    };
+    assert!(matches!(
+        client.complete_login(&wrong_verifier, &params).await,
+        Err(LoginError::Token(code)) if code == "invalid_grant"
+    ));
+
+    let (pending, params) = start(&client, "ada").await;
+    assert!(client.complete_login(&pending, &params).await.is_ok());
+    assert!(matches!(
+        client.complete_login(&pending, &params).await,
+        Err(LoginError::Token(code)) if code == "invalid_grant"
+    ));
+}
+
+#[tokio::test]
+async fn refresh_rotates_the_refresh_token_and_a_replayed_one_is_invalid_grant() {
+    let idp = TestIdp::spawn().await;
+    let client = client_for(&idp).await;
+    let first = login(&client, "ada").await;
+    let second = client.refresh(&first).await.unwrap();
+    assert_ne!(second.access_token.expose(), first.access_token.expose());
+    assert_ne!(
+        second.refresh_token.as_ref().unwrap().expose(),
+        first.refresh_token.as_ref().unwrap().expose()
+    );
+    assert_eq!(second.user, first.user);
+
+    let replay = client.refresh(&first).await.unwrap_err();
+    assert!(matches!(replay, RefreshError::InvalidGrant), "{replay:?}");
+    assert!(replay.ends_session());
+    // Reuse revoked the family: the rotated token is dead too.
+    assert!(matches!(
+        client.refresh(&second).await,
+        Err(RefreshError::InvalidGrant)
+    ));
+}
+
+#[tokio::test]
+async fn a_revoked_refresh_token_can_no_longer_refresh() {
+    let idp = TestIdp::spawn().await;
+    let client = client_for(&idp).await;
+    let tokens = login(&client, "ada").await;
+    assert!(
+        client
+            .revoke(tokens.refresh_token.as_ref().unwrap())
+            .await
+            .unwrap()
+    );
+    assert!(matches!(
+        client.refresh(&tokens).await,
+        Err(RefreshError::InvalidGrant)
+    ));
+}
+
+#[tokio::test]
+async fn the_end_session_url_names_the_client_and_the_post_logout_uri() {
+    let idp = TestIdp::spawn().await;
+    let client = client_for(&idp).await;
+    let after: Url = "http://localhost:8080/".parse().unwrap();
+    let url = client.end_session_url(None, Some(&after)).unwrap();
+    assert!(
+        url.as_str()
+            .starts_with(&format!("{}/end_session?", idp.url()))
+    );
+    assert_eq!(query(&url, "client_id").as_deref(), Some(WEB_CLIENT_ID));
+    assert_eq!(
+        query(&url, "post_logout_redirect_uri").as_deref(),
+        Some("http://localhost:8080/")
+    );
+    assert_eq!(query(&url, "id_token_hint"), None);
+    let hint = SecretToken::new("the-id-token");
+    let url = client.end_session_url(Some(&hint), None).unwrap();
+    assert_eq!(
+        query(&url, "id_token_hint").as_deref(),
+        Some("the-id-token")
+    );
+}
+
+#[tokio::test]
+async fn id_tokens_signed_with_a_rotated_key_are_accepted_without_a_restart() {
+    let idp = TestIdp::spawn().await;
+    let mut settings = settings(&idp.url());
+    settings.jwks.refresh_cooldown = Duration::from_millis(50);
+    let client = OidcClient::discover(&settings).await.unwrap();
+    login(&client, "ada").await;
+    idp.rotate_keys();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let before = idp.jwks_requests();
+    login(&client, "ada").await;
+    assert_eq!(idp.jwks_requests(), before + 1);
+}
+
+#[tokio::test]
+async fn discovery_refuses_a_provider_that_names_another_issuer() {
+    let provider = MockProvider::spawn(&[]).await;
+    provider.claim_issuer("https://evil.example");
+    let error = OidcClient::discover(&settings(&provider.url))
+        .await
+        .unwrap_err();
+    assert!(
+        error.to_string().contains("discovery names issuer"),
+        "{error}"
+    );
+}
+
+// --- Faults of the token endpoint (mock provider) ---------------------------------------------
+
+async fn mock_client(provider: &MockProvider, timeout: Duration) -> OidcClient {
+    let mut settings = settings(&provider.url);
+    settings.timeout = timeout;
+    let metadata: ProviderMetadata =
+        reqwest::get(format!("{}/.well-known/openid-configuration", provider.url))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+    OidcClient::new(&settings, metadata, Arc::new(StaticKeyStore::new())).unwrap()
+}
+
+async fn exchange(client: &OidcClient) -> Result<TokenSet, LoginError> {
+    let (_, pending) = client.begin_login("/");
+    let params = CallbackParams {
+        code: Some("a-code".to_owned()),
+        state: Some(pending.state.clone()),
+        ..CallbackParams::default()
+    };
+    client.complete_login(&pending, &params).await
+}
+
+#[tokio::test]
+async fn an_oversized_token_response_is_refused() {
+    let provider = MockProvider::spawn(&[]).await;
+    provider.set_token_mode(TokenMode::Oversized(100 * 1024));
+    let client = mock_client(&provider, Duration::from_secs(5)).await;
+    assert!(matches!(
+        exchange(&client).await,
+        Err(LoginError::Fetch(FetchError::TooLarge(65536)))
+    ));
+}
+
+#[tokio::test]
+async fn a_slow_token_endpoint_times_out() {
+    let provider = MockProvider::spawn(&[]).await;
+    provider.set_token_mode(TokenMode::Slow(Duration::from_secs(5)));
+    let client = mock_client(&provider, Duration::from_millis(200)).await;
+    let started = Instant::now();
+    assert!(matches!(
+        exchange(&client).await,
+        Err(LoginError::Fetch(FetchError::Timeout))
+    ));
+    assert!(started.elapsed() < Duration::from_secs(2));
+}
+
+#[tokio::test]
+async fn a_redirect_from_the_token_endpoint_is_not_followed() {
+    let provider = MockProvider::spawn(&[]).await;
+    provider.set_token_mode(TokenMode::Redirect);
+    let client = mock_client(&provider, Duration::from_secs(5)).await;
+    assert!(matches!(
+        exchange(&client).await,
+        Err(LoginError::Fetch(FetchError::Status(302)))
+    ));
+    assert_eq!(provider.token_hits(), 1);
+}
+
+#[tokio::test]
+async fn invalid_grant_on_refresh_ends_the_session_and_other_failures_do_not() {
+    let provider = MockProvider::spawn(&[]).await;
+    let client = mock_client(&provider, Duration::from_millis(300)).await;
+    let tokens = TokenSet {
+        access_token: SecretToken::new("at"),
+        refresh_token: Some(SecretToken::new("rt")),
+        id_token: None,
+        expires_at: 0,
+        user: shared::auth::oidc::User {
+            sub: "u".to_owned(),
+            name: None,
+            email: None,
+        },
+    };
+    let error = client.refresh(&tokens).await.unwrap_err();
+    assert!(matches!(error, RefreshError::InvalidGrant) && error.ends_session());
+    provider.set_token_mode(TokenMode::Slow(Duration::from_secs(5)));
+    let error = client.refresh(&tokens).await.unwrap_err();
+    assert!(matches!(error, RefreshError::Failed(_)) && !error.ends_session());
+    let without = TokenSet {
+        refresh_token: None,
+        ..tokens
+    };
+    assert!(client.refresh(&without).await.unwrap_err().ends_session());
+}
