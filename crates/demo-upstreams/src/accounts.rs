@@ -54,6 +54,39 @@ impl TokenVerifier for OpaqueHandles {
     }
 }
 
+/// Production-style verifier: the token must be an access token of the configured issuer for
+/// this service's audience (signature, `exp`, `iss`, `aud`, `typ` by shared's validator).
+#[derive(Debug, Clone)]
+pub struct JwtVerifier {
+    validator: Arc<shared::auth::validator::TokenValidator>,
+}
+
+impl JwtVerifier {
+    /// Discovers `issuer`'s keys and accepts tokens whose `aud` contains `audience`.
+    pub async fn discover(
+        issuer: &str,
+        audience: &str,
+    ) -> Result<Self, shared::auth::validator::ValidatorError> {
+        let settings = shared::auth::validator::JwtSettings::new(issuer, audience);
+        let validator = shared::auth::validator::TokenValidator::from_settings(&settings).await?;
+        Ok(Self {
+            validator: Arc::new(validator),
+        })
+    }
+}
+
+impl TokenVerifier for JwtVerifier {
+    fn verify<'a>(&'a self, token: &'a str) -> BoxFuture<'a, Result<String, InvalidToken>> {
+        Box::pin(async move {
+            self.validator
+                .validate(token)
+                .await
+                .map(|claims| claims.sub)
+                .map_err(|_| InvalidToken)
+        })
+    }
+}
+
 /// The subject of the request's bearer token: `None` without an `Authorization` header, a 401
 /// for any other scheme or a token the verifier rejects (an invalid token is an error, never
 /// "anonymous").

@@ -44,6 +44,20 @@ pub struct DemoConfig {
     pub recommendations: ServiceSettings,
     /// The accounts service (default port 7005).
     pub accounts: ServiceSettings,
+    /// How accounts and recommendations verify the bearer tokens they receive.
+    #[serde(default)]
+    pub auth: AuthSettings,
+}
+
+/// Token verification of accounts and recommendations.
+#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthSettings {
+    /// The OpenID provider whose access tokens are accepted (`DEMO_UPSTREAMS__AUTH__ISSUER`).
+    /// Each service checks that `aud` contains its own name (`accounts`, `recommendations`).
+    /// Empty (the default) means development mode: tokens are trusted as user handles.
+    #[serde(default)]
+    pub issuer: String,
 }
 
 /// Fault control endpoints.

@@ -165,6 +165,20 @@ impl ServiceContext {
         self
     }
 
+    /// Makes `service` verify bearer tokens of `config.auth.issuer` for its own audience, when
+    /// an issuer is configured and the service takes tokens (accounts, recommendations).
+    pub async fn verifying_tokens(
+        self,
+        service: Service,
+    ) -> Result<Self, shared::auth::validator::ValidatorError> {
+        let issuer = self.config.auth.issuer.clone();
+        if issuer.is_empty() || !matches!(service, Service::Accounts | Service::Recommendations) {
+            return Ok(self);
+        }
+        let verifier = accounts::JwtVerifier::discover(&issuer, service.name()).await?;
+        Ok(self.with_token_verifier(Arc::new(verifier)))
+    }
+
     /// The settings the context was made from.
     pub fn config(&self) -> &DemoConfig {
         &self.config

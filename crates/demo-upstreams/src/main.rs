@@ -51,10 +51,12 @@ async fn main() -> anyhow::Result<()> {
         return Ok(());
     }
     shared::telemetry::init(&config.telemetry);
-    tracing::warn!(
-        "accounts and recommendations trust bearer tokens as user handles without verifying \
-         them: development only"
-    );
+    if config.auth.issuer.is_empty() {
+        tracing::warn!(
+            "accounts and recommendations trust bearer tokens as user handles without verifying \
+             them (set DEMO_UPSTREAMS__AUTH__ISSUER): development only"
+        );
+    }
 
     let services: Vec<(Service, u16)> = match cli.service {
         Some(service) => vec![(service, cli.port.unwrap_or_else(|| config.port(service)))],
@@ -63,7 +65,10 @@ async fn main() -> anyhow::Result<()> {
     let shutdown: Shared<_> = shared::server::shutdown_signal().boxed().shared();
     let mut servers = Vec::new();
     for (service, port) in services {
-        let ctx = ServiceContext::new(Arc::clone(&config));
+        let ctx = ServiceContext::new(Arc::clone(&config))
+            .verifying_tokens(service)
+            .await
+            .with_context(|| format!("{service}: cannot reach the token issuer"))?;
         let addr = SocketAddr::new(config.bind_address, port);
         let listener = TcpListener::bind(addr)
             .await

@@ -67,6 +67,32 @@ impl TestUpstreams {
         }
     }
 
+    /// All five services as [`Self::spawn`], with accounts and recommendations verifying bearer
+    /// tokens of `issuer` (an OpenID provider that is already running, e.g. `dev_idp`'s
+    /// `TestIdp`) for their own audiences.
+    pub async fn spawn_verifying(issuer: &str) -> Self {
+        let mut config = DemoConfig::default().without_injection();
+        config.auth.issuer = issuer.to_owned();
+        let config = Arc::new(config);
+        let verifying = |service| {
+            let config = Arc::clone(&config);
+            async move {
+                let ctx = ServiceContext::new(config)
+                    .verifying_tokens(service)
+                    .await
+                    .expect("the issuer's keys can be discovered");
+                RunningService::spawn_context(service, ctx).await
+            }
+        };
+        Self {
+            catalog: RunningService::spawn(Service::Catalog, Arc::clone(&config)).await,
+            offers: RunningService::spawn(Service::Offers, Arc::clone(&config)).await,
+            reviews: RunningService::spawn(Service::Reviews, Arc::clone(&config)).await,
+            recommendations: verifying(Service::Recommendations).await,
+            accounts: verifying(Service::Accounts).await,
+        }
+    }
+
     /// The running instance of `service`.
     pub fn service(&self, service: Service) -> &RunningService {
         match service {
