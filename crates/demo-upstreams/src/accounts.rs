@@ -65,9 +65,11 @@ impl JwtVerifier {
     /// Discovers `issuer`'s keys and accepts tokens whose `aud` contains `audience`.
     pub async fn discover(
         issuer: &str,
+        backchannel_url: Option<url::Url>,
         audience: &str,
     ) -> Result<Self, shared::auth::validator::ValidatorError> {
-        let settings = shared::auth::validator::JwtSettings::new(issuer, audience);
+        let mut settings = shared::auth::validator::JwtSettings::new(issuer, audience);
+        settings.backchannel_url = backchannel_url;
         let validator = shared::auth::validator::TokenValidator::from_settings(&settings).await?;
         Ok(Self {
             validator: Arc::new(validator),

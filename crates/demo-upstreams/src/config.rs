@@ -58,6 +58,10 @@ pub struct AuthSettings {
     /// Empty (the default) means development mode: tokens are trusted as user handles.
     #[serde(default)]
     pub issuer: String,
+    /// The provider's URL as this service reaches it, when the issuer URL is only reachable from
+    /// browsers (containers; `DEMO_UPSTREAMS__AUTH__BACKCHANNEL_URL`). Default: the issuer.
+    #[serde(default)]
+    pub backchannel_url: Option<url::Url>,
 }
 
 /// Fault control endpoints.

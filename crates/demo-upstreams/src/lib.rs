@@ -175,7 +175,9 @@ impl ServiceContext {
         if issuer.is_empty() || !matches!(service, Service::Accounts | Service::Recommendations) {
             return Ok(self);
         }
-        let verifier = accounts::JwtVerifier::discover(&issuer, service.name()).await?;
+        let backchannel = self.config.auth.backchannel_url.clone();
+        let verifier =
+            accounts::JwtVerifier::discover(&issuer, backchannel, service.name()).await?;
         Ok(self.with_token_verifier(Arc::new(verifier)))
     }
 

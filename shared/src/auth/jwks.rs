@@ -395,9 +395,26 @@ impl JwksKeyStore {
         settings: &JwksSettings,
         allowed: &[Algorithm],
     ) -> Result<Self, JwksError> {
+        Self::discover_via(issuer, None, settings, allowed).await
+    }
+
+    /// Like [`Self::discover`], reaching the provider through `backchannel` (see
+    /// [`ProviderMetadata::discover_via`]).
+    pub async fn discover_via(
+        issuer: &str,
+        backchannel: Option<&url::Url>,
+        settings: &JwksSettings,
+        allowed: &[Algorithm],
+    ) -> Result<Self, JwksError> {
         let http = provider::client(settings.timeout)?;
-        let metadata =
-            ProviderMetadata::discover(&http, issuer, settings.max_bytes, settings.timeout).await?;
+        let metadata = ProviderMetadata::discover_via(
+            &http,
+            issuer,
+            backchannel,
+            settings.max_bytes,
+            settings.timeout,
+        )
+        .await?;
         Ok(Self::with_client(http, metadata.jwks_uri, settings, allowed).await)
     }
 

@@ -78,6 +78,11 @@ pub struct OidcSettings {
     /// How the provider's JWKS is fetched and cached; every key has a default.
     #[serde(default)]
     pub jwks: JwksSettings,
+    /// The provider's base URL as this service reaches it, when that differs from the issuer
+    /// URL browsers use (containers: `http://dev-idp:7000` vs `http://localhost:7000`).
+    /// Default: none, the issuer URL is used.
+    #[serde(default)]
+    pub backchannel_url: Option<Url>,
 }
 
 fn default_scopes() -> Vec<String> {
@@ -121,6 +126,7 @@ impl OidcSettings {
             timeout: default_timeout(),
             max_body_bytes: default_max_body_bytes(),
             jwks: JwksSettings::default(),
+            backchannel_url: None,
         }
     }
 
@@ -416,9 +422,10 @@ impl OidcClient {
     pub async fn discover(settings: &OidcSettings) -> Result<Self, OidcError> {
         settings.validate("oidc")?;
         let http = provider::client(settings.timeout)?;
-        let metadata = ProviderMetadata::discover(
+        let metadata = ProviderMetadata::discover_via(
             &http,
             &settings.issuer,
+            settings.backchannel_url.as_ref(),
             settings.max_body_bytes,
             settings.timeout,
         )

@@ -191,13 +191,53 @@ impl ProviderMetadata {
         max_bytes: usize,
         timeout: Duration,
     ) -> Result<Self, DiscoveryError> {
-        let url = discovery_url(issuer)?;
-        let metadata: Self = get_json(http, &url, max_bytes, timeout).await?;
+        Self::discover_via(http, issuer, None, max_bytes, timeout).await
+    }
+
+    /// Like [`Self::discover`], but reaching the provider through `backchannel` (its base URL
+    /// as seen from this service, e.g. `http://dev-idp:7000` inside a container network) when
+    /// the issuer's URL is only reachable from browsers (`http://localhost:7000`). The issuer
+    /// is still checked exactly; the server-to-server endpoints under the issuer (token, JWKS,
+    /// userinfo, revocation) are rewritten onto the backchannel, while the browser-facing ones
+    /// (authorization, end-session) stay as published.
+    pub async fn discover_via(
+        http: &reqwest::Client,
+        issuer: &str,
+        backchannel: Option<&Url>,
+        max_bytes: usize,
+        timeout: Duration,
+    ) -> Result<Self, DiscoveryError> {
+        let url = match backchannel {
+            Some(base) => discovery_url(base.as_str())?,
+            None => discovery_url(issuer)?,
+        };
+        let mut metadata: Self = get_json(http, &url, max_bytes, timeout).await?;
         if metadata.issuer != issuer {
             return Err(DiscoveryError::IssuerMismatch {
                 expected: issuer.to_owned(),
                 found: metadata.issuer,
             });
+        }
+        if let Some(base) = backchannel {
+            let onto = |url: &mut Url| {
+                if let Some(rest) = url.as_str().strip_prefix(issuer.trim_end_matches('/')) {
+                    let joined = format!("{}{rest}", base.as_str().trim_end_matches('/'));
+                    if let Ok(rewritten) = Url::parse(&joined) {
+                        *url = rewritten;
+                    }
+                }
+            };
+            onto(&mut metadata.jwks_uri);
+            for endpoint in [
+                &mut metadata.token_endpoint,
+                &mut metadata.userinfo_endpoint,
+                &mut metadata.revocation_endpoint,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                onto(endpoint);
+            }
         }
         Ok(metadata)
     }

@@ -58,6 +58,10 @@ pub struct JwtSettings {
     /// How the provider's JWKS is fetched and cached; every key has a default.
     #[serde(default)]
     pub jwks: JwksSettings,
+    /// The provider's base URL as this service reaches it, when that differs from the issuer
+    /// URL (containers: `http://dev-idp:7000` vs `http://localhost:7000`). Default: none.
+    #[serde(default)]
+    pub backchannel_url: Option<url::Url>,
 }
 
 fn default_algorithms() -> Vec<String> {
@@ -88,6 +92,7 @@ impl JwtSettings {
             allow_missing_typ: false,
             max_token_bytes: default_max_token_bytes(),
             jwks: JwksSettings::default(),
+            backchannel_url: None,
         }
     }
 
@@ -575,8 +580,9 @@ impl TokenValidator {
     /// Validates the settings, discovers the issuer's JWKS and builds the validator.
     pub async fn from_settings(settings: &JwtSettings) -> Result<Self, ValidatorError> {
         settings.validate("jwt")?;
-        let keys = JwksKeyStore::discover(
+        let keys = JwksKeyStore::discover_via(
             &settings.issuer,
+            settings.backchannel_url.as_ref(),
             &settings.jwks,
             &settings.parsed_algorithms()?,
         )
