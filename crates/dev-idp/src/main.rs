@@ -19,6 +19,10 @@ struct Args {
     /// A TOML settings file layered over the built-in defaults (then `DEV_IDP__*` variables).
     #[arg(long)]
     config: Option<PathBuf>,
+    /// Ask the running provider's `/healthz` on 127.0.0.1 and exit 0 when healthy, 1 otherwise
+    /// (container images have no curl).
+    #[arg(long)]
+    health_check: bool,
 }
 
 #[tokio::main]
@@ -27,6 +31,10 @@ async fn main() -> anyhow::Result<()> {
     let mut config = IdpConfig::load(args.config.as_deref())?;
     if let Some(port) = args.port {
         config = config.with_port(port);
+    }
+    if args.health_check {
+        let healthy = shared::health::check_local(config.port).await;
+        std::process::exit(if healthy { 0 } else { 1 });
     }
     shared::telemetry::init(&config.telemetry);
     tracing::warn!("{}", dev_idp::DEVELOPMENT_ONLY_WARNING);
