@@ -17,6 +17,7 @@ use tokio::time::Instant;
 
 use crate::problem::Problem;
 use crate::request_id;
+use crate::trace_context::TraceContext;
 use crate::upstream::{CallContext, ErrorKind, UpstreamError};
 
 /// Names the upstreams whose answers were served stale from the cache because they failed.
@@ -33,6 +34,7 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 pub struct Screen {
     deadline: Instant,
     request_id: Option<std::sync::Arc<str>>,
+    trace: Option<TraceContext>,
     degraded: Mutex<Vec<&'static str>>,
     stale: Mutex<Vec<&'static str>>,
 }
@@ -43,6 +45,7 @@ impl Screen {
         Self {
             deadline: Instant::now() + budget,
             request_id: request_id::current().map(std::sync::Arc::from),
+            trace: request_id::current_trace(),
             degraded: Mutex::new(Vec::new()),
             stale: Mutex::new(Vec::new()),
         }
@@ -63,6 +66,7 @@ impl Screen {
         CallContext {
             deadline: self.deadline,
             request_id: self.request_id.clone(),
+            trace: self.trace,
         }
     }
 

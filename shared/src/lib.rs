@@ -19,6 +19,7 @@
 //! - [`request_id`] — request ids in logs, problems, responses and upstream calls.
 //! - [`server`] — the listener loop (header-read timeout), the shared middleware stack, shutdown.
 //! - [`health`] — `/healthz` and `/readyz`.
+//! - [`trace_context`] — W3C `traceparent` continued inbound and propagated to upstreams.
 //! - [`telemetry`] — logging.
 //!
 //! Errors: libraries here use `thiserror` enums; binaries use `anyhow` only at start-up.
@@ -36,4 +37,5 @@ pub mod protect;
 pub mod request_id;
 pub mod server;
 pub mod telemetry;
+pub mod trace_context;
 pub mod upstream;

@@ -10,6 +10,8 @@ use axum::middleware::Next;
 use axum::response::Response;
 use tracing::Instrument;
 
+use crate::trace_context::TraceContext;
+
 /// The header carrying the id, inbound, outbound and upstream.
 pub static HEADER: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -46,29 +48,41 @@ fn is_plain_id(value: &str) -> bool {
 }
 
 tokio::task_local! {
-    static CURRENT: RequestId;
+    static CURRENT: (RequestId, TraceContext);
 }
 
 /// The id of the request the current task is serving, if any; lets a [`crate::problem::Problem`]
 /// carry it without every error path threading it through.
 pub fn current() -> Option<String> {
-    CURRENT.try_with(|id| id.as_str().to_owned()).ok()
+    CURRENT.try_with(|(id, _)| id.as_str().to_owned()).ok()
+}
+
+/// The trace the current task's request belongs to, if any.
+pub fn current_trace() -> Option<TraceContext> {
+    CURRENT.try_with(|(_, trace)| *trace).ok()
 }
 
 /// Assigns the request id, opens the request's log span, and logs one line per request with
 /// its status and duration.
 pub async fn middleware(mut request: Request, next: Next) -> Response {
     let id = RequestId::from_request(&request);
+    let trace = TraceContext::from_header(
+        request
+            .headers()
+            .get(crate::trace_context::HEADER)
+            .and_then(|v| v.to_str().ok()),
+    );
     request.extensions_mut().insert(id.clone());
     let span = tracing::info_span!(
         "request",
         request_id = id.as_str(),
+        trace_id = %trace.trace_id_hex(),
         method = %request.method(),
         path = request.uri().path(),
     );
     let started = Instant::now();
     let mut response = CURRENT
-        .scope(id.clone(), next.run(request))
+        .scope((id.clone(), trace), next.run(request))
         .instrument(span.clone())
         .await;
     let status = response.status().as_u16();

@@ -217,3 +217,49 @@ async fn optional_sections_are_named_when_they_fail_and_critical_ones_become_pro
         .unwrap_err();
     assert_eq!(problem.status_code(), StatusCode::GATEWAY_TIMEOUT);
 }
+
+#[tokio::test]
+async fn the_request_id_and_a_child_traceparent_reach_the_upstream() {
+    let (upstream, seen) = spawn_upstream().await;
+    let client = client(&upstream);
+    let screen_route = axum::routing::get(move || {
+        let client = client.clone();
+        async move {
+            let screen = Screen::start(Duration::from_secs(1));
+            let thing: Thing = client.get_json(&screen, &["thing"], &[]).await.unwrap();
+            thing.name
+        }
+    });
+    let settings: shared::server::ServerSettings = serde_json::from_value(serde_json::json!({
+        "host": "127.0.0.1", "port": 0, "request_timeout": "2s", "header_read_timeout": "2s",
+        "shutdown_grace": "1s", "max_body_bytes": 1024, "max_header_bytes": 8192,
+        "compression_min_bytes": 1024
+    }))
+    .unwrap();
+    let app = shared::server::stack(Router::new().route("/screen", screen_route), &settings);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(shared::server::serve(listener, app, std::future::pending()));
+
+    let inbound = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+    let response = reqwest::Client::new()
+        .get(format!("http://{addr}/screen"))
+        .header("traceparent", inbound)
+        .header("x-request-id", "req-42")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let seen = seen.lock().unwrap();
+    let headers = &seen.last().unwrap().1;
+    assert_eq!(headers["x-request-id"], "req-42");
+    let traceparent = headers["traceparent"].to_str().unwrap();
+    assert!(
+        traceparent.starts_with("00-4bf92f3577b34da6a3ce929d0e0e4736-"),
+        "{traceparent}"
+    );
+    assert!(
+        !traceparent.contains("00f067aa0ba902b7"),
+        "the parent span was reused"
+    );
+}

@@ -437,6 +437,9 @@ impl UpstreamClient {
         {
             request = request.header(crate::request_id::HEADER.clone(), value);
         }
+        if let Some(trace) = &call.trace {
+            request = request.header(crate::trace_context::HEADER, trace.child_header());
+        }
         let mut response = request.send().await.map_err(|e| self.transport_error(&e))?;
         let status = response.status();
         let cache_control = response
@@ -509,6 +512,8 @@ pub struct CallContext {
     pub deadline: tokio::time::Instant,
     /// The inbound request's id, forwarded.
     pub request_id: Option<Arc<str>>,
+    /// The inbound request's trace; each call carries a child `traceparent`.
+    pub trace: Option<crate::trace_context::TraceContext>,
 }
 
 impl CallContext {

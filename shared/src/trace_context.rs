@@ -1,0 +1,141 @@
+//! W3C Trace Context: the `traceparent` of an inbound request is continued (same trace id) or
+//! started, and every upstream call carries a child `traceparent`, so a tracing backend joins
+//! the BFF's calls to the screen request that caused them.
+
+use rand::RngCore;
+
+/// The header name.
+pub const HEADER: &str = "traceparent";
+
+/// The trace this request belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TraceContext {
+    /// 16 bytes, never all zero.
+    pub trace_id: [u8; 16],
+    /// The caller's span (the parent of ours); zero when this request starts the trace.
+    pub parent_id: [u8; 8],
+    /// Whether the caller sampled the trace.
+    pub sampled: bool,
+}
+
+impl TraceContext {
+    /// Continues a valid inbound `traceparent` (version 00), or starts a new sampled trace.
+    pub fn from_header(value: Option<&str>) -> Self {
+        value.and_then(Self::parse).unwrap_or_else(Self::start)
+    }
+
+    /// A new trace.
+    pub fn start() -> Self {
+        let mut trace_id = [0u8; 16];
+        rand::rng().fill_bytes(&mut trace_id);
+        trace_id[0] |= 1;
+        Self {
+            trace_id,
+            parent_id: [0; 8],
+            sampled: true,
+        }
+    }
+
+    fn parse(value: &str) -> Option<Self> {
+        let mut parts = value.trim().split('-');
+        let (version, trace, parent, flags) =
+            (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+        if parts.next().is_some() || version != "00" || flags.len() != 2 {
+            return None;
+        }
+        let trace_id: [u8; 16] = hex(trace)?.try_into().ok()?;
+        let parent_id: [u8; 8] = hex(parent)?.try_into().ok()?;
+        if trace_id == [0; 16] || parent_id == [0; 8] {
+            return None;
+        }
+        let flags = u8::from_str_radix(flags, 16).ok()?;
+        Some(Self {
+            trace_id,
+            parent_id,
+            sampled: flags & 1 == 1,
+        })
+    }
+
+    /// The trace id as 32 lower-case hex digits (for logs).
+    pub fn trace_id_hex(&self) -> String {
+        to_hex(&self.trace_id)
+    }
+
+    /// A `traceparent` for an outbound call: this trace, a new span id.
+    pub fn child_header(&self) -> String {
+        let mut span = [0u8; 8];
+        rand::rng().fill_bytes(&mut span);
+        span[0] |= 1;
+        format!(
+            "00-{}-{}-{:02x}",
+            to_hex(&self.trace_id),
+            to_hex(&span),
+            u8::from(self.sampled)
+        )
+    }
+}
+
+fn hex(value: &str) -> Option<Vec<u8>> {
+    if !value.len().is_multiple_of(2)
+        || !value
+            .bytes()
+            .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+    {
+        return None;
+    }
+    (0..value.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&value[i..i + 2], 16).ok())
+        .collect()
+}
+
+fn to_hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut out, b| {
+            let _ = write!(out, "{b:02x}");
+            out
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_valid_traceparent_is_continued_and_children_keep_the_trace_id() {
+        let inbound = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+        let context = TraceContext::from_header(Some(inbound));
+        assert_eq!(context.trace_id_hex(), "4bf92f3577b34da6a3ce929d0e0e4736");
+        assert!(context.sampled);
+        let child = context.child_header();
+        assert!(
+            child.starts_with("00-4bf92f3577b34da6a3ce929d0e0e4736-"),
+            "{child}"
+        );
+        assert!(child.ends_with("-01"));
+        assert_ne!(&child[36..52], "00f067aa0ba902b7");
+        assert_eq!(
+            TraceContext::parse(&child).map(|c| c.trace_id),
+            Some(context.trace_id)
+        );
+    }
+
+    #[test]
+    fn invalid_traceparents_start_a_new_trace() {
+        for bad in [
+            "",
+            "garbage",
+            "01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+            "00-00000000000000000000000000000000-00f067aa0ba902b7-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01",
+            "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e473-00f067aa0ba902b7-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-extra",
+        ] {
+            assert!(TraceContext::parse(bad).is_none(), "{bad}");
+            assert_ne!(TraceContext::from_header(Some(bad)).trace_id, [0; 16]);
+        }
+    }
+}
