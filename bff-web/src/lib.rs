@@ -1,14 +1,20 @@
 //! bff-web: the storefront's Backend-for-Frontend for the desktop browser.
 //!
-//! Rich payloads: full product detail, every image rendition as a `srcset`, facets.
+//! Rich payloads: full product detail, every image rendition as a `srcset`, facets. It is also
+//! the browser's OpenID Connect client (the BFF security pattern): it signs users in, keeps
+//! their tokens in server-side sessions and calls the accounts service with them; the browser
+//! only ever holds an opaque `HttpOnly` session cookie.
 //!
 //! # Layout
 //! - [`settings`] — what can be configured, and the defaults.
+//! - [`auth`] — login, callback, logout and session routes; cookies; the CSRF defence; the
+//!   [`auth::SignedIn`] extractor.
 //! - [`screens`] — one module per screen: which upstream calls it makes, concurrently, and
 //!   which of them are optional.
 //! - [`views`] — the JSON the browser receives, shaped for its pages.
 //!
-//! [`build`] makes the whole app from settings, as `main` and the tests do.
+//! [`build`] makes the whole app from settings, as `main` does; tests that need to reach into
+//! the sessions use [`AppState::new`] and [`app`].
 //!
 //! # Routes
 //! - `GET /api/home` — hero, categories, 24 featured and 12 popular cards.
@@ -16,10 +22,18 @@
 //!   breadcrumbs.
 //! - `GET /api/products/{id}/reviews?offset=` — further pages of reviews (the `next` link).
 //! - `GET /api/search?q=&category=&sort=&page=` — 24 cards per page with facets.
+//! - `GET /api/me`, `GET /api/cart`, `POST /api/cart/items`, `DELETE /api/cart/items/{id}` —
+//!   the signed-in user's profile and cart (401 when anonymous).
+//! - `GET /auth/login`, `GET /auth/callback`, `POST /auth/logout`, `GET /auth/session` — see
+//!   [`auth`].
 //!
-//! Every screen answers `Cache-Control: public, max-age=30` when complete (`no-cache` when a
-//! section is degraded), and RFC 9457 problems otherwise.
+//! Every `/api` route and `POST /auth/logout` require `X-CSRF: 1` and refuse
+//! `Sec-Fetch-Site: cross-site` (403 problem, no upstream call). There is no CORS layer: the
+//! pages are served from the BFF's own origin. Public screens answer
+//! `Cache-Control: public, max-age=30` when complete (`no-cache` when a section is degraded),
+//! personal ones `private, no-store`, and RFC 9457 problems otherwise.
 
+pub mod auth;
 pub mod screens;
 pub mod settings;
 pub mod views;
@@ -38,22 +52,39 @@ pub struct AppState {
     pub upstreams: Arc<Upstreams>,
     /// The settings the app was built from.
     pub settings: Arc<Settings>,
+    /// The OpenID client, the sessions and the cookie policy.
+    pub auth: Arc<auth::Auth>,
+}
+
+impl AppState {
+    /// Builds the clients from settings: discovers the identity provider and connects the
+    /// session store (so it fails when either cannot be reached). Logs a WARN for each
+    /// development value in the settings ([`Settings::startup_warnings`]).
+    pub async fn new(settings: Settings) -> anyhow::Result<Self> {
+        for warning in settings.startup_warnings() {
+            tracing::warn!("{warning}");
+        }
+        let upstreams = Arc::new(Upstreams::new(&settings.upstreams)?);
+        let auth = Arc::new(auth::Auth::new(&settings).await?);
+        Ok(Self {
+            upstreams,
+            settings: Arc::new(settings),
+            auth,
+        })
+    }
 }
 
 /// Builds the app (clients, routes, middleware) from settings.
-pub fn build(settings: Settings) -> anyhow::Result<Router> {
-    let upstreams = Arc::new(Upstreams::new(&settings.upstreams)?);
-    Ok(app(AppState {
-        upstreams,
-        settings: Arc::new(settings),
-    }))
+pub async fn build(settings: Settings) -> anyhow::Result<Router> {
+    Ok(app(AppState::new(settings).await?))
 }
 
 /// The routes and the shared middleware stack around them.
 pub fn app(state: AppState) -> Router {
-    let server = state.settings.server.clone();
+    let server = state.settings.server.common.clone();
     let routes = Router::new()
         .nest("/api", screens::routes())
+        .merge(auth::routes())
         .with_state(state.clone())
         .merge(shared::health::routes(state.upstreams.clone()));
     shared::server::stack(routes, &server)

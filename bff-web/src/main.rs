@@ -11,13 +11,13 @@ use shared::server::{ServeOptions, serve_with, shutdown_signal};
 async fn main() -> anyhow::Result<()> {
     let settings = Settings::load().context("bff-web cannot start")?;
     if std::env::args().any(|arg| arg == "--health-check") {
-        let healthy = shared::health::check_local(settings.server.port).await;
+        let healthy = shared::health::check_local(settings.server.common.port).await;
         std::process::exit(if healthy { 0 } else { 1 });
     }
     shared::telemetry::init(&settings.telemetry);
-    let addr = settings.server.addr();
-    let options = ServeOptions::from(&settings.server);
-    let app = bff_web::build(settings)?;
+    let addr = settings.server.common.addr();
+    let options = ServeOptions::from(&settings.server.common);
+    let app = bff_web::build(settings).await?;
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("cannot listen on {addr}"))?;

@@ -7,6 +7,7 @@
 //! call that depends on another (cards for recommended ids) is chained inside its own branch, so
 //! one slow section never eats the time another branch needs.
 
+pub mod account;
 mod home;
 mod product;
 mod reviews;
@@ -14,23 +15,48 @@ mod search;
 
 use std::future::Future;
 
-use axum::Router;
-use axum::routing::get;
+use axum::http::HeaderValue;
+use axum::http::header::CACHE_CONTROL;
+use axum::response::Response;
+use axum::routing::{delete, get, post};
+use axum::{Router, middleware};
 use shared::problem::Problem;
 
 use crate::AppState;
+use crate::auth::csrf;
 
 /// How long browsers and shared caches may keep a complete public screen. A degraded screen is
 /// sent `no-cache` instead (see [`shared::aggregate::Screen::respond`]).
 pub const PUBLIC_SCREEN: &str = "public, max-age=30";
 
-/// The `/api` routes.
+/// What browsers and caches may do with a personal screen: nothing.
+pub const PERSONAL_SCREEN: &str = "private, no-store";
+
+/// The `/api` routes. Every one of them requires `X-CSRF: 1` and refuses cross-site requests
+/// ([`csrf::require`]) before anything else runs.
 pub fn routes() -> Router<AppState> {
-    Router::new()
+    let public = Router::new()
         .route("/home", get(home::home))
         .route("/products/{id}", get(product::product))
         .route("/products/{id}/reviews", get(reviews::reviews))
-        .route("/search", get(search::search))
+        .route("/search", get(search::search));
+    let personal = Router::new()
+        .route("/me", get(account::me))
+        .route("/cart", get(account::cart))
+        .route("/cart/items", post(account::add_item))
+        .route("/cart/items/{id}", delete(account::remove_item))
+        // Every answer, problems included, is the user's own: never stored anywhere.
+        .route_layer(middleware::map_response(personal));
+    public
+        .merge(personal)
+        .route_layer(middleware::from_fn(csrf::require))
+}
+
+async fn personal(mut response: Response) -> Response {
+    response
+        .headers_mut()
+        .insert(CACHE_CONTROL, HeaderValue::from_static(PERSONAL_SCREEN));
+    response
 }
 
 /// Lifts an optional section (which cannot fail: it yields `None` and marks itself degraded)

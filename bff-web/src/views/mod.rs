@@ -5,6 +5,7 @@
 //! `serde_json::Value`. Sections that may be missing are `Option`s skipped when `None`, and every
 //! screen names what it left out in a top-level `degraded` list (absent when complete).
 
+pub mod account;
 pub mod card;
 pub mod home;
 pub mod product;

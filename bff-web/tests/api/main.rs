@@ -1,9 +1,17 @@
-//! bff-web's black-box suite: the real demo upstreams and the real app, each on 127.0.0.1 port 0,
-//! called over HTTP.
+//! bff-web's black-box suite: the real demo upstreams, the real development identity provider
+//! and the real app, each on 127.0.0.1 port 0, called over HTTP.
+//!
+//! The session tests also run against a `redis-server` started per test (it must be on the
+//! PATH: `apt-get install -y redis-server`).
 
+mod account;
+mod auth;
+mod csrf;
 mod errors;
 mod helpers;
 mod home;
 mod product;
+mod redis;
 mod reviews;
 mod search;
+mod sessions;

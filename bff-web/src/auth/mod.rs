@@ -1,0 +1,334 @@
+//! Signing browsers in and out: bff-web is the confidential OpenID Connect client, the tokens
+//! stay in its server-side sessions, and the browser holds only an opaque session cookie.
+//!
+//! # Routes
+//! - `GET /auth/login?return_to=/path` — starts a login (code + PKCE S256, `state`, `nonce`):
+//!   the pending login is kept server-side, the browser gets a short-lived login cookie holding
+//!   its `state` and a 302 to the provider.
+//! - `GET /auth/callback?code&state&iss` — the login cookie must match `state`; the pending
+//!   login is taken (once), the code exchanged and the ID token checked; a NEW session id is
+//!   created and set, the login cookie cleared, and the browser sent to `return_to` on the
+//!   public origin. Any failure is a 400 problem (502 when the provider is down); no token or
+//!   provider error text ever reaches the browser.
+//! - `POST /auth/logout` (`X-CSRF: 1`) — deletes the session, revokes the refresh token at the
+//!   provider (best effort), clears the cookie and answers `{"logout_url": …}`: the provider's
+//!   end-session URL (without `id_token_hint`, so no token travels in a URL) for the page to
+//!   navigate to; 204 when there was no session.
+//! - `GET /auth/session` — `{"user": {"sub", "name", "email"}, "expires_at": <unix seconds>}`
+//!   or a 401 problem; never a redirect, never a token.
+//!
+//! Every answer of these routes is `Cache-Control: no-store`.
+//!
+//! # Layout
+//! - [`cookies`] — the session and login cookies, strict or relaxed.
+//! - [`csrf`] — the `X-CSRF` / `Sec-Fetch-Site` middleware of the API.
+//! - [`signed_in`] — the [`SignedIn`] extractor of personal API routes: the session, its access
+//!   token refreshed inline once per session.
+
+pub mod cookies;
+pub mod csrf;
+pub mod signed_in;
+
+use anyhow::Context as _;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, RawQuery, State};
+use axum::http::header::{CACHE_CONTROL, LOCATION, SET_COOKIE};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router, middleware};
+use serde::Serialize;
+use shared::auth::oidc::CallbackParams;
+use shared::auth::session::{SessionError, StoreError};
+use shared::auth::{OidcClient, SecretToken, SessionManager};
+use shared::problem::Problem;
+use url::Url;
+
+pub use cookies::CookiePolicy;
+pub use signed_in::SignedIn;
+
+use crate::AppState;
+use crate::settings::Settings;
+
+/// What signing in and out needs, built once at start-up.
+#[derive(Debug)]
+pub struct Auth {
+    /// The provider, discovered at start-up.
+    pub oidc: OidcClient,
+    /// Sessions and pending logins, with their timeouts and single-flight refresh.
+    pub sessions: SessionManager,
+    /// How cookies are written and read.
+    pub cookies: CookiePolicy,
+    /// `scheme://host[:port]` of this BFF as browsers reach it.
+    pub public_origin: String,
+    /// Where the provider sends the browser after logout.
+    pub post_logout_redirect_uri: Url,
+}
+
+impl Auth {
+    /// Discovers the provider and connects the session store.
+    pub async fn new(settings: &Settings) -> anyhow::Result<Self> {
+        let oidc = OidcClient::discover(&settings.oidc.client)
+            .await
+            .with_context(|| {
+                format!(
+                    "cannot set up the OpenID client of {}",
+                    settings.oidc.client.issuer
+                )
+            })?;
+        let sessions = SessionManager::from_settings(&settings.session)
+            .await
+            .context("cannot set up the session store")?;
+        Ok(Self {
+            oidc,
+            sessions,
+            cookies: CookiePolicy::new(settings.cookies.secure, &settings.session),
+            public_origin: settings.server.origin(),
+            post_logout_redirect_uri: settings.oidc.post_logout_redirect_uri.clone(),
+        })
+    }
+
+    /// The 401 of a request without a usable session; a session cookie that led nowhere is
+    /// cleared.
+    pub fn anonymous(&self, headers: &HeaderMap) -> Problem {
+        let problem = SessionError::NotFound.to_problem();
+        if self.cookies.has_session_cookie(headers) {
+            problem.with_header(SET_COOKIE, self.cookies.clear_session())
+        } else {
+            problem
+        }
+    }
+}
+
+/// The `/auth` routes; `POST /auth/logout` requires the CSRF header like the API.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/auth/login", get(login))
+        .route("/auth/callback", get(callback))
+        .route(
+            "/auth/logout",
+            post(logout).route_layer(middleware::from_fn(csrf::require)),
+        )
+        .route("/auth/session", get(session))
+        .route_layer(middleware::map_response(no_store))
+}
+
+async fn no_store(mut response: Response) -> Response {
+    response
+        .headers_mut()
+        .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+/// A store that cannot be reached: 503, never "anonymous".
+fn store_failed(error: &StoreError) -> Problem {
+    tracing::error!(%error, "session store failed");
+    SessionError::Store(error.clone()).to_problem()
+}
+
+/// The 400 of a callback that does not belong to a login of this browser.
+fn foreign_callback() -> Problem {
+    Problem::new(StatusCode::BAD_REQUEST).with_detail("The login could not be completed.")
+}
+
+fn redirect(location: &str) -> Result<Response, Problem> {
+    let location = HeaderValue::from_str(location).map_err(|_| Problem::internal())?;
+    Ok((StatusCode::FOUND, [(LOCATION, location)]).into_response())
+}
+
+/// `GET /auth/login?return_to=`.
+async fn login(
+    State(state): State<AppState>,
+    RawQuery(query): RawQuery,
+) -> Result<Response, Problem> {
+    let auth = &state.auth;
+    // The first `return_to`, decoded; anything unusable becomes `/` in `begin_login`.
+    let return_to = query
+        .as_deref()
+        .and_then(|query| {
+            url::form_urlencoded::parse(query.as_bytes())
+                .find(|(key, _)| key == "return_to")
+                .map(|(_, value)| value.into_owned())
+        })
+        .unwrap_or_default();
+    let (authorize, pending) = auth.oidc.begin_login(&return_to);
+    auth.sessions
+        .save_pending(&pending)
+        .await
+        .map_err(|e| store_failed(&e))?;
+    let mut response = redirect(authorize.as_str())?;
+    response
+        .headers_mut()
+        .append(SET_COOKIE, auth.cookies.login(&pending.state));
+    Ok(response)
+}
+
+/// `GET /auth/callback`: whatever the outcome, the login cookie is cleared.
+async fn callback(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    params: Result<Query<CallbackParams>, QueryRejection>,
+) -> Response {
+    let auth = &state.auth;
+    let mut response = match complete_login(auth, &headers, params).await {
+        Ok(response) => response,
+        Err(problem) => problem.into_response(),
+    };
+    response
+        .headers_mut()
+        .append(SET_COOKIE, auth.cookies.clear_login());
+    response
+}
+
+async fn complete_login(
+    auth: &Auth,
+    headers: &HeaderMap,
+    params: Result<Query<CallbackParams>, QueryRejection>,
+) -> Result<Response, Problem> {
+    let Some(cookie_state) = auth.cookies.login_state(headers) else {
+        tracing::info!("login callback without the login cookie");
+        return Err(foreign_callback());
+    };
+    let Ok(Query(params)) = params else {
+        tracing::info!("login callback with a malformed query");
+        return Err(foreign_callback());
+    };
+    let same_state = params
+        .state
+        .as_deref()
+        .is_some_and(|state| SecretToken::new(cookie_state).ct_eq(state));
+    if !same_state {
+        tracing::info!("login callback for another login than this browser's");
+        return Err(foreign_callback());
+    }
+    let Some(pending) = auth
+        .sessions
+        .take_pending(cookie_state)
+        .await
+        .map_err(|e| store_failed(&e))?
+    else {
+        tracing::info!("login callback for an unknown, expired or completed login");
+        return Err(foreign_callback());
+    };
+    let tokens = auth
+        .oidc
+        .complete_login(&pending, &params)
+        .await
+        .map_err(|error| {
+            tracing::warn!(%error, "login failed");
+            error.to_problem()
+        })?;
+    // Whatever session this browser had (or was planted with) ends: the login gets a new id.
+    if let Some(previous) = auth.cookies.session_id(headers)
+        && let Err(error) = auth.sessions.delete(&previous).await
+    {
+        tracing::warn!(%error, "the previous session could not be deleted");
+    }
+    let (id, session) = auth
+        .sessions
+        .create(tokens)
+        .await
+        .map_err(|e| store_failed(&e))?;
+    tracing::info!(sub = %session.user.sub, "signed in");
+    let return_to = shared::auth::return_to::sanitize(&pending.return_to);
+    let mut response = redirect(&format!("{}{return_to}", auth.public_origin))?;
+    response
+        .headers_mut()
+        .append(SET_COOKIE, auth.cookies.session(&id));
+    Ok(response)
+}
+
+/// The answer of a logout that ended a session.
+#[derive(Debug, Serialize)]
+struct LoggedOut {
+    /// Where the page sends the browser next: the provider's end-session endpoint.
+    logout_url: String,
+}
+
+/// `POST /auth/logout`.
+async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, Problem> {
+    let auth = &state.auth;
+    let clear = [(SET_COOKIE, auth.cookies.clear_session())];
+    let Some(id) = auth.cookies.session_id(&headers) else {
+        return Ok((StatusCode::NO_CONTENT, clear).into_response());
+    };
+    // The raw entry, expired or not: its refresh token is revoked either way.
+    let session = auth
+        .sessions
+        .store()
+        .load(&id)
+        .await
+        .map_err(|e| store_failed(&e))?;
+    auth.sessions
+        .delete(&id)
+        .await
+        .map_err(|e| store_failed(&e))?;
+    let Some(session) = session else {
+        return Ok((StatusCode::NO_CONTENT, clear).into_response());
+    };
+    if let Some(refresh_token) = &session.tokens.refresh_token {
+        match auth.oidc.revoke(refresh_token).await {
+            Ok(true) => {}
+            Ok(false) => tracing::info!("the provider has no revocation endpoint"),
+            Err(error) => tracing::warn!(%error, "refresh token revocation failed"),
+        }
+    }
+    tracing::info!(sub = %session.user.sub, "signed out");
+    // No `id_token_hint`: the URL goes to the browser, and no token may.
+    let logout_url = auth
+        .oidc
+        .end_session_url(None, Some(&auth.post_logout_redirect_uri))
+        .unwrap_or_else(|| auth.post_logout_redirect_uri.clone());
+    Ok((
+        clear,
+        Json(LoggedOut {
+            logout_url: logout_url.into(),
+        }),
+    )
+        .into_response())
+}
+
+/// The body of `GET /auth/session`.
+#[derive(Debug, Serialize)]
+struct SessionView<'a> {
+    /// Who is signed in.
+    user: UserView<'a>,
+    /// When the session ends at the latest (absolute timeout), seconds since the epoch.
+    expires_at: u64,
+}
+
+/// The signed-in user, as the page shows it.
+#[derive(Debug, Serialize)]
+struct UserView<'a> {
+    /// The provider's subject identifier.
+    sub: &'a str,
+    /// Display name, `null` if the provider released none.
+    name: Option<&'a str>,
+    /// E-mail address, `null` if the provider released none.
+    email: Option<&'a str>,
+}
+
+/// `GET /auth/session`.
+async fn session(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, Problem> {
+    let auth = &state.auth;
+    let id = auth
+        .cookies
+        .session_id(&headers)
+        .ok_or_else(|| auth.anonymous(&headers))?;
+    let session = auth
+        .sessions
+        .load(&id)
+        .await
+        .map_err(|e| store_failed(&e))?
+        .ok_or_else(|| auth.anonymous(&headers))?;
+    let user = &session.user;
+    Ok(Json(SessionView {
+        user: UserView {
+            sub: &user.sub,
+            name: user.name.as_deref(),
+            email: user.email.as_deref(),
+        },
+        expires_at: session.absolute_expiry / 1000,
+    })
+    .into_response())
+}
