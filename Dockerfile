@@ -1,5 +1,5 @@
 # One image per binary of the workspace: docker build --build-arg BIN=bff-web .
-# BIN is one of: bff-web, bff-mobile, demo-upstreams (later: dev-idp).
+# BIN is one of: bff-web, bff-mobile, demo-upstreams, dev-idp.
 #
 # Builder: the official Rust image, dependencies cached with BuildKit cache mounts.
 # Runtime: a statically linked binary on `scratch`, as a non-root user; the binary's built-in

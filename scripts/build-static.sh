@@ -3,7 +3,7 @@
 # (target/docker-context/) for docker/Dockerfile.prebuilt.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bins=(bff-web bff-mobile demo-upstreams)
+bins=(bff-web bff-mobile demo-upstreams dev-idp)
 target=x86_64-unknown-linux-gnu
 args=()
 for bin in "${bins[@]}"; do args+=(-p "$bin"); done

@@ -1,0 +1,470 @@
+//! `stack-check`: end-to-end journeys against a running storefront stack, through its published
+//! ports only, as a browser and a mobile app would use it. `scripts/compose-e2e.sh` runs them
+//! against docker-compose; they work the same against a stack started with cargo.
+//!
+//! Each subcommand exits non-zero with a message naming the failed step.
+
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail, ensure};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use clap::{Parser, Subcommand};
+use rand::RngCore;
+use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
+use reqwest::{Client, StatusCode};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use url::Url;
+
+#[derive(Debug, Parser)]
+#[command(about)]
+struct Cli {
+    /// The web BFF's public URL.
+    #[arg(long, default_value = "http://localhost:8080")]
+    web: String,
+    /// The mobile BFF's public URL.
+    #[arg(long, default_value = "http://localhost:8081")]
+    mobile: String,
+    /// The identity provider's public URL (its issuer).
+    #[arg(long, default_value = "http://localhost:7000")]
+    idp: String,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Waits until both BFFs and the provider answer their health checks.
+    Wait {
+        /// Give up after this many seconds.
+        #[arg(long, default_value_t = 120)]
+        seconds: u64,
+    },
+    /// Token from the provider (code + PKCE), home, product, cart add.
+    MobileJourney,
+    /// Login through the provider with a cookie jar, session, cart add and remove, logout.
+    WebJourney,
+    /// Both home screens answer 200 and name (or do not name) `recommendations` in `degraded`.
+    Homes {
+        /// Whether recommendations must be reported missing.
+        #[arg(long)]
+        degraded: bool,
+        /// Keep trying for up to this many seconds (circuit breakers and caches take a moment).
+        #[arg(long, default_value_t = 30)]
+        within: u64,
+    },
+    /// Sends a steady stream of web home requests for a while and reports the failures.
+    Stream {
+        /// How long to send.
+        #[arg(long, default_value_t = 20)]
+        seconds: u64,
+        /// Fail when more than this many requests failed.
+        #[arg(long, default_value_t = u64::MAX)]
+        max_failures: u64,
+    },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let http = Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(10))
+        .build()?;
+    let stack = Stack {
+        http,
+        web: cli.web.trim_end_matches('/').to_owned(),
+        mobile: cli.mobile.trim_end_matches('/').to_owned(),
+        idp: cli.idp.trim_end_matches('/').to_owned(),
+    };
+    match cli.command {
+        Command::Wait { seconds } => stack.wait(Duration::from_secs(seconds)).await,
+        Command::MobileJourney => stack.mobile_journey().await,
+        Command::WebJourney => stack.web_journey().await,
+        Command::Homes { degraded, within } => {
+            stack.homes(degraded, Duration::from_secs(within)).await
+        }
+        Command::Stream {
+            seconds,
+            max_failures,
+        } => {
+            stack
+                .stream(Duration::from_secs(seconds), max_failures)
+                .await
+        }
+    }
+}
+
+struct Stack {
+    http: Client,
+    web: String,
+    mobile: String,
+    idp: String,
+}
+
+/// The mobile app's registration at the dev provider.
+const MOBILE_CLIENT: &str = "mobile-app";
+const MOBILE_REDIRECT: &str = "http://127.0.0.1:8765/callback";
+const PRODUCT: &str = "p00042";
+
+impl Stack {
+    async fn wait(&self, limit: Duration) -> anyhow::Result<()> {
+        let started = Instant::now();
+        for base in [&self.idp, &self.web, &self.mobile] {
+            let url = format!("{base}/healthz");
+            loop {
+                match self.http.get(&url).send().await {
+                    Ok(r) if r.status().is_success() => break,
+                    _ if started.elapsed() > limit => bail!("{url} not healthy after {limit:?}"),
+                    _ => tokio::time::sleep(Duration::from_millis(500)).await,
+                }
+            }
+        }
+        println!(
+            "stack healthy after {:.1}s",
+            started.elapsed().as_secs_f64()
+        );
+        Ok(())
+    }
+
+    /// Code flow with PKCE for the public mobile client, as the app does it.
+    async fn mobile_token(&self, user: &str) -> anyhow::Result<String> {
+        let verifier = random();
+        let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
+        let state = random();
+        let mut authorize = Url::parse(&format!("{}/authorize", self.idp))?;
+        authorize
+            .query_pairs_mut()
+            .append_pair("response_type", "code")
+            .append_pair("client_id", MOBILE_CLIENT)
+            .append_pair("redirect_uri", MOBILE_REDIRECT)
+            .append_pair("scope", "openid profile email offline_access")
+            .append_pair("state", &state)
+            .append_pair("code_challenge", &challenge)
+            .append_pair("code_challenge_method", "S256")
+            .append_pair("login_hint", user);
+        let response = self.http.get(authorize).send().await?;
+        let location = location(&response).context("the provider did not redirect back")?;
+        let callback = Url::parse(&location)?;
+        ensure!(
+            query(&callback, "state").as_deref() == Some(&state),
+            "state mismatch"
+        );
+        let code = query(&callback, "code").context("no code in the callback")?;
+        let token: Value = self
+            .http
+            .post(format!("{}/token", self.idp))
+            .form(&[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("redirect_uri", MOBILE_REDIRECT),
+                ("client_id", MOBILE_CLIENT),
+                ("code_verifier", &verifier),
+            ])
+            .send()
+            .await?
+            .error_for_status()
+            .context("token request")?
+            .json()
+            .await?;
+        token["access_token"]
+            .as_str()
+            .map(str::to_owned)
+            .context("no access token")
+    }
+
+    async fn mobile_journey(&self) -> anyhow::Result<()> {
+        let token = self.mobile_token("demo-user-1").await?;
+        let home = self.mobile_get("/v1/home", Some(&token)).await?;
+        ensure!(
+            home["featured"].as_array().is_some_and(|a| !a.is_empty()),
+            "home has no featured cards: {home}"
+        );
+        let product = self
+            .mobile_get(&format!("/v1/products/{PRODUCT}"), Some(&token))
+            .await?;
+        ensure!(product["id"] == PRODUCT, "product: {product}");
+        let response = self
+            .http
+            .post(format!("{}/v1/cart/items", self.mobile))
+            .bearer_auth(&token)
+            .json(&json!({"product_id": PRODUCT, "quantity": 1}))
+            .send()
+            .await?;
+        ensure!(
+            response.status().is_success(),
+            "cart add: {}",
+            response.status()
+        );
+        let cart = self.mobile_get("/v1/cart", Some(&token)).await?;
+        ensure!(
+            cart.to_string().contains(PRODUCT),
+            "the cart lacks the product: {cart}"
+        );
+        let anonymous = self
+            .http
+            .get(format!("{}/v1/cart", self.mobile))
+            .send()
+            .await?;
+        ensure!(
+            anonymous.status() == StatusCode::UNAUTHORIZED,
+            "anonymous cart: {}",
+            anonymous.status()
+        );
+        println!("mobile journey: token, home, product, cart add: ok");
+        Ok(())
+    }
+
+    async fn mobile_get(&self, path: &str, token: Option<&str>) -> anyhow::Result<Value> {
+        let mut request = self.http.get(format!("{}{path}", self.mobile));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await?;
+        ensure!(
+            response.status().is_success(),
+            "GET {path}: {}",
+            response.status()
+        );
+        Ok(response.json().await?)
+    }
+
+    async fn web_journey(&self) -> anyhow::Result<()> {
+        let mut jar = Jar::default();
+        // 1. The page sends the browser to the BFF's login, which redirects to the provider.
+        let login = jar
+            .send(
+                self.http
+                    .get(format!("{}/auth/login?return_to=/", self.web)),
+            )
+            .await?;
+        let to_provider = location(&login).context("login did not redirect")?;
+        ensure!(
+            to_provider.starts_with(&self.idp),
+            "login redirected elsewhere: {to_provider}"
+        );
+        // 2. The provider's login page; submit its form as the user would.
+        let page = self.http.get(&to_provider).send().await?.text().await?;
+        let request = hidden(&page, "request").context("no login form")?;
+        let signed_in = self
+            .http
+            .post(format!("{}/login", self.idp))
+            .form(&[
+                ("request", request.as_str()),
+                ("username", "ada"),
+                ("password", "demo"),
+                ("action", "login"),
+            ])
+            .send()
+            .await?;
+        let callback = location(&signed_in).context("the provider did not redirect back")?;
+        ensure!(
+            callback.starts_with(&self.web),
+            "callback elsewhere: {callback}"
+        );
+        // 3. The callback sets the session cookie and sends the browser home.
+        let back = jar.send(self.http.get(&callback)).await?;
+        ensure!(
+            back.status().is_redirection(),
+            "callback: {}",
+            back.status()
+        );
+        let session = self
+            .web_json(&mut jar, reqwest::Method::GET, "/auth/session", None)
+            .await?;
+        ensure!(session.to_string().contains("Ada"), "session: {session}");
+        let cart = self
+            .web_json(
+                &mut jar,
+                reqwest::Method::POST,
+                "/api/cart/items",
+                Some(json!({"product_id": PRODUCT, "quantity": 1})),
+            )
+            .await?;
+        ensure!(cart.to_string().contains(PRODUCT), "cart after add: {cart}");
+        let path = format!("/api/cart/items/{PRODUCT}");
+        let cart = self
+            .web_json(&mut jar, reqwest::Method::DELETE, &path, None)
+            .await?;
+        ensure!(
+            !cart.to_string().contains(PRODUCT),
+            "cart after remove: {cart}"
+        );
+        let logout = jar
+            .send(
+                self.http
+                    .post(format!("{}/auth/logout", self.web))
+                    .header("x-csrf", "1"),
+            )
+            .await?;
+        ensure!(logout.status().is_success(), "logout: {}", logout.status());
+        let after = jar
+            .send(
+                self.http
+                    .get(format!("{}/api/cart", self.web))
+                    .header("x-csrf", "1"),
+            )
+            .await?;
+        ensure!(
+            after.status() == StatusCode::UNAUTHORIZED,
+            "cart after logout: {}",
+            after.status()
+        );
+        println!("web journey: login, session, cart add and remove, logout: ok");
+        Ok(())
+    }
+
+    async fn web_json(
+        &self,
+        jar: &mut Jar,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> anyhow::Result<Value> {
+        let mut request = self
+            .http
+            .request(method, format!("{}{path}", self.web))
+            .header("x-csrf", "1");
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = jar.send(request).await?;
+        ensure!(
+            response.status().is_success(),
+            "{path}: {}",
+            response.status()
+        );
+        Ok(response.json().await?)
+    }
+
+    async fn homes(&self, degraded: bool, within: Duration) -> anyhow::Result<()> {
+        let started = Instant::now();
+        loop {
+            let mut problems = Vec::new();
+            for (name, request) in [
+                (
+                    "web",
+                    self.http
+                        .get(format!("{}/api/home", self.web))
+                        .header("x-csrf", "1"),
+                ),
+                ("mobile", self.http.get(format!("{}/v1/home", self.mobile))),
+            ] {
+                match request.send().await {
+                    Ok(r) if r.status() == StatusCode::OK => {
+                        let body: Value = r.json().await?;
+                        let missing = body["degraded"]
+                            .as_array()
+                            .is_some_and(|d| d.iter().any(|s| s == "recommendations"));
+                        if missing != degraded {
+                            problems.push(format!("{name} home degraded = {}", body["degraded"]));
+                        }
+                    }
+                    Ok(r) => problems.push(format!("{name} home answered {}", r.status())),
+                    Err(e) => problems.push(format!("{name} home failed: {e}")),
+                }
+            }
+            if problems.is_empty() {
+                println!("both homes answer 200, recommendations degraded = {degraded}");
+                return Ok(());
+            }
+            if started.elapsed() > within {
+                bail!("{}", problems.join("; "));
+            }
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+    }
+
+    async fn stream(&self, duration: Duration, max_failures: u64) -> anyhow::Result<()> {
+        let started = Instant::now();
+        let (mut sent, mut failed) = (0u64, 0u64);
+        while started.elapsed() < duration {
+            sent += 1;
+            let ok = self
+                .http
+                .get(format!("{}/api/home", self.web))
+                .header("x-csrf", "1")
+                .send()
+                .await
+                .is_ok_and(|r| r.status() == StatusCode::OK);
+            if !ok {
+                failed += 1;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        println!("stream: {sent} requests, {failed} failed");
+        ensure!(failed <= max_failures, "{failed} of {sent} requests failed");
+        Ok(())
+    }
+}
+
+/// A minimal cookie jar: keeps `name=value` of every `Set-Cookie` and sends them all back, as a
+/// browser on `localhost` does (it treats localhost as secure, so `Secure` cookies flow over
+/// plain HTTP there, which HTTP-client jars refuse to do).
+#[derive(Default)]
+struct Jar {
+    cookies: Vec<(String, String)>,
+}
+
+impl Jar {
+    async fn send(
+        &mut self,
+        request: reqwest::RequestBuilder,
+    ) -> anyhow::Result<reqwest::Response> {
+        let header = self
+            .cookies
+            .iter()
+            .map(|(name, value)| format!("{name}={value}"))
+            .collect::<Vec<_>>()
+            .join("; ");
+        let request = if header.is_empty() {
+            request
+        } else {
+            request.header(COOKIE, header)
+        };
+        let response = request.send().await?;
+        for set in response.headers().get_all(SET_COOKIE) {
+            let set = set.to_str().unwrap_or_default();
+            let pair = set.split(';').next().unwrap_or_default();
+            if let Some((name, value)) = pair.split_once('=') {
+                self.cookies.retain(|(n, _)| n != name);
+                let expired = set.to_ascii_lowercase().contains("max-age=0") || value.is_empty();
+                if !expired {
+                    self.cookies
+                        .push((name.trim().to_owned(), value.trim().to_owned()));
+                }
+            }
+        }
+        Ok(response)
+    }
+}
+
+fn random() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+fn location(response: &reqwest::Response) -> Option<String> {
+    response
+        .headers()
+        .get(LOCATION)?
+        .to_str()
+        .ok()
+        .map(str::to_owned)
+}
+
+fn query(url: &Url, name: &str) -> Option<String> {
+    url.query_pairs()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
+
+/// The value of a hidden input in a server-rendered form.
+fn hidden(html: &str, name: &str) -> Option<String> {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html.find(&marker)? + marker.len();
+    let end = html[start..].find('"')? + start;
+    Some(html[start..end].replace("&amp;", "&"))
+}
