@@ -1,6 +1,9 @@
 //! bff-mobile: the storefront's Backend-for-Frontend for the native app.
 //!
 //! Compact payloads: one image URL per card picked for the screen, short texts, versioned routes.
+//! The app signs its users in itself (authorization code + PKCE with the identity provider, RFC
+//! 8252) and sends their access token as `Authorization: Bearer`; this BFF validates it
+//! (`shared::auth`) and forwards that same token to accounts and recommendations.
 //!
 //! # Layout
 //! - [`settings`] — what can be configured, and the defaults.
@@ -13,6 +16,22 @@
 //! - [`text`] — summaries and excerpts cut at word boundaries; [`cursor`] — opaque search cursors.
 //!
 //! [`build`] makes the whole app from settings, as `main` and the tests do.
+//!
+//! # Routes
+//! Every route is under `/v1`, behind the version gate (which runs before authentication).
+//! - `GET /v1/home` — featured cards and popular cards; with a valid bearer token the popular
+//!   shelf is personalised and named `for_you` instead of `popular`, and the response is
+//!   `Cache-Control: private`. An invalid token is a 401, never the anonymous screen. The
+//!   response always varies on `Authorization`.
+//! - `GET /v1/products/{id}`, `GET /v1/search?q=&cursor=` — public screens.
+//! - `GET /v1/me` — `{"name", "email"}` of the token's user.
+//! - `GET /v1/cart`, `POST /v1/cart/items` (`{"product_id", "quantity"}`),
+//!   `DELETE /v1/cart/items/{id}` — the user's cart, compact.
+//!
+//! The last four require a bearer token (`Authorization` header only: never the query string,
+//! never a cookie): none → 401 `WWW-Authenticate: Bearer`; an invalid one → 401
+//! `WWW-Authenticate: Bearer error="invalid_token"`, before any upstream call. Their answers,
+//! problems included, are `Cache-Control: private, no-store`.
 
 pub mod cursor;
 pub mod device;
@@ -25,10 +44,13 @@ pub mod views;
 
 use std::sync::Arc;
 
+use anyhow::Context as _;
 use axum::Router;
+use axum::extract::FromRef;
 use axum::http::{HeaderValue, header};
 use axum::middleware;
 use axum::response::Response;
+use shared::auth::TokenValidator;
 use shared::upstream::Upstreams;
 
 pub use settings::Settings;
@@ -40,15 +62,41 @@ pub struct AppState {
     pub upstreams: Arc<Upstreams>,
     /// The settings the app was built from.
     pub settings: Arc<Settings>,
+    /// Validates the app's bearer tokens (the extractors `AuthUser` and `MaybeAuthUser` find it
+    /// here).
+    pub validator: Arc<TokenValidator>,
 }
 
-/// Builds the app (clients, routes, middleware) from settings.
-pub fn build(settings: Settings) -> anyhow::Result<Router> {
-    let upstreams = Arc::new(Upstreams::new(&settings.upstreams)?);
-    Ok(app(AppState {
-        upstreams,
-        settings: Arc::new(settings),
-    }))
+impl AppState {
+    /// Builds the upstream clients and the token validator, which discovers the identity
+    /// provider and fetches its keys (so it fails when the provider cannot be reached).
+    pub async fn new(settings: Settings) -> anyhow::Result<Self> {
+        let upstreams = Arc::new(Upstreams::new(&settings.upstreams)?);
+        let validator = TokenValidator::from_settings(&settings.auth)
+            .await
+            .with_context(|| {
+                format!(
+                    "cannot set up token validation for the issuer {}",
+                    settings.auth.issuer
+                )
+            })?;
+        Ok(Self {
+            upstreams,
+            settings: Arc::new(settings),
+            validator: Arc::new(validator),
+        })
+    }
+}
+
+impl FromRef<AppState> for Arc<TokenValidator> {
+    fn from_ref(state: &AppState) -> Self {
+        Arc::clone(&state.validator)
+    }
+}
+
+/// Builds the app (clients, token validation, routes, middleware) from settings.
+pub async fn build(settings: Settings) -> anyhow::Result<Router> {
+    Ok(app(AppState::new(settings).await?))
 }
 
 /// The routes and the shared middleware stack around them.

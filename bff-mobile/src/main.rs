@@ -17,7 +17,7 @@ async fn main() -> anyhow::Result<()> {
     shared::telemetry::init(&settings.telemetry);
     let addr = settings.server.addr();
     let options = ServeOptions::from(&settings.server);
-    let app = bff_mobile::build(settings)?;
+    let app = bff_mobile::build(settings).await?;
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("cannot listen on {addr}"))?;

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use serde::Deserialize;
+use shared::auth::JwtSettings;
 use shared::config::ConfigError;
 use shared::server::ServerSettings;
 use shared::telemetry::TelemetrySettings;
@@ -31,6 +32,12 @@ pub struct Settings {
     pub app: AppSettings,
     /// The device profile assumed for image choice when a request sends no hints.
     pub images: ImageSettings,
+    /// How the app's bearer tokens are validated: `issuer` (default `http://localhost:7000`, the
+    /// dev-idp; env `BFF_MOBILE__AUTH__ISSUER`), `audience` (default `bff-mobile`; env
+    /// `BFF_MOBILE__AUTH__AUDIENCE`), and the algorithm allow-list, leeway, `typ`, size cap and
+    /// JWKS cache of [`JwtSettings`] (env `BFF_MOBILE__AUTH__<KEY>`,
+    /// `BFF_MOBILE__AUTH__JWKS__<KEY>`). The issuer is discovered at start-up.
+    pub auth: JwtSettings,
     /// Where the upstream services are.
     pub upstreams: UpstreamsSettings,
     /// Logging.
@@ -51,6 +58,13 @@ pub struct ScreenDeadlines {
     /// `GET /v1/search`. Default `500ms`; env `BFF_MOBILE__SCREENS__SEARCH`.
     #[serde(with = "humantime_serde")]
     pub search: Duration,
+    /// `GET /v1/me`. Default `500ms`; env `BFF_MOBILE__SCREENS__ME`.
+    #[serde(with = "humantime_serde")]
+    pub me: Duration,
+    /// `GET /v1/cart`, `POST /v1/cart/items`, `DELETE /v1/cart/items/{id}`. Default `800ms`;
+    /// env `BFF_MOBILE__SCREENS__CART`.
+    #[serde(with = "humantime_serde")]
+    pub cart: Duration,
 }
 
 /// Which app builds are still served.
@@ -101,6 +115,8 @@ impl Settings {
             ("screens.home", self.screens.home),
             ("screens.product", self.screens.product),
             ("screens.search", self.screens.search),
+            ("screens.me", self.screens.me),
+            ("screens.cart", self.screens.cart),
         ] {
             if deadline.is_zero() || deadline > Duration::from_secs(60) {
                 return Err(ConfigError::invalid(key, "must be between 1ms and 60s"));
@@ -118,6 +134,7 @@ impl Settings {
                 "must be between 1.0 and 4.0",
             ));
         }
+        self.auth.validate("auth")?;
         Ok(self)
     }
 }
@@ -139,6 +156,39 @@ mod tests {
         assert_eq!(settings.app.min_version, "1.0.0".parse().unwrap());
         assert_eq!(settings.images.default_viewport_width, 390);
         assert!((settings.images.default_dpr - 2.0).abs() < f64::EPSILON);
+        assert_eq!(
+            settings.auth,
+            JwtSettings::new("http://localhost:7000", "bff-mobile"),
+            "the dev-idp, this service's audience, and shared's defaults"
+        );
+        assert_eq!(settings.screens.me, Duration::from_millis(500));
+        assert_eq!(settings.screens.cart, Duration::from_millis(800));
+    }
+
+    #[test]
+    fn the_auth_section_is_read_from_the_environment() {
+        let settings = Settings::from_env_pairs(env(&[
+            ("BFF_MOBILE__AUTH__ISSUER", "https://login.example.com"),
+            ("BFF_MOBILE__AUTH__AUDIENCE", "shop-app"),
+            ("BFF_MOBILE__AUTH__LEEWAY", "10s"),
+            ("BFF_MOBILE__AUTH__MAX_TOKEN_BYTES", "4096"),
+            ("BFF_MOBILE__AUTH__JWKS__REFRESH_COOLDOWN", "1m"),
+            ("BFF_MOBILE__AUTH__BACKCHANNEL_URL", "http://idp:7000"),
+        ]))
+        .unwrap();
+        assert_eq!(settings.auth.issuer, "https://login.example.com");
+        assert_eq!(settings.auth.audience, "shop-app");
+        assert_eq!(settings.auth.leeway, Duration::from_secs(10));
+        assert_eq!(settings.auth.max_token_bytes, 4096);
+        assert_eq!(settings.auth.jwks.refresh_cooldown, Duration::from_secs(60));
+        assert_eq!(
+            settings
+                .auth
+                .backchannel_url
+                .as_ref()
+                .map(|url| url.as_str()),
+            Some("http://idp:7000/")
+        );
     }
 
     #[test]
@@ -184,6 +234,16 @@ mod tests {
                 "images.default_dpr",
             ),
             ("BFF_MOBILE__SCREENS__HOME", "0s", "screens.home"),
+            ("BFF_MOBILE__SCREENS__CART", "61s", "screens.cart"),
+            ("BFF_MOBILE__AUTH__ISSUER", "not a url", "auth.issuer"),
+            ("BFF_MOBILE__AUTH__AUDIENCE", " ", "auth.audience"),
+            ("BFF_MOBILE__AUTH__LEEWAY", "10m", "auth.leeway"),
+            (
+                "BFF_MOBILE__AUTH__MAX_TOKEN_BYTES",
+                "100",
+                "auth.max_token_bytes",
+            ),
+            ("BFF_MOBILE__AUTH__JWKS__TIMEOUT", "0s", "auth.jwks.timeout"),
         ] {
             let error = Settings::from_env_pairs(env(&[(key, value)])).unwrap_err();
             assert!(error.to_string().contains(named), "{key}={value}: {error}");

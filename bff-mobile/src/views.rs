@@ -5,10 +5,13 @@
 //! are unknown (a price when offers are down, a rating without reviews).
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 
 use serde::Serialize;
 use shared::cards::CardExtras;
+use shared::upstream::accounts::{Cart, Profile};
 use shared::upstream::catalog::{Product, ProductCard};
+use shared::upstream::offers::{Offer, format_money};
 use shared::upstream::reviews::{RatingSummary, Review};
 
 use crate::device::Device;
@@ -71,9 +74,14 @@ impl<'a> Card<'a> {
 pub struct Home<'a> {
     /// The editors' picks.
     pub featured: Vec<Card<'a>>,
-    /// Popular products; absent when recommendations are unavailable.
+    /// Popular products, for anonymous requests; absent when recommendations are unavailable
+    /// or when the list was personalised (then it is `for_you`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub popular: Option<Vec<Card<'a>>>,
+    /// Popular products personalised for the token's user, instead of `popular`, when the
+    /// request carried a valid bearer token; absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub for_you: Option<Vec<Card<'a>>>,
     /// Sections left out (`offers`, `reviews`, `recommendations`); absent when complete.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub degraded: Option<Vec<&'static str>>,
@@ -187,6 +195,110 @@ pub struct SearchResults<'a> {
     pub degraded: Option<Vec<&'static str>>,
 }
 
+/// `GET /v1/me`: what the app shows of its user.
+#[derive(Debug, Serialize)]
+pub struct Me<'a> {
+    /// Display name.
+    pub name: &'a str,
+    /// E-mail address.
+    pub email: &'a str,
+}
+
+impl<'a> From<&'a Profile> for Me<'a> {
+    fn from(profile: &'a Profile) -> Self {
+        Self {
+            name: &profile.name,
+            email: &profile.email,
+        }
+    }
+}
+
+/// `GET /v1/cart`, and the answer to every cart change.
+#[derive(Debug, Serialize)]
+pub struct CartView<'a> {
+    /// Lines in the order they were added.
+    pub items: Vec<CartItem<'a>>,
+    /// The sum of price × quantity, as displayed (`€65.99`); absent when the cart is empty, a
+    /// line's price is unknown, or the lines are in different currencies.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total: Option<String>,
+    /// Units in the cart, all lines together (the badge on the cart tab).
+    pub count: u32,
+    /// Sections left out (`catalog`, `offers`); absent when complete.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub degraded: Option<Vec<&'static str>>,
+}
+
+/// One cart line.
+#[derive(Debug, Serialize)]
+pub struct CartItem<'a> {
+    /// Product id, for the product screen's route and for removing the line.
+    pub product_id: &'a str,
+    /// Units, 1 to 99.
+    pub quantity: u32,
+    /// Display name; absent when the catalog is unavailable or does not know the product.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<&'a str>,
+    /// Price of one unit as displayed; absent when offers are unavailable.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub price: Option<String>,
+    /// The one rendition of the main image picked for this device; absent with the name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub image: Option<&'a str>,
+}
+
+impl<'a> CartView<'a> {
+    /// Shapes the cart with the cards and offers fetched for its lines.
+    pub fn new(
+        cart: &'a Cart,
+        cards: &'a [ProductCard],
+        offers: &HashMap<String, Offer>,
+        device: &Device,
+        degraded: Option<Vec<&'static str>>,
+    ) -> Self {
+        let items = cart
+            .items
+            .iter()
+            .map(|line| {
+                let card = cards.iter().find(|card| card.id == line.product_id);
+                CartItem {
+                    product_id: &line.product_id,
+                    quantity: line.quantity,
+                    name: card.map(|card| card.name.as_str()),
+                    price: offers.get(&line.product_id).map(Offer::price_display),
+                    image: card
+                        .and_then(|card| card.images.first())
+                        .and_then(|image| device.image_url(image)),
+                }
+            })
+            .collect();
+        Self {
+            items,
+            total: total(cart, offers),
+            count: cart.items.iter().map(|line| line.quantity).sum(),
+            degraded,
+        }
+    }
+}
+
+/// Σ price × quantity, formatted, when every line has a price in one currency.
+fn total(cart: &Cart, offers: &HashMap<String, Offer>) -> Option<String> {
+    let mut currency: Option<&str> = None;
+    let mut cents: i64 = 0;
+    for line in &cart.items {
+        let offer = offers.get(&line.product_id)?;
+        if currency.is_some_and(|currency| currency != offer.currency) {
+            return None;
+        }
+        currency = Some(&offer.currency);
+        cents = offer
+            .price_cents
+            .checked_mul(i64::from(line.quantity))
+            .and_then(|line_total| cents.checked_add(line_total))?;
+    }
+    currency.map(|currency| format_money(cents, currency))
+}
+
 /// Rounds to one decimal (4.25 → 4.3), as the app shows ratings.
 fn one_decimal(value: f32) -> f32 {
     (value * 10.0).round() / 10.0
@@ -194,7 +306,88 @@ fn one_decimal(value: f32) -> f32 {
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
+
+    fn cart(lines: &[(&str, u32)]) -> Cart {
+        serde_json::from_value(json!({
+            "items": lines
+                .iter()
+                .map(|(id, q)| json!({"product_id": id, "quantity": q}))
+                .collect::<Vec<_>>(),
+        }))
+        .unwrap()
+    }
+
+    fn offers(prices: &[(&str, i64, &str)]) -> HashMap<String, Offer> {
+        prices
+            .iter()
+            .map(|(id, cents, currency)| {
+                let offer = serde_json::from_value(json!({
+                    "product_id": id, "price_cents": cents, "list_price_cents": cents,
+                    "currency": currency, "discount_percent": 0, "stock": 5,
+                    "delivery": {"min_days": 1, "max_days": 3}
+                }))
+                .unwrap();
+                ((*id).to_owned(), offer)
+            })
+            .collect()
+    }
+
+    fn device() -> Device {
+        Device {
+            target_width_px: 780,
+            save_data: false,
+        }
+    }
+
+    #[test]
+    fn a_cart_is_totalled_when_every_price_is_known_in_one_currency() {
+        let cart = cart(&[("p00001", 2), ("p00002", 1)]);
+        let offers = offers(&[("p00001", 1_000, "EUR"), ("p00002", 4_599, "EUR")]);
+        let view =
+            serde_json::to_value(CartView::new(&cart, &[], &offers, &device(), None)).unwrap();
+        assert_eq!(view["total"], "€65.99");
+        assert_eq!(view["count"], 3);
+        assert_eq!(
+            view["items"][0],
+            json!({"product_id": "p00001", "quantity": 2, "price": "€10.00"})
+        );
+        assert!(view.get("degraded").is_none());
+    }
+
+    #[test]
+    fn no_total_when_a_price_is_missing_currencies_differ_or_the_cart_is_empty() {
+        let two_lines = cart(&[("p00001", 2), ("p00002", 1)]);
+        for offers in [
+            offers(&[("p00001", 1_000, "EUR")]),
+            offers(&[("p00001", 1_000, "EUR"), ("p00002", 4_599, "USD")]),
+            offers(&[("p00001", i64::MAX, "EUR"), ("p00002", 1, "EUR")]),
+        ] {
+            let view =
+                serde_json::to_value(CartView::new(&two_lines, &[], &offers, &device(), None))
+                    .unwrap();
+            assert!(view.get("total").is_none(), "{view}");
+        }
+        let empty = cart(&[]);
+        let view = serde_json::to_value(CartView::new(&empty, &[], &offers(&[]), &device(), None))
+            .unwrap();
+        assert_eq!(view, json!({"items": [], "count": 0}));
+    }
+
+    #[test]
+    fn the_profile_is_name_and_email_only() {
+        let profile: Profile = serde_json::from_value(json!({
+            "id": "demo-user-1", "name": "Ada Lovelace", "email": "ada@example.test",
+            "member_since": "2024-01-15"
+        }))
+        .unwrap();
+        assert_eq!(
+            serde_json::to_value(Me::from(&profile)).unwrap(),
+            json!({"name": "Ada Lovelace", "email": "ada@example.test"})
+        );
+    }
 
     #[test]
     fn ratings_have_one_decimal_in_json() {

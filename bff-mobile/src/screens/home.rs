@@ -4,10 +4,20 @@
 //! the popular product ids (optional, "recommendations"; given at most 60% of the deadline so
 //! stage 2 keeps time when recommendations are slow). Stage 2, concurrently: the popular products'
 //! cards, and one offers call plus one ratings call for both shelves together.
+//!
+//! With a valid bearer token ([`MaybeAuthUser`]) the popular list is asked for with the user's
+//! own token, so recommendations personalises it; a personalised list is sent as `for_you`
+//! instead of `popular`, and the response is `Cache-Control: private` (the shelf is the user's).
+//! Without a token the screen is the anonymous, publicly cacheable one; with an invalid token it
+//! is a 401 (the app must learn that its token is broken), never the anonymous screen. Either way
+//! the response says `Vary: Authorization`: its content depends on that header.
 
 use axum::extract::State;
+use axum::http::HeaderValue;
+use axum::http::header::CACHE_CONTROL;
 use axum::response::Response;
 use shared::aggregate::Screen;
+use shared::auth::MaybeAuthUser;
 use shared::cards::CardExtras;
 use shared::problem::Problem;
 
@@ -16,16 +26,36 @@ use crate::AppState;
 use crate::device::Device;
 use crate::views::{Card, Home};
 
+/// `Cache-Control` of a complete personalised home screen.
+pub const PERSONALISED_SCREEN: &str = "private, max-age=30";
+/// `Cache-Control` of a degraded personalised home screen.
+pub const PERSONALISED_DEGRADED: &str = "private, no-cache";
+
 /// Cards on the featured shelf.
 pub const FEATURED: u32 = 10;
 /// Cards on the popular shelf.
 pub const POPULAR: u32 = 6;
 
 /// The home screen.
-pub async fn home(State(state): State<AppState>, device: Device) -> Result<Response, Problem> {
+pub async fn home(
+    State(state): State<AppState>,
+    MaybeAuthUser(user): MaybeAuthUser,
+    device: Device,
+) -> Result<Response, Problem> {
     let screen = Screen::start(state.settings.screens.home);
     let upstreams = &state.upstreams;
     let stage_one_limit = screen.remaining() * 3 / 5;
+    let recommendations = async {
+        match &user {
+            Some(user) => {
+                upstreams
+                    .recommendations
+                    .popular_for_user(&screen, POPULAR, user.token.expose())
+                    .await
+            }
+            None => upstreams.recommendations.popular(&screen, POPULAR).await,
+        }
+    };
 
     let (featured, popular) = tokio::try_join!(
         screen.critical(upstreams.catalog.featured(&screen, FEATURED)),
@@ -33,9 +63,10 @@ pub async fn home(State(state): State<AppState>, device: Device) -> Result<Respo
             &screen,
             "recommendations",
             stage_one_limit,
-            upstreams.recommendations.popular(&screen, POPULAR),
+            recommendations,
         )),
     )?;
+    let personalised = popular.as_ref().is_some_and(|popular| popular.personalised);
     let popular_ids = popular.map(|popular| popular.product_ids);
 
     let shelf_ids = union(
@@ -52,14 +83,34 @@ pub async fn home(State(state): State<AppState>, device: Device) -> Result<Respo
         CardExtras::fetch(&screen, upstreams, &shelf_ids),
     );
 
+    let shelf = popular_cards
+        .as_deref()
+        .map(|cards| Card::shelf(cards, &extras, &device));
+    let (popular, for_you) = if personalised {
+        (None, shelf)
+    } else {
+        (shelf, None)
+    };
     let view = Home {
         featured: Card::shelf(&featured.items, &extras, &device),
-        popular: popular_cards
-            .as_deref()
-            .map(|cards| Card::shelf(cards, &extras, &device)),
+        popular,
+        for_you,
         degraded: screen.degraded(),
     };
-    Ok(respond_for_device(&screen, &view))
+    let mut response = respond_for_device(&screen, &view);
+    if user.is_some() {
+        // Chosen by the user's token: for the user's own cache only.
+        let cache_control = if screen.is_degraded() || !screen.stale().is_empty() {
+            PERSONALISED_DEGRADED
+        } else {
+            PERSONALISED_SCREEN
+        };
+        response
+            .headers_mut()
+            .insert(CACHE_CONTROL, HeaderValue::from_static(cache_control));
+    }
+    crate::add_vary(&mut response, "Authorization");
+    Ok(response)
 }
 
 /// The ids of both shelves, each once, in order.

@@ -6,6 +6,7 @@
 //! lifted by [`always`] (they cannot fail: they yield `None` and mark themselves degraded), so a
 //! failed critical call answers at once instead of waiting for the optional calls in flight.
 
+pub mod account;
 pub mod home;
 pub mod product;
 pub mod search;
@@ -13,9 +14,11 @@ pub mod search;
 use std::future::Future;
 use std::time::Duration;
 
-use axum::Router;
+use axum::http::HeaderValue;
+use axum::http::header::CACHE_CONTROL;
 use axum::response::Response;
-use axum::routing::get;
+use axum::routing::{delete, get, post};
+use axum::{Router, middleware};
 use serde::Serialize;
 use shared::aggregate::Screen;
 use shared::problem::Problem;
@@ -24,21 +27,40 @@ use shared::upstream::UpstreamError;
 use crate::AppState;
 use crate::device;
 
-/// How long clients and shared caches may keep a complete screen.
-pub const CACHE_CONTROL: &str = "public, max-age=30";
+/// How long clients and shared caches may keep a complete public screen.
+pub const PUBLIC_SCREEN: &str = "public, max-age=30";
+
+/// What clients and caches may do with a personal screen (profile, cart): nothing.
+pub const PERSONAL_SCREEN: &str = "private, no-store";
 
 /// The `/v1` routes (the version gate is added around them in [`crate::app`]).
 pub fn routes() -> Router<AppState> {
-    Router::new()
+    let public = Router::new()
         .route("/home", get(home::home))
         .route("/products/{id}", get(product::product))
-        .route("/search", get(search::search))
+        .route("/search", get(search::search));
+    // Each handler takes `AuthUser`: no valid bearer token, no upstream call.
+    let personal = Router::new()
+        .route("/me", get(account::me))
+        .route("/cart", get(account::cart))
+        .route("/cart/items", post(account::add_item))
+        .route("/cart/items/{id}", delete(account::remove_item))
+        // Every answer, problems included, is the user's own: never stored anywhere.
+        .route_layer(middleware::map_response(personal));
+    public.merge(personal)
+}
+
+async fn personal(mut response: Response) -> Response {
+    response
+        .headers_mut()
+        .insert(CACHE_CONTROL, HeaderValue::from_static(PERSONAL_SCREEN));
+    response
 }
 
 /// Renders a screen whose image URLs were picked for the device: `Cache-Control` (`no-cache`
 /// when degraded), `Vary` on the device hints and `Accept-CH`.
 fn respond_for_device<T: Serialize>(screen: &Screen, view: &T) -> Response {
-    let mut response = screen.respond(view, CACHE_CONTROL);
+    let mut response = screen.respond(view, PUBLIC_SCREEN);
     device::mark_device_dependent(&mut response);
     response
 }

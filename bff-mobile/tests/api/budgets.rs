@@ -2,14 +2,17 @@
 //! browser's for the same product.
 
 use demo_upstreams::testing::TestUpstreams;
+use dev_idp::testing::TestIdp;
 use serde_json::Value;
 
-use crate::helpers::{TestApp, client, serve, spawn_app};
+use crate::helpers::{TestApp, bearer, client, serve, spawn_app};
 
 /// Most bytes of JSON a product screen may take.
 const PRODUCT_BUDGET: usize = 4096;
-/// Most bytes of JSON the home screen may take.
+/// Most bytes of JSON the home screen may take (anonymous or personalised).
 const HOME_BUDGET: usize = 6144;
+/// Most bytes of JSON a cart of ten lines may take.
+const CART_BUDGET: usize = 3072;
 /// The mobile product screen's largest share of the web one.
 const SHARE_OF_WEB: f64 = 0.20;
 
@@ -26,15 +29,16 @@ const DEVICES: [&[(&str, &str)]; 2] = [
     &[("Sec-CH-Viewport-Width", "4096"), ("Sec-CH-DPR", "4")],
 ];
 
-/// bff-web against the same upstreams as `app`; returns its base URL.
-async fn spawn_web(upstreams: &TestUpstreams) -> String {
+/// bff-web against the same provider and upstreams as `app`; returns its base URL.
+async fn spawn_web(idp: &TestIdp, upstreams: &TestUpstreams) -> String {
     let mut settings = bff_web::Settings::defaults().expect("bff-web's defaults are valid");
+    settings.oidc.client.issuer = idp.url();
     settings.upstreams.catalog.url = upstreams.catalog.url().parse().unwrap();
     settings.upstreams.offers.url = upstreams.offers.url().parse().unwrap();
     settings.upstreams.reviews.url = upstreams.reviews.url().parse().unwrap();
     settings.upstreams.recommendations.url = upstreams.recommendations.url().parse().unwrap();
     settings.upstreams.accounts.url = upstreams.accounts.url().parse().unwrap();
-    serve(bff_web::build(settings).expect("bff-web builds")).await
+    serve(bff_web::build(settings).await.expect("bff-web builds")).await
 }
 
 /// The body of a complete (not degraded) JSON screen.
@@ -58,13 +62,15 @@ async fn mobile_product(app: &TestApp, id: &str, device: &[(&str, &str)]) -> Vec
 #[tokio::test]
 async fn the_product_screen_stays_within_four_kib_and_a_fifth_of_the_web_one() {
     let app = spawn_app().await;
-    let web = spawn_web(&app.upstreams).await;
+    let web = spawn_web(&app.idp, &app.upstreams).await;
     let client = client();
 
     for id in PRODUCTS {
         let web_bytes = complete_body(
             client
                 .get(format!("{web}/api/products/{id}"))
+                // bff-web's CSRF defence: every /api request carries it.
+                .header("X-CSRF", "1")
                 .send()
                 .await
                 .unwrap(),
@@ -100,6 +106,54 @@ async fn the_home_screen_stays_within_six_kib() {
         assert!(
             bytes <= HOME_BUDGET,
             "{device:?}: {bytes} bytes > {HOME_BUDGET}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_personalised_home_screen_stays_within_six_kib() {
+    let app = spawn_app().await;
+    let token = app.token_of("demo-user-1").await;
+    let authorization = bearer(&token);
+
+    for device in DEVICES {
+        let mut headers = device.to_vec();
+        headers.push(authorization.as_header());
+        let response = app.get_with("/v1/home", &headers).await;
+        let body = complete_body(response, &format!("home for you {device:?}")).await;
+        let json: Value = serde_json::from_slice(&body).unwrap();
+        assert!(json.get("for_you").is_some(), "{json}");
+        assert!(
+            body.len() <= HOME_BUDGET,
+            "{device:?}: {} bytes > {HOME_BUDGET}",
+            body.len()
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_cart_of_ten_lines_stays_within_three_kib() {
+    let app = spawn_app().await;
+    let token = app.token_of("demo-user-1").await;
+    for n in 1..=10 {
+        let response = app
+            .add_to_cart(&token, &format!("p{:05}", n * 97), 99)
+            .await;
+        assert_eq!(response.status(), 200);
+    }
+    let authorization = bearer(&token);
+
+    for device in DEVICES {
+        let mut headers = device.to_vec();
+        headers.push(authorization.as_header());
+        let response = app.get_with("/v1/cart", &headers).await;
+        let body = complete_body(response, &format!("cart {device:?}")).await;
+        let json: Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(json["items"].as_array().unwrap().len(), 10, "{json}");
+        assert!(
+            body.len() <= CART_BUDGET,
+            "{device:?}: {} bytes > {CART_BUDGET}",
+            body.len()
         );
     }
 }

@@ -1,51 +1,75 @@
-//! Spawning the app against in-process demo upstreams, one method per endpoint, and the
-//! assertions every error test shares.
+//! Spawning the app against an in-process identity provider (dev-idp's `TestIdp`) and
+//! in-process demo upstreams (accounts and recommendations verifying the provider's tokens), one
+//! method per endpoint, and the assertions every error test shares.
+#![allow(dead_code)]
 
 use std::time::Duration;
 
 use bff_mobile::Settings;
 use demo_upstreams::testing::TestUpstreams;
-use reqwest::header::CONTENT_TYPE;
+use dev_idp::testing::TestIdp;
+use reqwest::Method;
+use reqwest::header::{AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE, WWW_AUTHENTICATE};
 use serde_json::Value;
 
-/// Each screen's deadline in tests: short, so deadline tests are fast.
+/// The public screens' deadline in tests: short, so deadline tests are fast.
 pub const DEADLINE: Duration = Duration::from_millis(300);
+/// The personal screens' deadline in tests: generous, because every call there verifies a
+/// signed token twice (here and at accounts) in a debug build on a busy machine.
+pub const RELAXED_DEADLINE: Duration = Duration::from_secs(2);
 /// How far past the deadline a screen may answer (scheduling, a debug build, a busy machine).
 pub const SLACK: Duration = Duration::from_millis(200);
 
-/// The app under test and the upstreams it talks to.
+/// The app under test, the provider and the upstreams it talks to.
 pub struct TestApp {
     /// `http://127.0.0.1:PORT`.
     pub address: String,
     /// The demo upstreams (faults, request logs).
     pub upstreams: TestUpstreams,
+    /// The identity provider that issues the app's tokens.
+    pub idp: TestIdp,
     client: reqwest::Client,
 }
 
-/// Spawns the app with test deadlines against fresh upstreams.
+/// Spawns the app with test deadlines against a fresh provider and fresh upstreams.
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(|_| {}).await
 }
 
 /// Spawns the app with test deadlines, then `configure` applied to its settings.
 pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
-    let upstreams = TestUpstreams::spawn().await;
+    let idp = TestIdp::spawn().await;
+    let upstreams = TestUpstreams::spawn_verifying(&idp.url()).await;
+    spawn_app_against(idp, upstreams, configure).await
+}
+
+/// Spawns the app against `idp` and `upstreams` (already verifying `idp`'s tokens), with test
+/// deadlines, then `configure` applied to its settings.
+pub async fn spawn_app_against(
+    idp: TestIdp,
+    upstreams: TestUpstreams,
+    configure: impl FnOnce(&mut Settings),
+) -> TestApp {
     let mut settings = Settings::defaults().expect("the defaults are valid");
     settings.upstreams.catalog.url = upstreams.catalog.url().parse().unwrap();
     settings.upstreams.offers.url = upstreams.offers.url().parse().unwrap();
     settings.upstreams.reviews.url = upstreams.reviews.url().parse().unwrap();
     settings.upstreams.recommendations.url = upstreams.recommendations.url().parse().unwrap();
     settings.upstreams.accounts.url = upstreams.accounts.url().parse().unwrap();
+    settings.auth.issuer = idp.url();
     settings.screens.home = DEADLINE;
     settings.screens.product = DEADLINE;
     settings.screens.search = DEADLINE;
+    settings.screens.me = RELAXED_DEADLINE;
+    settings.screens.cart = RELAXED_DEADLINE;
     configure(&mut settings);
     warm_up(&upstreams).await;
-    let app = bff_mobile::build(settings).expect("the app builds");
+    let app = bff_mobile::build(settings).await.expect("the app builds");
     let address = serve(app).await;
     TestApp {
         address,
         upstreams,
+        idp,
         client: client(),
     }
 }
@@ -109,6 +133,93 @@ impl TestApp {
         self.get(&format!("/v1/search?{query}")).await
     }
 
+    /// Sends `method path_and_query` with `headers` (appended: a name may repeat) and an
+    /// optional JSON body (sent as `application/json`).
+    pub async fn send(
+        &self,
+        method: Method,
+        path_and_query: &str,
+        headers: &[(&str, &str)],
+        json: Option<&Value>,
+    ) -> reqwest::Response {
+        let mut request = self
+            .client
+            .request(method, format!("{}{path_and_query}", self.address));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        if let Some(body) = json {
+            request = request
+                .header(CONTENT_TYPE, "application/json")
+                .body(body.to_string());
+        }
+        request.send().await.expect("the app answers")
+    }
+
+    /// Sends `method path_and_query` with `headers` and `body` exactly as given.
+    pub async fn send_raw(
+        &self,
+        method: Method,
+        path_and_query: &str,
+        headers: &[(&str, &str)],
+        body: String,
+    ) -> reqwest::Response {
+        let mut request = self
+            .client
+            .request(method, format!("{}{path_and_query}", self.address))
+            .body(body);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        request.send().await.expect("the app answers")
+    }
+
+    /// `GET /v1/me` with `token` as bearer.
+    pub async fn get_me(&self, token: &str) -> reqwest::Response {
+        self.send(Method::GET, "/v1/me", &[bearer(token).as_header()], None)
+            .await
+    }
+
+    /// `GET /v1/cart` with `token` as bearer.
+    pub async fn get_cart(&self, token: &str) -> reqwest::Response {
+        self.send(Method::GET, "/v1/cart", &[bearer(token).as_header()], None)
+            .await
+    }
+
+    /// `POST /v1/cart/items` with `token` as bearer and `{"product_id", "quantity"}`.
+    pub async fn add_to_cart(
+        &self,
+        token: &str,
+        product_id: &str,
+        quantity: u32,
+    ) -> reqwest::Response {
+        let body = serde_json::json!({"product_id": product_id, "quantity": quantity});
+        self.send(
+            Method::POST,
+            "/v1/cart/items",
+            &[bearer(token).as_header()],
+            Some(&body),
+        )
+        .await
+    }
+
+    /// `DELETE /v1/cart/items/{id}` with `token` as bearer; `id` is put into the path as given.
+    pub async fn remove_from_cart(&self, token: &str, id: &str) -> reqwest::Response {
+        self.send(
+            Method::DELETE,
+            &format!("/v1/cart/items/{id}"),
+            &[bearer(token).as_header()],
+            None,
+        )
+        .await
+    }
+
+    /// A fresh access token of `user` from the provider (authorization code + PKCE, as the app
+    /// gets it).
+    pub async fn token_of(&self, user: &str) -> String {
+        self.idp.mobile_tokens(user).await.access_token
+    }
+
     /// Requests received by all five upstreams since the last reset.
     pub fn upstream_hits(&self) -> usize {
         let u = &self.upstreams;
@@ -137,6 +248,64 @@ impl TestApp {
             service.reset_log();
         }
     }
+}
+
+/// An `Authorization: Bearer …` header value.
+pub struct Bearer(String);
+
+/// `Authorization: Bearer {token}`.
+pub fn bearer(token: &str) -> Bearer {
+    Bearer(format!("Bearer {token}"))
+}
+
+impl Bearer {
+    /// The `(name, value)` pair for [`TestApp::send`].
+    pub fn as_header(&self) -> (&'static str, &str) {
+        (AUTHORIZATION.as_str(), &self.0)
+    }
+}
+
+/// Asserts a 401 problem whose `WWW-Authenticate` is `challenge`, that does not echo
+/// `not_echoed`.
+pub async fn assert_unauthorized(
+    response: reqwest::Response,
+    challenge: &str,
+    not_echoed: &[&str],
+) -> Value {
+    let status = response.status();
+    let www_authenticate: Vec<String> = response
+        .headers()
+        .get_all(WWW_AUTHENTICATE)
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(status, 401);
+    assert_eq!(www_authenticate, [challenge]);
+    assert_problem(response, 401, not_echoed).await
+}
+
+/// The challenge of a request without credentials (RFC 6750 §3.1: no error code).
+pub const NO_TOKEN: &str = "Bearer";
+/// The challenge of a request with an invalid token.
+pub const INVALID_TOKEN: &str = r#"Bearer error="invalid_token""#;
+
+/// The `Cache-Control` of a response.
+pub fn cache_control(response: &reqwest::Response) -> String {
+    response
+        .headers()
+        .get(CACHE_CONTROL)
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default()
+}
+
+/// Whether the response's `Vary` names `name` (case-insensitively, any line).
+pub fn varies_on(response: &reqwest::Response, name: &str) -> bool {
+    response
+        .headers()
+        .get_all("vary")
+        .iter()
+        .flat_map(|v| v.to_str().unwrap().split(','))
+        .any(|item| item.trim().eq_ignore_ascii_case(name))
 }
 
 /// Asserts a 200 JSON screen and returns its body.

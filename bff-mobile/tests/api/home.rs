@@ -3,9 +3,11 @@
 use std::time::{Duration, Instant};
 
 use demo_upstreams::fault::Fault;
+use serde_json::json;
 
 use crate::helpers::{
-    DEADLINE, SLACK, assert_card, assert_problem, ids, keys, screen_json, spawn_app,
+    DEADLINE, INVALID_TOKEN, SLACK, assert_card, assert_problem, assert_unauthorized, bearer,
+    cache_control, ids, keys, screen_json, spawn_app, varies_on,
 };
 
 #[tokio::test]
@@ -15,6 +17,7 @@ async fn home_shows_ten_featured_and_six_popular_compact_cards() {
     let response = app.get_home().await;
 
     assert_eq!(response.headers()["cache-control"], "public, max-age=30");
+    assert!(varies_on(&response, "Authorization"));
     let home = screen_json(response).await;
     let featured = home["featured"].as_array().unwrap();
     let popular = home["popular"].as_array().unwrap();
@@ -174,4 +177,106 @@ async fn home_with_a_hanging_catalog_is_a_504_problem_by_the_deadline() {
         started.elapsed()
     );
     assert_problem(response, 504, &[]).await;
+}
+
+#[tokio::test]
+async fn home_with_a_valid_token_shows_popular_products_for_you_privately() {
+    let app = spawn_app().await;
+    let token = app.token_of("demo-user-1").await;
+    let authorization = bearer(&token);
+
+    let response = app.get_with("/v1/home", &[authorization.as_header()]).await;
+
+    assert_eq!(cache_control(&response), "private, max-age=30");
+    assert!(varies_on(&response, "Authorization"));
+    let home = screen_json(response).await;
+    assert_eq!(keys(&home), ["featured", "for_you"]);
+    let for_you = home["for_you"].as_array().unwrap();
+    assert_eq!(for_you.len(), 6);
+    for_you.iter().for_each(assert_card);
+    // The list was asked for with the user's own token; no other upstream saw it.
+    let asked = app.upstreams.recommendations.requests();
+    assert_eq!(asked.len(), 1);
+    assert_eq!(asked[0].path_and_query, "/popular?limit=6");
+    assert_eq!(
+        asked[0].headers["authorization"].as_bytes(),
+        format!("Bearer {token}").as_bytes()
+    );
+    for service in [
+        &app.upstreams.catalog,
+        &app.upstreams.offers,
+        &app.upstreams.reviews,
+        &app.upstreams.accounts,
+    ] {
+        for request in service.requests() {
+            assert!(
+                request.headers.get("authorization").is_none(),
+                "{request:?}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn home_without_a_token_shows_the_popular_shelf_to_everyone() {
+    let app = spawn_app().await;
+
+    let response = app.get_home().await;
+
+    assert_eq!(cache_control(&response), "public, max-age=30");
+    assert!(varies_on(&response, "Authorization"));
+    let home = screen_json(response).await;
+    assert_eq!(keys(&home), ["featured", "popular"]);
+    let asked = app.upstreams.recommendations.requests();
+    assert!(asked[0].headers.get("authorization").is_none());
+}
+
+#[tokio::test]
+async fn home_with_an_invalid_token_is_a_401_not_the_anonymous_screen() {
+    let app = spawn_app().await;
+    let expired = app
+        .idp
+        .mint_access_token(json!({"exp": 1_000_000_000, "iat": 999_999_000, "nbf": 999_999_000}));
+
+    for authorization in [
+        bearer(&expired),
+        bearer(&app.idp.mint_access_token(json!({"aud": "bff-web"}))),
+        bearer("not-a-jwt"),
+    ] {
+        let response = app.get_with("/v1/home", &[authorization.as_header()]).await;
+        assert_unauthorized(response, INVALID_TOKEN, &[]).await;
+    }
+    assert_eq!(app.upstream_hits(), 0);
+}
+
+#[tokio::test]
+async fn a_personalised_home_with_offers_down_is_still_private() {
+    let app = spawn_app().await;
+    app.upstreams.offers.set_fault(Fault::Status(503));
+    let token = app.token_of("demo-user-1").await;
+
+    let response = app
+        .get_with("/v1/home", &[bearer(&token).as_header()])
+        .await;
+
+    assert_eq!(cache_control(&response), "private, no-cache");
+    let home = screen_json(response).await;
+    assert_eq!(home["degraded"], json!(["offers"]));
+    assert!(home["for_you"].is_array(), "{home}");
+}
+
+#[tokio::test]
+async fn a_signed_in_home_with_recommendations_down_shows_the_featured_shelf() {
+    let app = spawn_app().await;
+    app.upstreams.recommendations.set_fault(Fault::Status(500));
+    let token = app.token_of("demo-user-1").await;
+
+    let response = app
+        .get_with("/v1/home", &[bearer(&token).as_header()])
+        .await;
+
+    assert_eq!(cache_control(&response), "private, no-cache");
+    let home = screen_json(response).await;
+    assert_eq!(keys(&home), ["degraded", "featured"]);
+    assert_eq!(home["degraded"], json!(["recommendations"]));
 }

@@ -1,7 +1,9 @@
 //! Black-box tests of bff-mobile: the real app on a random port, against the real demo upstreams
 //! in-process, over HTTP.
 
+mod auth;
 mod budgets;
+mod cart;
 mod helpers;
 mod home;
 mod images;

@@ -1,6 +1,9 @@
 //! The app version gate: `X-App-Version` below `app.min_version` must update.
 
-use crate::helpers::{TestApp, assert_problem, screen_json, spawn_app_with};
+use reqwest::Method;
+use serde_json::json;
+
+use crate::helpers::{TestApp, assert_problem, bearer, screen_json, spawn_app_with};
 
 const SCREENS: [&str; 3] = ["/v1/home", "/v1/products/p00042", "/v1/search?q=headphones"];
 
@@ -100,4 +103,40 @@ async fn health_probes_are_not_gated() {
         let response = app.get_with(path, &[("X-App-Version", "garbage")]).await;
         assert_eq!(response.status(), 200, "{path}");
     }
+}
+
+#[tokio::test]
+async fn old_builds_are_refused_before_any_token_is_looked_at() {
+    let app = spawn_app_requiring("2.1.0").await;
+    let valid = app.token_of("demo-user-1").await;
+    let jwks_fetched = app.idp.jwks_requests();
+    let body = json!({"product_id": "p00001", "quantity": 1});
+
+    for token in [valid.as_str(), "an-invalid-token"] {
+        let authorization = bearer(token);
+        for (method, path) in [
+            (Method::GET, "/v1/home"),
+            (Method::GET, "/v1/me"),
+            (Method::GET, "/v1/cart"),
+            (Method::POST, "/v1/cart/items"),
+            (Method::DELETE, "/v1/cart/items/p00001"),
+        ] {
+            let with_body = (method == Method::POST).then_some(&body);
+            let response = app
+                .send(
+                    method.clone(),
+                    path,
+                    &[authorization.as_header(), ("X-App-Version", "2.0.9")],
+                    with_body,
+                )
+                .await;
+            let problem = assert_problem(response, 426, &[token]).await;
+            assert_eq!(
+                problem["type"], "https://bff.example/problems/app-update-required",
+                "{method} {path}"
+            );
+        }
+    }
+    assert_eq!(app.upstream_hits(), 0);
+    assert_eq!(app.idp.jwks_requests(), jwks_fetched);
 }
