@@ -8,9 +8,10 @@ target=x86_64-unknown-linux-gnu
 args=()
 for bin in "${bins[@]}"; do args+=(-p "$bin"); done
 RUSTFLAGS='-C target-feature=+crt-static' cargo build --release --locked --target "$target" "${args[@]}"
+built="${CARGO_TARGET_DIR:-target}/$target/release"
 mkdir -p target/docker-context
 for bin in "${bins[@]}"; do
-  cp "target/$target/release/$bin" target/docker-context/
+  cp "$built/$bin" target/docker-context/
 done
 cp docker/Dockerfile.prebuilt target/docker-context/
 echo "static binaries in target/docker-context: ${bins[*]}"

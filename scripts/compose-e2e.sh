@@ -30,7 +30,7 @@ trap cleanup EXIT
 echo "== static binaries and images"
 scripts/build-static.sh
 cargo build --release --locked -p stack-check
-check=target/release/stack-check
+check="${CARGO_TARGET_DIR:-target}/release/stack-check"
 compose build
 
 echo "== up"
@@ -48,6 +48,7 @@ compose start recommendations
 $check homes --within 60
 
 echo "== bff-web restarted under a stream of requests"
+mkdir -p target
 $check stream --seconds 25 > target/compose-e2e-stream.txt &
 stream=$!
 sleep 5
