@@ -40,15 +40,19 @@ PROC = {  # name -> (pid variable, port variable)
     "web_nocache": ("BENCH_PID_WEB_NOCACHE", "BENCH_PORT_WEB_NOCACHE"),
     "mobile_nocache": ("BENCH_PID_MOBILE_NOCACHE", "BENCH_PORT_MOBILE_NOCACHE"),
     "node": ("BENCH_PID_NODE", "BENCH_PORT_NODE"),
+    "web_mixed": ("BENCH_PID_WEB_MIXED", "BENCH_PORT_WEB_MIXED"),
+    "mobile_mixed": ("BENCH_PID_MOBILE_MIXED", "BENCH_PORT_MOBILE_MIXED"),
 }
 UPSTREAM_URLS = {
     name: ENV.get(f"BENCH_URL_{name.upper()}", f"http://127.0.0.1:{port}")
     for name, port in [("catalog", 7001), ("offers", 7002), ("reviews", 7003), ("recommendations", 7004)]
 }
-RUST = {"web", "mobile", "web_nocache", "mobile_nocache"}
+RUST = {"web", "mobile", "web_nocache", "mobile_nocache", "web_mixed", "mobile_mixed"}
 PROC_LABEL = {
-    "web": "bff-web, cache on (holds the 2000-id runs' answers)",
-    "mobile": "bff-mobile, cache on (holds the 2000-id runs' answers)",
+    "web": "bff-web, cache on (one product's and the home's answers cached)",
+    "mobile": "bff-mobile, cache on (one product's and the home's answers cached)",
+    "web_mixed": "bff-web, cache on, after the 2000-id runs",
+    "mobile_mixed": "bff-mobile, cache on, after the 2000-id runs",
     "web_nocache": "bff-web, cache off",
     "mobile_nocache": "bff-mobile, cache off",
     "node": "Node reference",
@@ -78,13 +82,13 @@ SCENARIOS = [
     S("mp-floor", "mobile product", "floor: its 8 upstream calls direct, 2000 ids", "floor", screen="mobile-product", rotate=True),
     S("mp-rust-cached", "mobile product", f"Rust bff-mobile, cached ({FIXED})", "wrk", "mobile", f"/v1/products/{FIXED}"),
     S("mp-node-fixed", "mobile product", f"Node reference ({FIXED}, no cache)", "wrk", "node", f"/v1/products/{FIXED}"),
-    S("mp-rust-mixed", "mobile product", "Rust bff-mobile, cache on, 2000 ids", "wrk", "mobile", "/v1/products/", True),
+    S("mp-rust-mixed", "mobile product", "Rust bff-mobile, cache on, 2000 ids", "wrk", "mobile_mixed", "/v1/products/", True),
     S("wp-rust-cold", "web product", "Rust bff-web, cache off, 2000 ids", "wrk", "web_nocache", "/api/products/", True),
     S("wp-node-cold", "web product", "Node reference, 2000 ids", "wrk", "node", "/api/products/", True),
     S("wp-floor", "web product", "floor: its 9 upstream calls direct, 2000 ids", "floor", screen="web-product", rotate=True),
     S("wp-rust-cached", "web product", f"Rust bff-web, cached ({FIXED})", "wrk", "web", f"/api/products/{FIXED}"),
     S("wp-node-fixed", "web product", f"Node reference ({FIXED}, no cache)", "wrk", "node", f"/api/products/{FIXED}"),
-    S("wp-rust-mixed", "web product", "Rust bff-web, cache on, 2000 ids", "wrk", "web", "/api/products/", True),
+    S("wp-rust-mixed", "web product", "Rust bff-web, cache on, 2000 ids", "wrk", "web_mixed", "/api/products/", True),
     S("mh-rust-cold", "mobile home", "Rust bff-mobile, cache off", "wrk", "mobile_nocache", "/v1/home"),
     S("mh-floor", "mobile home", "floor: its 5 upstream calls direct", "floor", screen="mobile-home"),
     S("mh-rust-cached", "mobile home", "Rust bff-mobile, cached", "wrk", "mobile", "/v1/home"),
@@ -426,6 +430,13 @@ def invalid_notes(results: dict) -> list[str]:
             out.append(f"- ⚠ {s['group']}, {s['label']}: per repetition {errors} failed or non-2xx requests and "
                        f"{[int(x) for x in degraded]} degraded sections out of {requests} requests: "
                        "these figures are NOT comparable (failed requests are cheap).")
+    if any("mixed" in line for line in out):
+        out.append(
+            "  The cache-on 2000-id failures are a bug of `shared::upstream::cache`, not of the bench: "
+            "when every caller of an in-flight (single-flight) upstream GET goes away, as when wrk closes its "
+            "connections at the end of a run, the flight stays in the in-flight map with its first caller's "
+            "deadline; the next request for that URL joins it, gets an immediate `timed out` (504, or a "
+            "degraded section), and enough of them in a row open the upstream's circuit breaker.")
     return out + ([""] if out else [])
 
 
@@ -467,10 +478,12 @@ def ratio_lines(m: dict, results: dict) -> list[str]:
     return out
 
 
-def goals(m: dict, idle: dict) -> list[str]:
+def goals(m: dict, idle: dict, results: dict) -> list[str]:
     def ratio(a, b, field="cpu_us"):
-        ra, rb = m.get(a), m.get(b)
-        return ra[field] / rb[field] if ra and rb and ra.get(field) and rb.get(field) else None
+        """Median of the per-repetition ratios (side by side), as in the ratio list."""
+        values = [ra[field] / rb[field] for ra, rb in zip(results.get(a, []), results.get(b, []))
+                  if ra.get(field) and rb.get(field)]
+        return statistics.median(values) if values else None
 
     out = []
 
@@ -502,9 +515,11 @@ def goals(m: dict, idle: dict) -> list[str]:
                  if s["key"] in m and s.get("proc") in (proc, proc + "_nocache")}
         v = max(peaks.values()) if peaks else None
         detail = ", ".join(f"{k} {x:.1f}" for k, x in peaks.items())
-        goal(f"Peak RSS under 64 connections ≤ 40 MB, {label} (highest of its scenarios)", v, 40,
-             f"{fmt(v, 1, ' MB')} ({detail} MB)")
-    for proc in ["web_nocache", "mobile_nocache", "web", "mobile"]:
+        mixed = m.get(("mp" if proc == "mobile" else "wp") + "-rust-mixed")
+        goal(f"Peak RSS under 64 connections ≤ 40 MB, {label} (highest of its cache-off and cached-screen runs)",
+             v, 40, f"{fmt(v, 1, ' MB')} ({detail} MB)"
+             + (f"; with the cache filled by 2000 products: {mixed['peak_rss_mb']:.1f} MB" if mixed else ""))
+    for proc in ["web_nocache", "mobile_nocache", "web", "mobile", "web_mixed", "mobile_mixed"]:
         r = idle.get(proc)
         v = r["rss_mb"] if r else None
         goal(f"RSS with {r['requested'] if r else 10000:,} idle keep-alive connections ≤ 150 MB, {PROC_LABEL[proc]}",
@@ -599,6 +614,7 @@ def main() -> int:
         count = min(d["idle"], hard - 200)
         for proc, path in [("web_nocache", f"/api/products/{FIXED}"), ("mobile_nocache", f"/v1/products/{FIXED}"),
                            ("web", f"/api/products/{FIXED}"), ("mobile", f"/v1/products/{FIXED}"),
+                           ("web_mixed", f"/api/products/{FIXED}"), ("mobile_mixed", f"/v1/products/{FIXED}"),
                            ("node", f"/v1/products/{FIXED}")]:
             r = asyncio.run(hold_connections(int(ENV[PROC[proc][1]]), path, count, pid(proc)))
             idle[proc] = r
@@ -637,7 +653,7 @@ def main() -> int:
               f"{r['rss_before_mb']:.1f} MB | {r['rss_mb']:.1f} MB | {r['kb_per_conn']:.1f} |" for p, r in idle.items()],
             "",
         ]
-    out += ["Goals:", "", *goals(m, idle), ""]
+    out += ["Goals:", "", *goals(m, idle, results), ""]
     text = "\n".join(out)
     print("\n" + text)
     new = not os.path.exists(a.results)

@@ -6,10 +6,11 @@
 #
 # Options:
 #   --ports-offset N   add N to every port (upstreams 7001-7005, bff-web 8080, bff-mobile 8081,
-#                      Node reference 8082, cache-less bff-web 8083 and bff-mobile 8084, dev-idp
-#                      7000), so the bench does not collide with a stack already running; each port
-#                      can also be set alone: BENCH_PORT_UPSTREAMS (the first of five), BENCH_PORT_IDP,
-#                      BENCH_PORT_WEB,
+#                      Node reference 8082, cache-less bff-web 8083 and bff-mobile 8084, the
+#                      2000-id bff-web 8085 and bff-mobile 8086, dev-idp 7000), so the bench does not
+#                      collide with a stack already running; each port can also be set alone:
+#                      BENCH_PORT_UPSTREAMS (the first of five), BENCH_PORT_IDP, BENCH_PORT_WEB_MIXED,
+#                      BENCH_PORT_MOBILE_MIXED, BENCH_PORT_WEB,
 #                      BENCH_PORT_MOBILE, BENCH_PORT_NODE, BENCH_PORT_WEB_NOCACHE, BENCH_PORT_MOBILE_NOCACHE
 #   --no-pin           do not pin processes to CPUs (pinning needs 2 CPUs; it is off with fewer)
 #   --no-wait          full run: do not wait for a quiet machine (1-min load average < 1.5)
@@ -48,6 +49,8 @@ PORT_MOBILE=${BENCH_PORT_MOBILE:-$((8081 + OFFSET))}
 PORT_NODE=${BENCH_PORT_NODE:-$((8082 + OFFSET))}
 PORT_WEB_NOCACHE=${BENCH_PORT_WEB_NOCACHE:-$((8083 + OFFSET))}
 PORT_MOBILE_NOCACHE=${BENCH_PORT_MOBILE_NOCACHE:-$((8084 + OFFSET))}
+PORT_WEB_MIXED=${BENCH_PORT_WEB_MIXED:-$((8085 + OFFSET))}
+PORT_MOBILE_MIXED=${BENCH_PORT_MOBILE_MIXED:-$((8086 + OFFSET))}
 SERVICES=(catalog offers reviews recommendations accounts)
 
 log() { printf '\n== %s\n' "$*"; }
@@ -82,7 +85,8 @@ if [[ $BUILD == 1 ]]; then
 fi
 
 # --- 3. start everything ------------------------------------------------------------------------------
-for port in $(seq "$UP" $((UP + 4))) "$PORT_IDP" "$PORT_WEB" "$PORT_MOBILE" "$PORT_NODE" "$PORT_WEB_NOCACHE" "$PORT_MOBILE_NOCACHE"; do
+for port in $(seq "$UP" $((UP + 4))) "$PORT_IDP" "$PORT_WEB" "$PORT_MOBILE" "$PORT_NODE" "$PORT_WEB_NOCACHE" "$PORT_MOBILE_NOCACHE" \
+            "$PORT_WEB_MIXED" "$PORT_MOBILE_MIXED"; do
   if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
     echo "port $port is already in use: stop what listens there or use --ports-offset N" >&2
     exit 1
@@ -164,6 +168,12 @@ start mobile "$CPU_SUT" $(bff_env BFF_MOBILE "$PORT_MOBILE" true) -- target/rele
 start web_nocache "$CPU_SUT" $(bff_env BFF_WEB "$PORT_WEB_NOCACHE" false) -- target/release/bff-web
 # shellcheck disable=SC2046
 start mobile_nocache "$CPU_SUT" $(bff_env BFF_MOBILE "$PORT_MOBILE_NOCACHE" false) -- target/release/bff-mobile
+# Cache on, for the runs over 2000 ids only: so the cached-screen runs above keep one screen's
+# answers in their cache, and their memory figures are not those of 2000 cached products.
+# shellcheck disable=SC2046
+start web_mixed "$CPU_SUT" $(bff_env BFF_WEB "$PORT_WEB_MIXED" true) -- target/release/bff-web
+# shellcheck disable=SC2046
+start mobile_mixed "$CPU_SUT" $(bff_env BFF_MOBILE "$PORT_MOBILE_MIXED" true) -- target/release/bff-mobile
 start node "$CPU_SUT" NODE_ENV=production PORT="$PORT_NODE" \
   CATALOG_URL="http://127.0.0.1:$UP" OFFERS_URL="http://127.0.0.1:$((UP + 1))" \
   REVIEWS_URL="http://127.0.0.1:$((UP + 2))" RECOMMENDATIONS_URL="http://127.0.0.1:$((UP + 3))" \
@@ -185,6 +195,8 @@ wait_healthy web "$PORT_WEB"
 wait_healthy mobile "$PORT_MOBILE"
 wait_healthy web_nocache "$PORT_WEB_NOCACHE"
 wait_healthy mobile_nocache "$PORT_MOBILE_NOCACHE"
+wait_healthy web_mixed "$PORT_WEB_MIXED"
+wait_healthy mobile_mixed "$PORT_MOBILE_MIXED"
 wait_healthy node "$PORT_NODE"
 
 # --- 4. a quiet machine ---------------------------------------------------------------------------
@@ -205,6 +217,8 @@ args=()
 BENCH_ROOT=$ROOT BENCH_OUT=$OUT BENCH_COMMAND=$COMMAND BENCH_PIN=$PIN BENCH_CPU_SUT=$CPU_SUT BENCH_CPU_LOAD=$CPU_LOAD \
 BENCH_PID_UPSTREAMS=$PID_upstreams BENCH_PID_WEB=$PID_web BENCH_PID_MOBILE=$PID_mobile \
 BENCH_PID_WEB_NOCACHE=$PID_web_nocache BENCH_PID_MOBILE_NOCACHE=$PID_mobile_nocache BENCH_PID_NODE=$PID_node \
+BENCH_PID_WEB_MIXED=$PID_web_mixed BENCH_PID_MOBILE_MIXED=$PID_mobile_mixed \
+BENCH_PORT_WEB_MIXED=$PORT_WEB_MIXED BENCH_PORT_MOBILE_MIXED=$PORT_MOBILE_MIXED \
 BENCH_PORT_WEB=$PORT_WEB BENCH_PORT_MOBILE=$PORT_MOBILE BENCH_PORT_NODE=$PORT_NODE \
 BENCH_PORT_WEB_NOCACHE=$PORT_WEB_NOCACHE BENCH_PORT_MOBILE_NOCACHE=$PORT_MOBILE_NOCACHE \
 BENCH_URL_CATALOG="http://127.0.0.1:$UP" BENCH_URL_OFFERS="http://127.0.0.1:$((UP + 1))" \
