@@ -180,3 +180,40 @@ async fn answers_fetched_with_a_user_token_are_never_cached() {
     }
     assert_eq!(origin.hits.load(Ordering::SeqCst), 2);
 }
+
+#[tokio::test]
+async fn a_flight_whose_callers_gave_up_does_not_fail_the_next_caller() {
+    let (origin, client) = spawn().await;
+    // The only caller (30 ms deadline) gives up after 10 ms, as a client that disconnects
+    // does; the origin answers after 50 ms.
+    let s = Screen::start(Duration::from_millis(30));
+    let impatient = client.get_json::<Thing>(&s, &["max-age=60"], &[]);
+    assert!(
+        tokio::time::timeout(Duration::from_millis(10), impatient)
+            .await
+            .is_err()
+    );
+    // Once that deadline has passed, the next caller gets an answer, not the abandoned
+    // flight's timeout.
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    let thing = fetch(&client, "max-age=60").await;
+    assert_eq!(thing.n, origin.hits.load(Ordering::SeqCst));
+}
+
+#[tokio::test]
+async fn a_caller_joining_a_flight_with_a_short_deadline_is_not_failed_by_it_later() {
+    let (origin, client) = spawn().await;
+    // A screen with a 20 ms deadline starts a flight that can't finish in time, then leaves.
+    let hurried = Screen::start(Duration::from_millis(20));
+    assert!(
+        client
+            .get_json::<Thing>(&hurried, &["max-age=60"], &[])
+            .await
+            .is_err()
+    );
+    // The next request (2 s deadline) gets an answer, not the hurried flight's timeout.
+    assert_eq!(
+        fetch(&client, "max-age=60").await.n,
+        origin.hits.load(Ordering::SeqCst)
+    );
+}

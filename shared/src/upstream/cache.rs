@@ -14,6 +14,7 @@
 
 use std::any::Any;
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -23,6 +24,7 @@ use moka::Expiry;
 use reqwest::header::{HeaderValue, IF_NONE_MATCH};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
+use tracing::Instrument;
 use url::Url;
 
 use super::{CallContext, ErrorKind, UpstreamClient, UpstreamError};
@@ -64,13 +66,32 @@ struct Entry {
     weight: u32,
 }
 
-type Flight = Shared<BoxFuture<'static, Result<(Arc<Entry>, bool), UpstreamError>>>;
+/// The shared answer of a call in flight: the entry and whether it is stale.
+type SharedAnswer = Shared<BoxFuture<'static, Result<(Arc<Entry>, bool), UpstreamError>>>;
+
+/// An upstream call in flight, which identical GETs join instead of making their own.
+struct Flight {
+    id: u64,
+    deadline: tokio::time::Instant,
+    answer: SharedAnswer,
+}
+
+impl Flight {
+    /// A caller joins only a flight that has at least half of the caller's own time left: a
+    /// flight started by a hurried screen must not fail a patient one with its timeout.
+    fn can_serve(&self, caller_deadline: tokio::time::Instant) -> bool {
+        let now = tokio::time::Instant::now();
+        self.deadline.saturating_duration_since(now)
+            >= caller_deadline.saturating_duration_since(now) / 2
+    }
+}
 
 /// One upstream's cache and its calls in flight.
 pub(crate) struct ResponseCache {
     name: &'static str,
     entries: moka::sync::Cache<String, Arc<Entry>>,
     in_flight: Mutex<HashMap<String, Flight>>,
+    next_flight: AtomicU64,
     max_ttl: Duration,
     stale_if_error: Duration,
 }
@@ -118,6 +139,7 @@ impl ResponseCache {
                 .expire_after(UntilStale)
                 .build(),
             in_flight: Mutex::new(HashMap::new()),
+            next_flight: AtomicU64::new(0),
             max_ttl: settings.max_ttl,
             stale_if_error: settings.stale_if_error,
         }
@@ -144,24 +166,45 @@ impl ResponseCache {
             self.count("hit");
             return Ok((value, false));
         }
+        let deadline = call.deadline;
         let flight = {
             let mut in_flight = lock(&self.in_flight);
-            match in_flight.get(&key) {
+            match in_flight
+                .get(&key)
+                .filter(|flight| flight.can_serve(deadline))
+            {
                 Some(flight) => {
                     self.count("coalesced");
-                    flight.clone()
+                    flight.answer.clone()
                 }
                 None => {
-                    let flight = Arc::clone(self)
-                        .fetch::<T>(client.clone(), call, url, key.clone(), cached)
+                    let id = self.next_flight.fetch_add(1, Ordering::Relaxed);
+                    // The call runs as its own task: it finishes (and leaves `in_flight`) even
+                    // when every caller has given up, so no later caller resumes an abandoned
+                    // call whose deadline has passed.
+                    let task = tokio::spawn(
+                        Arc::clone(self)
+                            .fetch::<T>(client.clone(), call, url, key.clone(), cached, id)
+                            .in_current_span(),
+                    );
+                    let interrupted = client.error(ErrorKind::Interrupted);
+                    let answer = async move { task.await.unwrap_or(Err(interrupted)) }
                         .boxed()
                         .shared();
-                    in_flight.insert(key, flight.clone());
-                    flight
+                    let flight = Flight {
+                        id,
+                        deadline,
+                        answer: answer.clone(),
+                    };
+                    in_flight.insert(key, flight);
+                    answer
                 }
             }
         };
-        let (entry, stale) = flight.await?;
+        // A caller that joined a flight still keeps to its own deadline.
+        let (entry, stale) = tokio::time::timeout_at(deadline, flight)
+            .await
+            .map_err(|_| client.error(ErrorKind::Timeout))??;
         match entry.value.clone().downcast::<T>() {
             Ok(value) => Ok((value, stale)),
             // Two types decoded from one URL: a programming error; don't serve the wrong type.
@@ -177,6 +220,7 @@ impl ResponseCache {
         url: Url,
         key: String,
         cached: Option<Arc<Entry>>,
+        id: u64,
     ) -> Result<(Arc<Entry>, bool), UpstreamError>
     where
         T: DeserializeOwned + Send + Sync + 'static,
@@ -224,7 +268,12 @@ impl ResponseCache {
                 _ => Err(error),
             },
         };
-        lock(&self.in_flight).remove(&key);
+        let mut in_flight = lock(&self.in_flight);
+        // A newer flight may have taken the key meanwhile; it removes itself.
+        if in_flight.get(&key).is_some_and(|flight| flight.id == id) {
+            in_flight.remove(&key);
+        }
+        drop(in_flight);
         outcome
     }
 
