@@ -12,6 +12,8 @@
 //! - [`screens`] — one module per screen: which upstream calls it makes, concurrently, and
 //!   which of them are optional.
 //! - [`views`] — the JSON the browser receives, shaped for its pages.
+//! - [`openapi`] — the contract: the OpenAPI document derived from the routes and views,
+//!   served at `GET /openapi.json`.
 //!
 //! [`build`] makes the whole app from settings, as `main` does; tests that need to reach into
 //! the sessions use [`AppState::new`] and [`app`].
@@ -34,6 +36,7 @@
 //! personal ones `private, no-store`, and RFC 9457 problems otherwise.
 
 pub mod auth;
+pub mod openapi;
 pub mod screens;
 pub mod settings;
 pub mod views;
@@ -85,6 +88,7 @@ pub fn app(state: AppState) -> Router {
     let routes = Router::new()
         .nest("/api", screens::routes())
         .merge(auth::routes())
+        .merge(openapi::routes())
         .with_state(state.clone())
         .merge(shared::health::routes(state.upstreams.clone()));
     shared::server::stack(routes, &server)

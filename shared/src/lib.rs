@@ -13,7 +13,8 @@
 //! - [`cards`] — product shelves from one batched call per upstream.
 //! - [`ids`] — validation of path and query identifiers.
 //! - [`etag`] — `ETag` and `304 Not Modified` for every GET.
-//! - [`problem`] — RFC 9457 errors toward clients.
+//! - [`problem`] — RFC 9457 errors toward clients; [`openapi`] — their OpenAPI responses and
+//!   what the shared stack adds to every operation of a BFF's contract.
 //! - [`metrics`] — Prometheus metrics per route and per upstream, `GET /metrics`.
 //! - [`protect`] — load shedding and per-client rate limits.
 //! - [`request_id`] — request ids in logs, problems, responses and upstream calls.
@@ -32,6 +33,7 @@ pub mod etag;
 pub mod health;
 pub mod ids;
 pub mod metrics;
+pub mod openapi;
 pub mod problem;
 pub mod protect;
 pub mod request_id;

@@ -5,9 +5,12 @@
 //! are written for clients: they never echo the request's input, upstream bodies or internals;
 //! those go to the log.
 
+use std::borrow::Cow;
+
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
+use utoipa::openapi::{RefOr, Schema};
 
 use crate::request_id;
 
@@ -19,20 +22,37 @@ pub const CONTENT_TYPE: &str = "application/problem+json";
 #[derive(Debug, Clone)]
 pub struct Problem(Box<Document>);
 
-#[derive(Debug, Clone, Serialize)]
+/// The body, as documented in the BFFs' OpenAPI documents (`Problem` there: the schema is
+/// derived from this struct, so the contract cannot drift from what is sent).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(
+    description = "An RFC 9457 problem document (`application/problem+json`).",
+    example = json!({
+        "type": "about:blank",
+        "title": "Bad Gateway",
+        "status": 502,
+        "detail": "A service this request needs failed.",
+        "request_id": "6f1c0f3e-8d2a-4a57-9c4e-2b1d5e7a9f10"
+    })
+)]
 struct Document {
     /// A URI naming the problem type; `about:blank` when the status says it all.
     #[serde(rename = "type")]
+    #[schema(example = "about:blank")]
     kind: String,
     /// Short, human-readable summary of the problem type.
+    #[schema(example = "Not Found")]
     title: String,
     /// The HTTP status, repeated for clients that lose the header.
+    #[schema(minimum = 400, maximum = 599, example = 404)]
     status: u16,
     /// Explanation specific to this occurrence (never containing the client's input).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false, example = "No such product.")]
     detail: Option<String>,
     /// The id of the request, also sent in `X-Request-Id`.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false, example = "6f1c0f3e-8d2a-4a57-9c4e-2b1d5e7a9f10")]
     request_id: Option<String>,
     /// Seconds after which a retry may succeed (sent as `Retry-After`, not in the body).
     #[serde(skip)]
@@ -151,3 +171,16 @@ impl std::fmt::Display for Problem {
 }
 
 impl std::error::Error for Problem {}
+
+impl utoipa::PartialSchema for Problem {
+    fn schema() -> RefOr<Schema> {
+        <Document as utoipa::PartialSchema>::schema()
+    }
+}
+
+/// The body of every error response, `#/components/schemas/Problem` in the OpenAPI documents.
+impl utoipa::ToSchema for Problem {
+    fn name() -> Cow<'static, str> {
+        Cow::Borrowed("Problem")
+    }
+}

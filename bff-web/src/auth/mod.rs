@@ -35,14 +35,16 @@ use axum::extract::{Query, RawQuery, State};
 use axum::http::header::{CACHE_CONTROL, LOCATION, SET_COOKIE};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use axum::{Json, Router, middleware};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use shared::auth::oidc::CallbackParams;
 use shared::auth::session::{SessionError, StoreError};
 use shared::auth::{OidcClient, SecretToken, SessionManager};
 use shared::problem::Problem;
 use url::Url;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 pub use cookies::CookiePolicy;
 pub use signed_in::SignedIn;
@@ -102,14 +104,20 @@ impl Auth {
 
 /// The `/auth` routes; `POST /auth/logout` requires the CSRF header like the API.
 pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/auth/login", get(login))
-        .route("/auth/callback", get(callback))
-        .route(
-            "/auth/logout",
-            post(logout).route_layer(middleware::from_fn(csrf::require)),
-        )
-        .route("/auth/session", get(session))
+    api().into()
+}
+
+/// [`routes`] with their OpenAPI operations.
+pub fn api() -> OpenApiRouter<AppState> {
+    let mut logout = OpenApiRouter::new()
+        .routes(routes!(logout))
+        .route_layer(middleware::from_fn(csrf::require));
+    crate::openapi::csrf_protected(logout.get_openapi_mut());
+    OpenApiRouter::new()
+        .routes(routes!(login))
+        .routes(routes!(callback))
+        .merge(logout)
+        .routes(routes!(session))
         .route_layer(middleware::map_response(no_store))
 }
 
@@ -136,7 +144,36 @@ fn redirect(location: &str) -> Result<Response, Problem> {
     Ok((StatusCode::FOUND, [(LOCATION, location)]).into_response())
 }
 
+/// The query of `GET /auth/login`, as documented (the handler reads the raw query: the first
+/// `return_to` counts and anything unusable becomes `/`).
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(
+    dead_code,
+    reason = "documents the query; the handler parses it itself"
+)]
+struct LoginParams {
+    /// Where to send the browser after sign-in: a same-origin relative path; anything else
+    /// (a scheme, a host, `//`, a backslash, control characters) becomes `/`.
+    #[param(example = "/cart")]
+    return_to: Option<String>,
+}
+
 /// `GET /auth/login?return_to=`.
+#[utoipa::path(
+    get,
+    path = "/auth/login",
+    tag = "auth",
+    summary = "Start signing in",
+    description = "Sends the browser to the identity provider (authorization code flow with \
+        PKCE) and sets a short-lived login cookie. Navigate to it; do not fetch it.",
+    params(LoginParams),
+    responses(
+        (status = 302, description = "To the provider's authorization endpoint.",
+            headers(("Location" = String, description = "The provider's authorization URL."))),
+        (status = 503, response = shared::openapi::Unavailable),
+    ),
+)]
 async fn login(
     State(state): State<AppState>,
     RawQuery(query): RawQuery,
@@ -163,7 +200,41 @@ async fn login(
     Ok(response)
 }
 
+/// The query the provider sends back to `GET /auth/callback` (RFC 6749 §4.1.2, RFC 9207).
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code, reason = "documents `CallbackParams` of shared")]
+struct CallbackQuery {
+    /// The authorization code.
+    code: Option<String>,
+    /// The `state` of the login this browser started.
+    state: Option<String>,
+    /// The issuer that answered.
+    iss: Option<String>,
+    /// An error code instead of a code (e.g. `access_denied`).
+    error: Option<String>,
+    /// The error's text (logged only).
+    error_description: Option<String>,
+}
+
 /// `GET /auth/callback`: whatever the outcome, the login cookie is cleared.
+#[utoipa::path(
+    get,
+    path = "/auth/callback",
+    tag = "auth",
+    summary = "Complete signing in (the provider's redirect)",
+    description = "Exchanges the code, creates a server-side session, sets the session cookie \
+        and sends the browser to `return_to`. Only the provider links here.",
+    params(CallbackQuery),
+    responses(
+        (status = 302, description = "Signed in: to `return_to` on this BFF's public origin.",
+            headers(("Location" = String, description = "Where the browser goes next."),
+                ("Set-Cookie" = String, description = "The new session cookie."))),
+        (status = 400, response = shared::openapi::BadRequest),
+        (status = 502, response = shared::openapi::BadGateway),
+        (status = 503, response = shared::openapi::Unavailable),
+    ),
+)]
 async fn callback(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -239,13 +310,28 @@ async fn complete_login(
 }
 
 /// The answer of a logout that ended a session.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 struct LoggedOut {
     /// Where the page sends the browser next: the provider's end-session endpoint.
+    #[schema(example = "http://localhost:7000/logout?client_id=bff-web")]
     logout_url: String,
 }
 
 /// `POST /auth/logout`.
+#[utoipa::path(
+    post,
+    path = "/auth/logout",
+    tag = "auth",
+    summary = "Sign out",
+    description = "Ends the session, revokes its refresh token at the provider and clears the \
+        cookie.",
+    security((), ("session" = [])),
+    responses(
+        (status = 200, description = "Signed out; navigate to `logout_url` to end the \
+            provider's session too.", body = LoggedOut),
+        (status = 204, description = "There was no session; the cookie is cleared."),
+    ),
+)]
 async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, Problem> {
     let auth = &state.auth;
     let clear = [(SET_COOKIE, auth.cookies.clear_session())];
@@ -289,26 +375,43 @@ async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Result<Res
 }
 
 /// The body of `GET /auth/session`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 struct SessionView<'a> {
     /// Who is signed in.
     user: UserView<'a>,
     /// When the session ends at the latest (absolute timeout), seconds since the epoch.
+    #[schema(example = 1_767_225_600)]
     expires_at: u64,
 }
 
 /// The signed-in user, as the page shows it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 struct UserView<'a> {
     /// The provider's subject identifier.
+    #[schema(example = "demo-user-1")]
     sub: &'a str,
     /// Display name, `null` if the provider released none.
+    #[schema(required = true, example = "Ada Lovelace")]
     name: Option<&'a str>,
     /// E-mail address, `null` if the provider released none.
+    #[schema(required = true, example = "ada@example.test")]
     email: Option<&'a str>,
 }
 
 /// `GET /auth/session`.
+#[utoipa::path(
+    get,
+    path = "/auth/session",
+    tag = "auth",
+    summary = "Who is signed in",
+    description = "Never a redirect, never a token: a 401 problem when anonymous.",
+    security((), ("session" = [])),
+    responses(
+        (status = 200, description = "The session's user.", body = SessionView),
+        (status = 401, response = shared::openapi::Unauthorized),
+        (status = 503, response = shared::openapi::Unavailable),
+    ),
+)]
 async fn session(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, Problem> {
     let auth = &state.auth;
     let id = auth

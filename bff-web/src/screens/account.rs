@@ -19,6 +19,7 @@ use shared::cards::CardExtras;
 use shared::ids;
 use shared::problem::Problem;
 use shared::upstream::accounts::{Cart, CartLine};
+use utoipa::ToSchema;
 
 use crate::AppState;
 use crate::auth::SignedIn;
@@ -28,6 +29,13 @@ use crate::views::account::{CartPage, ProfileView};
 pub const MAX_QUANTITY: i64 = 99;
 
 /// `GET /api/me`.
+#[utoipa::path(
+    get,
+    path = "/me",
+    tag = "account",
+    summary = "The signed-in user's profile",
+    responses((status = 200, description = "The profile.", body = ProfileView)),
+)]
 pub async fn me(State(state): State<AppState>, user: SignedIn) -> Result<Response, Problem> {
     let screen = Screen::start(state.settings.screens.me);
     let profile = screen
@@ -37,6 +45,13 @@ pub async fn me(State(state): State<AppState>, user: SignedIn) -> Result<Respons
 }
 
 /// `GET /api/cart`.
+#[utoipa::path(
+    get,
+    path = "/cart",
+    tag = "account",
+    summary = "The signed-in user's cart",
+    responses((status = 200, description = "The cart, a card per line.", body = CartPage)),
+)]
 pub async fn cart(State(state): State<AppState>, user: SignedIn) -> Result<Response, Problem> {
     let screen = Screen::start(state.settings.screens.cart);
     let cart = screen
@@ -46,6 +61,18 @@ pub async fn cart(State(state): State<AppState>, user: SignedIn) -> Result<Respo
 }
 
 /// `POST /api/cart/items` with `{"product_id": "p00001", "quantity": 1}`.
+#[utoipa::path(
+    post,
+    path = "/cart/items",
+    tag = "account",
+    summary = "Add a product to the cart",
+    description = "Adds `quantity` units (a line of the same product grows). Answers the cart.",
+    request_body(content = NewLine, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The cart after the change.", body = CartPage),
+        (status = 400, response = shared::openapi::BadRequest),
+    ),
+)]
 pub async fn add_item(
     State(state): State<AppState>,
     user: SignedIn,
@@ -66,6 +93,18 @@ pub async fn add_item(
 }
 
 /// `DELETE /api/cart/items/{id}`.
+#[utoipa::path(
+    delete,
+    path = "/cart/items/{id}",
+    tag = "account",
+    summary = "Remove a product's line from the cart",
+    params(("id" = String, Path, description = "Product id of the line.",
+        pattern = "^[A-Za-z0-9_-]{1,32}$", example = "p00042")),
+    responses(
+        (status = 200, description = "The cart after the change.", body = CartPage),
+        (status = 400, response = shared::openapi::BadRequest),
+    ),
+)]
 pub async fn remove_item(
     State(state): State<AppState>,
     user: SignedIn,
@@ -103,9 +142,14 @@ async fn cart_page(state: &AppState, screen: &Screen, cart: &Cart) -> Response {
 }
 
 /// The body of `POST /api/cart/items`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"product_id": "p00042", "quantity": 1}))]
 struct NewLine {
+    /// The product to add.
+    #[schema(pattern = "^[A-Za-z0-9_-]{1,32}$", example = "p00042")]
     product_id: String,
+    /// Units to add, 1 to 99.
+    #[schema(minimum = 1, maximum = 99, example = 1)]
     quantity: i64,
 }
 

@@ -19,6 +19,15 @@ const FEATURED: u32 = 24;
 const POPULAR: usize = 12;
 
 /// The home page.
+#[utoipa::path(
+    get,
+    path = "/home",
+    tag = "screens",
+    summary = "The home page",
+    description = "Hero, categories, 24 featured and 12 popular cards. Optional sections that \
+        fail are left out (empty lists) and named in `degraded`.",
+    responses((status = 200, description = "The home page.", body = HomePage)),
+)]
 pub async fn home(State(state): State<AppState>) -> Result<Response, Problem> {
     let screen = Screen::start(state.settings.screens.home);
     let upstreams = &*state.upstreams;

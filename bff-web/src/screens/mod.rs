@@ -18,12 +18,13 @@ use std::future::Future;
 use axum::http::HeaderValue;
 use axum::http::header::CACHE_CONTROL;
 use axum::response::Response;
-use axum::routing::{delete, get, post};
 use axum::{Router, middleware};
 use shared::problem::Problem;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use crate::AppState;
 use crate::auth::csrf;
+use crate::{AppState, openapi};
 
 /// How long browsers and shared caches may keep a complete public screen. A degraded screen is
 /// sent `no-cache` instead (see [`shared::aggregate::Screen::respond`]).
@@ -35,21 +36,31 @@ pub const PERSONAL_SCREEN: &str = "private, no-store";
 /// The `/api` routes. Every one of them requires `X-CSRF: 1` and refuses cross-site requests
 /// ([`csrf::require`]) before anything else runs.
 pub fn routes() -> Router<AppState> {
-    let public = Router::new()
-        .route("/home", get(home::home))
-        .route("/products/{id}", get(product::product))
-        .route("/products/{id}/reviews", get(reviews::reviews))
-        .route("/search", get(search::search));
-    let personal = Router::new()
-        .route("/me", get(account::me))
-        .route("/cart", get(account::cart))
-        .route("/cart/items", post(account::add_item))
-        .route("/cart/items/{id}", delete(account::remove_item))
+    api().into()
+}
+
+/// [`routes`] with their OpenAPI operations: each layer is documented where it is applied.
+pub fn api() -> OpenApiRouter<AppState> {
+    let mut public = OpenApiRouter::new()
+        .routes(routes!(home::home))
+        .routes(routes!(product::product))
+        .routes(routes!(reviews::reviews))
+        .routes(routes!(search::search));
+    shared::openapi::conditional_gets(public.get_openapi_mut());
+    let mut personal = OpenApiRouter::new()
+        .routes(routes!(account::me))
+        .routes(routes!(account::cart))
+        .routes(routes!(account::add_item))
+        .routes(routes!(account::remove_item))
         // Every answer, problems included, is the user's own: never stored anywhere.
         .route_layer(middleware::map_response(personal));
-    public
+    openapi::signed_in(personal.get_openapi_mut());
+    let mut api = public
         .merge(personal)
-        .route_layer(middleware::from_fn(csrf::require))
+        .route_layer(middleware::from_fn(csrf::require));
+    shared::openapi::upstream_responses(api.get_openapi_mut());
+    openapi::csrf_protected(api.get_openapi_mut());
+    api
 }
 
 async fn personal(mut response: Response) -> Response {

@@ -22,6 +22,21 @@ use crate::views::product::{
 const RELATED: usize = 12;
 
 /// The product page.
+#[utoipa::path(
+    get,
+    path = "/products/{id}",
+    tag = "screens",
+    summary = "A product page",
+    description = "Full detail, offer, rating histogram, the first 10 reviews with a `next` \
+        link, 12 related cards and breadcrumbs.",
+    params(("id" = String, Path, description = "Product id.", pattern = "^[A-Za-z0-9_-]{1,32}$",
+        example = "p00042")),
+    responses(
+        (status = 200, description = "The product page.", body = ProductPage),
+        (status = 400, response = shared::openapi::BadRequest),
+        (status = 404, response = shared::openapi::NotFound),
+    ),
+)]
 pub async fn product(
     State(state): State<AppState>,
     Path(id): Path<String>,

@@ -7,18 +7,36 @@ use serde::Deserialize;
 use shared::aggregate::Screen;
 use shared::ids;
 use shared::problem::Problem;
+use utoipa::IntoParams;
 
 use super::{PUBLIC_SCREEN, non_empty, parse_decimal};
 use crate::AppState;
 use crate::views::product::{MAX_REVIEW_OFFSET, REVIEWS_PER_PAGE, ReviewsPage};
 
 /// The query as it arrives; validated by [`offset`].
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ReviewsParams {
+    /// Reviews to skip: a page boundary from the `next` link; absent or empty is 0.
+    #[param(value_type = Option<u32>, minimum = 0, maximum = 10000, example = 10)]
     offset: Option<String>,
 }
 
 /// A page of reviews.
+#[utoipa::path(
+    get,
+    path = "/products/{id}/reviews",
+    tag = "screens",
+    summary = "A further page of a product's reviews",
+    description = "10 reviews per page, as linked by the product page's `next`.",
+    params(("id" = String, Path, description = "Product id.", pattern = "^[A-Za-z0-9_-]{1,32}$",
+        example = "p00042"), ReviewsParams),
+    responses(
+        (status = 200, description = "A page of reviews.", body = ReviewsPage),
+        (status = 400, response = shared::openapi::BadRequest),
+        (status = 404, response = shared::openapi::NotFound),
+    ),
+)]
 pub async fn reviews(
     State(state): State<AppState>,
     Path(id): Path<String>,

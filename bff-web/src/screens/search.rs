@@ -11,6 +11,7 @@ use shared::cards::CardExtras;
 use shared::ids;
 use shared::problem::Problem;
 use shared::upstream::catalog::{SearchQuery, SearchSort};
+use utoipa::IntoParams;
 
 use super::{PUBLIC_SCREEN, non_empty, parse_decimal};
 use crate::AppState;
@@ -21,11 +22,21 @@ const MAX_QUERY_CHARS: usize = 200;
 
 /// The query as it arrives: every field a string, so that the BFF (not the extractor) decides
 /// what is malformed and says so without echoing it. Unknown parameters are ignored.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SearchParams {
+    /// Free text, trimmed; at most 200 characters, no control characters.
+    #[param(max_length = 200, example = "wireless")]
     q: Option<String>,
+    /// A category id, as in the home page's category links.
+    #[param(pattern = "^[A-Za-z0-9_-]{1,32}$", example = "audio")]
     category: Option<String>,
+    /// The order of the results; `relevance` when absent.
+    #[param(value_type = Option<String>, example = "price_asc",
+        pattern = "^(relevance|name|newest|price_asc|price_desc)?$")]
     sort: Option<String>,
+    /// The page, from 1 to 400; 1 when absent.
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 400, example = 2)]
     page: Option<String>,
 }
 
@@ -80,6 +91,19 @@ impl<'a> ValidSearch<'a> {
 }
 
 /// A page of search results.
+#[utoipa::path(
+    get,
+    path = "/search",
+    tag = "screens",
+    summary = "Search",
+    description = "24 cards per page, the total, facets by category and brand. Every parameter \
+        is validated before any upstream call; the first malformed one is a 400.",
+    params(SearchParams),
+    responses(
+        (status = 200, description = "A page of results.", body = SearchResults),
+        (status = 400, response = shared::openapi::BadRequest),
+    ),
+)]
 pub async fn search(
     State(state): State<AppState>,
     Query(params): Query<SearchParams>,

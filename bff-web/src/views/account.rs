@@ -5,11 +5,12 @@ use shared::cards::CardExtras;
 use shared::upstream::accounts::{Cart, Profile};
 use shared::upstream::catalog::ProductCard;
 use shared::upstream::offers::format_money;
+use utoipa::ToSchema;
 
 use super::card::Card;
 
 /// `GET /api/me`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct ProfileView<'a> {
     /// The user's id.
     pub id: &'a str,
@@ -34,7 +35,7 @@ impl<'a> ProfileView<'a> {
 }
 
 /// The cart page (`GET /api/cart`, and the answer to every cart change).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct CartPage<'a> {
     /// Lines in the order they were added.
     pub items: Vec<CartItem<'a>>,
@@ -42,14 +43,16 @@ pub struct CartPage<'a> {
     pub item_count: u32,
     /// The sum of the lines; absent when a line has no known price or currencies differ.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub subtotal: Option<Money<'a>>,
     /// Sections left out (`catalog`, `offers`, `reviews`); absent when complete.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub degraded: Option<Vec<&'static str>>,
 }
 
 /// One cart line.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct CartItem<'a> {
     /// Product id.
     pub product_id: &'a str,
@@ -57,14 +60,16 @@ pub struct CartItem<'a> {
     pub quantity: u32,
     /// The product's card; absent when the catalog is degraded or does not know the product.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub product: Option<Card<'a>>,
     /// Price × quantity; absent when the price is unknown.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub line_total: Option<Money<'a>>,
 }
 
 /// An amount of money, exact and formatted.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct Money<'a> {
     /// Minor units.
     pub amount_cents: i64,

@@ -9,12 +9,13 @@ use shared::ids;
 use shared::upstream::catalog::{Image, ProductCard, Rendition};
 use shared::upstream::offers::{Offer, format_money};
 use shared::upstream::reviews::Rating;
+use utoipa::ToSchema;
 
 /// The width `src` aims for: sharp in a grid cell, cheap for clients that ignore `srcset`.
 pub const SRC_TARGET_WIDTH: u32 = 480;
 
 /// One product on a shelf or a result page.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct Card<'a> {
     /// Product id.
     pub id: &'a str,
@@ -26,15 +27,19 @@ pub struct Card<'a> {
     pub href: String,
     /// The current price; absent when the offers service is degraded or has no offer.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub price: Option<Price<'a>>,
     /// Whether it can be bought now; absent when unknown (offers degraded).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub in_stock: Option<bool>,
     /// Average stars; absent when unknown (reviews degraded).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub rating: Option<CardRating>,
     /// The main image; absent when the product has none.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub image: Option<ResponsiveImage<'a>>,
 }
 
@@ -74,7 +79,7 @@ pub fn product_href(id: &str) -> Option<String> {
 }
 
 /// A price as the page shows it: exact minor units for logic, formatted strings for display.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct Price<'a> {
     /// Price to pay, in minor units.
     pub amount_cents: i64,
@@ -84,6 +89,7 @@ pub struct Price<'a> {
     pub display: String,
     /// The price before discount, formatted; only when discounted.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub list_display: Option<String>,
     /// Discount in percent, 0 when none.
     pub discount_percent: u8,
@@ -108,7 +114,7 @@ impl<'a> Price<'a> {
 }
 
 /// A card's rating.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct CardRating {
     /// Mean stars (0 when unrated).
     pub average: f32,
@@ -127,7 +133,7 @@ impl CardRating {
 }
 
 /// An image ready for `<img src srcset width height alt>`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct ResponsiveImage<'a> {
     /// Alternative text.
     pub alt: &'a str,
@@ -156,7 +162,7 @@ impl<'a> ResponsiveImage<'a> {
 }
 
 /// One rendition as listed on the product page.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct RenditionView<'a> {
     /// Width in pixels.
     pub width: u32,
@@ -168,7 +174,7 @@ pub struct RenditionView<'a> {
 
 /// A product-page image: the responsive image plus the list of renditions (for zoom and
 /// galleries).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct DetailImage<'a> {
     /// Alternative text.
     pub alt: &'a str,

@@ -4,11 +4,12 @@ use serde::Serialize;
 use shared::cards::CardExtras;
 use shared::ids;
 use shared::upstream::catalog::{Category, Featured, Hero, ProductCard};
+use utoipa::ToSchema;
 
 use super::card::{self, Card, ResponsiveImage};
 
 /// The home page.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct HomePage<'a> {
     /// The banner at the top.
     pub hero: HeroView<'a>,
@@ -20,6 +21,7 @@ pub struct HomePage<'a> {
     pub popular: Vec<Card<'a>>,
     /// Sections left out, absent when the page is complete.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub degraded: Option<Vec<&'static str>>,
 }
 
@@ -43,7 +45,7 @@ impl<'a> HomePage<'a> {
 }
 
 /// The banner.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct HeroView<'a> {
     /// Headline.
     pub title: &'a str,
@@ -53,9 +55,11 @@ pub struct HeroView<'a> {
     pub product_id: &'a str,
     /// Its page (absent if the catalog sent a malformed id).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub href: Option<String>,
     /// The banner image, every rendition in `srcset`.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub image: Option<ResponsiveImage<'a>>,
 }
 
@@ -73,7 +77,7 @@ impl<'a> HeroView<'a> {
 }
 
 /// A category in the navigation.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct CategoryLink<'a> {
     /// Slug, e.g. `audio`.
     pub id: &'a str,
@@ -83,6 +87,7 @@ pub struct CategoryLink<'a> {
     pub product_count: u32,
     /// The search page filtered to it (absent if the catalog sent a malformed id).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub href: Option<String>,
 }
 

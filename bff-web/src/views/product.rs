@@ -4,6 +4,7 @@ use serde::Serialize;
 use shared::upstream::catalog::{Category, Product, Spec, Variant};
 use shared::upstream::offers::{Delivery, Offer};
 use shared::upstream::reviews::{RatingSummary, Review, ReviewPage};
+use utoipa::ToSchema;
 
 use super::card::{Card, DetailImage, Price};
 use super::home::category_href;
@@ -14,18 +15,21 @@ pub const REVIEWS_PER_PAGE: u32 = 10;
 pub const MAX_REVIEW_OFFSET: u32 = 10_000;
 
 /// The product page.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct ProductPage<'a> {
     /// The product itself.
     pub product: ProductView<'a>,
     /// Price, stock and delivery; absent when offers are degraded or there is no offer.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub offer: Option<OfferView<'a>>,
     /// Rating with histogram; absent when reviews are degraded.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub rating: Option<RatingView>,
     /// The first page of reviews; absent when reviews are degraded.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub reviews: Option<ReviewsView<'a>>,
     /// Related products (12 cards); empty when recommendations are degraded.
     pub related: Vec<Card<'a>>,
@@ -33,11 +37,12 @@ pub struct ProductPage<'a> {
     pub breadcrumbs: [Breadcrumb<'a>; 3],
     /// Sections left out, absent when the page is complete.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub degraded: Option<Vec<&'static str>>,
 }
 
 /// The product's own fields.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct ProductView<'a> {
     /// Product id.
     pub id: &'a str,
@@ -85,7 +90,7 @@ pub fn paragraphs(text: &str) -> Vec<&str> {
 }
 
 /// One specification entry.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct SpecView<'a> {
     /// E.g. `Weight`.
     pub name: &'a str,
@@ -103,7 +108,7 @@ impl<'a> SpecView<'a> {
 }
 
 /// A purchasable variant.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct VariantView<'a> {
     /// Stock keeping unit.
     pub sku: &'a str,
@@ -121,7 +126,7 @@ impl<'a> VariantView<'a> {
 }
 
 /// Price, stock and delivery of the product.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct OfferView<'a> {
     /// The price, as on cards.
     pub price: Price<'a>,
@@ -146,7 +151,7 @@ impl<'a> OfferView<'a> {
 }
 
 /// A delivery estimate in days.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct DeliveryView {
     /// Earliest.
     pub min_days: u16,
@@ -164,7 +169,7 @@ impl DeliveryView {
 }
 
 /// The product's rating.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct RatingView {
     /// Mean stars.
     pub average: f32,
@@ -186,7 +191,7 @@ impl RatingView {
 }
 
 /// The first page of reviews on the product page.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct ReviewsView<'a> {
     /// Reviews in all.
     pub total: u32,
@@ -194,6 +199,7 @@ pub struct ReviewsView<'a> {
     pub items: Vec<ReviewView<'a>>,
     /// The next page, absent on the last.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub next: Option<String>,
 }
 
@@ -209,7 +215,7 @@ impl<'a> ReviewsView<'a> {
 }
 
 /// A further page of reviews (`GET /api/products/{id}/reviews?offset=`).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct ReviewsPage<'a> {
     /// Whose reviews.
     pub product_id: &'a str,
@@ -221,6 +227,7 @@ pub struct ReviewsPage<'a> {
     pub items: Vec<ReviewView<'a>>,
     /// The next page, absent on the last.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub next: Option<String>,
 }
 
@@ -247,7 +254,7 @@ fn next_reviews_link(product_id: &str, page: &ReviewPage) -> Option<String> {
 }
 
 /// One review.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct ReviewView<'a> {
     /// Review id.
     pub id: &'a str,
@@ -277,12 +284,13 @@ impl<'a> ReviewView<'a> {
 }
 
 /// One step of the breadcrumb trail; the last has no link.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct Breadcrumb<'a> {
     /// What the step shows.
     pub name: &'a str,
     /// Where it leads.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub href: Option<String>,
 }
 

@@ -3,6 +3,7 @@
 use serde::Serialize;
 use shared::cards::CardExtras;
 use shared::upstream::catalog::{FacetValue, SearchPage, SearchSort};
+use utoipa::ToSchema;
 
 use super::card::{self, Card};
 
@@ -12,7 +13,7 @@ pub const PAGE_SIZE: u32 = 24;
 pub const MAX_PAGE: u32 = 400;
 
 /// A page of search results.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct SearchResults<'a> {
     /// The search as understood, after validation and normalisation.
     pub query: QueryEcho<'a>,
@@ -28,6 +29,7 @@ pub struct SearchResults<'a> {
     pub facets: FacetsView<'a>,
     /// Sections left out, absent when the page is complete.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub degraded: Option<Vec<&'static str>>,
 }
 
@@ -61,13 +63,15 @@ pub fn page_count(total: u32) -> u32 {
 }
 
 /// The validated search, echoed so the page can show what it searched for.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct QueryEcho<'a> {
     /// The free text, trimmed; absent when none.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub q: Option<&'a str>,
     /// The category filter; absent when none.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub category: Option<&'a str>,
     /// The sort order.
     pub sort: &'static str,
@@ -85,7 +89,7 @@ impl<'a> QueryEcho<'a> {
 }
 
 /// Facets of the results.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct FacetsView<'a> {
     /// Matches per category id.
     pub categories: Vec<Facet<'a>>,
@@ -94,7 +98,7 @@ pub struct FacetsView<'a> {
 }
 
 /// One facet value.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct Facet<'a> {
     /// A category id or a brand.
     pub value: &'a str,

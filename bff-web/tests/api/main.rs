@@ -6,6 +6,7 @@
 
 mod account;
 mod auth;
+mod contract;
 mod csrf;
 mod errors;
 mod helpers;
