@@ -14,6 +14,8 @@
 //! - [`views`] — the JSON the browser receives, shaped for its pages.
 //! - [`openapi`] — the contract: the OpenAPI document derived from the routes and views,
 //!   served at `GET /openapi.json`.
+//! - [`storefront`] — the storefront page itself (`/`, `/products/{id}`, `/search`, `/cart`),
+//!   embedded in the binary.
 //!
 //! [`build`] makes the whole app from settings, as `main` does; tests that need to reach into
 //! the sessions use [`AppState::new`] and [`app`].
@@ -39,6 +41,7 @@ pub mod auth;
 pub mod openapi;
 pub mod screens;
 pub mod settings;
+pub mod storefront;
 pub mod views;
 
 use std::sync::Arc;
@@ -89,6 +92,7 @@ pub fn app(state: AppState) -> Router {
         .nest("/api", screens::routes())
         .merge(auth::routes())
         .merge(openapi::routes())
+        .merge(storefront::routes(&state.settings.storefront))
         .with_state(state.clone())
         .merge(shared::health::routes(state.upstreams.clone()));
     shared::server::stack(routes, &server)

@@ -54,6 +54,8 @@ pub struct Settings {
     pub session: SessionSettings,
     /// The session and login cookies (env `BFF_WEB__COOKIES__<KEY>`).
     pub cookies: CookieSettings,
+    /// The storefront page (env `BFF_WEB__STOREFRONT__<KEY>`).
+    pub storefront: crate::storefront::StorefrontSettings,
     /// Logging.
     pub telemetry: TelemetrySettings,
 }
@@ -243,16 +245,20 @@ impl Settings {
     }
 }
 
-/// `http(s)://host[:port]` and nothing else (a trailing `/` is tolerated).
-fn check_origin(url: &Url) -> Result<(), ConfigError> {
-    let bare = matches!(url.scheme(), "http" | "https")
+/// Whether `url` is `http(s)://host[:port]` and nothing else (a trailing `/` is tolerated).
+pub(crate) fn is_bare_origin(url: &Url) -> bool {
+    matches!(url.scheme(), "http" | "https")
         && url.host().is_some()
         && url.username().is_empty()
         && url.password().is_none()
         && url.path() == "/"
         && url.query().is_none()
-        && url.fragment().is_none();
-    if bare {
+        && url.fragment().is_none()
+}
+
+/// `server.public_origin` must be a bare origin ([`is_bare_origin`]).
+fn check_origin(url: &Url) -> Result<(), ConfigError> {
+    if is_bare_origin(url) {
         Ok(())
     } else {
         Err(ConfigError::invalid(

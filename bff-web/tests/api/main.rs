@@ -16,3 +16,4 @@ mod redis;
 mod reviews;
 mod search;
 mod sessions;
+mod storefront;

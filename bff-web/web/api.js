@@ -1,0 +1,113 @@
+// Every call the page makes goes to bff-web on this origin: the session cookie travels by
+// itself (`credentials: 'same-origin'`), `X-CSRF: 1` proves the call comes from this page, and
+// no token ever reaches the browser. Errors arrive as RFC 9457 problems and are thrown as
+// `ApiProblem`, which the pages turn into friendly messages.
+
+/** A failed call: the problem the BFF answered, or a made-up one when the network failed. */
+export class ApiProblem extends Error {
+  /**
+   * @param {{status: number, title?: string, detail?: string, request_id?: string}} problem
+   */
+  constructor(problem) {
+    super(problem.title || `HTTP ${problem.status}`);
+    this.name = 'ApiProblem';
+    /** HTTP status, 0 when the BFF could not be reached. */
+    this.status = problem.status;
+    /** The problem's `request_id`, to quote to support. */
+    this.requestId = problem.request_id || '';
+  }
+}
+
+/**
+ * Calls bff-web and returns the JSON body (`null` for 204).
+ * @param {string} path a path of this origin (`/api/...`, `/auth/...`)
+ * @param {{method?: string, body?: unknown}} [options]
+ * @returns {Promise<any>}
+ */
+export async function call(path, options = {}) {
+  const headers = { 'X-CSRF': '1', Accept: 'application/json' };
+  const init = { method: options.method || 'GET', credentials: 'same-origin', headers };
+  if (options.body !== undefined) {
+    headers['Content-Type'] = 'application/json';
+    init.body = JSON.stringify(options.body);
+  }
+  let response;
+  try {
+    response = await fetch(path, /** @type {RequestInit} */ (init));
+  } catch {
+    throw new ApiProblem({ status: 0, title: 'Network error' });
+  }
+  if (response.status === 204) return null;
+  const type = response.headers.get('Content-Type') || '';
+  const body = type.includes('json') ? await response.json().catch(() => null) : null;
+  if (!response.ok) {
+    throw new ApiProblem(body && typeof body.status === 'number' ? body : { status: response.status });
+  }
+  return body;
+}
+
+/** Query parameters, re-encoded; empty values are left out. */
+function query(params) {
+  const search = new URLSearchParams();
+  for (const [key, value] of Object.entries(params)) {
+    if (value !== undefined && value !== null && value !== '') search.set(key, String(value));
+  }
+  const text = search.toString();
+  return text ? `?${text}` : '';
+}
+
+/** `GET /api/home`. */
+export const home = () => call('/api/home');
+
+/** `GET /api/products/{id}`. */
+export const product = (id) => call(`/api/products/${encodeURIComponent(id)}`);
+
+/** A further page of reviews, by the `next` link the product page gave. */
+export const reviewsPage = (next) => call(sameOriginPath(next));
+
+/** `GET /api/search?q=&category=&sort=&page=`. */
+export const search = (params) => call(`/api/search${query(params)}`);
+
+/** `GET /api/cart` (401 when signed out). */
+export const cart = () => call('/api/cart');
+
+/** `POST /api/cart/items`: the cart after the change. */
+export const addToCart = (productId, quantity = 1) =>
+  call('/api/cart/items', { method: 'POST', body: { product_id: productId, quantity } });
+
+/** `DELETE /api/cart/items/{id}`: the cart after the change. */
+export const removeFromCart = (productId) =>
+  call(`/api/cart/items/${encodeURIComponent(productId)}`, { method: 'DELETE' });
+
+/** Who is signed in (`GET /auth/session`), or `null`. */
+export async function session() {
+  try {
+    return await call('/auth/session');
+  } catch (error) {
+    if (error instanceof ApiProblem && error.status === 401) return null;
+    throw error;
+  }
+}
+
+/**
+ * Ends the session at the BFF (`POST /auth/logout`, which also revokes the refresh token) and
+ * sends the browser to the provider's end-session page, which comes back to `/`.
+ */
+export async function logout() {
+  const answer = await call('/auth/logout', { method: 'POST' });
+  const target = answer && typeof answer.logout_url === 'string' ? answer.logout_url : '/';
+  const url = new URL(target, window.location.origin);
+  window.location.assign(url.protocol === 'https:' || url.protocol === 'http:' ? url.href : '/');
+}
+
+/** The sign-in URL that comes back to `returnTo` (a path of this page). */
+export function loginUrl(returnTo) {
+  return `/auth/login${query({ return_to: sameOriginPath(returnTo) })}`;
+}
+
+/** `path` when it is a path of this origin (`/x`, not `//host` or a URL), else `/`. */
+export function sameOriginPath(path) {
+  return typeof path === 'string' && path.startsWith('/') && !path.startsWith('//') && !path.includes('\\')
+    ? path
+    : '/';
+}
