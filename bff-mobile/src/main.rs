@@ -23,6 +23,7 @@ async fn main() -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen on {addr}"))?;
     tracing::info!(address = %listener.local_addr()?, "bff-mobile listening");
     serve_with(listener, app, &options, shutdown_signal()).await?;
+    shared::telemetry::shutdown().await;
     tracing::info!("bff-mobile stopped");
     Ok(())
 }

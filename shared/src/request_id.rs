@@ -10,6 +10,7 @@ use axum::middleware::Next;
 use axum::response::Response;
 use tracing::Instrument;
 
+use crate::telemetry::ServerSpan;
 use crate::trace_context::TraceContext;
 
 /// The header carrying the id, inbound, outbound and upstream.
@@ -66,12 +67,17 @@ pub fn current_trace() -> Option<TraceContext> {
 /// its status and duration.
 pub async fn middleware(mut request: Request, next: Next) -> Response {
     let id = RequestId::from_request(&request);
-    let trace = TraceContext::from_header(
+    let mut trace = TraceContext::from_header(
         request
             .headers()
             .get(crate::trace_context::HEADER)
             .and_then(|v| v.to_str().ok()),
     );
+    let route = request
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map_or("unmatched", |path| path.as_str());
+    let server_span = ServerSpan::start(&mut trace, format!("{} {route}", request.method()));
     request.extensions_mut().insert(id.clone());
     let span = tracing::info_span!(
         "request",
@@ -86,6 +92,7 @@ pub async fn middleware(mut request: Request, next: Next) -> Response {
         .instrument(span.clone())
         .await;
     let status = response.status().as_u16();
+    server_span.end(status);
     let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
     span.in_scope(|| {
         if status >= 500 {

@@ -14,6 +14,9 @@ pub struct TraceContext {
     pub trace_id: [u8; 16],
     /// The caller's span (the parent of ours); zero when this request starts the trace.
     pub parent_id: [u8; 8],
+    /// This service's span for the request, when traces are exported (the parent of the
+    /// upstream calls' spans); zero otherwise.
+    pub span_id: [u8; 8],
     /// Whether the caller sampled the trace.
     pub sampled: bool,
 }
@@ -32,6 +35,7 @@ impl TraceContext {
         Self {
             trace_id,
             parent_id: [0; 8],
+            span_id: [0; 8],
             sampled: true,
         }
     }
@@ -52,6 +56,7 @@ impl TraceContext {
         Some(Self {
             trace_id,
             parent_id,
+            span_id: [0; 8],
             sampled: flags & 1 == 1,
         })
     }
@@ -66,10 +71,19 @@ impl TraceContext {
         let mut span = [0u8; 8];
         rand::rng().fill_bytes(&mut span);
         span[0] |= 1;
+        Self {
+            span_id: span,
+            ..*self
+        }
+        .own_header()
+    }
+
+    /// The `traceparent` naming `span_id` as the current span.
+    pub(crate) fn own_header(&self) -> String {
         format!(
             "00-{}-{}-{:02x}",
             to_hex(&self.trace_id),
-            to_hex(&span),
+            to_hex(&self.span_id),
             u8::from(self.sampled)
         )
     }

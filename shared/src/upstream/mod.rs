@@ -28,6 +28,7 @@ use url::Url;
 
 use crate::aggregate::Screen;
 use crate::problem::Problem;
+use crate::telemetry::ClientSpan;
 
 pub use accounts::AccountsClient;
 pub use cache::CacheSettings;
@@ -387,10 +388,11 @@ impl UpstreamClient {
     ) -> Result<Fetched, UpstreamError> {
         let _slot = self.guard.enter().map_err(|kind| self.error(kind))?;
         self.guard.deposit();
-        let idempotent = request
+        let method = request
             .try_clone()
             .and_then(|r| r.build().ok())
-            .is_some_and(|r| r.method().is_idempotent());
+            .map(|r| r.method().clone());
+        let idempotent = method.as_ref().is_some_and(Method::is_idempotent);
         let mut attempts = 0;
         loop {
             let remaining = call.remaining();
@@ -402,7 +404,9 @@ impl UpstreamClient {
                 return Err(self.error(ErrorKind::Rejected(0)));
             };
             attempts += 1;
-            let result = self.send(call, remaining, this_attempt).await;
+            let result = self
+                .send(call, remaining, this_attempt, method.as_ref())
+                .await;
             self.guard
                 .record(admission, result.as_ref().map(|_| ()).map_err(|e| &e.kind));
             let Err(error) = result else {
@@ -420,11 +424,35 @@ impl UpstreamClient {
         }
     }
 
+    /// One attempt, traced as a client span when traces are exported.
     async fn send(
         &self,
         call: &CallContext,
         remaining: Duration,
         request: reqwest::RequestBuilder,
+        method: Option<&Method>,
+    ) -> Result<Fetched, UpstreamError> {
+        let Some(trace) = &call.trace else {
+            return self.send_traced(call, remaining, request, None).await;
+        };
+        let method = method.map_or("HTTP", Method::as_str);
+        let (span, traceparent) = ClientSpan::start(trace, self.name, method);
+        let result = self
+            .send_traced(call, remaining, request, Some(traceparent))
+            .await;
+        span.end(match &result {
+            Ok(_) => "ok",
+            Err(error) => error.kind.label(),
+        });
+        result
+    }
+
+    async fn send_traced(
+        &self,
+        call: &CallContext,
+        remaining: Duration,
+        request: reqwest::RequestBuilder,
+        traceparent: Option<String>,
     ) -> Result<Fetched, UpstreamError> {
         let budget = remaining.min(self.timeout);
         let mut request = request
@@ -437,8 +465,8 @@ impl UpstreamClient {
         {
             request = request.header(crate::request_id::HEADER.clone(), value);
         }
-        if let Some(trace) = &call.trace {
-            request = request.header(crate::trace_context::HEADER, trace.child_header());
+        if let Some(traceparent) = traceparent {
+            request = request.header(crate::trace_context::HEADER, traceparent);
         }
         let mut response = request.send().await.map_err(|e| self.transport_error(&e))?;
         let status = response.status();
