@@ -4,7 +4,9 @@
 //! base's origin, and what comes out is checked again (so `/a/..//evil.example` is caught after
 //! normalisation). Before that, the raw value must be printable ASCII without whitespace or a
 //! backslash, start with one `/` (not `//`), and stay so once percent-decoded (up to three
-//! times, so `%2F%2F`, `%5C` and double encodings are caught). Anything else becomes `/`.
+//! times, so `%2F%2F`, `%5C` and double encodings are caught). The result's path has no empty
+//! segment (`/a//b`): proxies and servers that collapse `//` would read another path, and no page
+//! needs one. Anything else becomes `/`.
 
 use std::borrow::Cow;
 
@@ -37,7 +39,7 @@ fn judge(input: &str) -> Option<String> {
         return None;
     }
     let path = &joined[Position::BeforePath..];
-    acceptable(path).then(|| path.to_owned())
+    (acceptable(path) && !has_empty_segment(path)).then(|| path.to_owned())
 }
 
 /// The raw checks, applied to the value and to each of its percent-decodings.
@@ -69,6 +71,14 @@ fn acceptable(value: &str) -> bool {
 /// Starts with exactly one `/` and has no backslash anywhere (browsers read `\` as `/`).
 fn relative_path(value: &str) -> bool {
     value.starts_with('/') && !value.starts_with("//") && !value.contains('\\')
+}
+
+/// Whether the path part (before `?` or `#`) has `//` anywhere (the query may: `?next=//x`).
+fn has_empty_segment(value: &str) -> bool {
+    value
+        .split(['?', '#'])
+        .next()
+        .is_some_and(|path| path.contains("//"))
 }
 
 /// Characters that have no business in a decoded path: controls, whitespace other than the
@@ -138,6 +148,9 @@ mod tests {
             "/%2525252F%2525252Fevil.example",
             "/a/..//evil.example",
             "/%2e%2e//evil.example",
+            "/a//evil.example",
+            "/orders//",
+            "/a/.//b",
             "/./%2e/..//evil.example",
             " /orders",
             "/orders ",
