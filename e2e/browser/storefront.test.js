@@ -246,7 +246,7 @@ test('with recommendations down the home page still renders, the popular shelf h
   assert.equal(await page.getByTestId('shelf-featured').locator('[data-testid="card"]').count(), 24);
   assert.ok(await page.getByTestId('hero').isVisible());
   assert.equal(await page.getByTestId('problem').count(), 0, 'no error message');
-  await page.screenshot({ path: join(OUTPUT_DIR, 'home-degraded.png'), fullPage: false });
+  await page.screenshot({ path: join(OUTPUT_DIR, 'home-degraded.png'), fullPage: true });
   assert.deepEqual(seen.errors, []);
   await context.close();
 });
