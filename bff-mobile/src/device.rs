@@ -13,6 +13,7 @@ use axum::response::Response;
 use serde::Deserialize;
 use shared::problem::Problem;
 use shared::upstream::catalog::Image;
+use utoipa::IntoParams;
 
 use crate::AppState;
 use crate::images;
@@ -39,10 +40,42 @@ pub struct Device {
     pub save_data: bool,
 }
 
-#[derive(Debug, Deserialize)]
-struct HintQuery {
+/// The query's device hints (they win over the headers); malformed ones are a 400.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct HintQuery {
+    /// Viewport width in CSS pixels.
+    #[param(value_type = Option<u32>, minimum = 1, example = 390)]
     w: Option<String>,
+    /// Device pixel ratio.
+    #[param(value_type = Option<f64>, minimum = 0, example = 3)]
     dpr: Option<String>,
+}
+
+/// The device hint headers, as documented (read by [`Device::from_request`]; malformed values
+/// are ignored).
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Header)]
+#[allow(
+    dead_code,
+    reason = "documents the headers; the extractor reads them itself"
+)]
+pub struct HintHeaders {
+    /// Viewport width in CSS pixels (client hint).
+    #[param(rename = "Sec-CH-Viewport-Width", value_type = Option<u32>, example = 390)]
+    sec_ch_viewport_width: Option<String>,
+    /// Legacy name of `Sec-CH-Viewport-Width`.
+    #[param(rename = "Viewport-Width", value_type = Option<u32>, example = 390)]
+    viewport_width: Option<String>,
+    /// Device pixel ratio (client hint).
+    #[param(rename = "Sec-CH-DPR", value_type = Option<f64>, example = 3)]
+    sec_ch_dpr: Option<String>,
+    /// Legacy name of `Sec-CH-DPR`.
+    #[param(rename = "DPR", value_type = Option<f64>, example = 3)]
+    dpr: Option<String>,
+    /// `on` asks for the smallest renditions.
+    #[param(rename = "Save-Data", example = "on")]
+    save_data: Option<String>,
 }
 
 impl Device {

@@ -14,6 +14,8 @@
 //! - [`device`] — the device profile of a request (viewport, pixel density, `Save-Data`), and
 //!   [`images`] — the rendition each image is sent in for it.
 //! - [`text`] — summaries and excerpts cut at word boundaries; [`cursor`] — opaque search cursors.
+//! - [`openapi`] — the contract: the OpenAPI document derived from the routes and views,
+//!   served at `GET /openapi.json`.
 //!
 //! [`build`] makes the whole app from settings, as `main` and the tests do.
 //!
@@ -36,6 +38,7 @@
 pub mod cursor;
 pub mod device;
 pub mod images;
+pub mod openapi;
 pub mod screens;
 pub mod settings;
 pub mod text;
@@ -109,6 +112,8 @@ pub fn app(state: AppState) -> Router {
     ));
     let routes = Router::new()
         .nest("/v1", v1)
+        // The contract, outside the gate: any build may read it.
+        .merge(openapi::routes())
         .with_state(state.clone())
         .merge(shared::health::routes(state.upstreams.clone()));
     shared::server::stack(routes, &server)

@@ -13,6 +13,7 @@ use shared::upstream::accounts::{Cart, Profile};
 use shared::upstream::catalog::{Product, ProductCard};
 use shared::upstream::offers::{Offer, format_money};
 use shared::upstream::reviews::{RatingSummary, Review};
+use utoipa::ToSchema;
 
 use crate::device::Device;
 use crate::text;
@@ -25,7 +26,7 @@ pub const REVIEW_MAX_CHARS: usize = 200;
 pub const MAX_PRODUCT_IMAGES: usize = 5;
 
 /// A product on a shelf (home, related, search).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct Card<'a> {
     /// Product id, for the product screen's route.
     pub id: &'a str,
@@ -33,12 +34,15 @@ pub struct Card<'a> {
     pub name: &'a str,
     /// Price to pay as displayed, e.g. `€129.99`; absent when offers are unavailable.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub price: Option<String>,
     /// Average stars to one decimal; absent when unknown or unrated.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub rating: Option<f32>,
     /// The one rendition of the main image picked for this device.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub image: Option<&'a str>,
 }
 
@@ -70,25 +74,28 @@ impl<'a> Card<'a> {
 }
 
 /// `GET /v1/home`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct Home<'a> {
     /// The editors' picks.
     pub featured: Vec<Card<'a>>,
     /// Popular products, for anonymous requests; absent when recommendations are unavailable
     /// or when the list was personalised (then it is `for_you`).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub popular: Option<Vec<Card<'a>>>,
     /// Popular products personalised for the token's user, instead of `popular`, when the
     /// request carried a valid bearer token; absent otherwise.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub for_you: Option<Vec<Card<'a>>>,
     /// Sections left out (`offers`, `reviews`, `recommendations`); absent when complete.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub degraded: Option<Vec<&'static str>>,
 }
 
 /// `GET /v1/products/{id}`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct ProductDetail<'a> {
     /// Product id.
     pub id: &'a str,
@@ -96,9 +103,11 @@ pub struct ProductDetail<'a> {
     pub name: &'a str,
     /// Price to pay as displayed; absent when offers are unavailable.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub price: Option<String>,
     /// Whether it can be bought now; absent when offers are unavailable.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub in_stock: Option<bool>,
     /// Up to five image URLs, one rendition each, picked for this device.
     pub images: Vec<&'a str>,
@@ -106,15 +115,19 @@ pub struct ProductDetail<'a> {
     pub summary: Cow<'a, str>,
     /// Average and count of ratings; absent when reviews are unavailable.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub rating: Option<RatingView>,
     /// The newest three reviews, shortened; absent when reviews are unavailable.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub reviews: Option<Vec<ReviewView<'a>>>,
     /// Related products; absent when recommendations are unavailable.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub related: Option<Vec<Card<'a>>>,
     /// Sections left out; absent when complete.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub degraded: Option<Vec<&'static str>>,
 }
 
@@ -142,7 +155,7 @@ impl<'a> ProductDetail<'a> {
 }
 
 /// A product's rating.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct RatingView {
     /// Mean stars to one decimal, 0 without ratings.
     pub average: f32,
@@ -160,7 +173,7 @@ impl From<&RatingSummary> for RatingView {
 }
 
 /// One review, shortened for a phone.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct ReviewView<'a> {
     /// Display name of the author.
     pub author: &'a str,
@@ -181,7 +194,7 @@ impl<'a> From<&'a Review> for ReviewView<'a> {
 }
 
 /// `GET /v1/search`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct SearchResults<'a> {
     /// This page's products.
     pub items: Vec<Card<'a>>,
@@ -189,14 +202,16 @@ pub struct SearchResults<'a> {
     pub total: u32,
     /// Pass back as `cursor` for the next page; absent on the last page.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub next_cursor: Option<String>,
     /// Sections left out; absent when complete.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub degraded: Option<Vec<&'static str>>,
 }
 
 /// `GET /v1/me`: what the app shows of its user.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct Me<'a> {
     /// Display name.
     pub name: &'a str,
@@ -214,23 +229,25 @@ impl<'a> From<&'a Profile> for Me<'a> {
 }
 
 /// `GET /v1/cart`, and the answer to every cart change.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct CartView<'a> {
     /// Lines in the order they were added.
     pub items: Vec<CartItem<'a>>,
     /// The sum of price × quantity, as displayed (`€65.99`); absent when the cart is empty, a
     /// line's price is unknown, or the lines are in different currencies.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub total: Option<String>,
     /// Units in the cart, all lines together (the badge on the cart tab).
     pub count: u32,
     /// Sections left out (`catalog`, `offers`); absent when complete.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub degraded: Option<Vec<&'static str>>,
 }
 
 /// One cart line.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct CartItem<'a> {
     /// Product id, for the product screen's route and for removing the line.
     pub product_id: &'a str,
@@ -238,12 +255,15 @@ pub struct CartItem<'a> {
     pub quantity: u32,
     /// Display name; absent when the catalog is unavailable or does not know the product.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub name: Option<&'a str>,
     /// Price of one unit as displayed; absent when offers are unavailable.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub price: Option<String>,
     /// The one rendition of the main image picked for this device; absent with the name.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub image: Option<&'a str>,
 }
 

@@ -11,8 +11,7 @@
 use std::sync::LazyLock;
 
 use axum::Router;
-use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use serde_json::json;
 use shared::openapi::{add_parameter, add_response, for_each_operation};
 use utoipa::OpenApi as _;
@@ -24,9 +23,6 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::{AppState, auth, screens};
-
-/// How long clients and caches may keep the document: it changes only with a release.
-const CACHE: &str = "public, max-age=300";
 
 /// The name of the session cookie's security scheme.
 pub const SESSION_SCHEME: &str = "session";
@@ -94,11 +90,7 @@ pub fn routes() -> Router<AppState> {
         content_type = "application/json", body = Object)),
 )]
 async fn openapi_json() -> Response {
-    (
-        [(CONTENT_TYPE, "application/json"), (CACHE_CONTROL, CACHE)],
-        json(),
-    )
-        .into_response()
+    shared::openapi::document_response(json())
 }
 
 /// Documents [`crate::auth::csrf::require`] on every operation of `api`: the `X-CSRF: 1` header

@@ -319,6 +319,23 @@ fn etag_header() -> utoipa::openapi::Header {
         .build()
 }
 
+/// How long clients and caches may keep a BFF's document: it changes only with a release.
+pub const DOCUMENT_CACHE: &str = "public, max-age=300";
+
+/// The answer of `GET /openapi.json`: the document as committed, public and cacheable.
+pub fn document_response(json: &'static str) -> axum::response::Response {
+    use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
+    use axum::response::IntoResponse;
+    (
+        [
+            (CONTENT_TYPE, "application/json"),
+            (CACHE_CONTROL, DOCUMENT_CACHE),
+        ],
+        json,
+    )
+        .into_response()
+}
+
 /// Pretty JSON with every object's keys in a stable (sorted) order, as the documents are
 /// committed.
 pub fn to_stable_json(api: &OpenApi) -> String {

@@ -22,15 +22,23 @@ use shared::auth::AuthUser;
 use shared::ids;
 use shared::problem::Problem;
 use shared::upstream::accounts::{Cart, CartLine};
+use utoipa::ToSchema;
 
 use crate::AppState;
-use crate::device::{self, Device};
+use crate::device::{self, Device, HintHeaders, HintQuery};
 use crate::views::{CartView, Me};
 
 /// The quantities a cart line may have (the accounts service's own limits).
 pub const QUANTITY: std::ops::RangeInclusive<i64> = 1..=99;
 
 /// `GET /v1/me`.
+#[utoipa::path(
+    get,
+    path = "/me",
+    tag = "account",
+    summary = "The token's user",
+    responses((status = 200, description = "Name and e-mail.", body = Me)),
+)]
 pub async fn me(State(state): State<AppState>, user: AuthUser) -> Result<Response, Problem> {
     let screen = Screen::start(state.settings.screens.me);
     let profile = screen
@@ -40,6 +48,17 @@ pub async fn me(State(state): State<AppState>, user: AuthUser) -> Result<Respons
 }
 
 /// `GET /v1/cart`.
+#[utoipa::path(
+    get,
+    path = "/cart",
+    tag = "account",
+    summary = "The user's cart",
+    params(HintQuery, HintHeaders),
+    responses(
+        (status = 200, description = "The cart, compact.", body = CartView),
+        (status = 400, response = shared::openapi::BadRequest),
+    ),
+)]
 pub async fn cart(
     State(state): State<AppState>,
     user: AuthUser,
@@ -54,6 +73,18 @@ pub async fn cart(
 
 /// `POST /v1/cart/items` with `{"product_id": "p00001", "quantity": 1}`: adds units (to an
 /// existing line if there is one) and answers the cart.
+#[utoipa::path(
+    post,
+    path = "/cart/items",
+    tag = "account",
+    summary = "Add a product to the cart",
+    params(HintQuery, HintHeaders),
+    request_body(content = NewLine, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The cart after the change.", body = CartView),
+        (status = 400, response = shared::openapi::BadRequest),
+    ),
+)]
 pub async fn add_item(
     State(state): State<AppState>,
     user: AuthUser,
@@ -76,6 +107,18 @@ pub async fn add_item(
 
 /// `DELETE /v1/cart/items/{id}`: removes the product's line (absent is not an error) and
 /// answers the cart.
+#[utoipa::path(
+    delete,
+    path = "/cart/items/{id}",
+    tag = "account",
+    summary = "Remove a product's line from the cart",
+    params(("id" = String, Path, description = "Product id.", pattern = "^[A-Za-z0-9_-]{1,32}$",
+        example = "p00042"), HintQuery, HintHeaders),
+    responses(
+        (status = 200, description = "The cart after the change.", body = CartView),
+        (status = 400, response = shared::openapi::BadRequest),
+    ),
+)]
 pub async fn remove_item(
     State(state): State<AppState>,
     user: AuthUser,
@@ -119,9 +162,14 @@ async fn cart_view(state: &AppState, screen: &Screen, cart: &Cart, device: &Devi
 }
 
 /// The body of `POST /v1/cart/items`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"product_id": "p00042", "quantity": 1}))]
 struct NewLine {
+    /// The product to add.
+    #[schema(pattern = "^[A-Za-z0-9_-]{1,32}$", example = "p00042")]
     product_id: String,
+    /// Units to add, 1 to 99.
+    #[schema(minimum = 1, maximum = 99, example = 1)]
     quantity: i64,
 }
 

@@ -23,7 +23,7 @@ use shared::problem::Problem;
 
 use super::{always, optional_within, respond_for_device};
 use crate::AppState;
-use crate::device::Device;
+use crate::device::{Device, HintHeaders, HintQuery};
 use crate::views::{Card, Home};
 
 /// `Cache-Control` of a complete personalised home screen.
@@ -37,6 +37,22 @@ pub const FEATURED: u32 = 10;
 pub const POPULAR: u32 = 6;
 
 /// The home screen.
+#[utoipa::path(
+    get,
+    path = "/home",
+    tag = "screens",
+    summary = "The home screen",
+    description = "10 featured and 6 popular cards, one image URL each, picked for the device. \
+        With a valid bearer token the second shelf is personalised and named `for_you` (and the \
+        answer is `private`); an invalid token is a 401, never the anonymous screen.",
+    security((), ("bearer" = [])),
+    params(HintQuery, HintHeaders),
+    responses(
+        (status = 200, description = "The home screen.", body = Home),
+        (status = 400, response = shared::openapi::BadRequest),
+        (status = 401, response = shared::openapi::Unauthorized),
+    ),
+)]
 pub async fn home(
     State(state): State<AppState>,
     MaybeAuthUser(user): MaybeAuthUser,

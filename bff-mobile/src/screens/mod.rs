@@ -17,15 +17,16 @@ use std::time::Duration;
 use axum::http::HeaderValue;
 use axum::http::header::CACHE_CONTROL;
 use axum::response::Response;
-use axum::routing::{delete, get, post};
 use axum::{Router, middleware};
 use serde::Serialize;
 use shared::aggregate::Screen;
 use shared::problem::Problem;
 use shared::upstream::UpstreamError;
 
-use crate::AppState;
-use crate::device;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::{AppState, device, openapi};
 
 /// How long clients and shared caches may keep a complete public screen.
 pub const PUBLIC_SCREEN: &str = "public, max-age=30";
@@ -35,19 +36,28 @@ pub const PERSONAL_SCREEN: &str = "private, no-store";
 
 /// The `/v1` routes (the version gate is added around them in [`crate::app`]).
 pub fn routes() -> Router<AppState> {
-    let public = Router::new()
-        .route("/home", get(home::home))
-        .route("/products/{id}", get(product::product))
-        .route("/search", get(search::search));
+    api().into()
+}
+
+/// [`routes`] with their OpenAPI operations: each layer is documented where it is applied.
+pub fn api() -> OpenApiRouter<AppState> {
+    let mut public = OpenApiRouter::new()
+        .routes(routes!(home::home))
+        .routes(routes!(product::product))
+        .routes(routes!(search::search));
+    shared::openapi::conditional_gets(public.get_openapi_mut());
     // Each handler takes `AuthUser`: no valid bearer token, no upstream call.
-    let personal = Router::new()
-        .route("/me", get(account::me))
-        .route("/cart", get(account::cart))
-        .route("/cart/items", post(account::add_item))
-        .route("/cart/items/{id}", delete(account::remove_item))
+    let mut personal = OpenApiRouter::new()
+        .routes(routes!(account::me))
+        .routes(routes!(account::cart))
+        .routes(routes!(account::add_item))
+        .routes(routes!(account::remove_item))
         // Every answer, problems included, is the user's own: never stored anywhere.
         .route_layer(middleware::map_response(personal));
-    public.merge(personal)
+    openapi::bearer_required(personal.get_openapi_mut());
+    let mut api = public.merge(personal);
+    shared::openapi::upstream_responses(api.get_openapi_mut());
+    api
 }
 
 async fn personal(mut response: Response) -> Response {

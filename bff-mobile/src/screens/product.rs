@@ -17,7 +17,7 @@ use shared::upstream::catalog::ProductCard;
 
 use super::{always, respond_for_device};
 use crate::AppState;
-use crate::device::Device;
+use crate::device::{Device, HintHeaders, HintQuery};
 use crate::views::{Card, ProductDetail, RatingView, ReviewView};
 
 /// Reviews shown.
@@ -26,6 +26,21 @@ pub const REVIEWS: u32 = 3;
 pub const RELATED: u32 = 6;
 
 /// The product screen.
+#[utoipa::path(
+    get,
+    path = "/products/{id}",
+    tag = "screens",
+    summary = "A product screen",
+    description = "Price, stock flag, up to 5 images, a summary of at most 300 characters, the \
+        rating, the newest 3 reviews and 6 related cards.",
+    params(("id" = String, Path, description = "Product id.", pattern = "^[A-Za-z0-9_-]{1,32}$",
+        example = "p00042"), HintQuery, HintHeaders),
+    responses(
+        (status = 200, description = "The product screen.", body = ProductDetail),
+        (status = 400, response = shared::openapi::BadRequest),
+        (status = 404, response = shared::openapi::NotFound),
+    ),
+)]
 pub async fn product(
     State(state): State<AppState>,
     Path(id): Path<String>,

@@ -11,26 +11,43 @@ use shared::aggregate::Screen;
 use shared::cards::CardExtras;
 use shared::problem::Problem;
 use shared::upstream::catalog::SearchQuery;
+use utoipa::IntoParams;
 
 use super::respond_for_device;
 use crate::AppState;
 use crate::cursor;
-use crate::device::Device;
+use crate::device::{Device, HintHeaders, HintQuery};
 use crate::views::{Card, SearchResults};
 
 /// Longest search text, in characters (after trimming).
 pub const MAX_QUERY_CHARS: usize = 200;
 
 /// The query string of a search (`w` and `dpr` belong to [`Device`]).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SearchParams {
-    /// Free text; absent or blank lists everything.
+    /// Free text; absent or blank lists everything. At most 200 characters, no control
+    /// characters.
+    #[param(max_length = 200, example = "wireless")]
     pub q: Option<String>,
-    /// The `next_cursor` of the previous page; absent for the first page.
+    /// The `next_cursor` of the previous page, as received; absent for the first page.
+    #[param(max_length = 32, example = "djE6MjA")]
     pub cursor: Option<String>,
 }
 
 /// The search screen.
+#[utoipa::path(
+    get,
+    path = "/search",
+    tag = "screens",
+    summary = "Search",
+    description = "20 cards per page; follow `next_cursor` for the next page.",
+    params(SearchParams, HintQuery, HintHeaders),
+    responses(
+        (status = 200, description = "A page of results.", body = SearchResults),
+        (status = 400, response = shared::openapi::BadRequest),
+    ),
+)]
 pub async fn search(
     State(state): State<AppState>,
     Query(params): Query<SearchParams>,

@@ -4,6 +4,7 @@
 mod auth;
 mod budgets;
 mod cart;
+mod contract;
 mod helpers;
 mod home;
 mod images;

@@ -237,7 +237,6 @@ fn types(schema: &Value) -> BTreeSet<String> {
     if schema["nullable"] == true {
         out.insert("null".to_owned());
     }
-    // `integer` values are numbers: a number field that becomes integer still reads.
     out
 }
 
@@ -292,11 +291,11 @@ impl<'d> Walk<'d> {
         let old = resolve(docs_old, old);
         let new = resolve(docs_new, new);
         let (old_types, new_types) = (types(old), types(new));
+        // An integer still reads where a number did.
+        let reads_as_before =
+            |t: &String| old_types.contains(t) || (t == "integer" && old_types.contains("number"));
         let widened = !old_types.is_empty()
-            && (new_types.is_empty()
-                || new_types.iter().any(|t| {
-                    !old_types.contains(t) && !(t == "integer" && old_types.contains("number"))
-                }));
+            && (new_types.is_empty() || !new_types.iter().all(reads_as_before));
         if widened {
             found(
                 Kind::RetypedResponseField,

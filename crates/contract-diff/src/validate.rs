@@ -103,7 +103,7 @@ impl Contract {
             .map_err(|e| format!("the document's schema does not compile: {e}"))?;
         let errors: Vec<String> = validator
             .iter_errors(instance)
-            .map(|e| format!("{} at {}", e, e.instance_path()))
+            .map(|e| format!("{e} at {}", e.instance_path()))
             .collect();
         if errors.is_empty() {
             Ok(())
