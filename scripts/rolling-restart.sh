@@ -1,0 +1,223 @@
+#!/usr/bin/env bash
+# Rolling restart behind nginx (issue #7): two bff-mobile instances (stateless) and two bff-web
+# instances sharing a redis-server session store, behind one nginx (Debian's) on port 18390, while
+# `load-check stream` sends requests for the whole run: the mobile screens, and bff-web's screens
+# and `/api/me` of a signed-in session. Instance 1, then instance 2 of each BFF is restarted
+# (SIGTERM, wait for exit 0, start, wait healthy). Reports requests sent/failed; exits non-zero
+# when any request failed or an instance did not exit 0. Everything it started is stopped on exit.
+#
+# nginx: `proxy_next_upstream error timeout` retries an idempotent request on the other instance
+# when an instance refuses the connection or closes a kept-alive one (GET only: nginx never retries
+# a POST once sent), `max_fails=1 fail_timeout=3s` is the passive health check that takes a
+# stopped instance out of rotation, `keepalive` reuses connections to the instances.
+#
+# Ports: dev-idp 17350, demo upstreams 17351-17355, redis 17360, bff-mobile 18351/18352,
+# bff-web 18353/18354, nginx 18390.
+#
+# Usage: scripts/rolling-restart.sh   (about 1 minute after the build)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+
+need() { # command package
+  command -v "$1" >/dev/null && return 0
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$2" >/dev/null
+}
+if ! command -v nginx >/dev/null && [[ ! -x /usr/sbin/nginx ]]; then need nginx nginx-light || need nginx nginx; fi
+NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+need redis-server redis-server
+need curl curl
+
+echo "rolling-restart: building release binaries" >&2
+cargo build --release --quiet -p bff-mobile -p bff-web -p demo-upstreams -p dev-idp -p load-check
+BIN=$ROOT/target/release
+
+WORK=$(mktemp -d /tmp/rolling-restart.XXXXXX)
+mkdir -p "$WORK/nginx"
+declare -A PID=()
+cleanup() {
+  [[ -f $WORK/nginx.pid ]] && kill -TERM "$(cat "$WORK/nginx.pid")" 2>/dev/null || true
+  for pid in "${PID[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${PID[@]}"; do
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+  done
+}
+trap cleanup EXIT INT TERM
+
+IDP_PORT=17350
+declare -A UPSTREAM_PORT=([catalog]=17351 [offers]=17352 [reviews]=17353 [recommendations]=17354 [accounts]=17355)
+REDIS_PORT=17360
+declare -A BFF_PORT=([mobile1]=18351 [mobile2]=18352 [web1]=18353 [web2]=18354)
+LB_PORT=18390
+LB=http://localhost:$LB_PORT
+ISSUER=http://localhost:$IDP_PORT
+
+wait_healthy() { # url seconds
+  for _ in $(seq $(($2 * 10))); do
+    curl -fs -o /dev/null --max-time 1 "$1" && return 0
+    sleep 0.1
+  done
+  echo "rolling-restart: $1 not healthy after $2 s" >&2
+  return 1
+}
+
+# The provider signs everybody in as Ada without a login page, and knows the load balancer's
+# callback.
+cat >"$WORK/dev-idp.toml" <<EOF
+auto_login = "demo-user-1"
+[clients.web]
+client_id = "bff-web"
+secret = "dev-secret-change-me"
+redirect_uris = ["$LB/auth/callback"]
+post_logout_redirect_uris = ["$LB/"]
+audiences = ["bff-web", "accounts", "recommendations"]
+EOF
+"$BIN/dev-idp" --port $IDP_PORT --config "$WORK/dev-idp.toml" >"$WORK/dev-idp.log" 2>&1 &
+PID[idp]=$!
+upstream_env=()
+for service in "${!UPSTREAM_PORT[@]}"; do
+  upstream_env+=("DEMO_UPSTREAMS__${service^^}__PORT=${UPSTREAM_PORT[$service]}")
+done
+env "${upstream_env[@]}" DEMO_UPSTREAMS__AUTH__ISSUER=$ISSUER "$BIN/demo-upstreams" --all \
+  >"$WORK/demo-upstreams.log" 2>&1 &
+PID[upstreams]=$!
+redis-server --port $REDIS_PORT --bind 127.0.0.1 --save '' --appendonly no >"$WORK/redis.log" 2>&1 &
+PID[redis]=$!
+wait_healthy "$ISSUER/.well-known/openid-configuration" 30
+for port in "${UPSTREAM_PORT[@]}"; do wait_healthy "http://127.0.0.1:$port/healthz" 30; done
+curl -fs -o /dev/null --max-time 30 "http://127.0.0.1:17351/products/search?q=warm&limit=1"
+
+start_instance() { # mobile1|mobile2|web1|web2
+  local name=$1 port=${BFF_PORT[$1]} settings=()
+  local prefix=BFF_MOBILE
+  [[ $name == web* ]] && prefix=BFF_WEB
+  for service in "${!UPSTREAM_PORT[@]}"; do
+    settings+=("${prefix}__UPSTREAMS__${service^^}__URL=http://127.0.0.1:${UPSTREAM_PORT[$service]}")
+  done
+  settings+=("${prefix}__SERVER__PORT=$port" "${prefix}__TELEMETRY__FORMAT=json"
+    # Every request reaches the BFFs from nginx on 127.0.0.1: one client as far as the per-IP
+    # rate limit can tell. The stream is faster than 100 req/s, so the limit is off here.
+    "${prefix}__SERVER__RATE_LIMIT__ENABLED=false"
+    # Draining takes as long as the slowest in-flight request; keep the grace period short.
+    "${prefix}__SERVER__SHUTDOWN_GRACE=5s")
+  if [[ $prefix == BFF_MOBILE ]]; then
+    settings+=("BFF_MOBILE__AUTH__ISSUER=$ISSUER")
+  else
+    settings+=("BFF_WEB__OIDC__ISSUER=$ISSUER" "BFF_WEB__SERVER__PUBLIC_ORIGIN=$LB"
+      "BFF_WEB__OIDC__REDIRECT_URI=$LB/auth/callback" "BFF_WEB__OIDC__POST_LOGOUT_REDIRECT_URI=$LB/"
+      # One session store for both instances: a session survives the restart of the instance
+      # that created it. Plain-HTTP cookies for curl's cookie jar.
+      "BFF_WEB__SESSION__STORE=redis" "BFF_WEB__SESSION__REDIS_URL=redis://127.0.0.1:$REDIS_PORT/"
+      "BFF_WEB__COOKIES__SECURE=false")
+  fi
+  local kind=${name%[12]}
+  env "${settings[@]}" "$BIN/bff-$kind" >>"$WORK/$name.log" 2>&1 &
+  PID[$name]=$!
+  wait_healthy "http://127.0.0.1:$port/healthz" 30
+}
+
+for name in mobile1 mobile2 web1 web2; do start_instance "$name"; done
+
+cat >"$WORK/nginx.conf" <<EOF
+daemon off;
+worker_processes 1;
+pid $WORK/nginx.pid;
+error_log $WORK/nginx-error.log warn;
+events { worker_connections 1024; }
+http {
+  access_log $WORK/nginx-access.log;
+  client_body_temp_path $WORK/nginx/body;
+  proxy_temp_path $WORK/nginx/proxy;
+  fastcgi_temp_path $WORK/nginx/fastcgi;
+  uwsgi_temp_path $WORK/nginx/uwsgi;
+  scgi_temp_path $WORK/nginx/scgi;
+  upstream bff_mobile {
+    server 127.0.0.1:${BFF_PORT[mobile1]} max_fails=1 fail_timeout=3s;
+    server 127.0.0.1:${BFF_PORT[mobile2]} max_fails=1 fail_timeout=3s;
+    keepalive 16;
+  }
+  upstream bff_web {
+    server 127.0.0.1:${BFF_PORT[web1]} max_fails=1 fail_timeout=3s;
+    server 127.0.0.1:${BFF_PORT[web2]} max_fails=1 fail_timeout=3s;
+    keepalive 16;
+  }
+  server {
+    listen 127.0.0.1:$LB_PORT;
+    proxy_http_version 1.1;
+    proxy_set_header Connection "";
+    proxy_set_header Host \$http_host;
+    proxy_connect_timeout 1s;
+    proxy_read_timeout 15s;
+    proxy_next_upstream error timeout;
+    proxy_next_upstream_tries 2;
+    location /v1/ { proxy_pass http://bff_mobile; }
+    location / { proxy_pass http://bff_web; }
+  }
+}
+EOF
+"$NGINX" -c "$WORK/nginx.conf" -p "$WORK/nginx" >"$WORK/nginx.out" 2>&1 &
+PID[nginx]=$!
+wait_healthy "$LB/v1/home" 10
+
+# Sign in through the load balancer (the provider signs Ada in at once); the stream then asks for
+# her profile with the session cookie, whichever instance answers.
+curl -fs -o /dev/null -L --max-redirs 5 -c "$WORK/cookies" -b "$WORK/cookies" "$LB/auth/login"
+SESSION=$(awk '$6 == "session" { print $7 }' "$WORK/cookies")
+[[ -n $SESSION ]] || { echo "rolling-restart: signing in gave no session cookie" >&2; cat "$WORK/cookies" >&2; exit 1; }
+curl -fs -o /dev/null -H "X-CSRF: 1" -H "Cookie: session=$SESSION" "$LB/api/me" ||
+  { echo "rolling-restart: /api/me refused the fresh session" >&2; exit 1; }
+
+"$BIN/load-check" --label "rolling restart: mobile" stream --target "$LB" --stop-file "$WORK/stop" \
+  --path /v1/home --path '/v1/products/{id}' --path '/v1/search?q={q}' \
+  --clients 3 >"$WORK/stream-mobile.md" 2>"$WORK/stream-mobile.err" &
+STREAM_MOBILE=$!
+"$BIN/load-check" --label "rolling restart: web" stream --target "$LB" --stop-file "$WORK/stop" \
+  --header "X-CSRF: 1" --header "Cookie: session=$SESSION" \
+  --path /api/home --path '/api/products/{id}' --path /api/me \
+  --clients 3 >"$WORK/stream-web.md" 2>"$WORK/stream-web.err" &
+STREAM_WEB=$!
+
+sleep 3
+RESTARTS=()
+FAILED=0
+for name in mobile1 web1 mobile2 web2; do
+  echo "rolling-restart: restarting $name" >&2
+  kill -TERM "${PID[$name]}"
+  status=0
+  wait "${PID[$name]}" || status=$?
+  RESTARTS+=("$name exit $status")
+  ((status == 0)) || FAILED=1
+  start_instance "$name"
+  # Let nginx's fail_timeout lapse so the instance is back in rotation before the next one goes.
+  sleep 4
+done
+sleep 2
+touch "$WORK/stop"
+status=0
+wait $STREAM_MOBILE || status=1
+wait $STREAM_WEB || status=1
+((status == 0)) || FAILED=1
+
+{
+  echo
+  echo "## $(date -u +%Y-%m-%dT%H:%MZ), rolling restart, commit $(git rev-parse --short HEAD)"
+  echo
+  echo "Machine: $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), \
+$(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo) RAM, $(uname -sr); $("$NGINX" -v 2>&1)."
+  echo "Command: \`scripts/rolling-restart.sh\`. Restarts (SIGTERM, exit status): ${RESTARTS[*]}."
+  echo
+  echo "| check | figure | value |"
+  echo "|---|---|---|"
+  cat "$WORK/stream-mobile.md" "$WORK/stream-web.md"
+  if ((FAILED)); then echo; echo "FAILED (logs in $WORK)"; fi
+} >"$WORK/section.md"
+cat "$WORK/section.md"
+cat "$WORK/section.md" >>bench/HARDENING.md
+
+if ((FAILED)); then
+  echo "rolling-restart: FAILED; lost requests:" >&2
+  grep -h 'stream:' "$WORK"/stream-*.err | sort | uniq -c | head -20 >&2 || true
+  exit 1
+fi
+echo "rolling-restart: no request lost" >&2
