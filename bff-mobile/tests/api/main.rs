@@ -1,6 +1,7 @@
 //! Black-box tests of bff-mobile: the real app on a random port, against the real demo upstreams
 //! in-process, over HTTP.
 
+mod attacks;
 mod auth;
 mod budgets;
 mod cart;

@@ -38,8 +38,12 @@ pub enum Store {
     Redis,
 }
 
+/// Changes a test makes to the settings after the defaults above (e.g. an upstream pointed at
+/// a fake server).
+pub type Configure = Arc<dyn Fn(&mut Settings) + Send + Sync>;
+
 /// How to spawn the app.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Options {
     /// Every screen's deadline.
     pub deadline: Duration,
@@ -50,6 +54,8 @@ pub struct Options {
     pub secure_cookies: bool,
     /// `session.idle_timeout`, if not the default.
     pub idle_timeout: Option<Duration>,
+    /// Applied to the settings last.
+    pub configure: Option<Configure>,
 }
 
 impl Default for Options {
@@ -59,6 +65,7 @@ impl Default for Options {
             store: Store::Memory,
             secure_cookies: false,
             idle_timeout: None,
+            configure: None,
         }
     }
 }
@@ -153,6 +160,9 @@ pub async fn spawn_with(options: Options) -> TestApp {
             Some(server)
         }
     };
+    if let Some(configure) = &options.configure {
+        configure(&mut settings);
+    }
     let settings = settings.validate().expect("the test settings are valid");
 
     let state = AppState::new(settings).await.expect("the app builds");

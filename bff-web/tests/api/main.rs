@@ -5,6 +5,7 @@
 //! PATH: `apt-get install -y redis-server`).
 
 mod account;
+mod attacks;
 mod auth;
 mod contract;
 mod csrf;

@@ -1,0 +1,1251 @@
+//! The attack and bad-input suite of `SECURITY.md` for the browser's BFF: sessions, cross-site
+//! requests, open redirects, misbehaving upstreams and hostile HTTP, each case asserting the
+//! status, a problem that echoes nothing, and (from the upstreams' request logs and the
+//! provider's counters) that no call was made where none should be.
+//!
+//! Cases that other modules already prove are not repeated here; `SECURITY.md` maps every rule
+//! to its tests.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::response::{IntoResponse, Response};
+use demo_upstreams::fault::Fault;
+use reqwest::Method;
+use reqwest::header::{CONTENT_TYPE, COOKIE};
+use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+use crate::helpers::{DEADLINE, Options, Reply, SLACK, TestApp, spawn_app, spawn_with, unix_now};
+use crate::sessions::query_param;
+
+/// What only a leak would put in a response: panics, source locations, library names, upstream
+/// addresses and the words the demo upstreams and the fakes below put in their error bodies.
+const LEAKS: [&str; 10] = [
+    "panicked",
+    "backtrace",
+    ".rs:",
+    "reqwest",
+    "hyper",
+    "serde",
+    "127.0.0.1",
+    "injected",
+    "garbage",
+    "UPSTREAM-SECRET",
+];
+
+/// Asserts an RFC 9457 problem of `status` (type, title and status set, a detail) whose body
+/// and headers contain none of `echoes`, nothing JWT-like and none of [`LEAKS`]; returns it.
+fn assert_safe_problem(reply: &Reply, status: u16, echoes: &[&str]) -> Value {
+    let problem = reply.assert_problem(status);
+    assert!(problem["type"].is_string(), "{}: {problem}", reply.request);
+    assert!(
+        problem["title"].as_str().is_some_and(|t| !t.is_empty()),
+        "{}: {problem}",
+        reply.request
+    );
+    assert!(
+        problem["detail"].as_str().is_some_and(|d| !d.is_empty()),
+        "{}: {problem}",
+        reply.request
+    );
+    let mut leaks = echoes.to_vec();
+    leaks.extend(LEAKS);
+    assert_nothing_echoed(reply, &leaks);
+    problem
+}
+
+/// Asserts that no header or body of `reply` carries any of `echoes` (case-insensitively) or
+/// something JWT-like. The request id, which a client may choose, is left out of the search.
+fn assert_nothing_echoed(reply: &Reply, echoes: &[&str]) {
+    let request_id = reply.header("x-request-id").unwrap_or_default().to_owned();
+    let mut text = String::new();
+    for (name, value) in &reply.headers {
+        if name != "x-request-id" {
+            text.push_str(&format!(
+                "{name}: {}\n",
+                String::from_utf8_lossy(value.as_bytes())
+            ));
+        }
+    }
+    if request_id.is_empty() {
+        text.push_str(&reply.body);
+    } else {
+        text.push_str(&reply.body.replace(&request_id, ""));
+    }
+    assert!(!text.contains("eyJ"), "{}: a JWT in\n{text}", reply.request);
+    let lower = text.to_lowercase();
+    for needle in echoes {
+        assert!(
+            !lower.contains(&needle.to_lowercase()),
+            "{}: {needle:?} in\n{text}",
+            reply.request
+        );
+    }
+}
+
+/// Builds the catalog's search index (made on the first search, and slow in a debug build) so
+/// that no screen deadline pays for it, then forgets every upstream request seen so far.
+async fn warm_up(app: &TestApp) {
+    let url = format!(
+        "{}/products/search?q=warm&limit=1",
+        app.upstreams.catalog.url()
+    );
+    assert_eq!(reqwest::get(url).await.unwrap().status(), 200);
+    reset_logs(app);
+}
+
+/// Forgets every upstream request seen so far.
+fn reset_logs(app: &TestApp) {
+    for (_, service) in app.services() {
+        service.reset_log();
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sessions
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn tampered_truncated_unknown_or_doubled_session_cookies_are_anonymous_never_500() {
+    let app = spawn_app().await;
+    let id = app.browser.login().await;
+    let tokens = app.tokens_of(&id).await;
+    let token_requests = app.idp.token_requests();
+    reset_logs(&app);
+    let changed = |index: usize| {
+        let mut bytes = id.clone().into_bytes();
+        bytes[index] = if bytes[index] == b'A' { b'B' } else { b'A' };
+        String::from_utf8(bytes).unwrap()
+    };
+    let unknown = "C".repeat(43);
+    let cookies = [
+        ("first character changed", format!("session={}", changed(0))),
+        ("last character changed", format!("session={}", changed(42))),
+        ("truncated by one", format!("session={}", &id[..42])),
+        ("truncated to half", format!("session={}", &id[..21])),
+        ("one character longer", format!("session={id}A")),
+        ("unknown", format!("session={unknown}")),
+        ("empty", "session=".to_owned()),
+        ("not base64url", format!("session={}", "!".repeat(43))),
+        ("quoted", format!("session=\"{id}\"")),
+        (
+            "percent-encoded",
+            format!("session=%{:02X}{}", id.as_bytes()[0], &id[1..]),
+        ),
+        ("4 KiB long", format!("session={}", "A".repeat(4096))),
+        ("sent twice", format!("session={id}; session={id}")),
+        (
+            "another one first",
+            format!("session={unknown}; session={id}"),
+        ),
+        (
+            "the strict name in relaxed mode",
+            format!("__Host-session={id}"),
+        ),
+        ("another case of the name", format!("Session={id}")),
+    ];
+    let stranger = app.new_browser();
+
+    for (case, cookie) in &cookies {
+        let send = |method: Method, path: &str| {
+            stranger
+                .request(method, path)
+                .header(COOKIE, cookie.as_str())
+        };
+        let replies = [
+            stranger.send(send(Method::GET, "/auth/session")).await,
+            stranger.send(send(Method::GET, "/api/me")).await,
+            stranger.send(send(Method::GET, "/api/cart")).await,
+            stranger
+                .send(
+                    send(Method::POST, "/api/cart/items")
+                        .json(&json!({"product_id": "p00001", "quantity": 1})),
+                )
+                .await,
+            stranger
+                .send(send(Method::DELETE, "/api/cart/items/p00001"))
+                .await,
+        ];
+        for reply in &replies {
+            assert_safe_problem(reply, 401, &[&id]);
+            assert_eq!(reply.header("location"), None, "{case}: never a redirect");
+            for set in reply.set_cookies() {
+                assert!(
+                    set.contains("Max-Age=0"),
+                    "{case}: only a clearing cookie: {set}"
+                );
+            }
+        }
+        // Public screens are served to anonymous browsers, whatever cookie they carry.
+        let home = stranger.send(send(Method::GET, "/api/home")).await;
+        assert_eq!(home.status, 200, "{case}: {}", home.body);
+        // Logging out with it ends nothing: no session belongs to it.
+        let logout = stranger.send(send(Method::POST, "/auth/logout")).await;
+        assert_eq!(logout.status, 204, "{case}: {}", logout.body);
+    }
+
+    assert_eq!(app.upstreams.accounts.hits(), 0, "a personal call was made");
+    assert_eq!(
+        app.idp.token_requests(),
+        token_requests,
+        "the provider was called"
+    );
+    assert!(
+        app.stored_session(&id).await.is_some(),
+        "the real session ended"
+    );
+    for reply in stranger.seen() {
+        for token in &tokens {
+            assert!(!reply.text().contains(token.as_str()), "{}", reply.request);
+        }
+    }
+    // The real cookie still works: the cases above failed for their own reason.
+    assert_eq!(app.browser.get("/auth/session").await.status, 200);
+}
+
+#[tokio::test]
+async fn a_session_ends_at_its_absolute_timeout_however_active_it_is() {
+    let app = spawn_app().await;
+    let id = app.browser.login().await;
+    let session = app.stored_session(&id).await.unwrap();
+    assert_eq!(
+        session.absolute_expiry - session.created_at,
+        8 * 3600 * 1000,
+        "eight hours after login"
+    );
+    // Activity moves the idle expiry, never the absolute one.
+    assert_eq!(app.browser.get("/api/cart").await.status, 200);
+    let active = app.stored_session(&id).await.unwrap();
+    assert_eq!(active.absolute_expiry, session.absolute_expiry);
+
+    // The absolute timeout passes while the idle one is far away.
+    let mut ended = active.clone();
+    let now_ms = unix_now() * 1000;
+    ended.absolute_expiry = now_ms - 1;
+    ended.idle_expiry = now_ms + 3_600_000;
+    app.store_session(&id, &ended).await;
+    reset_logs(&app);
+
+    for path in ["/api/cart", "/api/me", "/auth/session"] {
+        let reply = app.browser.get(path).await;
+        assert_safe_problem(&reply, 401, &[&id]);
+    }
+    assert_eq!(app.upstreams.accounts.hits(), 0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Cross-site requests
+// ---------------------------------------------------------------------------------------------
+
+/// Every `/api` route (and logout) with a path that reaches it.
+const CSRF_PATHS: [&str; 9] = [
+    "/api/home",
+    "/api/products/p00001",
+    "/api/products/p00001/reviews?offset=10",
+    "/api/search?q=wireless",
+    "/api/me",
+    "/api/cart",
+    "/api/cart/items",
+    "/api/cart/items/p00001",
+    "/auth/logout",
+];
+
+#[tokio::test]
+async fn every_method_on_every_api_route_without_x_csrf_is_refused_before_any_work() {
+    let app = spawn_app().await;
+    let id = app.browser.login().await;
+    // Expired: a request that got past the check would even refresh it at the provider.
+    app.expire_access_token(&id).await;
+    reset_logs(&app);
+    let token_requests = app.idp.token_requests();
+    let methods = [
+        Method::GET,
+        Method::HEAD,
+        Method::POST,
+        Method::PUT,
+        Method::PATCH,
+        Method::DELETE,
+        Method::OPTIONS,
+        Method::from_bytes(b"PROPFIND").unwrap(),
+    ];
+    // What a cross-site form or `fetch` without preflight can send.
+    let simple_bodies = [
+        ("text/plain", r#"{"product_id":"p00001","quantity":1}"#),
+        (
+            "application/x-www-form-urlencoded",
+            "product_id=p00001&quantity=1",
+        ),
+        (
+            "multipart/form-data; boundary=x",
+            "--x\r\nContent-Disposition: form-data; name=\"product_id\"\r\n\r\np00001\r\n--x--\r\n",
+        ),
+    ];
+
+    let mut refused = 0;
+    for path in CSRF_PATHS {
+        for method in &methods {
+            for (content_type, body) in simple_bodies {
+                let mut request = app.browser.request_without_csrf(method.clone(), path);
+                if !matches!(*method, Method::GET | Method::HEAD) {
+                    request = request.header(CONTENT_TYPE, content_type).body(body);
+                }
+                let reply = app.browser.send(request).await;
+                assert!(
+                    [403, 405].contains(&reply.status),
+                    "{method} {path}: {} {}",
+                    reply.status,
+                    reply.body
+                );
+                if *method != Method::HEAD {
+                    assert_safe_problem(&reply, reply.status, &["p00001", "product_id"]);
+                }
+                let cors: Vec<_> = reply
+                    .headers
+                    .keys()
+                    .filter(|name| name.as_str().starts_with("access-control-"))
+                    .collect();
+                assert!(cors.is_empty(), "{method} {path}: {cors:?}");
+                refused += 1;
+            }
+        }
+    }
+
+    assert_eq!(refused, 9 * 8 * 3);
+    assert_eq!(app.upstream_hits(), 0, "an upstream was called");
+    assert_eq!(
+        app.idp.token_requests(),
+        token_requests,
+        "the provider was called"
+    );
+    assert_eq!(app.state.auth.sessions.refresh_count(), 0);
+    assert!(app.stored_session(&id).await.is_some(), "logout ran");
+    // With the header, the same browser gets through: the refusals were the header's doing.
+    assert_eq!(app.browser.get("/api/cart").await.status, 200);
+}
+
+#[tokio::test]
+async fn no_origin_is_ever_reflected_not_null_a_look_alike_or_the_apps_own() {
+    let app = spawn_app().await;
+    app.browser.login().await;
+    let look_alike = format!("{}.evil.example", app.address);
+    let origins = ["null", look_alike.as_str(), app.address.as_str()];
+
+    for path in CSRF_PATHS {
+        for origin in origins {
+            let preflight = app
+                .browser
+                .send(
+                    app.browser
+                        .request_without_csrf(Method::OPTIONS, path)
+                        .header("origin", origin)
+                        .header("access-control-request-method", "POST")
+                        .header("access-control-request-headers", "x-csrf"),
+                )
+                .await;
+            let actual = app
+                .browser
+                .send(
+                    app.browser
+                        .request(Method::GET, path)
+                        .header("origin", origin),
+                )
+                .await;
+            for reply in [preflight, actual] {
+                let cors: Vec<_> = reply
+                    .headers
+                    .keys()
+                    .filter(|name| name.as_str().starts_with("access-control-"))
+                    .collect();
+                assert!(cors.is_empty(), "{origin} {}: {cors:?}", reply.request);
+                assert!(reply.status != 500, "{}", reply.request);
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Redirects
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn a_return_to_that_is_not_a_same_origin_path_ends_the_real_login_at_the_root() {
+    let app = spawn_app().await;
+    let root = format!("{}/", app.address);
+    let own_absolute = format!("{}/cart", app.address);
+    let long = format!("/{}", "a".repeat(3000));
+    // Decoded values (the client encodes them into the query).
+    let payloads = [
+        own_absolute.as_str(),
+        "///evil.example",
+        "/.//evil.example",
+        "\\\\evil.example",
+        "/\\/evil.example",
+        "HTTPS://evil.example",
+        "https:/evil.example",
+        "https:%2F%2Fevil.example",
+        "//evil.example@127.0.0.1",
+        "http://127.0.0.1@evil.example",
+        "/%5Cevil.example",
+        "/%252F%252Fevil.example",
+        "/%2e%2e//evil.example",
+        "JaVaScRiPt:alert(1)",
+        "javascript://%0aalert(1)",
+        "data:text/html,<script>alert(1)</script>",
+        "/\r\nSet-Cookie: evil=1",
+        "/%0d%0aLocation:%20https://evil.example",
+        "/\t/evil.example",
+        "/\u{0}evil.example",
+        "/\u{3000}/evil.example",
+        "\u{ff0f}\u{ff0f}evil.example",
+        "/\u{202e}elpmaxe.live",
+        "/%E2%80%AEelpmaxe.live",
+        "/caf\u{e9}",
+        long.as_str(),
+    ];
+    for payload in payloads {
+        let done = app.browser.login_to(payload).await;
+        assert_eq!(done.status, 302, "{payload:?}: {}", done.body);
+        assert_eq!(done.location(), root, "{payload:?}");
+    }
+    // Raw queries: encodings the client would not produce, and parameter pollution (the first
+    // `return_to` counts, and is judged like any other).
+    for (query, expected) in [
+        ("return_to=%2F%5Cevil.example", "/"),
+        ("return_to=%2F%252F%252Fevil.example", "/"),
+        ("return_to=%2F%2Fevil.example&return_to=%2Fok", "/"),
+        ("return_to=%2Fok&return_to=%2F%2Fevil.example", "/ok"),
+        ("return_to=%2F%0D%0ASet-Cookie:%20evil=1", "/"),
+        ("return_to=%FF%FE", "/"),
+        ("return_to", "/"),
+    ] {
+        let login = app.browser.get(&format!("/auth/login?{query}")).await;
+        assert_eq!(login.status, 302, "{query}: {}", login.body);
+        let at_provider = app.browser.get(login.location()).await;
+        let done = app.browser.get(at_provider.location()).await;
+        assert_eq!(
+            done.location(),
+            format!("{}{expected}", app.address),
+            "{query}"
+        );
+    }
+    // Nothing of any payload reached any header of any reply: no `Location` to evil, no
+    // injected cookie.
+    for reply in app.browser.seen() {
+        for (name, value) in &reply.headers {
+            let value = String::from_utf8_lossy(value.as_bytes()).to_lowercase();
+            assert!(
+                !value.contains("evil"),
+                "{}: {name}: {value}",
+                reply.request
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn logout_ignores_any_return_to_and_names_only_the_configured_destination() {
+    let app = spawn_app().await;
+    app.browser.login().await;
+
+    let logout = app
+        .browser
+        .send(
+            app.browser
+                .request(
+                    Method::POST,
+                    "/auth/logout?return_to=https://evil.example\
+                     &post_logout_redirect_uri=https://evil.example",
+                )
+                .json(&json!({"return_to": "https://evil.example",
+                              "post_logout_redirect_uri": "https://evil.example"})),
+        )
+        .await;
+
+    assert_eq!(logout.status, 200, "{}", logout.body);
+    assert_nothing_echoed(&logout, &["evil"]);
+    let logout_url = logout.json()["logout_url"].as_str().unwrap().to_owned();
+    assert_eq!(
+        query_param(&logout_url, "post_logout_redirect_uri"),
+        format!("{}/", app.address)
+    );
+}
+
+#[tokio::test]
+async fn the_login_redirect_names_the_configured_callback_whatever_the_host_headers_say() {
+    let app = spawn_app().await;
+
+    let login = app
+        .browser
+        .send(
+            app.browser
+                .request(Method::GET, "/auth/login?return_to=/cart")
+                .header("host", "evil.example")
+                .header("x-forwarded-host", "evil.example")
+                .header("x-forwarded-proto", "https")
+                .header("forwarded", "host=evil.example;proto=https"),
+        )
+        .await;
+
+    assert_eq!(login.status, 302);
+    let authorize = login.location().to_owned();
+    assert!(authorize.starts_with(&app.idp.url()), "{authorize}");
+    assert_eq!(
+        query_param(&authorize, "redirect_uri"),
+        format!("{}/auth/callback", app.address)
+    );
+    assert_nothing_echoed(&login, &["evil"]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Misbehaving upstreams
+// ---------------------------------------------------------------------------------------------
+
+/// How a [`FakeUpstream`] answers every request.
+#[derive(Debug, Clone, Copy)]
+enum Misbehaviour {
+    /// This status with an HTML error page full of internals.
+    HtmlError(u16),
+    /// 200, `text/html`, not JSON.
+    HtmlOk,
+    /// 200, JSON of the wrong shape.
+    WrongShape,
+    /// This redirect status to the other host.
+    Redirect(u16),
+}
+
+/// An upstream that misbehaves on purpose; counts its hits and keeps each `Authorization`.
+struct FakeUpstream {
+    url: String,
+    hits: Arc<AtomicUsize>,
+    authorizations: Arc<Mutex<Vec<String>>>,
+    behaviour: Arc<Mutex<Misbehaviour>>,
+    task: tokio::task::AbortHandle,
+}
+
+impl Drop for FakeUpstream {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl FakeUpstream {
+    /// Serves on a random port; redirects point at `elsewhere`.
+    async fn spawn(elsewhere: &str) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let hits = Arc::new(AtomicUsize::new(0));
+        let authorizations = Arc::new(Mutex::new(Vec::new()));
+        let behaviour = Arc::new(Mutex::new(Misbehaviour::WrongShape));
+        let (counter, seen, current) = (hits.clone(), authorizations.clone(), behaviour.clone());
+        let target = format!("{elsewhere}/steal");
+        let app = axum::Router::new().fallback(move |headers: axum::http::HeaderMap| {
+            counter.fetch_add(1, Ordering::SeqCst);
+            if let Some(value) = headers.get("authorization") {
+                seen.lock()
+                    .unwrap()
+                    .push(value.to_str().unwrap().to_owned());
+            }
+            let behaviour = *current.lock().unwrap();
+            let target = target.clone();
+            async move { misbehave(behaviour, &target) }
+        });
+        let task = tokio::spawn(async move {
+            axum::serve(listener, app).await.unwrap();
+        })
+        .abort_handle();
+        Self {
+            url,
+            hits,
+            authorizations,
+            behaviour,
+            task,
+        }
+    }
+
+    fn set(&self, behaviour: Misbehaviour) {
+        *self.behaviour.lock().unwrap() = behaviour;
+    }
+
+    fn hits(&self) -> usize {
+        self.hits.load(Ordering::SeqCst)
+    }
+}
+
+fn misbehave(behaviour: Misbehaviour, target: &str) -> Response {
+    use axum::http::StatusCode;
+    let html = "<html><body><h1>Internal Server Error</h1><pre>UPSTREAM-SECRET \
+                at db::query (src/db.rs:42) password=hunter2</pre></body></html>";
+    match behaviour {
+        Misbehaviour::HtmlError(status) => (
+            StatusCode::from_u16(status).unwrap(),
+            [("content-type", "text/html")],
+            html,
+        )
+            .into_response(),
+        Misbehaviour::HtmlOk => ([("content-type", "text/html")], html).into_response(),
+        Misbehaviour::WrongShape => {
+            axum::Json(json!({"UPSTREAM-SECRET": [1, 2, 3]})).into_response()
+        }
+        Misbehaviour::Redirect(status) => (
+            StatusCode::from_u16(status).unwrap(),
+            [("location", target)],
+            "UPSTREAM-SECRET",
+        )
+            .into_response(),
+    }
+}
+
+/// A port nothing listens on (bound, then released).
+async fn refused_url() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    drop(listener);
+    url
+}
+
+/// Options with `deadline` whose circuit breakers never open (every case below must reach its
+/// upstream) and, given `targets`, whose catalog and accounts are those URLs.
+fn unbreakable(deadline: Duration, targets: Option<(String, String)>) -> Options {
+    Options {
+        deadline,
+        configure: Some(Arc::new(move |settings| {
+            let upstreams = &mut settings.upstreams;
+            if let Some((catalog, accounts)) = &targets {
+                upstreams.catalog.url = catalog.parse().unwrap();
+                upstreams.accounts.url = accounts.parse().unwrap();
+            }
+            for upstream in [
+                &mut upstreams.catalog,
+                &mut upstreams.offers,
+                &mut upstreams.reviews,
+                &mut upstreams.recommendations,
+                &mut upstreams.accounts,
+            ] {
+                upstream.resilience.circuit.failure_threshold = 1_000_000;
+            }
+        })),
+        ..Options::default()
+    }
+}
+
+#[tokio::test]
+async fn error_pages_wrong_shapes_and_redirects_are_generic_502s_and_no_redirect_is_followed() {
+    let elsewhere = FakeUpstream::spawn("http://127.0.0.1:9").await;
+    let catalog = FakeUpstream::spawn(&elsewhere.url).await;
+    let accounts = FakeUpstream::spawn(&elsewhere.url).await;
+    let app = spawn_with(unbreakable(
+        DEADLINE,
+        Some((catalog.url.clone(), accounts.url.clone())),
+    ))
+    .await;
+    let id = app.browser.login().await;
+    let tokens = app.tokens_of(&id).await;
+
+    for behaviour in [
+        Misbehaviour::HtmlError(500),
+        Misbehaviour::HtmlError(503),
+        Misbehaviour::HtmlError(418),
+        Misbehaviour::HtmlOk,
+        Misbehaviour::WrongShape,
+        Misbehaviour::Redirect(301),
+        Misbehaviour::Redirect(302),
+        Misbehaviour::Redirect(303),
+        Misbehaviour::Redirect(307),
+        Misbehaviour::Redirect(308),
+    ] {
+        catalog.set(behaviour);
+        accounts.set(behaviour);
+        let (catalog_before, accounts_before) = (catalog.hits(), accounts.hits());
+        for (method, path) in [
+            (Method::GET, "/api/products/p00001"),
+            (Method::GET, "/api/search?q=wireless"),
+            (Method::GET, "/api/me"),
+            (Method::GET, "/api/cart"),
+            (Method::POST, "/api/cart/items"),
+        ] {
+            let mut request = app.browser.request(method.clone(), path);
+            if method == Method::POST {
+                request = request.json(&json!({"product_id": "p00001", "quantity": 1}));
+            }
+            let started = Instant::now();
+            let reply = app.browser.send(request).await;
+            let elapsed = started.elapsed();
+            // An upstream's 4xx (other than 401/403/404) is the BFF's fault: 400; else 502.
+            let expected = if matches!(behaviour, Misbehaviour::HtmlError(418)) {
+                400
+            } else {
+                502
+            };
+            assert_safe_problem(
+                &reply,
+                expected,
+                &["hunter2", "Internal Server Error", "steal"],
+            );
+            let tokens: Vec<&str> = tokens.iter().map(String::as_str).collect();
+            assert_nothing_echoed(&reply, &tokens);
+            assert!(
+                elapsed < DEADLINE + SLACK,
+                "{behaviour:?} {path}: {elapsed:?}"
+            );
+        }
+        assert!(
+            catalog.hits() > catalog_before,
+            "{behaviour:?}: catalog was not called"
+        );
+        assert!(
+            accounts.hits() > accounts_before,
+            "{behaviour:?}: accounts was not called"
+        );
+    }
+
+    assert_eq!(elsewhere.hits(), 0, "a redirect was followed");
+    assert!(elsewhere.authorizations.lock().unwrap().is_empty());
+    assert!(
+        catalog.authorizations.lock().unwrap().is_empty(),
+        "the catalog received a token"
+    );
+    for authorization in accounts.authorizations.lock().unwrap().iter() {
+        assert_eq!(authorization, &format!("Bearer {}", tokens[0]));
+    }
+}
+
+#[tokio::test]
+async fn a_refused_connection_is_a_502_problem_at_once() {
+    let refused = refused_url().await;
+    let app = spawn_with(unbreakable(DEADLINE, Some((refused.clone(), refused)))).await;
+    app.browser.login().await;
+
+    for path in [
+        "/api/products/p00001",
+        "/api/search?q=x",
+        "/api/cart",
+        "/api/me",
+    ] {
+        let started = Instant::now();
+        let reply = app.browser.get(path).await;
+        assert_safe_problem(&reply, 502, &[]);
+        assert!(started.elapsed() < DEADLINE + SLACK, "{path}");
+    }
+}
+
+#[tokio::test]
+async fn truncated_endless_garbage_and_hanging_upstreams_are_502_or_504_problems_by_the_deadline() {
+    let app = spawn_with(unbreakable(DEADLINE, None)).await;
+    app.browser.login().await;
+    let routes = [
+        (Method::GET, "/api/products/p00001"),
+        (Method::GET, "/api/products/p00001/reviews?offset=10"),
+        (Method::GET, "/api/cart"),
+        (Method::POST, "/api/cart/items"),
+    ];
+
+    for (fault, expected) in [
+        (Fault::Garbage, &[502][..]),
+        (Fault::Reset, &[502]),
+        (Fault::Endless, &[502, 504]),
+        (Fault::Status(500), &[502]),
+        (Fault::Hang, &[504]),
+    ] {
+        for service in [
+            &app.upstreams.catalog,
+            &app.upstreams.reviews,
+            &app.upstreams.accounts,
+        ] {
+            service.set_fault(fault.clone());
+        }
+        for (method, path) in &routes {
+            let mut request = app.browser.request(method.clone(), path);
+            if *method == Method::POST {
+                request = request.json(&json!({"product_id": "p00001", "quantity": 1}));
+            }
+            let started = Instant::now();
+            let reply = app.browser.send(request).await;
+            let elapsed = started.elapsed();
+            assert!(
+                expected.contains(&reply.status),
+                "{fault:?} {method} {path}: {} {}",
+                reply.status,
+                reply.body
+            );
+            assert_safe_problem(&reply, reply.status, &["endless", "p00001\",\"name"]);
+            assert!(elapsed < DEADLINE + SLACK, "{fault:?} {path}: {elapsed:?}");
+        }
+    }
+    assert!(
+        app.upstreams.accounts.hits() >= 10,
+        "accounts was not called"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Inbound HTTP
+// ---------------------------------------------------------------------------------------------
+
+/// One response read off a raw connection.
+#[derive(Debug)]
+struct RawReply {
+    status: u16,
+    /// `name: value` lines, names in lower case.
+    headers: Vec<String>,
+    body: String,
+}
+
+impl RawReply {
+    fn header(&self, name: &str) -> Option<&str> {
+        let prefix = format!("{name}: ");
+        self.headers
+            .iter()
+            .find_map(|line| line.strip_prefix(prefix.as_str()))
+    }
+}
+
+/// Sends `head` (request line and headers, each ending in CRLF, `Connection: close` added) and
+/// `body` as given on a new connection, and reads the answer; the server may close early (a
+/// refusal), so write errors are ignored.
+async fn raw_exchange(address: &str, head: &str, body: &[u8]) -> RawReply {
+    let host = address.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(host).await.unwrap();
+    let request = format!("{head}Host: {host}\r\nConnection: close\r\n\r\n");
+    let _ = stream.write_all(request.as_bytes()).await;
+    let _ = stream.write_all(body).await;
+    let mut received = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(10), async {
+        let mut buffer = [0_u8; 8192];
+        while let Ok(n) = stream.read(&mut buffer).await {
+            if n == 0 {
+                break;
+            }
+            received.extend_from_slice(&buffer[..n]);
+        }
+    })
+    .await;
+    assert!(read.is_ok(), "no answer within 10 s to {head}");
+    let text = String::from_utf8_lossy(&received).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let mut lines = head.split("\r\n");
+    let status = lines
+        .next()
+        .and_then(|line| line.split(' ').nth(1))
+        .and_then(|code| code.parse().ok())
+        .unwrap_or_else(|| panic!("not an HTTP response: {text:?}"));
+    let headers: Vec<String> = lines
+        .map(|line| match line.split_once(": ") {
+            Some((name, value)) => format!("{}: {value}", name.to_ascii_lowercase()),
+            None => line.to_owned(),
+        })
+        .collect();
+    let chunked = headers.iter().any(|h| h == "transfer-encoding: chunked");
+    let body = if chunked {
+        dechunk(body)
+    } else {
+        body.to_owned()
+    };
+    RawReply {
+        status,
+        headers,
+        body,
+    }
+}
+
+/// The payload of a chunked body.
+fn dechunk(mut rest: &str) -> String {
+    let mut body = String::new();
+    while let Some((size, after)) = rest.split_once("\r\n") {
+        let Ok(size) = usize::from_str_radix(size.trim(), 16) else {
+            break;
+        };
+        if size == 0 || after.len() < size {
+            break;
+        }
+        body.push_str(&after[..size]);
+        rest = after[size..].trim_start_matches("\r\n");
+    }
+    body
+}
+
+/// Asserts a raw reply is a problem of `status` that contains none of `echoes`.
+fn assert_raw_problem(reply: &RawReply, status: u16, echoes: &[&str]) {
+    assert_eq!(reply.status, status, "{reply:?}");
+    assert_eq!(
+        reply.header("content-type"),
+        Some("application/problem+json"),
+        "{reply:?}"
+    );
+    let problem: Value = serde_json::from_str(&reply.body).unwrap();
+    assert_eq!(problem["status"], status);
+    for echo in echoes {
+        assert!(!reply.body.contains(echo), "{echo} echoed: {reply:?}");
+    }
+}
+
+#[tokio::test]
+async fn oversized_request_heads_are_refused_before_any_handler() {
+    let app = spawn_app().await;
+    let marker = "zz-marker-zz";
+    let big_value = format!("{marker}{}", "x".repeat(20 * 1024));
+    let many: String = (0..200)
+        .map(|i| format!("X-Filler-{i}: {marker}\r\n"))
+        .collect();
+
+    for head in [
+        format!("GET /api/home HTTP/1.1\r\nX-CSRF: 1\r\nX-Big: {big_value}\r\n"),
+        format!("GET /api/home HTTP/1.1\r\nX-CSRF: 1\r\nCookie: session={big_value}\r\n"),
+        format!("GET /api/home?q={big_value} HTTP/1.1\r\nX-CSRF: 1\r\n"),
+        format!("GET /api/home HTTP/1.1\r\nX-CSRF: 1\r\n{many}"),
+    ] {
+        let reply = raw_exchange(&app.address, &head, b"").await;
+        assert!(
+            [400, 414, 431].contains(&reply.status),
+            "{}: {reply:?}",
+            &head[..60]
+        );
+        assert!(!reply.body.contains(marker), "{reply:?}");
+    }
+    assert_eq!(app.upstream_hits(), 0);
+    // A large but acceptable head (an 8 KiB cookie) is served.
+    let cookie = format!("theme={}", "x".repeat(8 * 1024));
+    let reply = raw_exchange(
+        &app.address,
+        &format!("GET /api/home HTTP/1.1\r\nX-CSRF: 1\r\nCookie: {cookie}\r\n"),
+        b"",
+    )
+    .await;
+    assert_eq!(reply.status, 200);
+}
+
+#[tokio::test]
+async fn oversized_bodies_are_413_problems_whether_announced_or_streamed() {
+    let app = spawn_app().await;
+    let id = app.browser.login().await;
+    let marker = "zz-marker-zz";
+    let big = format!(
+        r#"{{"product_id": "p00001", "quantity": 1, "pad": "{marker}{}"}}"#,
+        "x".repeat(100 * 1024)
+    );
+    let head = format!(
+        "POST /api/cart/items HTTP/1.1\r\nX-CSRF: 1\r\nCookie: session={id}\r\n\
+         Content-Type: application/json\r\n"
+    );
+
+    let announced = raw_exchange(
+        &app.address,
+        &format!("{head}Content-Length: {}\r\n", big.len()),
+        big.as_bytes(),
+    )
+    .await;
+    assert_raw_problem(&announced, 413, &[marker]);
+
+    let mut chunked = Vec::new();
+    for chunk in big.as_bytes().chunks(8 * 1024) {
+        chunked.extend_from_slice(format!("{:x}\r\n", chunk.len()).as_bytes());
+        chunked.extend_from_slice(chunk);
+        chunked.extend_from_slice(b"\r\n");
+    }
+    chunked.extend_from_slice(b"0\r\n\r\n");
+    let streamed = raw_exchange(
+        &app.address,
+        &format!("{head}Transfer-Encoding: chunked\r\n"),
+        &chunked,
+    )
+    .await;
+    assert_raw_problem(&streamed, 413, &[marker]);
+
+    assert_eq!(app.upstreams.accounts.hits(), 0);
+    // The same request with a small body is served: the size was the reason.
+    let small = raw_exchange(
+        &app.address,
+        &format!("{head}Content-Length: 39\r\n"),
+        br#"{"product_id": "p00001", "quantity": 1}"#,
+    )
+    .await;
+    assert_eq!(small.status, 200, "{small:?}");
+}
+
+#[tokio::test]
+async fn malformed_json_bodies_are_400_problems_that_echo_nothing_and_call_nothing() {
+    let app = spawn_app().await;
+    app.browser.login().await;
+    let marker = "zz-marker-zz";
+    let deep = format!(
+        r#"{{"product_id": "{marker}", "quantity": {}"#,
+        "[".repeat(20_000)
+    );
+    let mut invalid_utf8 = format!(r#"{{"product_id": "{marker}"#).into_bytes();
+    invalid_utf8.extend_from_slice(b"\xff\xfe\", \"quantity\": 1}");
+    let bodies: Vec<Vec<u8>> = vec![
+        deep.into_bytes(),
+        invalid_utf8,
+        format!(r#"{{"product_id": "p00001", "quantity": 1e999999, "x": "{marker}"}}"#).into(),
+        format!("\u{feff}{{\"product_id\": \"{marker}\", \"quantity\": 1}}").into(),
+        format!(r#"{{"product_id": "p00001", "quantity": 1, "product_id": "{marker}"}}"#).into(),
+        format!(r#"{{"product_id": "p00001", "quantity": 1}} {marker}"#).into(),
+        format!(
+            r#"{{"product_id": "{marker}{}", "quantity": 1}}"#,
+            "y".repeat(60_000)
+        )
+        .into(),
+        b"null".to_vec(),
+        format!(r#"{{"product_id": ["{marker}"], "quantity": 1}}"#).into(),
+        format!(r#"{{"product_id": "p00001", "quantity": {{"{marker}": 1}}}}"#).into(),
+    ];
+
+    for body in bodies {
+        let reply = app
+            .browser
+            .send(
+                app.browser
+                    .request(Method::POST, "/api/cart/items")
+                    .header(CONTENT_TYPE, "application/json")
+                    .body(body.clone()),
+            )
+            .await;
+        assert!(
+            [400, 422].contains(&reply.status),
+            "{}: {}",
+            String::from_utf8_lossy(&body[..body.len().min(80)]),
+            reply.body
+        );
+        assert_safe_problem(&reply, reply.status, &[marker, "yyyy", "[[["]);
+    }
+    assert_eq!(app.upstreams.accounts.hits(), 0);
+}
+
+#[tokio::test]
+async fn malformed_queries_and_paths_are_400_or_404_problems_that_echo_nothing() {
+    let app = spawn_app().await;
+    warm_up(&app).await;
+    let cases: [(&str, &[u16]); 22] = [
+        ("/api/search?q=zz-marker&page=1&page=2", &[400]),
+        ("/api/search?q=zz-marker&page=%2B1", &[400]),
+        ("/api/search?q=zz-marker&page=1.0", &[400]),
+        ("/api/search?q=zz-marker&page=0x10", &[400]),
+        (
+            "/api/search?q=zz-marker&page=99999999999999999999999",
+            &[400],
+        ),
+        ("/api/search?q=zz-marker&page=1%00", &[400]),
+        ("/api/search?sort=price_asc%00zz-marker", &[400]),
+        ("/api/search?category=zz-marker%2F..%2F..", &[400]),
+        ("/api/search?q=zz-marker&q=other", &[400]),
+        ("/api/products/p00001/reviews?offset=10&offset=20", &[400]),
+        ("/api/products/p00001/reviews?offset=1e3", &[400]),
+        ("/api/products/p00001/reviews?offset=%2D1", &[400]),
+        ("/api/products/p00001/reviews?offset=zz-marker", &[400]),
+        ("/api/products/%FFzz-marker", &[400]),
+        ("/api/products/zz-marker%00", &[400]),
+        ("/api/products/p00001%0A", &[400]),
+        ("/api/products/p0000%EF%BC%91", &[400]),
+        ("/api/products/p00001%2F..%2F..%2Fzz-marker", &[400]),
+        ("/api/products/p00001/..%2Fzz-marker", &[404]),
+        ("/api/zz-marker", &[404]),
+        ("/api/products/", &[404]),
+        ("/api/products/p00001/reviews/zz-marker", &[404]),
+    ];
+
+    for (path, statuses) in cases {
+        let reply = app.browser.get(path).await;
+        assert!(
+            statuses.contains(&reply.status),
+            "{path}: {} {}",
+            reply.status,
+            reply.body
+        );
+        assert_safe_problem(&reply, reply.status, &["zz-marker", "\\u0000", "\u{fffd}"]);
+    }
+    assert_eq!(
+        app.upstream_hits(),
+        0,
+        "a malformed request reached an upstream"
+    );
+}
+
+#[tokio::test]
+async fn path_parameters_reach_the_upstream_as_the_one_canonical_encoded_segment() {
+    let app = spawn_app().await;
+    app.browser.login().await;
+
+    // Percent-encoded letters and digits are the same id: decoded, validated, re-encoded.
+    let reply = app.browser.get("/api/products/%70%30%30%30%34%32").await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert!(
+        TestApp::paths(&app.upstreams.catalog).contains(&"/products/p00042".to_owned()),
+        "{:?}",
+        TestApp::paths(&app.upstreams.catalog)
+    );
+    assert_eq!(app.browser.add_to_cart("p00042", 1).await.status, 200);
+    let removed = app
+        .browser
+        .delete("/api/cart/items/%70%30%30%30%34%32")
+        .await;
+    assert_eq!(removed.status, 200, "{}", removed.body);
+    let accounts: Vec<(String, String)> = app
+        .upstreams
+        .accounts
+        .requests()
+        .into_iter()
+        .map(|r| (r.method.to_string(), r.path_and_query))
+        .collect();
+    assert_eq!(
+        accounts.last().unwrap(),
+        &("DELETE".to_owned(), "/cart/items/p00042".to_owned())
+    );
+}
+
+#[tokio::test]
+async fn paging_parameters_the_screen_does_not_define_change_nothing_upstream() {
+    let app = spawn_app().await;
+    warm_up(&app).await;
+
+    let results = app
+        .browser
+        .get("/api/search?q=wireless&limit=100000&per_page=1000&page_size=1000&offset=5")
+        .await;
+    assert_eq!(results.status, 200, "{}", results.body);
+    assert!(results.json()["items"].as_array().unwrap().len() <= 24);
+    let reviews = app
+        .browser
+        .get("/api/products/p00042/reviews?offset=10&limit=1000")
+        .await;
+    assert_eq!(reviews.status, 200, "{}", reviews.body);
+    assert!(reviews.json()["items"].as_array().unwrap().len() <= 10);
+
+    let catalog = TestApp::paths(&app.upstreams.catalog);
+    assert_eq!(
+        catalog[0],
+        "/products/search?sort=relevance&offset=0&limit=24&q=wireless"
+    );
+    assert!(
+        TestApp::paths(&app.upstreams.reviews)
+            .contains(&"/products/p00042/reviews?offset=10&limit=10".to_owned())
+    );
+}
+
+/// Headers a client might send to pose as someone, somewhere or something else.
+const SPOOFING_HEADERS: [(&str, &str); 14] = [
+    ("x-user-id", "demo-user-2"),
+    ("x-forwarded-user", "demo-user-2"),
+    ("x-auth-request-user", "demo-user-2"),
+    ("x-remote-user", "demo-user-2"),
+    ("x-forwarded-for", "10.0.0.1"),
+    ("x-real-ip", "10.0.0.1"),
+    ("x-forwarded-host", "evil.example"),
+    ("x-forwarded-proto", "https"),
+    ("forwarded", "for=10.0.0.1;host=evil.example;proto=https"),
+    ("x-original-url", "/admin"),
+    ("x-rewrite-url", "/admin"),
+    ("x-http-method-override", "PUT"),
+    ("authorization", "Bearer attacker-token"),
+    ("proxy-authorization", "Basic YXR0YWNrZXI6eA=="),
+];
+
+#[tokio::test]
+async fn identity_and_forwarding_headers_are_neither_trusted_nor_forwarded() {
+    let app = spawn_app().await;
+    let id = app.browser.login().await;
+    let access_token = app.tokens_of(&id).await.remove(0);
+    warm_up(&app).await;
+
+    for (method, path) in [
+        (Method::GET, "/api/home"),
+        (Method::GET, "/api/products/p00042"),
+        (Method::GET, "/api/products/p00042/reviews?offset=10"),
+        (Method::GET, "/api/search?q=wireless"),
+        (Method::GET, "/api/me"),
+        (Method::POST, "/api/cart/items"),
+        (Method::GET, "/api/cart"),
+        (Method::DELETE, "/api/cart/items/p00042"),
+    ] {
+        let mut request = app.browser.request(method.clone(), path);
+        for (name, value) in SPOOFING_HEADERS {
+            request = request.header(name, value);
+        }
+        if method == Method::POST {
+            request = request.json(&json!({"product_id": "p00042", "quantity": 1}));
+        }
+        let reply = app.browser.send(request).await;
+        assert_eq!(reply.status, 200, "{method} {path}: {}", reply.body);
+        assert_nothing_echoed(&reply, &["evil.example", "attacker", "/admin"]);
+        if path == "/api/me" {
+            assert_eq!(reply.json()["id"], "demo-user-1", "the session decides who");
+        }
+    }
+
+    let mut seen = 0;
+    for (name, service) in app.services() {
+        for request in service.requests() {
+            seen += 1;
+            for (header, _) in SPOOFING_HEADERS {
+                if header == "authorization" && name == "accounts" {
+                    continue;
+                }
+                assert!(
+                    !request.headers.contains_key(header),
+                    "{header} reached {name} {}",
+                    request.path_and_query
+                );
+            }
+            assert!(!request.path_and_query.contains("admin"), "{name}");
+        }
+    }
+    assert!(seen >= 20, "{seen}");
+    let accounts: Vec<(String, String)> = app
+        .upstreams
+        .accounts
+        .requests()
+        .into_iter()
+        .map(|r| (r.method.to_string(), r.path_and_query))
+        .collect();
+    assert_eq!(
+        accounts,
+        [
+            ("GET".to_owned(), "/me".to_owned()),
+            ("POST".to_owned(), "/cart/items".to_owned()),
+            ("GET".to_owned(), "/cart".to_owned()),
+            ("DELETE".to_owned(), "/cart/items/p00042".to_owned()),
+        ],
+        "no method override"
+    );
+    for authorization in app.accounts_authorizations() {
+        assert_eq!(authorization, format!("Bearer {access_token}"));
+    }
+    // Anonymous, the same headers make nobody signed in.
+    let stranger = app.new_browser();
+    let mut request = stranger.request(Method::GET, "/api/me");
+    for (name, value) in SPOOFING_HEADERS {
+        request = request.header(name, value);
+    }
+    assert_safe_problem(&stranger.send(request).await, 401, &["demo-user-2"]);
+}
+
+#[tokio::test]
+async fn a_request_id_that_is_not_plain_is_replaced_before_it_is_logged_or_forwarded() {
+    let app = spawn_app().await;
+
+    for hostile in [
+        "<script>alert(1)</script>",
+        "id with spaces",
+        "../../etc/passwd",
+        &"x".repeat(65),
+    ] {
+        let response = app.get_with_request_id("/api/home", Some(hostile)).await;
+        assert_eq!(response.status(), 200);
+        let answered = response.headers()["x-request-id"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert_ne!(answered, hostile);
+        assert_eq!(answered.len(), 36, "a generated id: {answered}");
+        for (name, service) in app.services() {
+            for request in service.requests() {
+                assert_eq!(
+                    request.headers["x-request-id"].to_str().unwrap(),
+                    answered,
+                    "{name}"
+                );
+            }
+            service.reset_log();
+        }
+    }
+}
