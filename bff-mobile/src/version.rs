@@ -2,14 +2,16 @@
 //!
 //! The app sends its version in `X-App-Version: MAJOR.MINOR.PATCH`. A build below the minimum gets
 //! `426 Upgrade Required` with a problem type the app recognises and turns into its "please
-//! update" screen, before any upstream is called. A malformed version is a 400; no header at all
-//! is allowed (other clients, probes, curl). `/healthz` and `/readyz` are not gated.
+//! update" screen, before any upstream is called; as RFC 9110 §15.5.22 requires of a 426, an
+//! `Upgrade` header names what to upgrade to (`storefront-app/<min_version>`). A malformed
+//! version is a 400; no header at all is allowed (other clients, probes, curl). `/healthz` and
+//! `/readyz` are not gated.
 
 use std::fmt;
 use std::str::FromStr;
 
 use axum::extract::{Request, State};
-use axum::http::{HeaderName, StatusCode};
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -17,6 +19,9 @@ use shared::problem::Problem;
 
 /// The request header carrying the app's version.
 pub static HEADER: HeaderName = HeaderName::from_static("x-app-version");
+
+/// The protocol name in the `Upgrade` header of a 426: the app, at the minimum version.
+pub const UPGRADE_PRODUCT: &str = "storefront-app";
 
 /// The problem type of a refused build; the app matches on it.
 pub const UPDATE_REQUIRED_TYPE: &str = "https://bff.example/problems/app-update-required";
@@ -118,9 +123,13 @@ async fn pass(request: Request, next: Next) -> Response {
     response
 }
 
-/// The 426 problem of a build that is too old.
+/// The 426 problem of a build that is too old, with the `Upgrade` header a 426 must carry.
 fn update_required(min_version: AppVersion) -> Problem {
+    // Digits and dots after a token: always a valid header value.
+    let upgrade = HeaderValue::from_str(&format!("{UPGRADE_PRODUCT}/{min_version}"))
+        .unwrap_or_else(|_| HeaderValue::from_static(UPGRADE_PRODUCT));
     Problem::new(StatusCode::UPGRADE_REQUIRED)
+        .with_header(header::UPGRADE, upgrade)
         .with_type(UPDATE_REQUIRED_TYPE)
         .with_title("App update required")
         .with_detail(format!(
