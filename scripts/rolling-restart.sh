@@ -28,8 +28,11 @@ NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 need redis-server redis-server
 need curl curl
 
-echo "rolling-restart: building release binaries" >&2
-cargo build --release --quiet -p bff-mobile -p bff-web -p demo-upstreams -p dev-idp -p load-check
+# SKIP_BUILD=1 reuses the release binaries already in target/release (a CI step that built them).
+if [[ "${SKIP_BUILD:-0}" != 1 ]]; then
+  echo "rolling-restart: building release binaries" >&2
+  cargo build --release --quiet -p bff-mobile -p bff-web -p demo-upstreams -p dev-idp -p load-check
+fi
 BIN=$ROOT/target/release
 
 WORK=$(mktemp -d /tmp/rolling-restart.XXXXXX)
