@@ -16,12 +16,11 @@ use std::sync::LazyLock;
 use axum::Router;
 use axum::response::Response;
 use serde_json::json;
-use shared::openapi::{add_parameter, add_response, for_each_operation};
+use shared::openapi::{add_parameter, add_response, for_each_operation, header_parameter};
 use utoipa::OpenApi as _;
-use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
 use utoipa::openapi::schema::{ObjectBuilder, Type};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
-use utoipa::openapi::{OpenApi, RefOr, Required};
+use utoipa::openapi::{OpenApi, RefOr};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -125,21 +124,16 @@ pub fn version_gated(api: &mut OpenApi) {
     for_each_operation(api, |_, _, operation| {
         add_parameter(
             operation,
-            ParameterBuilder::new()
-                .name("X-App-Version")
-                .parameter_in(ParameterIn::Header)
-                .required(Required::False)
-                .description(Some(
-                    "The app's build, `MAJOR.MINOR.PATCH`; builds below the minimum are \
-                     answered 426. Absent (web views, probes, curl) is let through.",
-                ))
-                .schema(Some(
-                    ObjectBuilder::new().schema_type(Type::String).pattern(Some(
-                        r"^(0|[1-9][0-9]{0,8})\.(0|[1-9][0-9]{0,8})\.(0|[1-9][0-9]{0,8})$",
-                    )),
-                ))
-                .example(Some(json!("1.4.2")))
-                .build(),
+            header_parameter(
+                "X-App-Version",
+                false,
+                "The app's build, `MAJOR.MINOR.PATCH`; builds below the minimum are answered \
+                 426. Absent (web views, probes, curl) is let through.",
+                ObjectBuilder::new().schema_type(Type::String).pattern(Some(
+                    r"^(0|[1-9][0-9]{0,8})\.(0|[1-9][0-9]{0,8})\.(0|[1-9][0-9]{0,8})$",
+                )),
+                json!("1.4.2"),
+            ),
         );
         add_response(operation, 400, "BadRequest");
         add_response(operation, 426, "UpgradeRequired");

@@ -13,12 +13,11 @@ use std::sync::LazyLock;
 use axum::Router;
 use axum::response::Response;
 use serde_json::json;
-use shared::openapi::{add_parameter, add_response, for_each_operation};
+use shared::openapi::{add_parameter, add_response, for_each_operation, header_parameter};
 use utoipa::OpenApi as _;
-use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
+use utoipa::openapi::OpenApi;
 use utoipa::openapi::schema::{ObjectBuilder, Type};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityRequirement, SecurityScheme};
-use utoipa::openapi::{OpenApi, Required};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -99,22 +98,17 @@ pub fn csrf_protected(api: &mut OpenApi) {
     for_each_operation(api, |_, _, operation| {
         add_parameter(
             operation,
-            ParameterBuilder::new()
-                .name("X-CSRF")
-                .parameter_in(ParameterIn::Header)
-                .required(Required::True)
-                .description(Some(
-                    "Exactly one, with the value `1`: a cross-site page cannot send it without a \
-                     CORS preflight, which this BFF never answers. Requests with \
-                     `Sec-Fetch-Site: cross-site` or `same-site` are refused too.",
-                ))
-                .schema(Some(
-                    ObjectBuilder::new()
-                        .schema_type(Type::String)
-                        .enum_values(Some(["1"])),
-                ))
-                .example(Some(json!("1")))
-                .build(),
+            header_parameter(
+                "X-CSRF",
+                true,
+                "Exactly one, with the value `1`: a cross-site page cannot send it without a \
+                 CORS preflight, which this BFF never answers. Requests with \
+                 `Sec-Fetch-Site: cross-site` or `same-site` are refused too.",
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .enum_values(Some(["1"])),
+                json!("1"),
+            ),
         );
         add_response(operation, 403, "Forbidden");
     });

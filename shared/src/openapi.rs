@@ -236,6 +236,28 @@ pub fn add_parameter(operation: &mut Operation, parameter: Parameter) {
     }
 }
 
+/// A request header parameter, with its schema and an example.
+pub fn header_parameter(
+    name: &str,
+    required: bool,
+    description: &str,
+    schema: ObjectBuilder,
+    example: Value,
+) -> Parameter {
+    ParameterBuilder::new()
+        .name(name)
+        .parameter_in(ParameterIn::Header)
+        .required(if required {
+            Required::True
+        } else {
+            Required::False
+        })
+        .description(Some(description))
+        .schema(Some(schema))
+        .example(Some(example))
+        .build()
+}
+
 /// What the shared server stack ([`crate::server::stack`]) may answer on any route: 429 (rate
 /// limit), 503 (load shedding, request timeout), 500 (a caught panic); 413 and 415 where a body
 /// is read; 404/405 for other routes are not listed per operation.
@@ -270,17 +292,14 @@ pub fn conditional_gets(api: &mut OpenApi) {
         }
         add_parameter(
             operation,
-            ParameterBuilder::new()
-                .name("If-None-Match")
-                .parameter_in(ParameterIn::Header)
-                .required(Required::False)
-                .description(Some(
-                    "The `ETag` of the copy the client holds; a match is answered 304 without \
-                     a body.",
-                ))
-                .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
-                .example(Some(json!("W/\"9f2c4e1a7b3d5f60\"")))
-                .build(),
+            header_parameter(
+                "If-None-Match",
+                false,
+                "The `ETag` of the copy the client holds; a match is answered 304 without a \
+                 body.",
+                ObjectBuilder::new().schema_type(Type::String),
+                json!("W/\"9f2c4e1a7b3d5f60\""),
+            ),
         );
         if let Some(RefOr::T(ok)) = operation.responses.responses.get_mut("200") {
             ok.headers.insert("ETag".to_owned(), etag_header());

@@ -163,6 +163,6 @@ async fn every_endpoint_answers_as_the_contract_says() {
     assert_eq!(
         contract.unchecked(),
         Vec::<String>::new(),
-        "operations without a checked 2xx response: add them to this test"
+        "operations without a checked 2xx/3xx response: add them to this test"
     );
 }

@@ -147,11 +147,11 @@ async fn every_endpoint_answers_as_the_contract_says() {
     assert_eq!(browser.get("/api/search?q=lamp").await.status, 502);
 
     let checked = check_all(&contract, browser);
-    assert!(checked > 30, "only {checked} replies checked");
+    assert!(checked >= 25, "only {checked} replies checked");
     assert_eq!(
         contract.unchecked(),
         Vec::<String>::new(),
-        "operations without a checked 2xx response: add them to this test"
+        "operations without a checked 2xx/3xx response: add them to this test"
     );
 }
 
