@@ -3,6 +3,12 @@
 // no token ever reaches the browser. Errors arrive as RFC 9457 problems and are thrown as
 // `ApiProblem`, which the pages turn into friendly messages.
 
+/**
+ * The screens' types, generated from bff-web's OpenAPI contract (bff-web/types/api.d.ts); an
+ * editor that reads JSDoc checks the pages against them. Comments only: nothing is loaded.
+ * @typedef {import('../types/api').components['schemas']} Schemas
+ */
+
 /** A failed call: the problem the BFF answered, or a made-up one when the network failed. */
 export class ApiProblem extends Error {
   /**
@@ -56,30 +62,30 @@ function query(params) {
   return text ? `?${text}` : '';
 }
 
-/** `GET /api/home`. */
+/** `GET /api/home`. @returns {Promise<Schemas['HomePage']>} */
 export const home = () => call('/api/home');
 
-/** `GET /api/products/{id}`. */
+/** `GET /api/products/{id}`. @returns {Promise<Schemas['ProductPage']>} */
 export const product = (id) => call(`/api/products/${encodeURIComponent(id)}`);
 
-/** A further page of reviews, by the `next` link the product page gave. */
+/** A further page of reviews, by the `next` link the product page gave. @returns {Promise<Schemas['ReviewsPage']>} */
 export const reviewsPage = (next) => call(sameOriginPath(next));
 
-/** `GET /api/search?q=&category=&sort=&page=`. */
+/** `GET /api/search?q=&category=&sort=&page=`. @returns {Promise<Schemas['SearchResults']>} */
 export const search = (params) => call(`/api/search${query(params)}`);
 
-/** `GET /api/cart` (401 when signed out). */
+/** `GET /api/cart` (401 when signed out). @returns {Promise<Schemas['CartPage']>} */
 export const cart = () => call('/api/cart');
 
-/** `POST /api/cart/items`: the cart after the change. */
+/** `POST /api/cart/items`: the cart after the change. @returns {Promise<Schemas['CartPage']>} */
 export const addToCart = (productId, quantity = 1) =>
   call('/api/cart/items', { method: 'POST', body: { product_id: productId, quantity } });
 
-/** `DELETE /api/cart/items/{id}`: the cart after the change. */
+/** `DELETE /api/cart/items/{id}`: the cart after the change. @returns {Promise<Schemas['CartPage']>} */
 export const removeFromCart = (productId) =>
   call(`/api/cart/items/${encodeURIComponent(productId)}`, { method: 'DELETE' });
 
-/** Who is signed in (`GET /auth/session`), or `null`. */
+/** Who is signed in (`GET /auth/session`), or `null`. @returns {Promise<Schemas['SessionView']|null>} */
 export async function session() {
   try {
     return await call('/auth/session');
