@@ -295,7 +295,12 @@ impl<'a> CartView<'a> {
         Self {
             items,
             total: total(cart, offers),
-            count: cart.items.iter().map(|line| line.quantity).sum(),
+            // Saturating: the accounts service's quantities are not trusted to stay small (a
+            // plain sum overflowed on a fuzzed cart).
+            count: cart
+                .items
+                .iter()
+                .fold(0, |count, line| count.saturating_add(line.quantity)),
             degraded,
         }
     }
@@ -394,6 +399,16 @@ mod tests {
         let view = serde_json::to_value(CartView::new(&empty, &[], &offers(&[]), &device(), None))
             .unwrap();
         assert_eq!(view, json!({"items": [], "count": 0}));
+    }
+
+    #[test]
+    fn a_cart_of_huge_quantities_counts_without_overflowing() {
+        // Found by the `upstream_json` fuzz target: the sum overflowed (a panic with overflow
+        // checks, a wrong badge without).
+        let cart = cart(&[("p00001", u32::MAX), ("p00002", 1)]);
+        let view =
+            serde_json::to_value(CartView::new(&cart, &[], &offers(&[]), &device(), None)).unwrap();
+        assert_eq!(view["count"], u32::MAX);
     }
 
     #[test]
