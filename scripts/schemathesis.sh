@@ -173,6 +173,14 @@ PY
 )
 session_cookie=${credentials%%$'\t'*}
 access_token=${credentials##*$'\t'}
+# The credentials must work, or every signed-in run would only see 401s.
+me_web=$(curl -s -o /dev/null -w '%{http_code}' -H 'X-CSRF: 1' -H "Cookie: $session_cookie" "$WEB/api/me")
+me_mobile=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $access_token" "$MOBILE/v1/me")
+echo "signed in: GET /api/me $me_web, GET /v1/me $me_mobile"
+if [[ "$me_web" != 200 || "$me_mobile" != 200 ]]; then
+  echo "schemathesis: signing in failed; see $LOGS" >&2
+  exit 1
+fi
 
 st_run() {
   local name=$1 url=$2
@@ -182,7 +190,7 @@ st_run() {
   "$OUT/venv/bin/st" run "$url/openapi.json" \
     --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
     --phases examples,coverage,fuzzing --max-examples "$examples" --seed "$seed" \
-    --workers 2 --request-timeout 10 --no-color \
+    --workers 1 --request-timeout 10 --no-color \
     --report junit --report-junit-path "$OUT/$name.junit.xml" \
     "$@" >"$OUT/$name.log" 2>&1 || status=$?
   # The summary: the per-check counts and the verdict.
