@@ -81,14 +81,6 @@ for pair in catalog:17201 offers:17202 reviews:17203 recommendations:17204 accou
   mobile_env+=("BFF_MOBILE__UPSTREAMS__${upper}__URL=http://127.0.0.1:$port")
 done
 
-echo "== starting dev-idp, the demo upstreams, bff-web and bff-mobile"
-start dev-idp env DEV_IDP__TELEMETRY__FILTER=warn \
-  target/debug/dev-idp --config "$OUT/dev-idp.toml"
-start demo-upstreams env "${upstream_env[@]}" \
-  DEMO_UPSTREAMS__CATALOG__PUBLIC_BASE_URL=http://127.0.0.1:17201 \
-  DEMO_UPSTREAMS__AUTH__ISSUER="$IDP" DEMO_UPSTREAMS__TELEMETRY__FILTER=warn \
-  target/debug/demo-upstreams --all
-
 wait_healthy() {
   local name=$1 url=$2
   for _ in $(seq 1 120); do
@@ -99,7 +91,17 @@ wait_healthy() {
   tail -20 "$LOGS/$name.log" >&2
   exit 1
 }
+
+echo "== starting dev-idp, the demo upstreams, bff-web and bff-mobile"
+# The provider first: accounts and recommendations discover its keys when they start.
+start dev-idp env DEV_IDP__TELEMETRY__FILTER=warn \
+  target/debug/dev-idp --config "$OUT/dev-idp.toml"
 wait_healthy dev-idp "$IDP"
+start demo-upstreams env "${upstream_env[@]}" \
+  DEMO_UPSTREAMS__CATALOG__PUBLIC_BASE_URL=http://127.0.0.1:17201 \
+  DEMO_UPSTREAMS__AUTH__ISSUER="$IDP" DEMO_UPSTREAMS__TELEMETRY__FILTER=warn \
+  target/debug/demo-upstreams --all
+
 wait_healthy demo-upstreams http://127.0.0.1:17205
 
 # The BFFs discover the provider at start-up, so they start once it answers. Rate limits are
