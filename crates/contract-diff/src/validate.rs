@@ -113,7 +113,7 @@ impl Contract {
     }
 
     /// Operations (`METHOD path`) for which no successful (2xx, or 3xx: a redirect) response has
-/// been checked yet.
+    /// been checked yet.
     pub fn unchecked(&self) -> Vec<String> {
         let checked = self.checked.lock().unwrap_or_else(|e| e.into_inner());
         let mut out = Vec::new();
