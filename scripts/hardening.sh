@@ -37,12 +37,15 @@ fi
 
 command -v curl >/dev/null || { apt-get update -qq && apt-get install -y -qq curl >/dev/null; }
 
-# SKIP_BUILD=1 reuses the release binaries already in target/release (a CI step that built them).
-if [[ "${SKIP_BUILD:-0}" != 1 ]]; then
+# BIN_DIR=dir uses release binaries built beforehand (CI builds them once, statically, for the
+# compose images too); otherwise they are built here.
+if [[ -n "${BIN_DIR:-}" ]]; then
+  BIN=$(cd "$BIN_DIR" && pwd)
+else
   echo "hardening: building release binaries" >&2
   cargo build --release --quiet -p bff-mobile -p bff-web -p demo-upstreams -p dev-idp -p load-check
+  BIN=${CARGO_TARGET_DIR:-$ROOT/target}/release
 fi
-BIN=$ROOT/target/release
 
 WORK=$(mktemp -d /tmp/hardening.XXXXXX)
 PIDS=()

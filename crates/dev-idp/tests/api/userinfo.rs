@@ -71,10 +71,12 @@ async fn userinfo_refuses_expired_garbage_foreign_and_id_tokens() {
         ("garbage", "not.a.jwt".to_owned()),
         ("id token", tokens.id_token.clone()),
         ("tampered", {
-            let mut t = tokens.access_token.clone();
-            t.pop();
-            t.push('A');
-            t
+            // One signature character in the middle, changed for sure (the last character
+            // carries only 2 bits, and may already be the replacement).
+            let t = &tokens.access_token;
+            let at = t.len() - 20;
+            let swapped = if &t[at..=at] == "A" { "B" } else { "A" };
+            format!("{}{swapped}{}", &t[..at], &t[at + 1..])
         }),
         ("oversized", "a".repeat(20_000)),
     ];
