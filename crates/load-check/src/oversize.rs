@@ -239,6 +239,10 @@ async fn exchange(target: &Target, case: &Case) -> anyhow::Result<Outcome> {
                 writer.write_all(b"0\r\n\r\n").await?;
             }
         }
+        // Keep the write half open until the answer is read (the task is aborted then):
+        // dropping it would half-close the connection, and a server that, like hyper by
+        // default, takes a half-close for a client gone closes without answering.
+        std::future::pending::<()>().await;
         Ok::<(), std::io::Error>(())
     });
     let outcome = match raw::read_response(&mut reader).await {
