@@ -37,24 +37,15 @@ fi
 
 command -v curl >/dev/null || { apt-get update -qq && apt-get install -y -qq curl >/dev/null; }
 
-# BIN_DIR=dir uses release binaries built beforehand (CI builds them once, statically, for the
-# compose images too); otherwise they are built here.
-if [[ -n "${BIN_DIR:-}" ]]; then
-  BIN=$(cd "$BIN_DIR" && pwd)
-else
-  echo "hardening: building release binaries" >&2
-  cargo build --release --quiet -p bff-mobile -p bff-web -p demo-upstreams -p dev-idp -p load-check
-  BIN=${CARGO_TARGET_DIR:-$ROOT/target}/release
-fi
+SCRIPT=hardening
+# shellcheck source=lib/release-stack.sh
+source "$ROOT/scripts/lib/release-stack.sh"
+release_bins
 
 WORK=$(mktemp -d /tmp/hardening.XXXXXX)
 PIDS=()
 cleanup() {
-  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for pid in "${PIDS[@]}"; do
-    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$pid" 2>/dev/null || true
-  done
+  stop_pids "${PIDS[@]}"
 }
 trap cleanup EXIT INT TERM
 
@@ -64,14 +55,6 @@ MOBILE_PORT=18301
 WEB_PORT=18302
 ISSUER=http://localhost:$IDP_PORT
 
-wait_healthy() { # url, seconds
-  for _ in $(seq $(($2 * 10))); do
-    curl -fs -o /dev/null --max-time 1 "$1" && return 0
-    sleep 0.1
-  done
-  echo "hardening: $1 not healthy after $2 s" >&2
-  return 1
-}
 
 "$BIN/dev-idp" --port $IDP_PORT >"$WORK/dev-idp.log" 2>&1 &
 PIDS+=($!)

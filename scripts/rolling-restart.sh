@@ -28,26 +28,17 @@ NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 need redis-server redis-server
 need curl curl
 
-# BIN_DIR=dir uses release binaries built beforehand (CI builds them once, statically, for the
-# compose images too); otherwise they are built here.
-if [[ -n "${BIN_DIR:-}" ]]; then
-  BIN=$(cd "$BIN_DIR" && pwd)
-else
-  echo "rolling-restart: building release binaries" >&2
-  cargo build --release --quiet -p bff-mobile -p bff-web -p demo-upstreams -p dev-idp -p load-check
-  BIN=${CARGO_TARGET_DIR:-$ROOT/target}/release
-fi
+SCRIPT=rolling-restart
+# shellcheck source=lib/release-stack.sh
+source "$ROOT/scripts/lib/release-stack.sh"
+release_bins
 
 WORK=$(mktemp -d /tmp/rolling-restart.XXXXXX)
 mkdir -p "$WORK/nginx"
 declare -A PID=()
 cleanup() {
   [[ -f $WORK/nginx.pid ]] && kill -TERM "$(cat "$WORK/nginx.pid")" 2>/dev/null || true
-  for pid in "${PID[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for pid in "${PID[@]}"; do
-    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$pid" 2>/dev/null || true
-  done
+  stop_pids "${PID[@]}"
 }
 trap cleanup EXIT INT TERM
 
@@ -59,14 +50,6 @@ LB_PORT=18390
 LB=http://localhost:$LB_PORT
 ISSUER=http://localhost:$IDP_PORT
 
-wait_healthy() { # url seconds
-  for _ in $(seq $(($2 * 10))); do
-    curl -fs -o /dev/null --max-time 1 "$1" && return 0
-    sleep 0.1
-  done
-  echo "rolling-restart: $1 not healthy after $2 s" >&2
-  return 1
-}
 
 # The provider signs everybody in as Ada without a login page, and knows the load balancer's
 # callback.

@@ -73,11 +73,13 @@ pub async fn middleware(mut request: Request, next: Next) -> Response {
             .get(crate::trace_context::HEADER)
             .and_then(|v| v.to_str().ok()),
     );
-    let route = request
-        .extensions()
-        .get::<axum::extract::MatchedPath>()
-        .map_or("unmatched", |path| path.as_str());
-    let server_span = ServerSpan::start(&mut trace, format!("{} {route}", request.method()));
+    let server_span = ServerSpan::start(&mut trace, || {
+        let route = request
+            .extensions()
+            .get::<axum::extract::MatchedPath>()
+            .map_or("unmatched", |path| path.as_str());
+        format!("{} {route}", request.method())
+    });
     request.extensions_mut().insert(id.clone());
     let span = tracing::info_span!(
         "request",

@@ -199,7 +199,8 @@ pub(crate) struct ServerSpan(Option<Box<opentelemetry_sdk::trace::Span>>);
 impl ServerSpan {
     /// Starts the span as a child of the caller's `traceparent`, and makes `trace` carry its
     /// ids so that upstream calls become its children.
-    pub(crate) fn start(trace: &mut TraceContext, name: String) -> Self {
+    /// `name` is only called when spans are exported: no formatting on the hot path otherwise.
+    pub(crate) fn start(trace: &mut TraceContext, name: impl FnOnce() -> String) -> Self {
         let Some((_, tracer)) = EXPORT.get() else {
             return Self(None);
         };
@@ -209,7 +210,7 @@ impl ServerSpan {
             remote_parent(trace.trace_id, trace.parent_id, trace.sampled)
         };
         let span = tracer
-            .span_builder(name)
+            .span_builder(name())
             .with_kind(SpanKind::Server)
             .start_with_context(tracer, &parent);
         let context = span.span_context();

@@ -1,0 +1,33 @@
+# Sourced by scripts/hardening.sh and scripts/rolling-restart.sh: the release binaries and the
+# processes of a local stack. Callers set ROOT and SCRIPT (their name, for messages).
+
+# Sets BIN: BIN_DIR when given (CI builds the binaries once, statically, for the compose images
+# too), else the release binaries built here.
+release_bins() {
+  if [[ -n "${BIN_DIR:-}" ]]; then
+    BIN=$(cd "$BIN_DIR" && pwd)
+  else
+    echo "$SCRIPT: building release binaries" >&2
+    cargo build --release --quiet -p bff-mobile -p bff-web -p demo-upstreams -p dev-idp -p load-check
+    BIN=${CARGO_TARGET_DIR:-$ROOT/target}/release
+  fi
+}
+
+# SIGTERM to every pid given, then SIGKILL to any still running after 5 s.
+stop_pids() {
+  local pid
+  for pid in "$@"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "$@"; do
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+  done
+}
+
+wait_healthy() { # url, seconds
+  for _ in $(seq $(($2 * 10))); do
+    curl -fs -o /dev/null --max-time 1 "$1" && return 0
+    sleep 0.1
+  done
+  echo "$SCRIPT: $1 not healthy after $2 s" >&2
+  return 1
+}
