@@ -305,6 +305,15 @@ async fn the_negative_suite_refuses_every_forged_or_misused_token_for_its_own_re
             Err(TokenError::CriticalHeader),
         ),
         (
+            "a null crit header is refused (found by fuzzing)",
+            {
+                let mut header = header(es);
+                header["crit"] = Value::Null;
+                forge(&header, &claims(), Signer::Key(es))
+            },
+            Err(TokenError::CriticalHeader),
+        ),
+        (
             "exp as a string is refused",
             token(es, json!({}), json!({"exp": (now + 300).to_string()})),
             Err(TokenError::MissingClaim("exp".into())),

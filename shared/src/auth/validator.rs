@@ -401,9 +401,15 @@ struct JoseHeader {
     typ: Option<String>,
     #[serde(default)]
     kid: Option<String>,
-    #[serde(default)]
-    crit: Option<Value>,
+    /// Present at all, even as `null`: any `crit` is refused.
+    #[serde(default, deserialize_with = "present")]
+    crit: bool,
     // `jku`, `x5u`, `jwk`, `x5c` are deliberately not read: keys come from the key store only.
+}
+
+/// True for any value, `null` included, so that a member's presence is what counts.
+fn present<'de, D: serde::Deserializer<'de>>(value: D) -> Result<bool, D::Error> {
+    serde::de::IgnoredAny::deserialize(value).map(|_| true)
 }
 
 fn is_base64url(part: &str) -> bool {
@@ -452,7 +458,7 @@ pub(crate) async fn verify(
         .ok()
         .filter(|alg| checks.algorithms.contains(alg))
         .ok_or_else(|| TokenError::AlgorithmNotAllowed(loggable(&header.alg)))?;
-    if header.crit.is_some() {
+    if header.crit {
         return Err(TokenError::CriticalHeader);
     }
     check_type(header.typ.as_deref(), &checks.kind)?;
