@@ -2,8 +2,8 @@
 # BIN is one of: bff-web, bff-mobile, demo-upstreams, dev-idp.
 #
 # Builder: the official Rust image, dependencies cached with BuildKit cache mounts.
-# Runtime: a statically linked binary on `scratch`, as a non-root user; the binary's built-in
-# defaults are its configuration, overridden by environment variables.
+# Runtime: a statically linked binary and the CA bundle on `scratch`, as a non-root user; the
+# binary's built-in defaults are its configuration, overridden by environment variables.
 
 ARG RUST_IMAGE=rust:1.95-bookworm
 
@@ -19,6 +19,10 @@ RUN --mount=type=cache,target=/usr/local/cargo/registry \
  && cp "target/x86_64-unknown-linux-gnu/release/${BIN}" /out/app
 
 FROM scratch AS runtime
+# The public roots for `https` upstreams and identity providers (a private CA: point
+# SSL_CERT_FILE at a mounted bundle instead).
+COPY --from=builder /etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/ca-certificates.crt
+ENV SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt
 COPY --from=builder /out/app /app
 USER 65532:65532
 ENTRYPOINT ["/app"]

@@ -14,4 +14,11 @@ for bin in "${bins[@]}"; do
   cp "$built/$bin" target/docker-context/
 done
 cp docker/Dockerfile.prebuilt target/docker-context/
+# The images trust the host's public roots (Debian's ca-certificates).
+roots=/etc/ssl/certs/ca-certificates.crt
+if [ ! -s "$roots" ]; then
+  echo "no CA bundle at $roots: install ca-certificates" >&2
+  exit 1
+fi
+cp "$roots" target/docker-context/
 echo "static binaries in target/docker-context: ${bins[*]}"
