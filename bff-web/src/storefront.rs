@@ -10,10 +10,11 @@
 //!   other relatively, so one release's files are cached for a year (`immutable`) and the next
 //!   release gets new URLs. A request for another version (a page of the previous release
 //!   during a rolling deploy) still gets the current file, `no-cache`.
-//! - Any other `GET` of a browser page (`Accept: text/html`) — `index.html` too, and the page
-//!   shows "not found" (a 200: the shared stack turns every bare 4xx into a problem). Paths under `/api`, `/auth`, `/assets`, the health, metrics and
-//!   contract routes, and anything that looks like a file (`/robots.txt`) are never shadowed:
-//!   they keep the 404 problem of the shared stack.
+//! - Any other `GET` of a browser page (`Accept: text/html`) — `index.html` with status 404, and
+//!   the page shows "not found" (crawlers and monitors see the 404, people see the shop's
+//!   page). Paths under `/api`, `/auth`, `/assets`, the health, metrics and contract routes,
+//!   and anything that looks like a file (`/robots.txt`) are never shadowed: they keep the 404
+//!   problem of the shared stack.
 //!
 //! Pages carry a strict Content-Security-Policy (scripts, styles and API calls from this
 //! origin only, images from here and the catalog's image origin, no framing, no inline code),
@@ -220,8 +221,8 @@ fn content_type(name: &str) -> &'static str {
     }
 }
 
-/// Everything no route matched: a browser page gets the shell (the page says "not found");
-/// everything else, and every reserved path, the shared stack's 404 problem.
+/// Everything no route matched: a browser page gets the shell with a 404 (the page says "not
+/// found"); everything else, and every reserved path, the shared stack's 404 problem.
 async fn fallback(
     State(storefront): State<Arc<Storefront>>,
     // The full path: nested routers (`/api`) hand their fallback a stripped one.
@@ -233,7 +234,12 @@ async fn fallback(
         && !is_reserved(uri.path())
         && accepts_html(&headers);
     if is_page {
-        storefront.page()
+        let mut response = storefront.page();
+        *response.status_mut() = StatusCode::NOT_FOUND;
+        response
+            .extensions_mut()
+            .insert(shared::server::DeliberateErrorBody);
+        response
     } else {
         StatusCode::NOT_FOUND.into_response()
     }

@@ -24,6 +24,7 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
 use tower_http::compression::predicate::{NotForContentType, Predicate, SizeAbove};
 use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::problem::{self, Problem};
 use crate::protect::{ClientRateLimiter, LoadShedder, RateLimitSettings};
@@ -95,6 +96,8 @@ pub fn stack(app: Router, settings: &ServerSettings) -> Router {
         .layer(middleware::from_fn(move |req: Request, next: Next| {
             enforce_timeout(request_timeout, req, next)
         }))
+        // A query string that is not UTF-8 once decoded is refused, not searched as U+FFFD.
+        .layer(middleware::from_fn(refuse_query_that_is_not_utf8))
         // Tag successful GETs and answer 304 on a match, before compression sees the body.
         .layer(middleware::from_fn(crate::etag::middleware))
         // Errors produced by axum and tower-http (rejections, 404, 405, 413) speak problem+json.
@@ -117,8 +120,34 @@ pub fn stack(app: Router, settings: &ServerSettings) -> Router {
         .layer(middleware::from_fn(move |req: Request, next: Next| {
             shedder.clone().middleware(req, next)
         }))
+        // Every answer, refusals included, is read as the type it declares: a browser never
+        // sniffs a JSON error or an upstream-sourced text into something it would run.
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
         // Outermost: the request id and log span cover everything above, panics included.
         .layer(middleware::from_fn(request_id::middleware))
+}
+
+async fn refuse_query_that_is_not_utf8(request: Request, next: Next) -> Response {
+    match request.uri().query() {
+        Some(query) if !decodes_to_utf8(query) => {
+            Problem::bad_request("The query string is not valid UTF-8 once percent-decoded.")
+                .into_response()
+        }
+        _ => next.run(request).await,
+    }
+}
+
+/// Whether every name and value of a form-encoded query percent-decodes to UTF-8 (the
+/// extractors would otherwise replace bad bytes with U+FFFD silently).
+fn decodes_to_utf8(query: &str) -> bool {
+    query.split(['&', '=', '+']).all(|part| {
+        percent_encoding::percent_decode_str(part)
+            .decode_utf8()
+            .is_ok()
+    })
 }
 
 async fn enforce_timeout(limit: Duration, request: Request, next: Next) -> Response {
@@ -134,10 +163,18 @@ async fn enforce_timeout(limit: Duration, request: Request, next: Next) -> Respo
 /// Replaces a 4xx/5xx response that is not already problem+json (axum's extractor rejections,
 /// the 404 fallback, 405, 413) with a problem of the same status and a generic detail, so clients
 /// see one error format and rejection texts never echo their input.
+/// Marks an error response whose body is deliberate (a page's own "not found" in HTML), so
+/// the stack keeps it instead of replacing it with a problem. Insert it into the response's
+/// extensions.
+#[derive(Debug, Clone, Copy)]
+pub struct DeliberateErrorBody;
+
 async fn problem_for_bare_errors(request: Request, next: Next) -> Response {
     let response = next.run(request).await;
     let status = response.status();
-    if !(status.is_client_error() || status.is_server_error()) {
+    if !(status.is_client_error() || status.is_server_error())
+        || response.extensions().get::<DeliberateErrorBody>().is_some()
+    {
         return response;
     }
     let is_problem = response

@@ -71,6 +71,7 @@ async fn assert_problem(response: reqwest::Response, status: u16) -> serde_json:
         response.headers()["content-type"],
         "application/problem+json"
     );
+    assert_eq!(response.headers()["x-content-type-options"], "nosniff");
     let request_id = response.headers()["x-request-id"]
         .to_str()
         .unwrap()
@@ -101,6 +102,24 @@ async fn every_error_is_a_problem_with_the_request_id() {
         !body.to_string().contains("script"),
         "the input is echoed: {body}"
     );
+}
+
+#[tokio::test]
+async fn a_query_that_is_not_utf8_once_decoded_is_a_400_and_utf8_passes() {
+    let base = spawn().await;
+    let http = reqwest::Client::new();
+    for query in ["q=%FF", "q=caf%C3", "%FE=x", "a=1&q=%C3+%A9"] {
+        let response = http.get(format!("{base}/ok?{query}")).send().await.unwrap();
+        let body = assert_problem(response, 400).await;
+        assert!(
+            body["detail"].as_str().unwrap().contains("UTF-8"),
+            "{query}"
+        );
+    }
+    for query in ["q=caf%C3%A9", "q=a+b&x=%E2%82%AC", "q=50%25", "flag", ""] {
+        let response = http.get(format!("{base}/ok?{query}")).send().await.unwrap();
+        assert_eq!(response.status(), 200, "{query}");
+    }
 }
 
 #[tokio::test]
@@ -172,6 +191,7 @@ async fn large_responses_are_compressed_for_clients_that_accept_it() {
         .await
         .unwrap();
     assert_eq!(response.headers()["content-encoding"], "gzip");
+    assert_eq!(response.headers()["x-content-type-options"], "nosniff");
 }
 
 #[tokio::test]

@@ -111,9 +111,9 @@ async fn client_side_routes_fall_back_to_the_shell() {
         let html = assert_shell(browse(&app, Method::GET, path, BROWSER_ACCEPT).await, 200).await;
         assert_eq!(html, home, "{path}");
     }
-    // A page the shop does not have: the shell, which says "not found".
+    // A page the shop does not have: the shell, which says "not found", with a 404 status.
     for path in ["/nope", "/products", "/products/p00042/more", "/apiary"] {
-        let html = assert_shell(browse(&app, Method::GET, path, BROWSER_ACCEPT).await, 200).await;
+        let html = assert_shell(browse(&app, Method::GET, path, BROWSER_ACCEPT).await, 404).await;
         assert_eq!(html, home, "{path}");
     }
     let head = browse(&app, Method::HEAD, "/cart", BROWSER_ACCEPT).await;
