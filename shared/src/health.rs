@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use axum::Extension;
 use axum::Json;
 use axum::Router;
 use axum::extract::State;
@@ -10,6 +11,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::Serialize;
 
+use crate::server::{DeliberateErrorBody, Draining};
 use crate::upstream::Upstreams;
 
 /// Routes for liveness and readiness probes.
@@ -39,8 +41,19 @@ struct UpstreamState {
     required: bool,
 }
 
-/// Probes every upstream concurrently; 503 while a required one is unreachable.
-async fn readyz(State(upstreams): State<Arc<Upstreams>>) -> Response {
+/// Probes every upstream concurrently; 503 while a required one is unreachable, and while the
+/// server drains before shutdown (without probing).
+async fn readyz(
+    State(upstreams): State<Arc<Upstreams>>,
+    draining: Option<Extension<Draining>>,
+) -> Response {
+    if draining.is_some_and(|Extension(draining)| draining.is_draining()) {
+        let body = Readiness {
+            status: "draining",
+            upstreams: Vec::new(),
+        };
+        return readiness_response(StatusCode::SERVICE_UNAVAILABLE, body);
+    }
     let clients = upstreams.all();
     let probes = futures::future::join_all(clients.iter().map(|c| c.probe())).await;
     let states: Vec<UpstreamState> = clients
@@ -62,7 +75,15 @@ async fn readyz(State(upstreams): State<Arc<Upstreams>>) -> Response {
         status: if ready { "ready" } else { "unready" },
         upstreams: states,
     };
-    crate::server::cache_control((status, Json(body)).into_response(), "no-store")
+    readiness_response(status, body)
+}
+
+/// The readiness document, whatever the status: the 503 keeps its body (which upstream is
+/// down) through the stack's problem conversion.
+fn readiness_response(status: StatusCode, body: Readiness) -> Response {
+    let mut response = (status, Json(body)).into_response();
+    response.extensions_mut().insert(DeliberateErrorBody);
+    crate::server::cache_control(response, "no-store")
 }
 
 /// For a container's health check (`scratch` images have no curl): asks `/healthz` of the

@@ -7,6 +7,8 @@
 
 use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use axum::Router;
@@ -47,6 +49,12 @@ pub struct ServerSettings {
     /// How long in-flight requests get to finish after SIGTERM. Default `10s`.
     #[serde(with = "humantime_serde")]
     pub shutdown_grace: Duration,
+    /// After SIGTERM, how long the BFF keeps serving while `/readyz` answers 503, so that load
+    /// balancers take it out of rotation before the listener closes. Default `0s`; behind a
+    /// balancer that probes readiness, set it above the time the balancer takes to notice
+    /// (Kubernetes: probe period × failure threshold).
+    #[serde(default, with = "humantime_serde")]
+    pub drain_delay: Duration,
     /// Largest request body accepted (413 above). Default `65536`.
     pub max_body_bytes: usize,
     /// Largest request head (request line and headers) accepted. Default `16384`.
@@ -208,6 +216,9 @@ pub struct ServeOptions {
     pub max_header_bytes: usize,
     /// How long in-flight requests get to finish after shutdown starts.
     pub shutdown_grace: Duration,
+    /// How long new requests are still served, with `/readyz` answering 503, before the
+    /// listener closes.
+    pub drain_delay: Duration,
 }
 
 impl Default for ServeOptions {
@@ -216,6 +227,7 @@ impl Default for ServeOptions {
             header_read_timeout: Duration::from_secs(5),
             max_header_bytes: 16 * 1024,
             shutdown_grace: Duration::from_secs(10),
+            drain_delay: Duration::ZERO,
         }
     }
 }
@@ -226,6 +238,7 @@ impl From<&ServerSettings> for ServeOptions {
             header_read_timeout: settings.header_read_timeout,
             max_header_bytes: settings.max_header_bytes,
             shutdown_grace: settings.shutdown_grace,
+            drain_delay: settings.drain_delay,
         }
     }
 }
@@ -239,8 +252,9 @@ pub async fn serve(
     serve_with(listener, app, &ServeOptions::default(), shutdown).await
 }
 
-/// Serves `app` on `listener` until `shutdown` resolves, then lets in-flight requests finish for
-/// up to `options.shutdown_grace`. Each request carries the peer's [`ConnectInfo`].
+/// Serves `app` on `listener` until `shutdown` resolves; then, for `options.drain_delay`, keeps
+/// serving with `/readyz` answering 503; then closes the listener and lets in-flight requests
+/// finish for up to `options.shutdown_grace`. Each request carries the peer's [`ConnectInfo`].
 pub async fn serve_with(
     listener: TcpListener,
     app: Router,
@@ -258,7 +272,23 @@ pub async fn serve_with(
         .timer(TokioTimer::new())
         .max_header_list_size(u32::try_from(options.max_header_bytes).unwrap_or(u32::MAX));
     let graceful = GracefulShutdown::new();
-    tokio::pin!(shutdown);
+    let draining = Draining::default();
+    let drain_delay = options.drain_delay;
+    let stop = {
+        let draining = draining.clone();
+        async move {
+            shutdown.await;
+            if !drain_delay.is_zero() {
+                draining.0.store(true, Ordering::Relaxed);
+                tracing::info!(
+                    ?drain_delay,
+                    "draining: /readyz answers 503, requests still served"
+                );
+                tokio::time::sleep(drain_delay).await;
+            }
+        }
+    };
+    tokio::pin!(stop);
     loop {
         let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
@@ -270,13 +300,15 @@ pub async fn serve_with(
                     continue;
                 }
             },
-            () = &mut shutdown => break,
+            () = &mut stop => break,
         };
         let _ = stream.set_nodelay(true);
+        let draining = draining.clone();
         let service =
             app.clone()
                 .map_request(move |mut request: Request<hyper::body::Incoming>| {
                     request.extensions_mut().insert(ConnectInfo(peer));
+                    request.extensions_mut().insert(draining.clone());
                     request
                 });
         let service = hyper_util::service::TowerToHyperService::new(service);
@@ -299,6 +331,18 @@ pub async fn serve_with(
         tracing::warn!("shutdown grace period over; dropping remaining connections");
     }
     Ok(())
+}
+
+/// Whether the server is draining before shutdown; in every request's extensions, so that
+/// readiness fails first and balancers stop sending while everything else is still served.
+#[derive(Debug, Clone, Default)]
+pub struct Draining(Arc<AtomicBool>);
+
+impl Draining {
+    /// True from the shutdown signal until the listener closes.
+    pub fn is_draining(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
 }
 
 /// Resolves on SIGTERM or Ctrl-C.

@@ -104,6 +104,7 @@ async fn a_request_and_its_upstream_call_are_exported_as_joined_spans() {
         request_timeout: Duration::from_secs(5),
         header_read_timeout: Duration::from_secs(5),
         shutdown_grace: Duration::from_secs(1),
+        drain_delay: Duration::ZERO,
         max_body_bytes: 1024,
         max_header_bytes: 8192,
         compression_min_bytes: 1024,

@@ -15,6 +15,7 @@ fn settings() -> ServerSettings {
         request_timeout: Duration::from_millis(300),
         header_read_timeout: Duration::from_millis(300),
         shutdown_grace: Duration::from_secs(1),
+        drain_delay: Duration::ZERO,
         max_body_bytes: 1024,
         max_header_bytes: 8192,
         compression_min_bytes: 256,
@@ -101,6 +102,67 @@ async fn every_error_is_a_problem_with_the_request_id() {
     assert!(
         !body.to_string().contains("script"),
         "the input is echoed: {body}"
+    );
+}
+
+#[tokio::test]
+async fn after_shutdown_starts_readiness_fails_while_requests_are_still_served_for_the_drain_delay()
+{
+    let settings = ServerSettings {
+        drain_delay: Duration::from_millis(800),
+        ..settings()
+    };
+    // Readiness depends on no upstream here: it is 200 until the drain starts.
+    let upstreams = std::sync::Arc::new(
+        shared::upstream::Upstreams::new(&unreachable_upstreams(false)).unwrap(),
+    );
+    let routes = Router::new()
+        .route("/ok", get(|| async { "ok" }))
+        .merge(shared::health::routes(upstreams));
+    let app = shared::server::stack(routes, &settings);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(async move {
+        let options = ServeOptions::from(&settings);
+        serve_with(listener, app, &options, async {
+            let _ = stopped.await;
+        })
+        .await
+    });
+    // A fresh connection per request: what a balancer's probe and a new client do.
+    let fresh = || {
+        reqwest::Client::builder()
+            .pool_max_idle_per_host(0)
+            .build()
+            .unwrap()
+    };
+    let readiness_before = fresh().get(format!("{base}/readyz")).send().await.unwrap();
+    assert_eq!(readiness_before.status(), 200, "not draining yet");
+
+    let started = std::time::Instant::now();
+    stop.send(()).unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let readiness = fresh().get(format!("{base}/readyz")).send().await.unwrap();
+    assert_eq!(readiness.status(), 503);
+    let body: serde_json::Value = readiness.json().await.unwrap();
+    assert_eq!(body["status"], "draining");
+    let served = fresh().get(format!("{base}/ok")).send().await.unwrap();
+    assert_eq!(
+        served.status(),
+        200,
+        "new requests are still served while draining"
+    );
+
+    server.await.unwrap().unwrap();
+    assert!(
+        started.elapsed() >= Duration::from_millis(800),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(
+        fresh().get(format!("{base}/ok")).send().await.is_err(),
+        "the listener is closed after the drain delay"
     );
 }
 
@@ -314,6 +376,8 @@ async fn the_local_health_check_sees_a_live_server_and_not_a_dead_port() {
     let routes = Router::new().merge(shared::health::routes::<()>(std::sync::Arc::new(
         shared::upstream::Upstreams::new(&dead_upstreams()).unwrap(),
     )));
+    // Through the whole stack: the 503 keeps its document, not a generic problem.
+    let routes = shared::server::stack(routes, &settings());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     tokio::spawn(shared::server::serve(
@@ -329,13 +393,18 @@ async fn the_local_health_check_sees_a_live_server_and_not_a_dead_port() {
 }
 
 fn dead_upstreams() -> shared::upstream::UpstreamsSettings {
+    unreachable_upstreams(true)
+}
+
+/// Upstreams nobody listens for; `required` says whether readiness depends on them.
+fn unreachable_upstreams(required: bool) -> shared::upstream::UpstreamsSettings {
     let one = shared::upstream::UpstreamSettings {
         url: "http://127.0.0.1:9".parse().unwrap(),
         connect_timeout: Duration::from_millis(100),
         timeout: Duration::from_millis(200),
         max_body_bytes: 1024,
         pool_max_idle: 1,
-        required_for_readiness: true,
+        required_for_readiness: required,
         resilience: Default::default(),
         cache: Default::default(),
     };
@@ -353,6 +422,8 @@ async fn readiness_fails_while_a_required_upstream_is_unreachable() {
     let routes = Router::new().merge(shared::health::routes::<()>(std::sync::Arc::new(
         shared::upstream::Upstreams::new(&dead_upstreams()).unwrap(),
     )));
+    // Through the whole stack: the 503 keeps its document, not a generic problem.
+    let routes = shared::server::stack(routes, &settings());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(shared::server::serve(
