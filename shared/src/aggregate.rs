@@ -195,3 +195,9 @@ impl Screen {
             .is_empty()
     }
 }
+
+/// Lifts an optional section (which cannot fail: it yields `None` and marks itself degraded)
+/// into the `Result` that `tokio::try_join!` expects, so a failed critical call answers at once.
+pub async fn always<T>(section: impl Future<Output = T>) -> Result<T, Problem> {
+    Ok(section.await)
+}

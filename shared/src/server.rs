@@ -367,6 +367,15 @@ pub async fn shutdown_signal() {
     }
 }
 
+/// What browsers and caches may do with a personal answer (profile, cart): nothing.
+pub const PERSONAL: &str = "private, no-store";
+
+/// A response layer for personal routes (`middleware::map_response(shared::server::personal)`):
+/// every answer, problems included, is the user's own and never stored anywhere.
+pub async fn personal(response: Response) -> Response {
+    cache_control(response, PERSONAL)
+}
+
 /// Sets `Cache-Control` on a response; screens say deliberately how long clients may keep them.
 pub fn cache_control(mut response: Response, value: &'static str) -> Response {
     response

@@ -21,10 +21,11 @@ use shared::auth::MaybeAuthUser;
 use shared::cards::CardExtras;
 use shared::problem::Problem;
 
-use super::{always, optional_within, respond_for_device};
+use super::{optional_within, respond_for_device};
 use crate::AppState;
 use crate::device::{Device, HintHeaders, HintQuery};
 use crate::views::{Card, Home};
+use shared::aggregate::always;
 
 /// `Cache-Control` of a complete personalised home screen.
 pub const PERSONALISED_SCREEN: &str = "private, max-age=30";

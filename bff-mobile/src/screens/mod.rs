@@ -14,13 +14,10 @@ pub mod search;
 use std::future::Future;
 use std::time::Duration;
 
-use axum::http::HeaderValue;
-use axum::http::header::CACHE_CONTROL;
 use axum::response::Response;
 use axum::{Router, middleware};
 use serde::Serialize;
 use shared::aggregate::Screen;
-use shared::problem::Problem;
 use shared::upstream::UpstreamError;
 
 use utoipa_axum::router::OpenApiRouter;
@@ -30,9 +27,6 @@ use crate::{AppState, device, openapi};
 
 /// How long clients and shared caches may keep a complete public screen.
 pub const PUBLIC_SCREEN: &str = "public, max-age=30";
-
-/// What clients and caches may do with a personal screen (profile, cart): nothing.
-pub const PERSONAL_SCREEN: &str = "private, no-store";
 
 /// The `/v1` routes (the version gate is added around them in [`crate::app`]).
 pub fn routes() -> Router<AppState> {
@@ -53,18 +47,11 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(account::add_item))
         .routes(routes!(account::remove_item))
         // Every answer, problems included, is the user's own: never stored anywhere.
-        .route_layer(middleware::map_response(personal));
+        .route_layer(middleware::map_response(shared::server::personal));
     openapi::bearer_required(personal.get_openapi_mut());
     let mut api = public.merge(personal);
     shared::openapi::upstream_responses(api.get_openapi_mut());
     api
-}
-
-async fn personal(mut response: Response) -> Response {
-    response
-        .headers_mut()
-        .insert(CACHE_CONTROL, HeaderValue::from_static(PERSONAL_SCREEN));
-    response
 }
 
 /// Renders a screen whose image URLs were picked for the device: `Cache-Control` (`no-cache`
@@ -95,9 +82,4 @@ async fn optional_within<T>(
             None
         }
     }
-}
-
-/// Lifts an optional section into the `Result` that `tokio::try_join!` expects.
-async fn always<T>(section: impl Future<Output = T>) -> Result<T, Problem> {
-    Ok(section.await)
 }

@@ -15,10 +15,11 @@ use shared::problem::Problem;
 use shared::upstream::Upstreams;
 use shared::upstream::catalog::ProductCard;
 
-use super::{always, respond_for_device};
+use super::respond_for_device;
 use crate::AppState;
 use crate::device::{Device, HintHeaders, HintQuery};
 use crate::views::{Card, ProductDetail, RatingView, ReviewView};
+use shared::aggregate::always;
 
 /// Reviews shown.
 pub const REVIEWS: u32 = 3;

@@ -9,9 +9,10 @@ use shared::aggregate::Screen;
 use shared::cards::{CardExtras, cards_for_ids};
 use shared::problem::Problem;
 
-use super::{PUBLIC_SCREEN, always, union_ids};
+use super::{PUBLIC_SCREEN, union_ids};
 use crate::AppState;
 use crate::views::home::HomePage;
+use shared::aggregate::always;
 
 /// Cards on the featured shelf.
 const FEATURED: u32 = 24;

@@ -2,10 +2,11 @@
 //! call, starts a [`shared::aggregate::Screen`] with its deadline, runs its upstream calls
 //! concurrently (each `critical` or `optional`), shapes the view and sets `Cache-Control`.
 //!
-//! Screens use `tokio::try_join!` with optional sections lifted by `always` (which cannot fail), so a failed
-//! critical call answers at once instead of waiting for the optional calls still in flight; a
-//! call that depends on another (cards for recommended ids) is chained inside its own branch, so
-//! one slow section never eats the time another branch needs.
+//! Screens use `tokio::try_join!` with optional sections lifted by
+//! [`shared::aggregate::always`] (which cannot fail), so a failed critical call answers at once
+//! instead of waiting for the optional calls still in flight; a call that depends on another
+//! (cards for recommended ids) is chained inside its own branch, so one slow section never eats
+//! the time another branch needs.
 
 pub mod account;
 mod home;
@@ -13,13 +14,7 @@ mod product;
 mod reviews;
 mod search;
 
-use std::future::Future;
-
-use axum::http::HeaderValue;
-use axum::http::header::CACHE_CONTROL;
-use axum::response::Response;
 use axum::{Router, middleware};
-use shared::problem::Problem;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -29,9 +24,6 @@ use crate::{AppState, openapi};
 /// How long browsers and shared caches may keep a complete public screen. A degraded screen is
 /// sent `no-cache` instead (see [`shared::aggregate::Screen::respond`]).
 pub const PUBLIC_SCREEN: &str = "public, max-age=30";
-
-/// What browsers and caches may do with a personal screen: nothing.
-pub const PERSONAL_SCREEN: &str = "private, no-store";
 
 /// The `/api` routes. Every one of them requires `X-CSRF: 1` and refuses cross-site requests
 /// ([`csrf::require`]) before anything else runs.
@@ -53,7 +45,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(account::add_item))
         .routes(routes!(account::remove_item))
         // Every answer, problems included, is the user's own: never stored anywhere.
-        .route_layer(middleware::map_response(personal));
+        .route_layer(middleware::map_response(shared::server::personal));
     openapi::signed_in(personal.get_openapi_mut());
     let mut api = public
         .merge(personal)
@@ -61,19 +53,6 @@ pub fn api() -> OpenApiRouter<AppState> {
     shared::openapi::upstream_responses(api.get_openapi_mut());
     openapi::csrf_protected(api.get_openapi_mut());
     api
-}
-
-async fn personal(mut response: Response) -> Response {
-    response
-        .headers_mut()
-        .insert(CACHE_CONTROL, HeaderValue::from_static(PERSONAL_SCREEN));
-    response
-}
-
-/// Lifts an optional section (which cannot fail: it yields `None` and marks itself degraded)
-/// into the `Result` that `tokio::try_join!` expects.
-async fn always<T>(section: impl Future<Output = T>) -> Result<T, Problem> {
-    Ok(section.await)
 }
 
 /// `a` then the ids of `b` not already in `a`: one batch for two shelves.

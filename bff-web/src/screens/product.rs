@@ -11,12 +11,13 @@ use shared::cards::{CardExtras, cards_for_ids};
 use shared::ids;
 use shared::problem::Problem;
 
-use super::{PUBLIC_SCREEN, always};
+use super::PUBLIC_SCREEN;
 use crate::AppState;
 use crate::views::card;
 use crate::views::product::{
     OfferView, ProductPage, ProductView, REVIEWS_PER_PAGE, RatingView, ReviewsView, breadcrumbs,
 };
+use shared::aggregate::always;
 
 /// Cards on the related shelf.
 const RELATED: usize = 12;
