@@ -72,7 +72,9 @@ pub struct AppState {
 
 impl AppState {
     /// Builds the upstream clients and the token validator, which discovers the identity
-    /// provider and fetches its keys (so it fails when the provider cannot be reached).
+    /// provider and fetches its keys. A provider that cannot be reached now is discovered when
+    /// the first token arrives (tokens get 503 until then); one that contradicts the settings
+    /// fails the start.
     pub async fn new(settings: Settings) -> anyhow::Result<Self> {
         let upstreams = Arc::new(Upstreams::new(&settings.upstreams)?);
         let validator = TokenValidator::from_settings(&settings.auth)

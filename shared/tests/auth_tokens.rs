@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
+use axum::response::IntoResponse as _;
 use axum::routing::get;
 use futures::future::BoxFuture;
 use jsonwebtoken::Algorithm;
@@ -671,6 +672,56 @@ async fn a_slow_jwks_times_out() {
         "{:?}",
         started.elapsed()
     );
+}
+
+#[tokio::test]
+async fn a_provider_down_at_start_up_is_discovered_when_a_token_arrives_and_meanwhile_tokens_get_503()
+ {
+    const COOLDOWN: Duration = Duration::from_millis(200);
+    let key = TestKey::es256("k1");
+    let provider = MockProvider::spawn(&[&key]).await;
+    provider.set_discovery_down(true);
+    let mut settings = JwtSettings::new(&provider.url, AUDIENCE);
+    settings.jwks.refresh_cooldown = COOLDOWN;
+    let validator = TokenValidator::from_settings(&settings)
+        .await
+        .expect("a provider answering 503 does not stop the start-up");
+    assert_eq!(provider.discovery_hits(), 1);
+    let token = provider_token(&provider, &key, json!({}));
+
+    let refused = validator.validate(&token).await.unwrap_err();
+    assert!(
+        matches!(refused, TokenError::KeysUnavailable(_)),
+        "{refused:?}"
+    );
+    let problem = refused.to_problem().into_response();
+    assert_eq!(problem.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(problem.headers().contains_key(header::RETRY_AFTER));
+    assert!(!problem.headers().contains_key(header::WWW_AUTHENTICATE));
+    assert_eq!(
+        provider.discovery_hits(),
+        2,
+        "the first token retried discovery"
+    );
+
+    // A burst within the cooldown costs the provider nothing.
+    provider.set_discovery_down(false);
+    for _ in 0..20 {
+        assert!(matches!(
+            validator.validate(&token).await,
+            Err(TokenError::KeysUnavailable(_))
+        ));
+    }
+    assert_eq!(provider.discovery_hits(), 2);
+
+    tokio::time::sleep(COOLDOWN + Duration::from_millis(50)).await;
+    validator
+        .validate(&token)
+        .await
+        .expect("discovered once the provider answers");
+    assert_eq!(provider.discovery_hits(), 3);
+    validator.validate(&token).await.unwrap();
+    assert_eq!(provider.discovery_hits(), 3, "discovered once for good");
 }
 
 #[tokio::test]

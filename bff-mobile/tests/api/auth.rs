@@ -18,8 +18,8 @@ use serde_json::{Value, json};
 use shared::auth::{JwtSettings, TokenValidator};
 
 use crate::helpers::{
-    Bearer, INVALID_TOKEN, NO_TOKEN, TestApp, assert_unauthorized, bearer, cache_control, keys,
-    screen_json, spawn_app, spawn_app_against, spawn_app_with,
+    Bearer, INVALID_TOKEN, NO_TOKEN, TestApp, assert_problem, assert_unauthorized, bearer,
+    cache_control, keys, screen_json, spawn_app, spawn_app_against, spawn_app_with,
 };
 
 /// Seconds since the epoch.
@@ -487,6 +487,27 @@ async fn a_key_rotated_at_the_provider_is_used_without_a_restart() {
     assert!(app.idp.jwks_requests() > fetched, "the new key was fetched");
     // The old key stays published for its grace period: tokens signed with it still work.
     assert_eq!(app.get_me(&before).await.status(), 200);
+}
+
+#[tokio::test]
+async fn with_the_provider_unreachable_the_app_starts_serves_public_screens_and_answers_503_for_tokens()
+ {
+    // Nothing listens on the port the BFF is told to reach the provider at.
+    let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let backchannel = format!("http://{}", dead.local_addr().unwrap());
+    drop(dead);
+    let app = spawn_app_with(|settings| {
+        settings.auth.backchannel_url = Some(backchannel.parse().unwrap());
+    })
+    .await;
+    assert_eq!(app.get_home().await.status(), 200);
+
+    let token = app.token_of("demo-user-1").await;
+    let response = app.get_me(&token).await;
+    assert!(response.headers().contains_key("retry-after"));
+    assert!(!response.headers().contains_key("www-authenticate"));
+    assert_problem(response, 503, &[&token]).await;
+    assert_eq!(app.upstreams.accounts.hits(), 0);
 }
 
 #[tokio::test]

@@ -68,13 +68,15 @@ pub enum AuthRejection {
 }
 
 impl AuthRejection {
-    /// The client-facing problem (the same for every invalid token).
+    /// The client-facing problem (the same for every invalid token; a 503 when the provider's
+    /// keys are unavailable, see [`TokenError::to_problem`]).
     pub fn to_problem(&self) -> Problem {
         match self {
             Self::Missing => Problem::new(StatusCode::UNAUTHORIZED)
                 .with_detail("An access token is required.")
                 .with_header(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")),
-            Self::Header(_) | Self::Token(_) => invalid_token_problem(),
+            Self::Header(_) => invalid_token_problem(),
+            Self::Token(error) => error.to_problem(),
         }
     }
 

@@ -480,6 +480,87 @@ impl KeyStore for JwksKeyStore {
     }
 }
 
+/// The keys of a provider that could not be discovered at start-up. Discovery is retried when a
+/// token needs a key, at most once per `refresh_cooldown`, so a BFF starts (and serves its public
+/// screens) while the provider is down; until discovery succeeds every key is unavailable, which
+/// is not the same as a bad token.
+#[derive(Debug)]
+pub struct DeferredKeyStore {
+    issuer: String,
+    backchannel: Option<Url>,
+    settings: JwksSettings,
+    allowed: Vec<Algorithm>,
+    store: tokio::sync::OnceCell<JwksKeyStore>,
+    last_attempt: std::sync::Mutex<Option<Instant>>,
+}
+
+impl DeferredKeyStore {
+    /// A store that discovers `issuer` (through `backchannel`, if set) on first use.
+    pub fn new(
+        issuer: &str,
+        backchannel: Option<&Url>,
+        settings: &JwksSettings,
+        allowed: &[Algorithm],
+    ) -> Self {
+        Self {
+            issuer: issuer.to_owned(),
+            backchannel: backchannel.cloned(),
+            settings: settings.clone(),
+            allowed: allowed.to_vec(),
+            store: tokio::sync::OnceCell::new(),
+            last_attempt: std::sync::Mutex::new(None),
+        }
+    }
+
+    async fn discovered(&self) -> Result<&JwksKeyStore, KeyError> {
+        if let Some(store) = self.store.get() {
+            return Ok(store);
+        }
+        {
+            let mut last = self
+                .last_attempt
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if last.is_some_and(|at| at.elapsed() < self.settings.refresh_cooldown) {
+                return Err(KeyError::Unavailable("provider not discovered yet".into()));
+            }
+            *last = Some(Instant::now());
+        }
+        self.store
+            .get_or_try_init(|| {
+                JwksKeyStore::discover_via(
+                    &self.issuer,
+                    self.backchannel.as_ref(),
+                    &self.settings,
+                    &self.allowed,
+                )
+            })
+            .await
+            .map_err(|error| {
+                tracing::warn!(%error, issuer = %self.issuer, "identity provider discovery failed");
+                KeyError::Unavailable(error.to_string())
+            })
+    }
+}
+
+impl KeyStore for DeferredKeyStore {
+    fn key<'a>(&'a self, kid: &'a str) -> BoxFuture<'a, Result<Arc<VerificationKey>, KeyError>> {
+        Box::pin(async move { self.discovered().await?.key(kid).await })
+    }
+}
+
+impl JwksError {
+    /// Whether the provider may answer later (unreachable, timed out, 5xx), as opposed to a
+    /// configuration the provider contradicts.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Self::Client(_) => false,
+            Self::Discovery(DiscoveryError::Fetch(error)) => error.is_transient(),
+            Self::Discovery(_) => false,
+        }
+    }
+}
+
 #[cfg(feature = "test-helpers")]
 pub use static_store::StaticKeyStore;
 

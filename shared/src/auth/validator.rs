@@ -21,7 +21,7 @@ use jsonwebtoken::errors::ErrorKind;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::jwks::{JwksError, JwksKeyStore, JwksSettings, KeyError, KeyStore};
+use super::jwks::{DeferredKeyStore, JwksError, JwksKeyStore, JwksSettings, KeyError, KeyStore};
 use crate::config::ConfigError;
 use crate::problem::Problem;
 
@@ -239,9 +239,15 @@ impl TokenError {
     }
 
     /// The client-facing problem: 401 with `WWW-Authenticate: Bearer error="invalid_token"`,
-    /// the same for every variant.
+    /// the same for every variant, except when the provider's keys are unavailable: then the
+    /// token may well be good, and a 503 with `Retry-After` keeps the app from discarding it.
     pub fn to_problem(&self) -> Problem {
-        invalid_token_problem()
+        match self {
+            Self::KeysUnavailable(_) => Problem::new(StatusCode::SERVICE_UNAVAILABLE)
+                .with_detail("Sign-in cannot be checked right now; try again shortly.")
+                .with_retry_after(5),
+            _ => invalid_token_problem(),
+        }
     }
 }
 
@@ -583,17 +589,39 @@ impl TokenValidator {
         })
     }
 
-    /// Validates the settings, discovers the issuer's JWKS and builds the validator.
+    /// Validates the settings, discovers the issuer's JWKS and builds the validator. A provider
+    /// that cannot be reached now (or answers 5xx) is discovered on first use instead
+    /// ([`DeferredKeyStore`]): the BFF starts, and tokens are refused as "keys unavailable"
+    /// until then. A provider that contradicts the settings (another issuer) fails here.
     pub async fn from_settings(settings: &JwtSettings) -> Result<Self, ValidatorError> {
         settings.validate("jwt")?;
-        let keys = JwksKeyStore::discover_via(
+        let allowed = settings.parsed_algorithms()?;
+        let backchannel = settings.backchannel_url.as_ref();
+        let keys: Arc<dyn KeyStore> = match JwksKeyStore::discover_via(
             &settings.issuer,
-            settings.backchannel_url.as_ref(),
+            backchannel,
             &settings.jwks,
-            &settings.parsed_algorithms()?,
+            &allowed,
         )
-        .await?;
-        Ok(Self::new(settings, Arc::new(keys))?)
+        .await
+        {
+            Ok(keys) => Arc::new(keys),
+            Err(error) if error.is_transient() => {
+                tracing::warn!(
+                    %error,
+                    issuer = %settings.issuer,
+                    "identity provider unreachable at start-up; discovery is retried when a token arrives"
+                );
+                Arc::new(DeferredKeyStore::new(
+                    &settings.issuer,
+                    backchannel,
+                    &settings.jwks,
+                    &allowed,
+                ))
+            }
+            Err(error) => return Err(error.into()),
+        };
+        Ok(Self::new(settings, keys)?)
     }
 
     /// The largest token accepted, in bytes.

@@ -3,7 +3,7 @@
 #![allow(dead_code)]
 
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -165,6 +165,8 @@ pub struct MockState {
     pub mode: Mutex<JwksMode>,
     pub jwks_hits: AtomicUsize,
     pub discovery_hits: AtomicUsize,
+    /// Discovery answers 503 while set.
+    pub discovery_down: AtomicBool,
     pub other_hits: AtomicUsize,
 }
 
@@ -196,6 +198,7 @@ impl MockProvider {
             mode: Mutex::new(JwksMode::Normal),
             jwks_hits: AtomicUsize::new(0),
             discovery_hits: AtomicUsize::new(0),
+            discovery_down: AtomicBool::new(false),
             other_hits: AtomicUsize::new(0),
         });
         let app = Router::new()
@@ -239,6 +242,14 @@ impl MockProvider {
         self.state.token_hits.load(Ordering::SeqCst)
     }
 
+    pub fn discovery_hits(&self) -> usize {
+        self.state.discovery_hits.load(Ordering::SeqCst)
+    }
+
+    pub fn set_discovery_down(&self, down: bool) {
+        self.state.discovery_down.store(down, Ordering::SeqCst);
+    }
+
     pub fn claim_issuer(&self, issuer: &str) {
         *self.state.claimed_issuer.lock().unwrap() = Some(issuer.to_owned());
     }
@@ -246,6 +257,9 @@ impl MockProvider {
 
 async fn discovery(State(state): State<Arc<MockState>>) -> Response {
     state.discovery_hits.fetch_add(1, Ordering::SeqCst);
+    if state.discovery_down.load(Ordering::SeqCst) {
+        return axum::http::StatusCode::SERVICE_UNAVAILABLE.into_response();
+    }
     let issuer = state.issuer.lock().unwrap().clone();
     let claimed = state
         .claimed_issuer
