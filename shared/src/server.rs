@@ -168,15 +168,16 @@ async fn enforce_timeout(limit: Duration, request: Request, next: Next) -> Respo
     }
 }
 
-/// Replaces a 4xx/5xx response that is not already problem+json (axum's extractor rejections,
-/// the 404 fallback, 405, 413) with a problem of the same status and a generic detail, so clients
-/// see one error format and rejection texts never echo their input.
 /// Marks an error response whose body is deliberate (a page's own "not found" in HTML), so
 /// the stack keeps it instead of replacing it with a problem. Insert it into the response's
 /// extensions.
 #[derive(Debug, Clone, Copy)]
 pub struct DeliberateErrorBody;
 
+/// Replaces a 4xx/5xx response that is not already problem+json (axum's extractor rejections,
+/// the 404 fallback, 405, 413) with a problem of the same status and a generic detail, so clients
+/// see one error format and rejection texts never echo their input. A response marked
+/// [`DeliberateErrorBody`] is kept as it is.
 async fn problem_for_bare_errors(request: Request, next: Next) -> Response {
     let response = next.run(request).await;
     let status = response.status();
