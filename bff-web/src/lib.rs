@@ -63,8 +63,9 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Builds the clients from settings: discovers the identity provider and connects the
-    /// session store (so it fails when either cannot be reached). Logs a WARN for each
+    /// Builds the clients from settings: discovers the identity provider (an unreachable one is
+    /// logged and retried on demand) and connects the session store (it fails when the store
+    /// cannot be reached, or the provider contradicts the settings). Logs a WARN for each
     /// development value in the settings ([`Settings::startup_warnings`]).
     pub async fn new(settings: Settings) -> anyhow::Result<Self> {
         for warning in settings.startup_warnings() {

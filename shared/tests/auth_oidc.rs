@@ -7,8 +7,8 @@ mod support;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use axum::response::IntoResponse as _;
 use dev_idp::testing::{TestIdp, WEB_CLIENT_ID, WEB_CLIENT_SECRET};
-use shared::auth::SecretToken;
 use shared::auth::jwks::StaticKeyStore;
 use shared::auth::oidc::{
     CallbackParams, LoginError, OidcClient, OidcSettings, PendingLogin, RefreshError, TokenSet,
@@ -16,6 +16,7 @@ use shared::auth::oidc::{
 };
 use shared::auth::provider::{FetchError, ProviderMetadata};
 use shared::auth::validator::{JwtSettings, TokenError, TokenValidator};
+use shared::auth::{DeferredOidcClient, SecretToken};
 use url::Url;
 
 use support::{MockProvider, TokenMode};
@@ -350,6 +351,45 @@ async fn discovery_refuses_a_provider_that_names_another_issuer() {
         error.to_string().contains("discovery names issuer"),
         "{error}"
     );
+    // The deferred client (bff-web) defers only outages: this still stops the start-up.
+    let error = DeferredOidcClient::connect(&settings(&provider.url))
+        .await
+        .unwrap_err();
+    assert!(!error.is_transient(), "{error}");
+}
+
+#[tokio::test]
+async fn a_deferred_client_discovers_a_provider_that_was_down_once_per_cooldown() {
+    const COOLDOWN: Duration = Duration::from_millis(200);
+    let provider = MockProvider::spawn(&[]).await;
+    provider.set_discovery_down(true);
+    let mut settings = settings(&provider.url);
+    settings.jwks.refresh_cooldown = COOLDOWN;
+    let deferred = DeferredOidcClient::connect(&settings)
+        .await
+        .expect("a provider answering 503 does not stop the start-up");
+    assert_eq!(provider.discovery_hits(), 1);
+    assert!(!deferred.is_discovered());
+
+    provider.set_discovery_down(false);
+    for _ in 0..20 {
+        let refused = deferred.client().await.unwrap_err();
+        assert_eq!(refused.to_problem().into_response().status(), 503);
+    }
+    assert_eq!(
+        provider.discovery_hits(),
+        1,
+        "nothing retried within the cooldown"
+    );
+
+    tokio::time::sleep(COOLDOWN + Duration::from_millis(50)).await;
+    deferred
+        .client()
+        .await
+        .expect("discovered after the cooldown");
+    deferred.client().await.unwrap();
+    assert_eq!(provider.discovery_hits(), 2, "discovered once, then kept");
+    assert!(deferred.is_discovered());
 }
 
 // --- Faults of the token endpoint (mock provider) ---------------------------------------------

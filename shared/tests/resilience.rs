@@ -163,20 +163,24 @@ async fn consecutive_failures_open_the_circuit_and_calls_then_fail_fast_without_
         assert_eq!(error.kind, ErrorKind::Failed(503));
     }
     assert_eq!(flaky.hits(), 3);
-    let mut slowest = Duration::ZERO;
+    let mut took = Vec::with_capacity(100);
     for _ in 0..100 {
         let started = Instant::now();
         let error = c
             .get_json::<Thing>(&screen(), &["thing"], &[])
             .await
             .unwrap_err();
-        slowest = slowest.max(started.elapsed());
+        took.push(started.elapsed());
         assert_eq!(error.kind, ErrorKind::CircuitOpen);
     }
     assert_eq!(flaky.hits(), 3, "an open circuit touched the upstream");
+    // The median, not the slowest: on a busy 2-CPU machine any single call can be preempted for
+    // milliseconds. The fail-fast cost itself is measured in `bench/`.
+    took.sort_unstable();
+    let median = took[took.len() / 2];
     assert!(
-        slowest < Duration::from_millis(5),
-        "fail-fast took {slowest:?}"
+        median < Duration::from_millis(1),
+        "fail-fast took {median:?} (median of 100)"
     );
 
     // The upstream recovers; after `open_for` one probe goes through and closes the circuit.

@@ -10,6 +10,10 @@
 //!   created and set, the login cookie cleared, and the browser sent to `return_to` on the
 //!   public origin. Any failure is a 400 problem (502 when the provider is down); no token or
 //!   provider error text ever reaches the browser.
+//!
+//! A provider that is unreachable at start-up does not stop the BFF: the public screens work,
+//! and login and callback answer 503 with `Retry-After` until it has been discovered (retried
+//! on demand, once per `oidc.jwks.refresh_cooldown`; see `shared::auth::deferred_oidc`).
 //! - `POST /auth/logout` (`X-CSRF: 1`) — deletes the session, revokes the refresh token at the
 //!   provider (best effort), clears the cookie and answers `{"logout_url": …}`: the provider's
 //!   end-session URL (without `id_token_hint`, so no token travels in a URL) for the page to
@@ -39,7 +43,7 @@ use axum::{Json, Router, middleware};
 use serde::{Deserialize, Serialize};
 use shared::auth::oidc::CallbackParams;
 use shared::auth::session::{SessionError, StoreError};
-use shared::auth::{OidcClient, SecretToken, SessionManager};
+use shared::auth::{DeferredOidcClient, SecretToken, SessionManager};
 use shared::problem::Problem;
 use url::Url;
 use utoipa::{IntoParams, ToSchema};
@@ -55,8 +59,8 @@ use crate::settings::Settings;
 /// What signing in and out needs, built once at start-up.
 #[derive(Debug)]
 pub struct Auth {
-    /// The provider, discovered at start-up.
-    pub oidc: OidcClient,
+    /// The provider, discovered at start-up or, if it was down then, on first use.
+    pub oidc: DeferredOidcClient,
     /// Sessions and pending logins, with their timeouts and single-flight refresh.
     pub sessions: SessionManager,
     /// How cookies are written and read.
@@ -68,9 +72,10 @@ pub struct Auth {
 }
 
 impl Auth {
-    /// Discovers the provider and connects the session store.
+    /// Discovers the provider (or defers that, if it is unreachable) and connects the session
+    /// store.
     pub async fn new(settings: &Settings) -> anyhow::Result<Self> {
-        let oidc = OidcClient::discover(&settings.oidc.client)
+        let oidc = DeferredOidcClient::connect(&settings.oidc.client)
             .await
             .with_context(|| {
                 format!(
@@ -188,7 +193,8 @@ async fn login(
                 .map(|(_, value)| value.into_owned())
         })
         .unwrap_or_default();
-    let (authorize, pending) = auth.oidc.begin_login(&return_to);
+    let oidc = auth.oidc.client().await.map_err(|e| e.to_problem())?;
+    let (authorize, pending) = oidc.begin_login(&return_to);
     auth.sessions
         .save_pending(&pending)
         .await
@@ -281,8 +287,8 @@ async fn complete_login(
         tracing::info!("login callback for an unknown, expired or completed login");
         return Err(foreign_callback());
     };
-    let tokens = auth
-        .oidc
+    let oidc = auth.oidc.client().await.map_err(|e| e.to_problem())?;
+    let tokens = oidc
         .complete_login(&pending, &params)
         .await
         .map_err(|error| {
@@ -352,18 +358,23 @@ async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Result<Res
     let Some(session) = session else {
         return Ok((StatusCode::NO_CONTENT, clear).into_response());
     };
+    // A provider that is still undiscovered cannot revoke or end its session: the local session
+    // is gone either way, and the browser goes back to this BFF.
+    let oidc = auth.oidc.client().await.ok();
     if let Some(refresh_token) = &session.tokens.refresh_token {
-        match auth.oidc.revoke(refresh_token).await {
-            Ok(true) => {}
-            Ok(false) => tracing::info!("the provider has no revocation endpoint"),
-            Err(error) => tracing::warn!(%error, "refresh token revocation failed"),
+        match oidc.map(|oidc| oidc.revoke(refresh_token)) {
+            Some(revocation) => match revocation.await {
+                Ok(true) => {}
+                Ok(false) => tracing::info!("the provider has no revocation endpoint"),
+                Err(error) => tracing::warn!(%error, "refresh token revocation failed"),
+            },
+            None => tracing::warn!("refresh token not revoked: the provider is unavailable"),
         }
     }
     tracing::info!(sub = %session.user.sub, "signed out");
     // No `id_token_hint`: the URL goes to the browser, and no token may.
-    let logout_url = auth
-        .oidc
-        .end_session_url(None, Some(&auth.post_logout_redirect_uri))
+    let logout_url = oidc
+        .and_then(|oidc| oidc.end_session_url(None, Some(&auth.post_logout_redirect_uri)))
         .unwrap_or_else(|| auth.post_logout_redirect_uri.clone());
     Ok((
         clear,

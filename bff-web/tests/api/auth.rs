@@ -1,7 +1,10 @@
 //! Login, callback, logout and the session endpoint: cookies, redirects, failures, and no token
 //! ever reaching the browser.
 
+use std::sync::Arc;
 use std::time::Duration;
+
+use bff_web::Settings;
 
 use reqwest::Method;
 use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
@@ -312,4 +315,58 @@ async fn logout_revokes_the_refresh_token_and_sends_the_browser_to_the_providers
     let again = browser.logout().await;
     assert_eq!(again.status, 204);
     assert!(again.body.is_empty());
+}
+
+#[tokio::test]
+async fn a_provider_down_at_start_up_leaves_the_screens_up_and_sign_in_503_until_it_is_back() {
+    const COOLDOWN: Duration = Duration::from_millis(300);
+    // The BFF reaches the provider through an address where nothing listens yet (its
+    // backchannel): the provider is unreachable at start-up, as in a stack starting up.
+    let vacant = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let backchannel = vacant.local_addr().unwrap();
+    drop(vacant);
+    let app = spawn_with(Options {
+        configure: Some(Arc::new(move |settings: &mut Settings| {
+            settings.oidc.client.backchannel_url =
+                Some(format!("http://{backchannel}").parse().unwrap());
+            settings.oidc.client.jwks.refresh_cooldown = COOLDOWN;
+        })),
+        ..Options::default()
+    })
+    .await;
+    assert!(!app.state.auth.oidc.is_discovered());
+
+    assert_eq!(app.get_home().await.status(), 200, "public screens work");
+    let browser = app.new_browser();
+    let login = browser.get("/auth/login?return_to=/cart").await;
+    let problem = login.assert_problem(503);
+    assert!(login.header("retry-after").is_some(), "{:?}", login.headers);
+    assert_eq!(login.cache_control(), "no-store");
+    assert!(
+        login.set_cookies().is_empty(),
+        "no login cookie without a login"
+    );
+    assert!(!problem.to_string().contains(&backchannel.to_string()));
+    assert_eq!(app.idp.token_requests(), 0);
+
+    // The provider comes back at that address: a TCP relay to it.
+    let relay = tokio::net::TcpListener::bind(backchannel).await.unwrap();
+    let provider = app.idp.url().trim_start_matches("http://").to_owned();
+    tokio::spawn(async move {
+        while let Ok((mut inbound, _)) = relay.accept().await {
+            let provider = provider.clone();
+            tokio::spawn(async move {
+                if let Ok(mut outbound) = tokio::net::TcpStream::connect(provider).await {
+                    let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                }
+            });
+        }
+    });
+    // Within the cooldown of the failed start-up attempt nothing is retried; after it, the first
+    // login discovers the provider and goes through.
+    tokio::time::sleep(COOLDOWN + Duration::from_millis(100)).await;
+    browser.login().await;
+    assert!(app.state.auth.oidc.is_discovered());
+    let me = browser.get("/api/me").await;
+    assert_eq!(me.status, 200, "{}", me.body);
 }

@@ -25,7 +25,7 @@ use serde::Deserialize;
 use tokio::time::Instant;
 use url::Url;
 
-use super::provider::{self, DiscoveryError, FetchError, ProviderMetadata};
+use super::provider::{self, AttemptGate, DiscoveryError, FetchError, ProviderMetadata};
 use crate::config::ConfigError;
 
 /// How the JWKS is fetched and cached. Env `…__JWKS__<KEY>`; every key has a default.
@@ -491,7 +491,7 @@ pub struct DeferredKeyStore {
     settings: JwksSettings,
     allowed: Vec<Algorithm>,
     store: tokio::sync::OnceCell<JwksKeyStore>,
-    last_attempt: std::sync::Mutex<Option<Instant>>,
+    attempts: AttemptGate,
 }
 
 impl DeferredKeyStore {
@@ -508,7 +508,7 @@ impl DeferredKeyStore {
             settings: settings.clone(),
             allowed: allowed.to_vec(),
             store: tokio::sync::OnceCell::new(),
-            last_attempt: std::sync::Mutex::new(None),
+            attempts: AttemptGate::new(settings.refresh_cooldown),
         }
     }
 
@@ -516,15 +516,8 @@ impl DeferredKeyStore {
         if let Some(store) = self.store.get() {
             return Ok(store);
         }
-        {
-            let mut last = self
-                .last_attempt
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            if last.is_some_and(|at| at.elapsed() < self.settings.refresh_cooldown) {
-                return Err(KeyError::Unavailable("provider not discovered yet".into()));
-            }
-            *last = Some(Instant::now());
+        if !self.attempts.try_now() {
+            return Err(KeyError::Unavailable("provider not discovered yet".into()));
         }
         self.store
             .get_or_try_init(|| {

@@ -13,6 +13,8 @@
 //! - [`return_to`] — [`return_to::sanitize`]: same-origin relative paths only (web BFF).
 //! - [`oidc`] — [`oidc::OidcClient`], the web BFF's confidential OIDC client (PKCE, `state`,
 //!   `nonce`, RFC 9207 `iss`, refresh, revocation, end-session).
+//! - [`deferred_oidc`] — [`deferred_oidc::DeferredOidcClient`]: that client when the provider
+//!   may be down at start-up (discovered on demand, sign-in 503 meanwhile).
 //! - [`session`] — server-side sessions ([`session::SessionStore`]: memory or Redis) and the
 //!   single-flight refresh of a session's tokens ([`session::SessionManager`]).
 //! - [`provider`] — discovery and the capped, redirect-free HTTP used toward the provider.
@@ -22,6 +24,7 @@
 //! [`Problem`](crate::problem::Problem) that never says which check failed.
 
 pub mod bearer;
+pub mod deferred_oidc;
 pub mod extract;
 pub mod jwks;
 pub mod oidc;
@@ -31,6 +34,7 @@ pub mod secret;
 pub mod session;
 pub mod validator;
 
+pub use deferred_oidc::DeferredOidcClient;
 pub use extract::{AuthUser, MaybeAuthUser, require_scope};
 pub use jwks::{JwksKeyStore, JwksSettings, KeyStore};
 pub use oidc::{OidcClient, OidcSettings, TokenSet};

@@ -354,6 +354,24 @@ pub enum OidcError {
     Refused(String),
 }
 
+impl OidcError {
+    /// Whether the provider may answer later (unreachable, timed out, 5xx), as opposed to a
+    /// configuration the provider contradicts.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Self::Discovery(DiscoveryError::Fetch(error)) | Self::Fetch(error) => {
+                error.is_transient()
+            }
+            Self::Keys(error) => error.is_transient(),
+            Self::Config(_)
+            | Self::Client(_)
+            | Self::Discovery(_)
+            | Self::Unsupported(_)
+            | Self::Refused(_) => false,
+        }
+    }
+}
+
 /// The successful token response (RFC 6749 §5.1).
 #[derive(Deserialize)]
 struct TokenResponse {

@@ -60,6 +60,36 @@ pub(crate) fn client(timeout: Duration) -> Result<reqwest::Client, reqwest::Erro
         .build()
 }
 
+/// Lets through one attempt per `cooldown` at something that asks the provider (a deferred
+/// discovery), so a burst of requests while it is down costs it one call, not one per request.
+#[derive(Debug)]
+pub(crate) struct AttemptGate {
+    cooldown: Duration,
+    last: std::sync::Mutex<Option<tokio::time::Instant>>,
+}
+
+impl AttemptGate {
+    pub(crate) fn new(cooldown: Duration) -> Self {
+        Self {
+            cooldown,
+            last: std::sync::Mutex::new(None),
+        }
+    }
+
+    /// Whether an attempt may go now; if so, the next one waits a cooldown.
+    pub(crate) fn try_now(&self) -> bool {
+        let mut last = self
+            .last
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if last.is_some_and(|at| at.elapsed() < self.cooldown) {
+            return false;
+        }
+        *last = Some(tokio::time::Instant::now());
+        true
+    }
+}
+
 /// Sends `request`, then reads the whole body under `max_bytes`, all within `timeout`.
 /// Returns the status and the body, whatever the status.
 pub(crate) async fn send_capped(
