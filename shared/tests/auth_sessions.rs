@@ -577,3 +577,29 @@ fn serde_urlencoded_from(query: &str) -> shared::auth::oidc::CallbackParams {
         error_description: pairs.get("error_description").cloned(),
     }
 }
+
+#[tokio::test]
+async fn a_redis_refresh_lease_has_one_holder_until_released_or_expired() {
+    let backend = redis().await;
+    let store = &backend.store;
+    let id = SessionId::generate();
+    let ttl = Duration::from_millis(300);
+
+    assert!(store.acquire_refresh_lease(&id, "a", ttl).await.unwrap());
+    assert!(!store.acquire_refresh_lease(&id, "b", ttl).await.unwrap());
+    // Only the holder releases it.
+    store.release_refresh_lease(&id, "b").await.unwrap();
+    assert!(!store.acquire_refresh_lease(&id, "b", ttl).await.unwrap());
+    store.release_refresh_lease(&id, "a").await.unwrap();
+    assert!(store.acquire_refresh_lease(&id, "b", ttl).await.unwrap());
+    // A holder that never releases (a crashed instance) loses it after the ttl.
+    tokio::time::sleep(ttl + Duration::from_millis(100)).await;
+    assert!(store.acquire_refresh_lease(&id, "c", ttl).await.unwrap());
+    // Another session's lease is another key.
+    assert!(
+        store
+            .acquire_refresh_lease(&SessionId::generate(), "a", ttl)
+            .await
+            .unwrap()
+    );
+}

@@ -254,6 +254,20 @@ impl TestApp {
             .collect()
     }
 
+    /// A second instance of the app with the same settings (same provider, upstreams and
+    /// session store), as behind a load balancer; returns its address and state. Cookies are
+    /// not port-specific, so a browser's session cookie reaches it too.
+    pub async fn spawn_sibling(&self) -> (String, AppState) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = format!("http://{}", listener.local_addr().unwrap());
+        let state = AppState::new((*self.state.settings).clone())
+            .await
+            .expect("the sibling builds");
+        let app = bff_web::app(state.clone());
+        tokio::spawn(shared::server::serve(listener, app, std::future::pending()));
+        (address, state)
+    }
+
     /// Another browser (its own cookie jar) on this app.
     pub fn new_browser(&self) -> Browser {
         Browser::new(&self.address)

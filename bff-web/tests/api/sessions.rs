@@ -346,3 +346,46 @@ macro_rules! session_suite {
 
 session_suite!(memory_store, Store::Memory);
 session_suite!(redis_store, Store::Redis);
+
+#[tokio::test]
+async fn two_instances_sharing_redis_refresh_an_expired_session_once_and_keep_it() {
+    let app = spawn_with_store(Store::Redis).await;
+    let (sibling, sibling_state) = app.spawn_sibling().await;
+    let browser = &app.browser;
+    let id = browser.login().await;
+    let old = app.tokens_of(&id).await;
+    app.expire_access_token(&id).await;
+    let token_requests = app.idp.token_requests();
+
+    // Half the requests reach each instance, at once.
+    let sibling_cart = format!("{sibling}/api/cart");
+    let replies = futures::future::join_all((0..10).map(|i| {
+        browser.get(if i % 2 == 0 {
+            "/api/cart"
+        } else {
+            &sibling_cart
+        })
+    }))
+    .await;
+
+    for reply in &replies {
+        assert_eq!(reply.status, 200, "{}", reply.body);
+    }
+    assert_eq!(
+        app.idp.token_requests(),
+        token_requests + 1,
+        "one refresh for both instances"
+    );
+    assert_eq!(
+        app.state.auth.sessions.refresh_count() + sibling_state.auth.sessions.refresh_count(),
+        1
+    );
+    let new = app.tokens_of(&id).await;
+    assert_ne!(new[0], old[0], "a new access token");
+    assert_ne!(new[1], old[1], "the refresh token rotated");
+    assert_eq!(
+        browser.get(&sibling_cart).await.status,
+        200,
+        "the session lives on"
+    );
+}

@@ -10,8 +10,10 @@
 //! requests need it at the same time (single flight: concurrent requests wait for the one
 //! refresh and use its result). An `invalid_grant` ends the session.
 //!
-//! The single flight is per BFF instance: with several instances behind one Redis, two of them
-//! may refresh the same session at the same moment.
+//! Across instances sharing Redis, the refresh also takes a lease in the store
+//! ([`SessionStore::acquire_refresh_lease`], `SET NX PX`): one instance refreshes, the others
+//! poll the session until its new tokens are there. Without it two instances could both use the
+//! same refresh token, and the provider's rotation would end the session.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -237,10 +239,35 @@ pub trait SessionStore: Send + Sync + fmt::Debug {
         &'a self,
         state: &'a str,
     ) -> BoxFuture<'a, Result<Option<PendingLogin>, StoreError>>;
+    /// Takes the refresh lease of session `id` for `holder` for `ttl`, unless another holder has
+    /// it. Instances sharing a store then refresh a session once, not once each: the provider
+    /// rotates refresh tokens, and the second use of the old one would end the session. A store
+    /// only one process uses needs no lease (the manager's own lock suffices): the default
+    /// grants it.
+    fn acquire_refresh_lease<'a>(
+        &'a self,
+        _id: &'a SessionId,
+        _holder: &'a str,
+        _ttl: Duration,
+    ) -> BoxFuture<'a, Result<bool, StoreError>> {
+        Box::pin(async { Ok(true) })
+    }
+    /// Gives the lease back if `holder` still has it.
+    fn release_refresh_lease<'a>(
+        &'a self,
+        _id: &'a SessionId,
+        _holder: &'a str,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(async { Ok(()) })
+    }
 }
 
 fn session_key(prefix: &str, id: &SessionId) -> String {
     format!("{prefix}session:{}", id.as_str())
+}
+
+fn lease_key(prefix: &str, id: &SessionId) -> String {
+    format!("{prefix}refresh:{}", id.as_str())
 }
 
 fn login_key(prefix: &str, state: &str) -> String {
@@ -503,6 +530,47 @@ impl SessionStore for RedisStore {
             Ok(bytes.and_then(|bytes| decode(&bytes)))
         })
     }
+
+    fn acquire_refresh_lease<'a>(
+        &'a self,
+        id: &'a SessionId,
+        holder: &'a str,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<bool, StoreError>> {
+        Box::pin(async move {
+            let mut connection = self.connection.clone();
+            let set: Option<String> = redis::cmd("SET")
+                .arg(lease_key(&self.prefix, id))
+                .arg(holder)
+                .arg("NX")
+                .arg("PX")
+                .arg(ms(ttl).max(1))
+                .query_async(&mut connection)
+                .await
+                .map_err(|e| redis_error(&e))?;
+            Ok(set.is_some())
+        })
+    }
+
+    fn release_refresh_lease<'a>(
+        &'a self,
+        id: &'a SessionId,
+        holder: &'a str,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        // Delete only our own lease: one that expired and was taken by another instance stays.
+        const RELEASE: &str = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0";
+        Box::pin(async move {
+            let mut connection = self.connection.clone();
+            redis::cmd("EVAL")
+                .arg(RELEASE)
+                .arg(1)
+                .arg(lease_key(&self.prefix, id))
+                .arg(holder)
+                .query_async::<()>(&mut connection)
+                .await
+                .map_err(|e| redis_error(&e))
+        })
+    }
 }
 
 /// Builds the store the settings name (connecting to Redis if so).
@@ -525,6 +593,20 @@ pub async fn store_from_settings(
             Ok(Arc::new(store))
         }
     }
+}
+
+/// How long one instance may hold a session's refresh lease: above the provider's default
+/// timeout (5 s), so the lease outlives the refresh it guards.
+const REFRESH_LEASE: Duration = Duration::from_secs(10);
+/// How often an instance waiting for another's refresh looks at the session again.
+const LEASE_POLL: Duration = Duration::from_millis(25);
+
+/// The outcome of [`SessionManager::lease_or_refreshed`].
+enum Lease {
+    /// This instance holds the lease and refreshes this session.
+    Held(Session),
+    /// Fresh enough tokens are there (refreshed elsewhere), or the old ones must do.
+    Refreshed(Session),
 }
 
 /// What refreshes a session's tokens: the [`OidcClient`], or a test double.
@@ -693,10 +775,74 @@ impl SessionManager {
         let lock = self.refresh_lock(id);
         let _flight = lock.lock().await;
         // Whoever held the lock before may have refreshed already: look again.
-        let mut session = self.load(id).await?.ok_or(SessionError::NotFound)?;
+        let session = self.load(id).await?.ok_or(SessionError::NotFound)?;
         if !session.tokens.expires_within(margin) {
             return Ok(session);
         }
+        // Another instance sharing the store may be refreshing it: wait for its tokens.
+        let holder = random_urlsafe(16);
+        let session = match self.lease_or_refreshed(id, &holder, session).await? {
+            Lease::Refreshed(session) => return Ok(session),
+            Lease::Held(session) => session,
+        };
+        let refreshed = self.refresh_under_lease(id, session, refresher).await;
+        if let Err(error) = self.store.release_refresh_lease(id, &holder).await {
+            tracing::warn!(%error, "the refresh lease could not be released; it expires by itself");
+        }
+        refreshed
+    }
+
+    /// Takes the refresh lease of `id`, or waits (polling the store) until the instance that
+    /// holds it has saved fresh tokens. Gives up after [`REFRESH_LEASE`]: the old access token
+    /// is used while it lasts, then the request is a 503.
+    async fn lease_or_refreshed(
+        &self,
+        id: &SessionId,
+        holder: &str,
+        mut session: Session,
+    ) -> Result<Lease, SessionError> {
+        let give_up = Instant::now() + REFRESH_LEASE;
+        loop {
+            if self
+                .store
+                .acquire_refresh_lease(id, holder, REFRESH_LEASE)
+                .await?
+            {
+                // The holder before us may have finished between our look and our lease.
+                let latest = self.load(id).await?.ok_or(SessionError::NotFound)?;
+                if latest.tokens.expires_within(self.settings.refresh_margin) {
+                    return Ok(Lease::Held(latest));
+                }
+                if let Err(error) = self.store.release_refresh_lease(id, holder).await {
+                    tracing::warn!(%error, "the refresh lease could not be released");
+                }
+                return Ok(Lease::Refreshed(latest));
+            }
+            if Instant::now() >= give_up {
+                tracing::warn!("another instance holds the refresh lease too long");
+                return if session.tokens.expires_within(Duration::ZERO) {
+                    Err(SessionError::RefreshFailed(
+                        "the refresh lease is held elsewhere".to_owned(),
+                    ))
+                } else {
+                    Ok(Lease::Refreshed(session))
+                };
+            }
+            tokio::time::sleep(LEASE_POLL).await;
+            session = self.load(id).await?.ok_or(SessionError::NotFound)?;
+            if !session.tokens.expires_within(self.settings.refresh_margin) {
+                return Ok(Lease::Refreshed(session));
+            }
+        }
+    }
+
+    /// Refreshes the tokens of `session` and saves them; the caller holds the lease.
+    async fn refresh_under_lease(
+        &self,
+        id: &SessionId,
+        mut session: Session,
+        refresher: &dyn TokenRefresher,
+    ) -> Result<Session, SessionError> {
         self.refreshes.fetch_add(1, Ordering::Relaxed);
         match refresher.refresh(&session.tokens).await {
             Ok(tokens) => {
