@@ -42,12 +42,13 @@ pub fn truncate_words(text: &str, max_chars: usize) -> Cow<'_, str> {
 /// cut at a word boundary with "…".
 pub fn summary(description: &str, max_chars: usize) -> Cow<'_, str> {
     let text = description.trim();
-    if text.char_indices().nth(max_chars).is_none() {
+    // The byte offset where the first `max_chars` characters end; none: the text is short.
+    let Some((limit, _)) = text.char_indices().nth(max_chars) else {
         return Cow::Borrowed(text);
-    }
+    };
     let mut paragraphs_end = None;
     for (end, _) in text.match_indices("\n\n") {
-        if text[..end].chars().count() > max_chars {
+        if end > limit {
             break;
         }
         paragraphs_end = Some(end);
