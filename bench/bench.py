@@ -135,7 +135,9 @@ def reset_peak_rss(p: int) -> None:
 
 def metrics(proc: str) -> dict:
     """Counters of a Rust BFF's /metrics, summed over labels, that tell what a run did."""
-    text = urllib.request.urlopen(base_url(proc) + "/metrics", timeout=10).read().decode()
+    # `/metrics` is on the admin listener: the public port + 1000 (the BFFs' default).
+    admin = f"http://127.0.0.1:{int(ENV[PROC[proc][1]]) + 1000}"
+    text = urllib.request.urlopen(admin + "/metrics", timeout=10).read().decode()
     out = {"upstream_calls": 0.0, "cache_hit": 0.0, "cache_miss": 0.0, "degraded": 0.0}
     for line in text.splitlines():
         if line.startswith("#"):

@@ -1,11 +1,12 @@
-//! Starts bff-mobile: settings, logging, listener, serve until SIGTERM or Ctrl-C.
+//! Starts bff-mobile: settings, logging, listeners (the public one, and the admin one for
+//! `/metrics`), serve until SIGTERM or Ctrl-C.
 //!
 //! `bff-mobile --health-check` asks a running instance's `/healthz` on the configured port and exits
 //! 0 or 1: container images have no curl.
 
 use anyhow::Context;
 use bff_mobile::Settings;
-use shared::server::{ServeOptions, serve_with, shutdown_signal};
+use shared::server::{ServeOptions, bind_admin, serve_with_admin, shutdown_signal};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -17,12 +18,14 @@ async fn main() -> anyhow::Result<()> {
     shared::telemetry::init(&settings.telemetry);
     let addr = settings.server.addr();
     let options = ServeOptions::from(&settings.server);
+    let server = settings.server.clone();
     let app = bff_mobile::build(settings).await?;
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("cannot listen on {addr}"))?;
     tracing::info!(address = %listener.local_addr()?, "bff-mobile listening");
-    serve_with(listener, app, &options, shutdown_signal()).await?;
+    let admin = bind_admin(&server).await?;
+    serve_with_admin(listener, app, admin, &options, shutdown_signal()).await?;
     shared::telemetry::shutdown().await;
     tracing::info!("bff-mobile stopped");
     Ok(())

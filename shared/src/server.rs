@@ -67,6 +67,15 @@ pub struct ServerSettings {
     /// Per-client rate limit (429 + `Retry-After`).
     #[serde(default)]
     pub rate_limit: RateLimitSettings,
+    /// Port of the admin listener, which serves `GET /metrics` (bound on `host` like the public
+    /// port: expose it to the scraper only). Default: the public port + 1000 (8080 → 9080);
+    /// `0` picks a free one.
+    #[serde(default)]
+    pub admin_port: Option<u16>,
+    /// Serve `GET /metrics` on the public port instead, to anyone who can reach it: a
+    /// relaxation, logged at start-up. Default `false`.
+    #[serde(default)]
+    pub metrics_on_public_port: bool,
 }
 
 fn default_max_in_flight() -> usize {
@@ -78,6 +87,77 @@ impl ServerSettings {
     pub fn addr(&self) -> SocketAddr {
         SocketAddr::new(self.host, self.port)
     }
+
+    /// The admin listener's address; `None` when metrics are served on the public port. An
+    /// error when the default (public port + 1000) does not exist.
+    pub fn admin_addr(&self) -> Result<Option<SocketAddr>, crate::config::ConfigError> {
+        if self.metrics_on_public_port {
+            return Ok(None);
+        }
+        let port = match (self.admin_port, self.port) {
+            (Some(port), _) => port,
+            (None, 0) => 0,
+            (None, public) => public.checked_add(1000).ok_or_else(|| {
+                crate::config::ConfigError::invalid(
+                    "server.admin_port",
+                    "the default (server.port + 1000) is above 65535: set it",
+                )
+            })?,
+        };
+        Ok(Some(SocketAddr::new(self.host, port)))
+    }
+}
+
+/// Binds the admin listener the settings ask for, or logs (WARN) that `/metrics` is public.
+pub async fn bind_admin(settings: &ServerSettings) -> anyhow::Result<Option<TcpListener>> {
+    use anyhow::Context as _;
+    let Some(addr) = settings.admin_addr()? else {
+        tracing::warn!(
+            "server.metrics_on_public_port: /metrics is served on the public port, to anyone \
+             who can reach it"
+        );
+        return Ok(None);
+    };
+    let listener = TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("cannot listen on {addr} (server.admin_port)"))?;
+    tracing::info!(address = %listener.local_addr()?, "admin listener (/metrics)");
+    Ok(Some(listener))
+}
+
+/// [`serve_with`] `app` on `listener`, and the admin routes on `admin` (if any) until the app has
+/// stopped, so metrics stay scrapable while it drains.
+pub async fn serve_with_admin(
+    listener: TcpListener,
+    app: Router,
+    admin: Option<TcpListener>,
+    options: &ServeOptions,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let (stop_admin, admin_stopped) = tokio::sync::oneshot::channel::<()>();
+    if let Some(admin) = admin {
+        tokio::spawn(async move {
+            let stopped = async {
+                let _ = admin_stopped.await;
+            };
+            if let Err(error) = serve_admin(admin, stopped).await {
+                tracing::warn!(%error, "the admin listener failed");
+            }
+        });
+    }
+    let served = serve_with(listener, app, options, shutdown).await;
+    drop(stop_admin);
+    served
+}
+
+/// Serves the admin routes (`GET /metrics`) on `listener` until `shutdown` resolves.
+pub async fn serve_admin(
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let admin = crate::metrics::routes()
+        .fallback(|| async { Problem::new(StatusCode::NOT_FOUND).into_response() });
+    serve(listener, admin, shutdown).await
 }
 
 /// Wraps a BFF's routes in the shared middleware stack; each layer's comment says why it sits
@@ -94,10 +174,17 @@ pub fn stack(app: Router, settings: &ServerSettings) -> Router {
         .enabled
         .then(|| ClientRateLimiter::new(&settings.rate_limit));
     // Layers run outside-in in the reverse order of `.layer` calls.
+    // Per-route metrics, inside routing where the matched route is known; served on the admin
+    // listener unless the settings relax that.
+    // The recorder is installed now, before the first request is counted.
+    crate::metrics::handle();
+    let app = app.route_layer(middleware::from_fn(crate::metrics::track));
+    let app = if settings.metrics_on_public_port {
+        app.merge(crate::metrics::routes())
+    } else {
+        app
+    };
     let app = app
-        // Per-route metrics, inside routing where the matched route is known.
-        .route_layer(middleware::from_fn(crate::metrics::track))
-        .merge(crate::metrics::routes())
         // Innermost: bodies above the limit are refused (413) before a handler buffers them.
         .layer(RequestBodyLimitLayer::new(settings.max_body_bytes))
         // Bound every request; a handler that overruns becomes a 503 problem, not a hang.

@@ -110,6 +110,8 @@ async fn a_request_and_its_upstream_call_are_exported_as_joined_spans() {
         compression_min_bytes: 1024,
         max_in_flight: 64,
         rate_limit: Default::default(),
+        admin_port: None,
+        metrics_on_public_port: false,
     };
     let bff = listen(shared::server::stack(screen, &settings)).await;
 

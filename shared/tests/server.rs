@@ -21,6 +21,8 @@ fn settings() -> ServerSettings {
         compression_min_bytes: 256,
         max_in_flight: 64,
         rate_limit: Default::default(),
+        admin_port: None,
+        metrics_on_public_port: false,
     }
 }
 
@@ -297,12 +299,21 @@ async fn a_repeated_get_with_the_etag_is_answered_304_without_a_body() {
 }
 
 #[tokio::test]
-async fn metrics_count_requests_per_route_and_status() {
+async fn metrics_count_requests_per_route_and_status_on_the_admin_listener_only() {
     let base = spawn().await;
     for _ in 0..3 {
         reqwest::get(format!("{base}/ok")).await.unwrap();
     }
-    let text = reqwest::get(format!("{base}/metrics"))
+    // Not on the public port: a problem 404, no counter.
+    let public = reqwest::get(format!("{base}/metrics")).await.unwrap();
+    assert_eq!(public.status(), 404);
+    let body = public.text().await.unwrap();
+    assert!(!body.contains("http_requests_total"), "{body}");
+
+    let admin = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let admin_base = format!("http://{}", admin.local_addr().unwrap());
+    tokio::spawn(shared::server::serve_admin(admin, std::future::pending()));
+    let text = reqwest::get(format!("{admin_base}/metrics"))
         .await
         .unwrap()
         .text()
@@ -319,6 +330,54 @@ async fn metrics_count_requests_per_route_and_status() {
     let count: f64 = line.rsplit(' ').next().unwrap().parse().unwrap();
     assert!(count >= 3.0, "{line}");
     assert!(text.contains("http_request_duration_seconds_bucket"));
+    // The admin listener serves nothing else.
+    let other = reqwest::get(format!("{admin_base}/ok")).await.unwrap();
+    assert_eq!(other.status(), 404);
+}
+
+#[tokio::test]
+async fn metrics_on_the_public_port_only_when_the_settings_relax_it() {
+    let base = spawn_with(ServerSettings {
+        metrics_on_public_port: true,
+        ..settings()
+    })
+    .await;
+    reqwest::get(format!("{base}/ok")).await.unwrap();
+    let metrics = reqwest::get(format!("{base}/metrics")).await.unwrap();
+    assert_eq!(metrics.status(), 200);
+    assert!(
+        metrics
+            .text()
+            .await
+            .unwrap()
+            .contains("http_requests_total")
+    );
+}
+
+#[test]
+fn the_admin_port_defaults_to_the_public_port_plus_1000() {
+    let at = |port: u16, admin_port: Option<u16>| {
+        ServerSettings {
+            port,
+            admin_port,
+            ..settings()
+        }
+        .admin_addr()
+        .map(|addr| addr.map(|addr| addr.port()))
+    };
+    assert_eq!(at(8080, None).unwrap(), Some(9080));
+    assert_eq!(at(8080, Some(9100)).unwrap(), Some(9100));
+    assert_eq!(
+        at(0, None).unwrap(),
+        Some(0),
+        "a random public port, a random admin port"
+    );
+    assert!(at(65000, None).is_err(), "no port 66000");
+    let relaxed = ServerSettings {
+        metrics_on_public_port: true,
+        ..settings()
+    };
+    assert_eq!(relaxed.admin_addr().unwrap(), None);
 }
 
 #[tokio::test]

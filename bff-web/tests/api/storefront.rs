@@ -161,7 +161,6 @@ async fn api_auth_and_operational_paths_are_never_shadowed_by_the_page() {
     for (path, media) in [
         ("/healthz", "application/json"),
         ("/readyz", "application/json"),
-        ("/metrics", "text/plain"),
     ] {
         let response = browse(&app, Method::GET, path, BROWSER_ACCEPT).await;
         assert_eq!(response.status(), 200, "{path}");
@@ -170,6 +169,9 @@ async fn api_auth_and_operational_paths_are_never_shadowed_by_the_page() {
             "{path}"
         );
     }
+    // `/metrics` lives on the admin listener: here a problem, never the page.
+    let metrics = browse(&app, Method::GET, "/metrics", BROWSER_ACCEPT).await;
+    assert_problem(metrics, 404, &[]).await;
     // The contract is someone else's route: JSON or a problem, never the page.
     let openapi = browse(&app, Method::GET, "/openapi.json", BROWSER_ACCEPT).await;
     assert!(
