@@ -23,13 +23,12 @@ async fn main() -> anyhow::Result<()> {
     shared::telemetry::init(&settings.telemetry);
     let addr = settings.server.addr();
     let options = ServeOptions::from(&settings.server);
-    let server = settings.server.clone();
+    let admin = bind_admin(&settings.server).await?;
     let app = bff_mobile::build(settings).await?;
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("cannot listen on {addr}"))?;
     tracing::info!(address = %listener.local_addr()?, "bff-mobile listening");
-    let admin = bind_admin(&server).await?;
     serve_with_admin(listener, app, admin, &options, shutdown_signal()).await?;
     shared::telemetry::shutdown().await;
     tracing::info!("bff-mobile stopped");

@@ -23,13 +23,12 @@ async fn main() -> anyhow::Result<()> {
     shared::telemetry::init(&settings.telemetry);
     let addr = settings.server.common.addr();
     let options = ServeOptions::from(&settings.server.common);
-    let server = settings.server.common.clone();
+    let admin = bind_admin(&settings.server.common).await?;
     let app = bff_web::build(settings).await?;
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("cannot listen on {addr}"))?;
     tracing::info!(address = %listener.local_addr()?, "bff-web listening");
-    let admin = bind_admin(&server).await?;
     serve_with_admin(listener, app, admin, &options, shutdown_signal()).await?;
     shared::telemetry::shutdown().await;
     tracing::info!("bff-web stopped");

@@ -41,10 +41,9 @@ pub struct DeferredOidcClient {
 }
 
 impl DeferredOidcClient {
-    /// Validates the settings and discovers the provider now; an unreachable provider is logged
-    /// (WARN) and left for later, any other error is returned.
+    /// Discovers the provider now (which validates the settings first); an unreachable provider
+    /// is logged (WARN) and left for later, any other error is returned.
     pub async fn connect(settings: &OidcSettings) -> Result<Self, OidcError> {
-        settings.validate("oidc")?;
         let deferred = Self {
             settings: settings.clone(),
             client: OnceCell::new(),
@@ -87,7 +86,7 @@ impl DeferredOidcClient {
             })
     }
 
-    /// Whether the provider has been discovered (for readiness and tests).
+    /// Whether the provider has been discovered (for tests).
     pub fn is_discovered(&self) -> bool {
         self.client.initialized()
     }
