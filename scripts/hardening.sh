@@ -48,7 +48,9 @@ release_bins
 WORK=$(mktemp -d /tmp/hardening.XXXXXX)
 PIDS=()
 cleanup() {
+  local status=$?
   stop_pids "${PIDS[@]}"
+  tidy_work "$status"
 }
 trap cleanup EXIT INT TERM
 

@@ -37,8 +37,10 @@ WORK=$(mktemp -d /tmp/rolling-restart.XXXXXX)
 mkdir -p "$WORK/nginx"
 declare -A PID=()
 cleanup() {
+  local status=$?
   [[ -f $WORK/nginx.pid ]] && kill -TERM "$(cat "$WORK/nginx.pid")" 2>/dev/null || true
   stop_pids "${PID[@]}"
+  tidy_work "$status"
 }
 trap cleanup EXIT INT TERM
 

@@ -31,3 +31,24 @@ wait_healthy() { # url, seconds
   echo "$SCRIPT: $1 not healthy after $2 s" >&2
   return 1
 }
+
+# On success removes WORK; on failure keeps it for the post-mortem, each log cut to its last
+# 8 MiB: a chaos run logs every request, and a kept directory must not fill the disk of the
+# machine that runs CI on the next submission. KEEP_WORK=1 keeps everything.
+tidy_work() { # exit status
+  [[ -n "${WORK:-}" && -d $WORK ]] || return 0
+  if [[ ${KEEP_WORK:-0} == 1 ]]; then
+    echo "$SCRIPT: logs kept in $WORK" >&2
+  elif (($1 == 0)); then
+    rm -rf "$WORK"
+  else
+    local log
+    for log in "$WORK"/*.log; do
+      [[ -f $log ]] || continue
+      if (($(stat -c %s "$log") > 8388608)); then
+        tail -c 8388608 "$log" >"$log.tail" && mv "$log.tail" "$log"
+      fi
+    done
+    echo "$SCRIPT: failed; logs (each cut to its last 8 MiB) kept in $WORK" >&2
+  fi
+}

@@ -226,6 +226,7 @@ fn run(before: &Value, after: &Value) -> (bool, String) {
         .args([&old, &new])
         .output()
         .unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
     (
         output.status.success(),
         String::from_utf8_lossy(&output.stdout).into_owned(),
