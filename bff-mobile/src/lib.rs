@@ -117,7 +117,10 @@ pub fn app(state: AppState) -> Router {
         // The contract, outside the gate: any build may read it.
         .merge(openapi::routes())
         .with_state(state.clone())
-        .merge(shared::health::routes(state.upstreams.clone()));
+        .merge(shared::health::routes_reporting_provider(
+            state.upstreams.clone(),
+            state.validator.clone(),
+        ));
     shared::server::stack(routes, &server)
 }
 

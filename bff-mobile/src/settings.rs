@@ -135,6 +135,7 @@ impl Settings {
             ));
         }
         self.auth.validate("auth")?;
+        self.server.validate()?;
         Ok(self)
     }
 }
@@ -197,8 +198,17 @@ mod tests {
             ("BFF_MOBILE__APP__MIN_VERSION", "2.3.4"),
             ("BFF_MOBILE__IMAGES__DEFAULT_VIEWPORT_WIDTH", "412"),
             ("BFF_MOBILE__IMAGES__DEFAULT_DPR", "3"),
+            (
+                "BFF_MOBILE__SERVER__RATE_LIMIT__TRUSTED_PROXIES",
+                "10.0.0.0/8, ::1",
+            ),
         ]))
         .unwrap();
+        assert_eq!(
+            settings.server.rate_limit.trusted_proxies,
+            ["10.0.0.0/8", "::1"],
+            "a list arrives comma-separated from one variable"
+        );
         assert_eq!(settings.app.min_version, "2.3.4".parse().unwrap());
         assert_eq!(settings.images.default_viewport_width, 412);
         assert!((settings.images.default_dpr - 3.0).abs() < f64::EPSILON);
@@ -244,6 +254,11 @@ mod tests {
                 "auth.max_token_bytes",
             ),
             ("BFF_MOBILE__AUTH__JWKS__TIMEOUT", "0s", "auth.jwks.timeout"),
+            (
+                "BFF_MOBILE__SERVER__RATE_LIMIT__TRUSTED_PROXIES",
+                "10.0.0.0/8,lb.internal",
+                "server.rate_limit.trusted_proxies",
+            ),
         ] {
             let error = Settings::from_env_pairs(env(&[(key, value)])).unwrap_err();
             assert!(error.to_string().contains(named), "{key}={value}: {error}");

@@ -95,6 +95,9 @@ pub fn app(state: AppState) -> Router {
         .merge(openapi::routes())
         .merge(storefront::routes(&state.settings.storefront))
         .with_state(state.clone())
-        .merge(shared::health::routes(state.upstreams.clone()));
+        .merge(shared::health::routes_reporting_provider(
+            state.upstreams.clone(),
+            state.auth.clone(),
+        ));
     shared::server::stack(routes, &server)
 }

@@ -212,6 +212,7 @@ impl Settings {
             ));
         }
         self.session.validate("session")?;
+        self.server.common.validate()?;
         Ok(self)
     }
 

@@ -1,4 +1,5 @@
-//! `/healthz` (the process is alive) and `/readyz` (the upstreams it needs answer).
+//! `/healthz` (the process is alive) and `/readyz` (the upstreams it needs answer; whether the
+//! identity provider has been discovered is reported too, but never fails it).
 
 use std::sync::Arc;
 
@@ -14,11 +15,45 @@ use serde::Serialize;
 use crate::server::{DeliberateErrorBody, Draining};
 use crate::upstream::Upstreams;
 
+/// Whether the identity provider has been discovered. A BFF whose provider was down at
+/// start-up serves its public screens while sign-in answers 503, so `/readyz` reports this
+/// (for the SRE asking why sign-in fails) without ever turning unready over it: taking the BFF
+/// out of the load balancer would take the public screens down with sign-in.
+pub trait ProviderDiscovery: Send + Sync + 'static {
+    /// Whether discovery has succeeded.
+    fn is_discovered(&self) -> bool;
+}
+
+/// What `/readyz` looks at.
+#[derive(Clone)]
+struct Probes {
+    upstreams: Arc<Upstreams>,
+    provider: Option<Arc<dyn ProviderDiscovery>>,
+}
+
 /// Routes for liveness and readiness probes.
 pub fn routes<S: Clone + Send + Sync + 'static>(upstreams: Arc<Upstreams>) -> Router<S> {
+    probe_routes(Probes {
+        upstreams,
+        provider: None,
+    })
+}
+
+/// [`routes`], with `/readyz` also reporting whether `provider` has been discovered.
+pub fn routes_reporting_provider<S: Clone + Send + Sync + 'static>(
+    upstreams: Arc<Upstreams>,
+    provider: Arc<dyn ProviderDiscovery>,
+) -> Router<S> {
+    probe_routes(Probes {
+        upstreams,
+        provider: Some(provider),
+    })
+}
+
+fn probe_routes<S: Clone + Send + Sync + 'static>(probes: Probes) -> Router<S> {
     Router::new()
         .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz).with_state(upstreams))
+        .route("/readyz", get(readyz).with_state(probes))
 }
 
 async fn healthz() -> Response {
@@ -32,6 +67,14 @@ async fn healthz() -> Response {
 struct Readiness {
     status: &'static str,
     upstreams: Vec<UpstreamState>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    identity_provider: Option<ProviderState>,
+}
+
+#[derive(Serialize)]
+struct ProviderState {
+    discovered: bool,
+    required: bool,
 }
 
 #[derive(Serialize)]
@@ -43,22 +86,20 @@ struct UpstreamState {
 
 /// Probes every upstream concurrently; 503 while a required one is unreachable, and while the
 /// server drains before shutdown (without probing).
-async fn readyz(
-    State(upstreams): State<Arc<Upstreams>>,
-    draining: Option<Extension<Draining>>,
-) -> Response {
+async fn readyz(State(probes): State<Probes>, draining: Option<Extension<Draining>>) -> Response {
     if draining.is_some_and(|Extension(draining)| draining.is_draining()) {
         let body = Readiness {
             status: "draining",
             upstreams: Vec::new(),
+            identity_provider: None,
         };
         return readiness_response(StatusCode::SERVICE_UNAVAILABLE, body);
     }
-    let clients = upstreams.all();
-    let probes = futures::future::join_all(clients.iter().map(|c| c.probe())).await;
+    let clients = probes.upstreams.all();
+    let reachable = futures::future::join_all(clients.iter().map(|c| c.probe())).await;
     let states: Vec<UpstreamState> = clients
         .iter()
-        .zip(probes)
+        .zip(reachable)
         .map(|(client, reachable)| UpstreamState {
             name: client.name(),
             reachable,
@@ -74,6 +115,10 @@ async fn readyz(
     let body = Readiness {
         status: if ready { "ready" } else { "unready" },
         upstreams: states,
+        identity_provider: probes.provider.map(|provider| ProviderState {
+            discovered: provider.is_discovered(),
+            required: false,
+        }),
     };
     readiness_response(status, body)
 }

@@ -2,8 +2,11 @@
 //! per-client rate limit (429 + `Retry-After`).
 //!
 //! Both answer before any work is done, so an overloaded or abused BFF stays responsive to the
-//! clients within their share. The client is the TCP peer's IP address: forwarded-for headers are
-//! client-controlled and never trusted for this.
+//! clients within their share. The client is the TCP peer's IP address, unless that peer is one
+//! of the configured `trusted_proxies` (the load balancer in front of the BFF, which would
+//! otherwise put every user in one bucket): then it is the right-most address in
+//! `X-Forwarded-For` that is not a trusted proxy. Entries left of that are written by the client
+//! and never believed, and with no trusted proxy configured (the default) the header is ignored.
 
 use std::net::{IpAddr, SocketAddr};
 use std::num::NonZeroU32;
@@ -11,14 +14,16 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use axum::extract::{ConnectInfo, Request};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use ipnet::IpNet;
 use serde::Deserialize;
 use tokio::sync::Semaphore;
 
+use crate::config::ConfigError;
 use crate::problem::Problem;
 
 /// Per-client rate limit. Env `…__SERVER__RATE_LIMIT__<KEY>`.
@@ -31,6 +36,39 @@ pub struct RateLimitSettings {
     pub per_second: u32,
     /// Requests a client may send at once above the sustained rate. Default `200`.
     pub burst: u32,
+    /// Addresses or CIDR ranges of the proxies in front of the BFF whose `X-Forwarded-For` is
+    /// believed (a list, or one comma-separated string from the environment). Default none: the
+    /// TCP peer is the client.
+    #[serde(deserialize_with = "list_or_comma_separated")]
+    pub trusted_proxies: Vec<String>,
+}
+
+/// A TOML list, or a comma-separated string (how a list arrives from one environment variable).
+fn list_or_comma_separated<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum ListOrString {
+        List(Vec<String>),
+        String(String),
+    }
+    Ok(match ListOrString::deserialize(deserializer)? {
+        ListOrString::List(list) => list,
+        ListOrString::String(joined) => joined
+            .split(',')
+            .map(str::trim)
+            .filter(|entry| !entry.is_empty())
+            .map(str::to_owned)
+            .collect(),
+    })
+}
+
+impl RateLimitSettings {
+    /// Refuses a trusted proxy that is not an address or a CIDR range.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        TrustedProxies::parse("server.rate_limit.trusted_proxies", &self.trusted_proxies).map(drop)
+    }
 }
 
 impl Default for RateLimitSettings {
@@ -39,6 +77,7 @@ impl Default for RateLimitSettings {
             enabled: true,
             per_second: 100,
             burst: 200,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -70,15 +109,93 @@ impl LoadShedder {
     }
 }
 
+/// The proxies whose `X-Forwarded-For` names the client (see the module docs).
+#[derive(Debug, Clone, Default)]
+pub struct TrustedProxies(Arc<[IpNet]>);
+
+impl TrustedProxies {
+    /// Parses addresses (`10.0.0.7`, `::1`) and CIDR ranges (`10.0.0.0/8`); `key` names the
+    /// setting in the error.
+    pub fn parse(key: &str, entries: &[String]) -> Result<Self, ConfigError> {
+        entries
+            .iter()
+            .map(|entry| {
+                entry
+                    .parse::<IpNet>()
+                    .or_else(|_| entry.parse::<IpAddr>().map(IpNet::from))
+                    .map_err(|_| {
+                        ConfigError::invalid(key, format!("{entry:?} is not an address or CIDR"))
+                    })
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(|nets| Self(nets.into()))
+    }
+
+    /// Says at start-up whose `X-Forwarded-For` is believed; WARN when a range trusts every
+    /// peer, which lets any client choose its own rate-limit key.
+    fn log(&self) {
+        if self.0.is_empty() {
+            return;
+        }
+        let ranges: Vec<String> = self.0.iter().map(ToString::to_string).collect();
+        if self.0.iter().any(|net| net.prefix_len() == 0) {
+            tracing::warn!(
+                ?ranges,
+                "server.rate_limit.trusted_proxies trusts every peer: any client can pick its \
+                 own rate-limit key through X-Forwarded-For"
+            );
+        } else {
+            tracing::info!(
+                ?ranges,
+                "the rate limit keys on X-Forwarded-For from these proxies"
+            );
+        }
+    }
+
+    fn trusts(&self, ip: IpAddr) -> bool {
+        // A v4 peer on a dual-stack socket arrives as ::ffff:a.b.c.d.
+        let ip = ip.to_canonical();
+        self.0.iter().any(|net| net.contains(&ip))
+    }
+
+    /// The client's address: `peer`, unless `peer` is a trusted proxy; then the right-most
+    /// `X-Forwarded-For` entry that is not one (each proxy appends the address it received
+    /// from). An entry that is not an address ends the walk at the hop that wrote it.
+    pub fn client_ip(&self, peer: IpAddr, headers: &HeaderMap) -> IpAddr {
+        if self.0.is_empty() || !self.trusts(peer) {
+            return peer;
+        }
+        let mut client = peer;
+        // Several header lines form one list, in order (RFC 9110, 5.3).
+        let lines: Vec<&str> = headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .map(|value| value.to_str().unwrap_or(""))
+            .collect();
+        for entry in lines.iter().rev().flat_map(|line| line.rsplit(',')) {
+            let Ok(ip) = entry.trim().parse::<IpAddr>() else {
+                return client;
+            };
+            client = ip.to_canonical();
+            if !self.trusts(client) {
+                return client;
+            }
+        }
+        client
+    }
+}
+
 /// Limits requests per client IP address.
 #[derive(Debug, Clone)]
 pub struct ClientRateLimiter {
     limiter: Arc<DefaultKeyedRateLimiter<IpAddr>>,
+    proxies: TrustedProxies,
     checks: Arc<AtomicU64>,
 }
 
 impl ClientRateLimiter {
-    /// A limiter with the configured sustained rate and burst.
+    /// A limiter with the configured sustained rate, burst and trusted proxies (checked by
+    /// [`RateLimitSettings::validate`]; an invalid entry here is skipped).
     pub fn new(settings: &RateLimitSettings) -> Self {
         let per_second = NonZeroU32::new(settings.per_second).unwrap_or(NonZeroU32::MIN);
         let burst = NonZeroU32::new(settings.burst).unwrap_or(per_second);
@@ -86,17 +203,20 @@ impl ClientRateLimiter {
             limiter: Arc::new(RateLimiter::keyed(
                 Quota::per_second(per_second).allow_burst(burst),
             )),
+            proxies: TrustedProxies::parse("", &settings.trusted_proxies)
+                .inspect(TrustedProxies::log)
+                .unwrap_or_default(),
             checks: Arc::default(),
         }
     }
 
     /// Middleware: a 429 problem with `Retry-After` when the client is over its rate.
     pub async fn middleware(self, request: Request, next: Next) -> Response {
-        let peer = request
+        let client = request
             .extensions()
             .get::<ConnectInfo<SocketAddr>>()
-            .map(|info| info.0.ip());
-        if let Some(ip) = peer {
+            .map(|info| self.proxies.client_ip(info.0.ip(), request.headers()));
+        if let Some(ip) = client {
             // Forget idle clients now and then, so the table stays small.
             if self.checks.fetch_add(1, Ordering::Relaxed) % 10_000 == 9_999 {
                 self.limiter.retain_recent();
@@ -113,5 +233,80 @@ impl ClientRateLimiter {
             }
         }
         next.run(request).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn client(trusted: &[&str], peer: &str, forwarded: &[&str]) -> String {
+        let entries: Vec<String> = trusted.iter().map(|&e| e.to_owned()).collect();
+        let proxies = TrustedProxies::parse("proxies", &entries).unwrap();
+        let mut headers = HeaderMap::new();
+        for line in forwarded {
+            headers.append("x-forwarded-for", line.parse().unwrap());
+        }
+        proxies
+            .client_ip(peer.parse().unwrap(), &headers)
+            .to_string()
+    }
+
+    #[test]
+    fn the_peer_is_the_client_unless_it_is_a_trusted_proxy() {
+        assert_eq!(client(&[], "10.0.0.2", &["1.2.3.4"]), "10.0.0.2");
+        assert_eq!(
+            client(&["10.0.0.0/8"], "192.0.2.9", &["1.2.3.4"]),
+            "192.0.2.9"
+        );
+        assert_eq!(client(&["10.0.0.0/8"], "10.0.0.2", &[]), "10.0.0.2");
+    }
+
+    #[test]
+    fn the_right_most_untrusted_hop_is_the_client() {
+        let lb = ["10.0.0.0/8"];
+        assert_eq!(client(&lb, "10.0.0.2", &["1.2.3.4"]), "1.2.3.4");
+        assert_eq!(client(&lb, "10.0.0.2", &["6.6.6.6, 1.2.3.4"]), "1.2.3.4");
+        // Two proxies: the inner one appended the outer one's address.
+        assert_eq!(
+            client(&lb, "10.0.0.2", &["6.6.6.6, 1.2.3.4, 10.0.0.3"]),
+            "1.2.3.4"
+        );
+        // Header lines are one list, in order.
+        assert_eq!(client(&lb, "10.0.0.2", &["6.6.6.6", "1.2.3.4"]), "1.2.3.4");
+        // Only proxies: the left-most is as far as the chain goes.
+        assert_eq!(client(&lb, "10.0.0.2", &["10.0.0.9, 10.0.0.3"]), "10.0.0.9");
+        // Garbage stops the walk at the hop that wrote it.
+        assert_eq!(client(&lb, "10.0.0.2", &["1.2.3.4, junk"]), "10.0.0.2");
+        assert_eq!(client(&lb, "10.0.0.2", &["junk, 1.2.3.4"]), "1.2.3.4");
+    }
+
+    #[test]
+    fn v6_and_v4_mapped_addresses_are_matched_as_their_v4_selves() {
+        assert_eq!(
+            client(&["10.0.0.0/8"], "::ffff:10.0.0.2", &["2001:db8::1"]),
+            "2001:db8::1"
+        );
+        assert_eq!(
+            client(&["fd00::/8"], "fd00::1", &["::ffff:1.2.3.4"]),
+            "1.2.3.4"
+        );
+        assert_eq!(client(&["::1"], "::1", &[" 2001:db8::2 "]), "2001:db8::2");
+    }
+
+    #[test]
+    fn entries_are_addresses_or_ranges() {
+        for good in ["10.0.0.1", "10.0.0.0/8", "::1", "fd00::/8"] {
+            assert!(
+                TrustedProxies::parse("k", &[good.to_owned()]).is_ok(),
+                "{good}"
+            );
+        }
+        for bad in ["", "10.0.0.0/33", "example.com", "10.0.0.*"] {
+            assert!(
+                TrustedProxies::parse("k", &[bad.to_owned()]).is_err(),
+                "{bad}"
+            );
+        }
     }
 }

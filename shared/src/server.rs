@@ -83,6 +83,12 @@ fn default_max_in_flight() -> usize {
 }
 
 impl ServerSettings {
+    /// Checks what serde cannot; the error names the key.
+    pub fn validate(&self) -> Result<(), crate::config::ConfigError> {
+        self.rate_limit.validate()?;
+        self.admin_addr().map(drop)
+    }
+
     /// The socket address to bind.
     pub fn addr(&self) -> SocketAddr {
         SocketAddr::new(self.host, self.port)

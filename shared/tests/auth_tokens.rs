@@ -22,6 +22,7 @@ use shared::auth::jwks::{
 };
 use shared::auth::validator::{JwtSettings, TokenError, TokenValidator};
 use shared::auth::{AuthUser, MaybeAuthUser, require_scope};
+use shared::health::ProviderDiscovery as _;
 use tower::ServiceExt as _;
 
 use support::{JwksMode, MockProvider, Signer, TestKey, b64, forge, now, patched};
@@ -687,6 +688,10 @@ async fn a_provider_down_at_start_up_is_discovered_when_a_token_arrives_and_mean
         .await
         .expect("a provider answering 503 does not stop the start-up");
     assert_eq!(provider.discovery_hits(), 1);
+    assert!(
+        !validator.is_discovered(),
+        "/readyz reports the provider missing"
+    );
     let token = provider_token(&provider, &key, json!({}));
 
     let refused = validator.validate(&token).await.unwrap_err();
@@ -720,6 +725,7 @@ async fn a_provider_down_at_start_up_is_discovered_when_a_token_arrives_and_mean
         .await
         .expect("discovered once the provider answers");
     assert_eq!(provider.discovery_hits(), 3);
+    assert!(validator.is_discovered());
     validator.validate(&token).await.unwrap();
     assert_eq!(provider.discovery_hits(), 3, "discovered once for good");
 }

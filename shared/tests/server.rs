@@ -108,8 +108,8 @@ async fn every_error_is_a_problem_with_the_request_id() {
 }
 
 #[tokio::test]
-async fn after_shutdown_starts_readiness_fails_while_requests_are_still_served_for_the_drain_delay()
-{
+async fn after_shutdown_starts_readiness_fails_while_requests_and_metrics_are_still_served_for_the_drain_delay()
+ {
     let settings = ServerSettings {
         drain_delay: Duration::from_millis(800),
         ..settings()
@@ -124,10 +124,12 @@ async fn after_shutdown_starts_readiness_fails_while_requests_are_still_served_f
     let app = shared::server::stack(routes, &settings);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
+    let admin = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let metrics = format!("http://{}/metrics", admin.local_addr().unwrap());
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(async move {
         let options = ServeOptions::from(&settings);
-        serve_with(listener, app, &options, async {
+        shared::server::serve_with_admin(listener, app, Some(admin), &options, async {
             let _ = stopped.await;
         })
         .await
@@ -155,6 +157,8 @@ async fn after_shutdown_starts_readiness_fails_while_requests_are_still_served_f
         200,
         "new requests are still served while draining"
     );
+    let scraped = fresh().get(&metrics).send().await.unwrap();
+    assert_eq!(scraped.status(), 200, "the drain is visible in metrics");
 
     server.await.unwrap().unwrap();
     assert!(
@@ -166,6 +170,16 @@ async fn after_shutdown_starts_readiness_fails_while_requests_are_still_served_f
         fresh().get(format!("{base}/ok")).send().await.is_err(),
         "the listener is closed after the drain delay"
     );
+    // The admin listener closes once the app has stopped (its task notices within moments).
+    let mut admin_closed = false;
+    for _ in 0..50 {
+        if fresh().get(&metrics).send().await.is_err() {
+            admin_closed = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(admin_closed, "the admin listener outlived the app");
 }
 
 #[tokio::test]
@@ -387,6 +401,7 @@ async fn a_client_over_its_rate_gets_429_with_retry_after() {
             enabled: true,
             per_second: 1,
             burst: 3,
+            trusted_proxies: Vec::new(),
         },
         ..settings()
     })
@@ -412,6 +427,76 @@ async fn a_client_over_its_rate_gets_429_with_retry_after() {
             >= 1
     );
     assert_problem(refused, 429).await;
+}
+
+/// The status of GET `/ok` sent with `X-Forwarded-For: forwarded_for`.
+async fn status_forwarded_for(base: &str, forwarded_for: &str) -> u16 {
+    reqwest::Client::new()
+        .get(format!("{base}/ok"))
+        .header("x-forwarded-for", forwarded_for)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_rate_and_cannot_pick_another() {
+    let limited = |trusted_proxies: Vec<String>| ServerSettings {
+        rate_limit: RateLimitSettings {
+            enabled: true,
+            per_second: 1,
+            burst: 2,
+            trusted_proxies,
+        },
+        ..settings()
+    };
+    // The test client plays the load balancer at 127.0.0.1.
+    let base = spawn_with(limited(vec!["127.0.0.0/8".into()])).await;
+    for _ in 0..2 {
+        assert_eq!(status_forwarded_for(&base, "203.0.113.7").await, 200);
+    }
+    assert_eq!(status_forwarded_for(&base, "203.0.113.7").await, 429);
+    assert_eq!(
+        status_forwarded_for(&base, "203.0.113.8").await,
+        200,
+        "another user behind the same balancer keeps their share"
+    );
+    // The client writes what it likes left of what the balancer appended: not believed.
+    assert_eq!(
+        status_forwarded_for(&base, "198.51.100.1, 203.0.113.7").await,
+        429
+    );
+    assert_eq!(
+        status_forwarded_for(&base, "not-an-address, 203.0.113.7").await,
+        429
+    );
+
+    // Without trusted proxies the header is ignored: rotating it does not reset the limit.
+    let base = spawn_with(limited(Vec::new())).await;
+    let mut statuses = Vec::new();
+    for i in 0..3 {
+        statuses.push(status_forwarded_for(&base, &format!("203.0.113.{i}")).await);
+    }
+    assert_eq!(statuses, [200, 200, 429]);
+}
+
+#[test]
+fn a_trusted_proxy_that_is_not_an_address_or_a_range_fails_the_start_naming_the_key() {
+    let mut settings = settings();
+    settings.rate_limit.trusted_proxies = vec!["10.0.0.0/8".into(), "::1".into()];
+    settings.validate().unwrap();
+    settings
+        .rate_limit
+        .trusted_proxies
+        .push("10.0.0.0/33".into());
+    let error = settings.validate().unwrap_err().to_string();
+    assert!(
+        error.contains("server.rate_limit.trusted_proxies"),
+        "{error}"
+    );
+    assert!(error.contains("10.0.0.0/33"), "{error}");
 }
 
 #[tokio::test]

@@ -103,6 +103,13 @@ async fn health_probes_are_not_gated() {
         let response = app.get_with(path, &[("X-App-Version", "garbage")]).await;
         assert_eq!(response.status(), 200, "{path}");
     }
+    let readiness: serde_json::Value = app.get("/readyz").await.json().await.unwrap();
+    assert_eq!(readiness["status"], "ready");
+    assert_eq!(
+        readiness["identity_provider"],
+        json!({ "discovered": true, "required": false }),
+        "the provider answered at start-up"
+    );
 }
 
 #[tokio::test]

@@ -71,6 +71,12 @@ pub struct Auth {
     pub post_logout_redirect_uri: Url,
 }
 
+impl shared::health::ProviderDiscovery for Auth {
+    fn is_discovered(&self) -> bool {
+        self.oidc.is_discovered()
+    }
+}
+
 impl Auth {
     /// Discovers the provider (or defers that, if it is unreachable) and connects the session
     /// store.

@@ -337,6 +337,18 @@ async fn a_provider_down_at_start_up_leaves_the_screens_up_and_sign_in_503_until
     assert!(!app.state.auth.oidc.is_discovered());
 
     assert_eq!(app.get_home().await.status(), 200, "public screens work");
+    let readiness = |reply: reqwest::Response| async move {
+        assert_eq!(
+            reply.status(),
+            200,
+            "the provider never makes the BFF unready"
+        );
+        reply.json::<serde_json::Value>().await.unwrap()["identity_provider"].clone()
+    };
+    assert_eq!(
+        readiness(app.get("/readyz").await).await,
+        serde_json::json!({ "discovered": false, "required": false })
+    );
     let browser = app.new_browser();
     let login = browser.get("/auth/login?return_to=/cart").await;
     let problem = login.assert_problem(503);
@@ -367,6 +379,10 @@ async fn a_provider_down_at_start_up_leaves_the_screens_up_and_sign_in_503_until
     tokio::time::sleep(COOLDOWN + Duration::from_millis(100)).await;
     browser.login().await;
     assert!(app.state.auth.oidc.is_discovered());
+    assert_eq!(
+        readiness(app.get("/readyz").await).await["discovered"],
+        true
+    );
     let me = browser.get("/api/me").await;
     assert_eq!(me.status, 200, "{}", me.body);
 }

@@ -10,10 +10,9 @@
 //! endpoints) still stops the start-up: that is a configuration error, not an outage.
 
 use futures::future::BoxFuture;
-use tokio::sync::OnceCell;
 
 use super::oidc::{OidcClient, OidcError, OidcSettings, RefreshError, TokenSet};
-use super::provider::AttemptGate;
+use super::provider::Discovered;
 use super::session::TokenRefresher;
 use crate::problem::Problem;
 
@@ -25,9 +24,9 @@ pub struct ProviderUnavailable;
 impl ProviderUnavailable {
     /// 503 with `Retry-After`: signing in is unavailable, the rest of the BFF is not.
     pub fn to_problem(&self) -> Problem {
-        Problem::new(axum::http::StatusCode::SERVICE_UNAVAILABLE)
-            .with_detail("Signing in is unavailable right now; try again shortly.")
-            .with_retry_after(5)
+        super::provider::unavailable_problem(
+            "Signing in is unavailable right now; try again shortly.",
+        )
     }
 }
 
@@ -36,59 +35,47 @@ impl ProviderUnavailable {
 #[derive(Debug)]
 pub struct DeferredOidcClient {
     settings: OidcSettings,
-    client: OnceCell<OidcClient>,
-    attempts: AttemptGate,
+    client: Discovered<OidcClient>,
 }
 
 impl DeferredOidcClient {
     /// Discovers the provider now (which validates the settings first); an unreachable provider
     /// is logged (WARN) and left for later, any other error is returned.
     pub async fn connect(settings: &OidcSettings) -> Result<Self, OidcError> {
-        let deferred = Self {
-            settings: settings.clone(),
-            client: OnceCell::new(),
-            attempts: AttemptGate::new(settings.jwks.refresh_cooldown),
-        };
-        match OidcClient::discover(settings).await {
-            Ok(client) => {
-                deferred.client.set(client).ok();
-            }
+        let cooldown = settings.jwks.refresh_cooldown;
+        let client = match OidcClient::discover(settings).await {
+            Ok(client) => Discovered::from_startup(Some(client), cooldown),
             Err(error) if error.is_transient() => {
-                // The gate counts this attempt: the first retry waits a cooldown.
-                deferred.attempts.try_now();
                 tracing::warn!(
                     %error,
                     issuer = %settings.issuer,
                     "identity provider unreachable at start-up; sign-in answers 503 until it is \
                      discovered (retried on demand)"
                 );
+                Discovered::from_startup(None, cooldown)
             }
             Err(error) => return Err(error),
-        }
-        Ok(deferred)
+        };
+        Ok(Self {
+            settings: settings.clone(),
+            client,
+        })
     }
 
     /// The discovered client, discovering the provider now if it has not been and the cooldown
     /// allows.
     pub async fn client(&self) -> Result<&OidcClient, ProviderUnavailable> {
-        if let Some(client) = self.client.get() {
-            return Ok(client);
-        }
-        if !self.attempts.try_now() {
-            return Err(ProviderUnavailable);
-        }
         self.client
-            .get_or_try_init(|| OidcClient::discover(&self.settings))
-            .await
-            .map_err(|error| {
-                tracing::warn!(%error, issuer = %self.settings.issuer, "identity provider discovery failed");
-                ProviderUnavailable
+            .get_or_discover(&self.settings.issuer, || {
+                OidcClient::discover(&self.settings)
             })
+            .await
+            .ok_or(ProviderUnavailable)
     }
 
-    /// Whether the provider has been discovered (for tests).
+    /// Whether the provider has been discovered: `/readyz` reports it, and tests wait for it.
     pub fn is_discovered(&self) -> bool {
-        self.client.initialized()
+        self.client.get().is_some()
     }
 }
 

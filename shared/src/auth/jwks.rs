@@ -25,7 +25,7 @@ use serde::Deserialize;
 use tokio::time::Instant;
 use url::Url;
 
-use super::provider::{self, AttemptGate, DiscoveryError, FetchError, ProviderMetadata};
+use super::provider::{self, Discovered, DiscoveryError, FetchError, ProviderMetadata};
 use crate::config::ConfigError;
 
 /// How the JWKS is fetched and cached. Env `…__JWKS__<KEY>`; every key has a default.
@@ -123,6 +123,12 @@ pub enum KeyError {
 pub trait KeyStore: Send + Sync + fmt::Debug {
     /// The key published under `kid`.
     fn key<'a>(&'a self, kid: &'a str) -> BoxFuture<'a, Result<Arc<VerificationKey>, KeyError>>;
+
+    /// Whether the provider behind the keys has been discovered (false only while a store
+    /// waits for a provider that was down at start-up).
+    fn is_discovered(&self) -> bool {
+        true
+    }
 }
 
 /// Builds the key of a JWK, or `None` when it is not a usable signing key for `allowed`.
@@ -490,8 +496,7 @@ pub struct DeferredKeyStore {
     backchannel: Option<Url>,
     settings: JwksSettings,
     allowed: Vec<Algorithm>,
-    store: tokio::sync::OnceCell<JwksKeyStore>,
-    attempts: AttemptGate,
+    store: Discovered<JwksKeyStore>,
 }
 
 impl DeferredKeyStore {
@@ -507,38 +512,33 @@ impl DeferredKeyStore {
             backchannel: backchannel.cloned(),
             settings: settings.clone(),
             allowed: allowed.to_vec(),
-            store: tokio::sync::OnceCell::new(),
-            attempts: AttemptGate::new(settings.refresh_cooldown),
+            store: Discovered::new(settings.refresh_cooldown),
         }
     }
 
     async fn discovered(&self) -> Result<&JwksKeyStore, KeyError> {
-        if let Some(store) = self.store.get() {
-            return Ok(store);
-        }
-        if !self.attempts.try_now() {
-            return Err(KeyError::Unavailable("provider not discovered yet".into()));
-        }
+        let discover = || {
+            JwksKeyStore::discover_via(
+                &self.issuer,
+                self.backchannel.as_ref(),
+                &self.settings,
+                &self.allowed,
+            )
+        };
         self.store
-            .get_or_try_init(|| {
-                JwksKeyStore::discover_via(
-                    &self.issuer,
-                    self.backchannel.as_ref(),
-                    &self.settings,
-                    &self.allowed,
-                )
-            })
+            .get_or_discover(&self.issuer, discover)
             .await
-            .map_err(|error| {
-                tracing::warn!(%error, issuer = %self.issuer, "identity provider discovery failed");
-                KeyError::Unavailable(error.to_string())
-            })
+            .ok_or_else(|| KeyError::Unavailable("provider not discovered yet".into()))
     }
 }
 
 impl KeyStore for DeferredKeyStore {
     fn key<'a>(&'a self, kid: &'a str) -> BoxFuture<'a, Result<Arc<VerificationKey>, KeyError>> {
         Box::pin(async move { self.discovered().await?.key(kid).await })
+    }
+
+    fn is_discovered(&self) -> bool {
+        self.store.get().is_some()
     }
 }
 

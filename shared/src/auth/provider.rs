@@ -60,26 +60,75 @@ pub(crate) fn client(timeout: Duration) -> Result<reqwest::Client, reqwest::Erro
         .build()
 }
 
-/// Lets through one attempt per `cooldown` at something that asks the provider (a deferred
-/// discovery), so a burst of requests while it is down costs it one call, not one per request.
+/// Something built from the provider's discovery (its key store, the OIDC client) that may have
+/// to wait for the provider: set at start-up when the provider answered, else discovered by the
+/// first use that needs it, with at most one attempt per `cooldown`, so a burst of requests
+/// while the provider is down costs it one call, not one per request.
 #[derive(Debug)]
-pub(crate) struct AttemptGate {
+pub(crate) struct Discovered<T> {
+    value: tokio::sync::OnceCell<T>,
     cooldown: Duration,
-    last: std::sync::Mutex<Option<tokio::time::Instant>>,
+    last_attempt: std::sync::Mutex<Option<tokio::time::Instant>>,
 }
 
-impl AttemptGate {
+impl<T> Discovered<T> {
+    /// Nothing discovered yet; the first use may try at once.
     pub(crate) fn new(cooldown: Duration) -> Self {
         Self {
+            value: tokio::sync::OnceCell::new(),
             cooldown,
-            last: std::sync::Mutex::new(None),
+            last_attempt: std::sync::Mutex::new(None),
+        }
+    }
+
+    /// The outcome of a discovery made at start-up: the value, or a failed attempt that the
+    /// next one waits a cooldown after.
+    pub(crate) fn from_startup(outcome: Option<T>, cooldown: Duration) -> Self {
+        let discovered = Self::new(cooldown);
+        match outcome {
+            Some(value) => {
+                let _ = discovered.value.set(value);
+            }
+            None => {
+                discovered.try_attempt_now();
+            }
+        }
+        discovered
+    }
+
+    /// The value, if discovered.
+    pub(crate) fn get(&self) -> Option<&T> {
+        self.value.get()
+    }
+
+    /// The value, discovering it now with `discover` if it has not been and the cooldown
+    /// allows; `None` until then. Concurrent callers wait for the same discovery; a failure is
+    /// logged (WARN) once per attempt.
+    pub(crate) async fn get_or_discover<E, F, Fut>(&self, issuer: &str, discover: F) -> Option<&T>
+    where
+        E: std::fmt::Display,
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<T, E>>,
+    {
+        if let Some(value) = self.value.get() {
+            return Some(value);
+        }
+        if !self.try_attempt_now() {
+            return None;
+        }
+        match self.value.get_or_try_init(discover).await {
+            Ok(value) => Some(value),
+            Err(error) => {
+                tracing::warn!(%error, %issuer, "identity provider discovery failed");
+                None
+            }
         }
     }
 
     /// Whether an attempt may go now; if so, the next one waits a cooldown.
-    pub(crate) fn try_now(&self) -> bool {
+    fn try_attempt_now(&self) -> bool {
         let mut last = self
-            .last
+            .last_attempt
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         if last.is_some_and(|at| at.elapsed() < self.cooldown) {
@@ -88,6 +137,17 @@ impl AttemptGate {
         *last = Some(tokio::time::Instant::now());
         true
     }
+}
+
+/// Seconds a client is told to wait (`Retry-After`) when the provider is unavailable.
+const PROVIDER_RETRY_AFTER_SECS: u64 = 5;
+
+/// The 503 of a request that needs the provider while it is unavailable: the rest of the BFF
+/// still works, and the client may retry shortly.
+pub(crate) fn unavailable_problem(detail: &str) -> crate::problem::Problem {
+    crate::problem::Problem::new(http::StatusCode::SERVICE_UNAVAILABLE)
+        .with_detail(detail)
+        .with_retry_after(PROVIDER_RETRY_AFTER_SECS)
 }
 
 /// Sends `request`, then reads the whole body under `max_bytes`, all within `timeout`.

@@ -243,9 +243,9 @@ impl TokenError {
     /// token may well be good, and a 503 with `Retry-After` keeps the app from discarding it.
     pub fn to_problem(&self) -> Problem {
         match self {
-            Self::KeysUnavailable(_) => Problem::new(StatusCode::SERVICE_UNAVAILABLE)
-                .with_detail("Sign-in cannot be checked right now; try again shortly.")
-                .with_retry_after(5),
+            Self::KeysUnavailable(_) => super::provider::unavailable_problem(
+                "Sign-in cannot be checked right now; try again shortly.",
+            ),
             _ => invalid_token_problem(),
         }
     }
@@ -567,6 +567,12 @@ pub enum ValidatorError {
     /// The key store could not be built (discovery failed).
     #[error(transparent)]
     Keys(#[from] JwksError),
+}
+
+impl crate::health::ProviderDiscovery for TokenValidator {
+    fn is_discovered(&self) -> bool {
+        self.keys.is_discovered()
+    }
 }
 
 impl TokenValidator {
