@@ -23,6 +23,10 @@ FROM scratch AS runtime
 # SSL_CERT_FILE at a mounted bundle instead).
 COPY --from=builder /etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/ca-certificates.crt
 ENV SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt
+# The BFFs' allocator (mimalloc) never asks for transparent huge pages; this also opts the
+# process out on hosts whose THP mode is "always" (idle connections cost 1.7x with THP:
+# bench/HARDENING.md). Other binaries ignore it.
+ENV MIMALLOC_ALLOW_THP=0
 COPY --from=builder /out/app /app
 USER 65532:65532
 ENTRYPOINT ["/app"]
