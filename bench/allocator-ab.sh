@@ -3,7 +3,7 @@
 # both BFFs running at once, wrk alternating between them on the cached product screen.
 # Usage: OLD=path/to/bff-mobile bench/allocator-ab.sh   (NEW defaults to target/release/bff-mobile)
 set -u
-BIN=/work/main/target/release
+BIN=${CARGO_TARGET_DIR:-$(cd "$(dirname "$0")/.." && pwd)/target}/release
 PIDS=()
 trap 'kill ${PIDS[@]} 2>/dev/null; wait 2>/dev/null' EXIT
 $BIN/dev-idp --port 17300 >/tmp/allocator-ab-idp.log 2>&1 & PIDS+=($!)

@@ -64,10 +64,13 @@ fn list_or_comma_separated<'de, D: serde::Deserializer<'de>>(
     })
 }
 
+/// The setting's name in errors.
+const TRUSTED_PROXIES_KEY: &str = "server.rate_limit.trusted_proxies";
+
 impl RateLimitSettings {
     /// Refuses a trusted proxy that is not an address or a CIDR range.
     pub fn validate(&self) -> Result<(), ConfigError> {
-        TrustedProxies::parse("server.rate_limit.trusted_proxies", &self.trusted_proxies).map(drop)
+        TrustedProxies::parse(TRUSTED_PROXIES_KEY, &self.trusted_proxies).map(drop)
     }
 }
 
@@ -167,12 +170,8 @@ impl TrustedProxies {
         }
         let mut client = peer;
         // Several header lines form one list, in order (RFC 9110, 5.3).
-        let lines: Vec<&str> = headers
-            .get_all("x-forwarded-for")
-            .iter()
-            .map(|value| value.to_str().unwrap_or(""))
-            .collect();
-        for entry in lines.iter().rev().flat_map(|line| line.rsplit(',')) {
+        let lines = headers.get_all("x-forwarded-for").iter().rev();
+        for entry in lines.flat_map(|line| line.to_str().unwrap_or("").rsplit(',')) {
             let Ok(ip) = entry.trim().parse::<IpAddr>() else {
                 return client;
             };
@@ -194,8 +193,9 @@ pub struct ClientRateLimiter {
 }
 
 impl ClientRateLimiter {
-    /// A limiter with the configured sustained rate, burst and trusted proxies (checked by
-    /// [`RateLimitSettings::validate`]; an invalid entry here is skipped).
+    /// A limiter with the configured sustained rate, burst and trusted proxies. The proxies are
+    /// checked at start-up by [`RateLimitSettings::validate`]; settings built in code that skip
+    /// it and hold an invalid entry trust no proxy (the strict default).
     pub fn new(settings: &RateLimitSettings) -> Self {
         let per_second = NonZeroU32::new(settings.per_second).unwrap_or(NonZeroU32::MIN);
         let burst = NonZeroU32::new(settings.burst).unwrap_or(per_second);
@@ -203,7 +203,7 @@ impl ClientRateLimiter {
             limiter: Arc::new(RateLimiter::keyed(
                 Quota::per_second(per_second).allow_burst(burst),
             )),
-            proxies: TrustedProxies::parse("", &settings.trusted_proxies)
+            proxies: TrustedProxies::parse(TRUSTED_PROXIES_KEY, &settings.trusted_proxies)
                 .inspect(TrustedProxies::log)
                 .unwrap_or_default(),
             checks: Arc::default(),
