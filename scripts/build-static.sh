@@ -1,14 +1,24 @@
 #!/usr/bin/env bash
 # Builds every binary of the stack as a static release binary and lays out a Docker build context
-# (target/docker-context/) for docker/Dockerfile.prebuilt.
+# (target/docker-context/) for docker/Dockerfile.prebuilt. The checkers (load-check, stack-check)
+# are built in the same invocation: one set of packages means one feature resolution, so CI's
+# rolling restart, hardening and compose steps share this one release build.
+#
+#   scripts/build-static.sh          # build, and lay out the context
+#   scripts/build-static.sh --dir    # print the directory of the binaries (no build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bins=(bff-web bff-mobile demo-upstreams dev-idp)
+checkers=(load-check stack-check)
 target=x86_64-unknown-linux-gnu
-args=()
-for bin in "${bins[@]}"; do args+=(-p "$bin"); done
-RUSTFLAGS='-C target-feature=+crt-static' cargo build --release --locked --target "$target" "${args[@]}"
 built="${CARGO_TARGET_DIR:-target}/$target/release"
+if [[ "${1:-}" == --dir ]]; then
+  (cd "$built" && pwd)
+  exit 0
+fi
+args=()
+for bin in "${bins[@]}" "${checkers[@]}"; do args+=(-p "$bin"); done
+RUSTFLAGS='-C target-feature=+crt-static' cargo build --release --locked --target "$target" "${args[@]}"
 mkdir -p target/docker-context
 for bin in "${bins[@]}"; do
   cp "$built/$bin" target/docker-context/

@@ -21,7 +21,6 @@
 //! `X-Content-Type-Options: nosniff`, `Referrer-Policy: same-origin` and friends; assets carry
 //! `nosniff` and `Cross-Origin-Resource-Policy: same-origin`.
 
-use std::hash::{DefaultHasher, Hasher as _};
 use std::sync::{Arc, LazyLock};
 
 use axum::Router;
@@ -35,6 +34,7 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::{Deserialize, Deserializer};
+use sha2::{Digest as _, Sha256};
 use url::Url;
 
 /// The `storefront` section of the settings.
@@ -103,13 +103,20 @@ pub fn asset_names() -> impl Iterator<Item = &'static str> {
 /// A hash of every asset: the path segment that makes their URLs change with their content.
 pub fn version() -> &'static str {
     static VERSION: LazyLock<String> = LazyLock::new(|| {
-        // Deterministic within one build, so every instance of a release agrees.
-        let mut hasher = DefaultHasher::new();
+        // SHA-256 is the same on every build and platform (std's DefaultHasher is only stable
+        // within one build), so instances of releases with the same assets agree on the URLs.
+        let mut hasher = Sha256::new();
         for asset in ASSETS {
-            hasher.write(asset.name.as_bytes());
-            hasher.write(asset.bytes);
+            hasher.update((asset.name.len() as u64).to_le_bytes());
+            hasher.update(asset.name.as_bytes());
+            hasher.update((asset.bytes.len() as u64).to_le_bytes());
+            hasher.update(asset.bytes);
         }
-        format!("{:016x}", hasher.finish())
+        let digest = hasher.finalize();
+        digest[..8]
+            .iter()
+            .map(|byte| format!("{byte:02x}"))
+            .collect()
     });
     &VERSION
 }

@@ -1,4 +1,9 @@
-//! What the fuzz targets share: a fixed signing key set, the token validator that trusts it (no
+//! The fuzz targets' checks, in the main workspace: `fuzz/` (nightly, libFuzzer) calls one
+//! `check` per target, and `tests/corpus.rs` replays the committed corpora through the same
+//! checks on stable with `cargo test`, so every seed and every past crash input is a regression
+//! test of the ordinary suite.
+//!
+//! What the targets share: a fixed signing key set, the token validator that trusts it (no
 //! network: `StaticKeyStore` of `shared`'s test helpers), a token forge, and the invariants the
 //! targets assert. Fixed keys keep every crash reproducible from its input file alone.
 
@@ -13,6 +18,13 @@ use serde_json::Value;
 use shared::auth::jwks::StaticKeyStore;
 use shared::auth::validator::{AccessClaims, JwtSettings, TokenError, TokenValidator};
 
+pub mod client_hints;
+pub mod ids_cursor;
+pub mod return_to;
+pub mod token_header;
+pub mod token_structured;
+pub mod upstream_json;
+
 /// The issuer the validator expects.
 pub const ISSUER: &str = "https://idp.example";
 /// The audience the validator expects (the mobile BFF's).
@@ -25,7 +37,7 @@ pub const RSA_KID: &str = "fuzz-rsa-1";
 pub const LEEWAY: u64 = 30;
 
 /// The fixed 2048-bit RSA key of the auth tests.
-const RSA_PEM: &str = include_str!("../../shared/tests/auth_support/rsa_test_key.pem");
+const RSA_PEM: &str = include_str!("../../../shared/tests/auth_support/rsa_test_key.pem");
 
 /// Signing keys and the validator that trusts their public halves.
 pub struct TokenKit {
