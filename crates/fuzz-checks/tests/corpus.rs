@@ -19,7 +19,7 @@ fn seeds(target: &str) -> Vec<PathBuf> {
 }
 
 /// Runs `check` on each seed; a panic names the seed file.
-fn replay(target: &str, check: fn(&[u8])) {
+fn replay(target: &str, check: Check) {
     for seed in seeds(target) {
         let data = std::fs::read(&seed).expect("a readable seed");
         if std::panic::catch_unwind(|| check(&data)).is_err() {
@@ -28,8 +28,11 @@ fn replay(target: &str, check: fn(&[u8])) {
     }
 }
 
+/// A target's check: one fuzz input, a panic when an invariant breaks.
+type Check = fn(&[u8]);
+
 /// Every target of `fuzz/fuzz_targets/` and its check.
-const TARGETS: [(&str, fn(&[u8])); 6] = [
+const TARGETS: [(&str, Check); 6] = [
     ("client_hints", fuzz_checks::client_hints::check),
     ("ids_cursor", fuzz_checks::ids_cursor::check),
     ("return_to", fuzz_checks::return_to::check),
