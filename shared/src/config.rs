@@ -57,3 +57,136 @@ pub fn load_from<T: DeserializeOwned>(
         .and_then(Config::try_deserialize)
         .map_err(|e| ConfigError(e.to_string()))
 }
+
+/// The serialized field names of a settings struct (`#[derive(Deserialize)]`), read from the
+/// derive itself, so a test can check that `config/default.toml` lists every key: the
+/// defaults file is the one place an SRE looks.
+pub fn field_names<'de, T: serde::Deserialize<'de>>() -> &'static [&'static str] {
+    let mut fields = None;
+    // The probe refuses everything; the derive has told it the names by then.
+    let _ = T::deserialize(FieldProbe(&mut fields));
+    fields.unwrap_or_default()
+}
+
+/// A deserializer that records the field list a struct's derive asks for, then fails.
+struct FieldProbe<'a>(&'a mut Option<&'static [&'static str]>);
+
+impl<'de> serde::Deserializer<'de> for FieldProbe<'_> {
+    type Error = serde::de::value::Error;
+
+    fn deserialize_any<V: serde::de::Visitor<'de>>(self, _: V) -> Result<V::Value, Self::Error> {
+        Err(serde::de::Error::custom("not a struct"))
+    }
+
+    fn deserialize_struct<V: serde::de::Visitor<'de>>(
+        self,
+        _name: &'static str,
+        fields: &'static [&'static str],
+        _visitor: V,
+    ) -> Result<V::Value, Self::Error> {
+        *self.0 = Some(fields);
+        Err(serde::de::Error::custom("probed"))
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
+        option unit unit_struct newtype_struct seq tuple tuple_struct map enum identifier
+        ignored_any
+    }
+}
+
+/// The keys of `fields` that `defaults_toml` does not list under `section` (`"server"`,
+/// `"upstreams.catalog.resilience.retries"`): neither as a value nor, for keys without a
+/// default (an optional URL, say), as a commented-out example line `# key = …` in that section.
+pub fn unlisted_keys(defaults_toml: &str, section: &str, fields: &[&str]) -> Vec<String> {
+    let parsed = Config::builder()
+        .add_source(File::from_str(defaults_toml, FileFormat::Toml))
+        .build();
+    let commented = commented_keys(defaults_toml, section);
+    fields
+        .iter()
+        .filter(|field| {
+            let path = if section.is_empty() {
+                (**field).to_owned()
+            } else {
+                format!("{section}.{field}")
+            };
+            let has_value = parsed
+                .as_ref()
+                .is_ok_and(|config| config.get::<config::Value>(&path).is_ok());
+            !has_value && !commented.iter().any(|key| key == *field)
+        })
+        .map(|field| format!("{section}.{field}"))
+        .collect()
+}
+
+/// The keys of `# key = …` lines inside `[section]` of a TOML text.
+fn commented_keys(text: &str, section: &str) -> Vec<String> {
+    let mut in_section = section.is_empty();
+    let mut keys = Vec::new();
+    for line in text.lines().map(str::trim) {
+        if line.starts_with('[') {
+            in_section = line.trim_matches(['[', ']']).trim() == section;
+        } else if in_section
+            && let Some((key, _)) = line.strip_prefix('#').and_then(|rest| rest.split_once('='))
+        {
+            let key = key.trim();
+            if !key.is_empty() && !key.contains(' ') {
+                keys.push(key.to_owned());
+            }
+        }
+    }
+    keys
+}
+
+/// The keys of the sections every BFF has (`server`, `server.rate_limit`, each upstream with its
+/// resilience and cache, `telemetry`) that `defaults_toml` does not list. Each BFF's tests add
+/// their own sections.
+pub fn unlisted_common_keys(defaults_toml: &str) -> Vec<String> {
+    use crate::upstream::{UpstreamSettings, UpstreamsSettings, cache, resilience};
+    let mut sections: Vec<(String, &[&str])> = vec![
+        (
+            "server".into(),
+            field_names::<crate::server::ServerSettings>(),
+        ),
+        (
+            "server.rate_limit".into(),
+            field_names::<crate::protect::RateLimitSettings>(),
+        ),
+        ("upstreams".into(), field_names::<UpstreamsSettings>()),
+        (
+            "telemetry".into(),
+            field_names::<crate::telemetry::TelemetrySettings>(),
+        ),
+        (
+            "telemetry.otlp".into(),
+            field_names::<crate::telemetry::OtlpSettings>(),
+        ),
+    ];
+    for upstream in field_names::<UpstreamsSettings>() {
+        let base = format!("upstreams.{upstream}");
+        sections.extend([
+            (base.clone(), field_names::<UpstreamSettings>()),
+            (
+                format!("{base}.resilience"),
+                field_names::<resilience::ResilienceSettings>(),
+            ),
+            (
+                format!("{base}.resilience.retries"),
+                field_names::<resilience::RetrySettings>(),
+            ),
+            (
+                format!("{base}.resilience.circuit"),
+                field_names::<resilience::CircuitSettings>(),
+            ),
+            (
+                format!("{base}.cache"),
+                field_names::<cache::CacheSettings>(),
+            ),
+        ]);
+    }
+    sections
+        .iter()
+        .flat_map(|(section, fields)| unlisted_keys(defaults_toml, section, fields))
+        .collect()
+}

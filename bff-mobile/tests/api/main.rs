@@ -6,6 +6,7 @@ mod auth;
 mod budgets;
 mod cart;
 mod contract;
+mod defaults;
 mod helpers;
 mod home;
 mod images;

@@ -9,6 +9,7 @@ mod attacks;
 mod auth;
 mod contract;
 mod csrf;
+mod defaults;
 mod errors;
 mod helpers;
 mod home;

@@ -1,0 +1,30 @@
+//! `config/default.toml` is the one place that lists every setting: a field added to any
+//! settings struct without its default (or, for one without a default, a commented example)
+//! fails here.
+
+use bff_mobile::settings::{AppSettings, ImageSettings, ScreenDeadlines, Settings};
+use shared::auth::jwks::JwksSettings;
+use shared::auth::validator::JwtSettings;
+use shared::config::{field_names, unlisted_common_keys, unlisted_keys};
+
+const DEFAULTS: &str = include_str!("../../config/default.toml");
+
+#[test]
+fn default_toml_lists_every_setting() {
+    let mut unlisted = unlisted_common_keys(DEFAULTS);
+    for (section, fields) in [
+        ("", field_names::<Settings>()),
+        ("screens", field_names::<ScreenDeadlines>()),
+        ("app", field_names::<AppSettings>()),
+        ("images", field_names::<ImageSettings>()),
+        ("auth", field_names::<JwtSettings>()),
+        ("auth.jwks", field_names::<JwksSettings>()),
+    ] {
+        assert!(!fields.is_empty(), "no fields read for [{section}]");
+        unlisted.extend(unlisted_keys(DEFAULTS, section, fields));
+    }
+    assert!(
+        unlisted.is_empty(),
+        "not in config/default.toml: {unlisted:?}"
+    );
+}
