@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use futures::future::BoxFuture;
 use shared::auth::SecretToken;
-use shared::auth::oidc::{PendingLogin, RefreshError, TokenSet, User};
+use shared::auth::oidc::{RefreshError, TokenSet, User};
 use shared::auth::session::{
     MemoryStore, RedisStore, Session, SessionError, SessionId, SessionManager, SessionSettings,
     SessionStore, TokenRefresher,
@@ -134,16 +134,6 @@ fn settings(idle_ms: u64, absolute_ms: u64) -> SessionSettings {
     }
 }
 
-fn pending(state: &str) -> PendingLogin {
-    PendingLogin {
-        state: state.to_owned(),
-        nonce: SecretToken::new("nonce"),
-        pkce_verifier: SecretToken::new("verifier"),
-        return_to: "/orders".to_owned(),
-        created_at: support_now(),
-    }
-}
-
 /// The behaviours every store must have.
 mod suite {
     use super::*;
@@ -178,52 +168,6 @@ mod suite {
         assert!(store.load(&id).await.unwrap().is_some());
         tokio::time::sleep(Duration::from_millis(800)).await;
         assert!(store.load(&id).await.unwrap().is_none());
-    }
-
-    pub async fn a_pending_login_can_be_taken_only_once(backend: Backend) {
-        let store = backend.store;
-        store
-            .save_pending(&pending("state-1"), Duration::from_secs(60))
-            .await
-            .unwrap();
-        assert!(store.take_pending("another-state").await.unwrap().is_none());
-        let taken = store
-            .take_pending("state-1")
-            .await
-            .unwrap()
-            .expect("pending");
-        assert_eq!(taken.return_to, "/orders");
-        assert_eq!(taken.pkce_verifier.expose(), "verifier");
-        assert!(store.take_pending("state-1").await.unwrap().is_none());
-    }
-
-    pub async fn concurrent_takes_of_a_pending_login_yield_it_once(backend: Backend) {
-        let store = backend.store;
-        store
-            .save_pending(&pending("race"), Duration::from_secs(60))
-            .await
-            .unwrap();
-        let takes: Vec<_> = (0..10)
-            .map(|_| {
-                let store = store.clone();
-                tokio::spawn(async move { store.take_pending("race").await.unwrap() })
-            })
-            .collect();
-        let mut winners = 0;
-        for take in takes {
-            winners += usize::from(take.await.unwrap().is_some());
-        }
-        assert_eq!(winners, 1);
-    }
-
-    pub async fn a_pending_login_expires(backend: Backend) {
-        let store = backend.store;
-        store
-            .save_pending(&pending("state-2"), Duration::from_millis(200))
-            .await
-            .unwrap();
-        tokio::time::sleep(Duration::from_millis(350)).await;
-        assert!(store.take_pending("state-2").await.unwrap().is_none());
     }
 
     pub async fn every_login_gets_a_new_session_id(backend: Backend) {
@@ -370,18 +314,6 @@ macro_rules! session_suite {
             #[tokio::test]
             async fn a_session_disappears_after_its_ttl() {
                 suite::a_session_disappears_after_its_ttl($backend).await;
-            }
-            #[tokio::test]
-            async fn a_pending_login_can_be_taken_only_once() {
-                suite::a_pending_login_can_be_taken_only_once($backend).await;
-            }
-            #[tokio::test]
-            async fn concurrent_takes_of_a_pending_login_yield_it_once() {
-                suite::concurrent_takes_of_a_pending_login_yield_it_once($backend).await;
-            }
-            #[tokio::test]
-            async fn a_pending_login_expires() {
-                suite::a_pending_login_expires($backend).await;
             }
             #[tokio::test]
             async fn every_login_gets_a_new_session_id() {

@@ -1,6 +1,6 @@
 //! The two cookies bff-web sets: the session cookie (an opaque session id) and the short-lived
-//! login cookie (the `state` of a login in progress, which binds the callback to the browser
-//! that started the login).
+//! login cookie (the browser's logins in progress, sealed by [`super::login_cookie`], which binds
+//! the callback to the browser that started the login).
 //!
 //! Strict mode (`cookies.secure = true`, the default) uses shared's helpers: `__Host-` names,
 //! `Secure; HttpOnly; Path=/`, no `Domain`, `SameSite=Strict` for the session and `Lax` for the
@@ -68,14 +68,15 @@ impl CookiePolicy {
         }
     }
 
-    /// `Set-Cookie` for a login in progress, for `login_timeout`: `SameSite=Lax`.
-    pub fn login(&self, state: &str) -> HeaderValue {
+    /// `Set-Cookie` for the logins in progress (a sealed `value`), for `login_timeout`:
+    /// `SameSite=Lax`.
+    pub fn login(&self, value: &str) -> HeaderValue {
         if self.secure {
-            session::login_cookie(state, &self.sessions)
+            session::login_cookie(value, &self.sessions)
         } else {
             relaxed(
                 self.login_name(),
-                state,
+                value,
                 "Lax",
                 Some(self.sessions.login_timeout),
             )
@@ -110,9 +111,9 @@ impl CookiePolicy {
         cookie_value(headers, self.session_name()).is_some()
     }
 
-    /// The `state` of the login this browser started, from the login cookie.
-    pub fn login_state<'a>(&self, headers: &'a HeaderMap) -> Option<&'a str> {
-        cookie_value(headers, self.login_name()).filter(|state| !state.is_empty())
+    /// The login cookie's (sealed) value, if present once and not empty.
+    pub fn login_value<'a>(&self, headers: &'a HeaderMap) -> Option<&'a str> {
+        cookie_value(headers, self.login_name()).filter(|value| !value.is_empty())
     }
 }
 
@@ -186,8 +187,8 @@ mod tests {
         let relaxed = CookiePolicy::new(false, &SessionSettings::default());
         let strict = CookiePolicy::new(true, &SessionSettings::default());
         assert_eq!(relaxed.session_id(&headers), Some(id));
-        assert_eq!(relaxed.login_state(&headers), Some("abc"));
+        assert_eq!(relaxed.login_value(&headers), Some("abc"));
         assert_eq!(strict.session_id(&headers), None);
-        assert_eq!(strict.login_state(&headers), None);
+        assert_eq!(strict.login_value(&headers), None);
     }
 }

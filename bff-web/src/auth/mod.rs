@@ -3,13 +3,15 @@
 //!
 //! # Routes
 //! - `GET /auth/login?return_to=/path` — starts a login (code + PKCE S256, `state`, `nonce`):
-//!   the pending login is kept server-side, the browser gets a short-lived login cookie holding
-//!   its `state` and a 302 to the provider.
-//! - `GET /auth/callback?code&state&iss` — the login cookie must match `state`; the pending
-//!   login is taken (once), the code exchanged and the ID token checked; a NEW session id is
-//!   created and set, the login cookie cleared, and the browser sent to `return_to` on the
-//!   public origin. Any failure is a 400 problem (502 when the provider is down); no token or
-//!   provider error text ever reaches the browser.
+//!   nothing is kept server-side; the pending login goes into the browser's short-lived login
+//!   cookie, sealed ([`login_cookie`]: encrypted, authenticated, at most three logins in
+//!   progress per browser), and the browser gets a 302 to the provider.
+//! - `GET /auth/callback?code&state&iss` — the login cookie must open and hold a login of this
+//!   `state` (unexpired); that login is used (once: the cookie drops it, and is cleared on any
+//!   failure), the code exchanged and the ID token checked; a NEW session id is created and
+//!   set, and the browser sent to `return_to` on the public origin. Any failure is a 400
+//!   problem (502 when the provider is down); no token or provider error text ever reaches the
+//!   browser.
 //!
 //! A provider that is unreachable at start-up does not stop the BFF: the public screens work,
 //! and login and callback answer 503 with `Retry-After` until it has been discovered (retried
@@ -25,12 +27,14 @@
 //!
 //! # Layout
 //! - [`cookies`] — the session and login cookies, strict or relaxed.
+//! - [`login_cookie`] — the login cookie's sealed value: the logins in progress.
 //! - [`csrf`] — the `X-CSRF` / `Sec-Fetch-Site` middleware of the API.
 //! - [`signed_in`] — the [`SignedIn`] extractor of personal API routes: the session, its access
 //!   token refreshed inline once per session.
 
 pub mod cookies;
 pub mod csrf;
+pub mod login_cookie;
 pub mod signed_in;
 
 use anyhow::Context as _;
@@ -41,9 +45,9 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Json, Router, middleware};
 use serde::{Deserialize, Serialize};
-use shared::auth::oidc::CallbackParams;
+use shared::auth::oidc::{CallbackParams, PendingLogin};
 use shared::auth::session::{SessionError, StoreError};
-use shared::auth::{DeferredOidcClient, SecretToken, SessionManager};
+use shared::auth::{DeferredOidcClient, SessionManager};
 use shared::problem::Problem;
 use url::Url;
 use utoipa::{IntoParams, ToSchema};
@@ -51,6 +55,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 pub use cookies::CookiePolicy;
+pub use login_cookie::LoginSealer;
 pub use signed_in::SignedIn;
 
 use crate::AppState;
@@ -61,10 +66,12 @@ use crate::settings::Settings;
 pub struct Auth {
     /// The provider, discovered at start-up or, if it was down then, on first use.
     pub oidc: DeferredOidcClient,
-    /// Sessions and pending logins, with their timeouts and single-flight refresh.
+    /// Sessions, with their timeouts and single-flight refresh.
     pub sessions: SessionManager,
     /// How cookies are written and read.
     pub cookies: CookiePolicy,
+    /// Seals the logins in progress into the login cookie (no server-side state before sign-in).
+    pub logins: LoginSealer,
     /// `scheme://host[:port]` of this BFF as browsers reach it.
     pub public_origin: String,
     /// Where the provider sends the browser after logout.
@@ -96,6 +103,7 @@ impl Auth {
             oidc,
             sessions,
             cookies: CookiePolicy::new(settings.cookies.secure, &settings.session),
+            logins: LoginSealer::new(&settings.session, &settings.oidc.client.client_secret),
             public_origin: settings.server.origin(),
             post_logout_redirect_uri: settings.oidc.post_logout_redirect_uri.clone(),
         })
@@ -187,6 +195,7 @@ struct LoginParams {
 )]
 async fn login(
     State(state): State<AppState>,
+    headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Result<Response, Problem> {
     let auth = &state.auth;
@@ -201,15 +210,25 @@ async fn login(
         .unwrap_or_default();
     let oidc = auth.oidc.client().await.map_err(|e| e.to_problem())?;
     let (authorize, pending) = oidc.begin_login(&return_to);
-    auth.sessions
-        .save_pending(&pending)
-        .await
-        .map_err(|e| store_failed(&e))?;
+    // The browser's other logins in progress (other tabs) stay; nothing is stored here.
+    let mut logins = auth
+        .cookies
+        .login_value(&headers)
+        .and_then(|value| auth.logins.open(value, unix_now()))
+        .unwrap_or_default();
+    logins.push(login_cookie::bounded(pending));
     let mut response = redirect(authorize.as_str())?;
     response
         .headers_mut()
-        .append(SET_COOKIE, auth.cookies.login(&pending.state));
+        .append(SET_COOKIE, auth.cookies.login(&auth.logins.seal(&logins)));
     Ok(response)
+}
+
+/// Seconds since the epoch.
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_secs())
 }
 
 /// The query the provider sends back to `GET /auth/callback` (RFC 6749 §4.1.2, RFC 9207).
@@ -229,7 +248,8 @@ struct CallbackQuery {
     error_description: Option<String>,
 }
 
-/// `GET /auth/callback`: whatever the outcome, the login cookie is cleared.
+/// `GET /auth/callback`: the login used leaves the login cookie (the browser's other logins in
+/// progress stay); on any failure the cookie is cleared.
 #[utoipa::path(
     get,
     path = "/auth/callback",
@@ -253,44 +273,45 @@ async fn callback(
     params: Result<Query<CallbackParams>, QueryRejection>,
 ) -> Response {
     let auth = &state.auth;
-    let mut response = match complete_login(auth, &headers, params).await {
-        Ok(response) => response,
-        Err(problem) => problem.into_response(),
+    let (mut response, others) = match complete_login(auth, &headers, params).await {
+        Ok((response, others)) => (response, others),
+        Err(problem) => (problem.into_response(), Vec::new()),
     };
-    response
-        .headers_mut()
-        .append(SET_COOKIE, auth.cookies.clear_login());
+    let cookie = if others.is_empty() {
+        auth.cookies.clear_login()
+    } else {
+        auth.cookies.login(&auth.logins.seal(&others))
+    };
+    response.headers_mut().append(SET_COOKIE, cookie);
     response
 }
 
+/// Signs the browser in; also returns its other logins in progress, to keep in the cookie.
 async fn complete_login(
     auth: &Auth,
     headers: &HeaderMap,
     params: Result<Query<CallbackParams>, QueryRejection>,
-) -> Result<Response, Problem> {
-    let Some(cookie_state) = auth.cookies.login_state(headers) else {
+) -> Result<(Response, Vec<PendingLogin>), Problem> {
+    let Some(value) = auth.cookies.login_value(headers) else {
         tracing::info!("login callback without the login cookie");
+        return Err(foreign_callback());
+    };
+    let Some(mut logins) = auth.logins.open(value, unix_now()) else {
+        tracing::info!("login callback with a login cookie that does not open (tampered, foreign)");
         return Err(foreign_callback());
     };
     let Ok(Query(params)) = params else {
         tracing::info!("login callback with a malformed query");
         return Err(foreign_callback());
     };
-    let same_state = params
+    let Some(pending) = params
         .state
         .as_deref()
-        .is_some_and(|state| SecretToken::new(cookie_state).ct_eq(state));
-    if !same_state {
-        tracing::info!("login callback for another login than this browser's");
-        return Err(foreign_callback());
-    }
-    let Some(pending) = auth
-        .sessions
-        .take_pending(cookie_state)
-        .await
-        .map_err(|e| store_failed(&e))?
+        .and_then(|state| login_cookie::take(&mut logins, state))
     else {
-        tracing::info!("login callback for an unknown, expired or completed login");
+        tracing::info!(
+            "login callback for another, expired or completed login than this browser's"
+        );
         return Err(foreign_callback());
     };
     let oidc = auth.oidc.client().await.map_err(|e| e.to_problem())?;
@@ -318,7 +339,7 @@ async fn complete_login(
     response
         .headers_mut()
         .append(SET_COOKIE, auth.cookies.session(&id));
-    Ok(response)
+    Ok((response, logins))
 }
 
 /// The answer of a logout that ended a session.

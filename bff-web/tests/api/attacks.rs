@@ -1259,3 +1259,256 @@ async fn a_request_id_that_is_not_plain_is_replaced_before_it_is_logged_or_forwa
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Sign-in starts hold no server-side state (SECURITY.md, "Anonymous server-side state"): the
+// login in progress lives in the browser's sealed login cookie, so a flood of `/auth/login`
+// grows neither the memory store nor Redis, and a real sign-in started before it completes.
+
+/// Where the flood's clients appear to come from: `X-Forwarded-For` values (documentation
+/// addresses, never contacted) believed because the test's peer is a trusted proxy.
+const FLOOD_ADDRESSES: usize = 25;
+/// Login starts per address: the default burst, so the per-client limit lets each through.
+const FLOOD_PER_ADDRESS: usize = 200;
+
+/// An app whose rate limit believes the `X-Forwarded-For` of local peers (a balancer).
+async fn spawn_behind_a_proxy(store: crate::helpers::Store) -> TestApp {
+    spawn_with(Options {
+        store,
+        configure: Some(Arc::new(|settings| {
+            settings.server.common.rate_limit.trusted_proxies = vec!["127.0.0.1/32".to_owned()];
+        })),
+        ..Options::default()
+    })
+    .await
+}
+
+/// `FLOOD_ADDRESSES × FLOOD_PER_ADDRESS` cookie-less login starts with a 2 KB `return_to`;
+/// asserts each was a 302 to the provider (no 429, no 5xx).
+async fn flood_login_starts(app: &TestApp) {
+    let return_to = format!("/{}", "a".repeat(2000));
+    let tasks: Vec<_> = (0..FLOOD_ADDRESSES)
+        .map(|address| {
+            let url = format!("{}/auth/login?return_to={return_to}", app.address);
+            tokio::spawn(async move {
+                let client = reqwest::Client::builder()
+                    .redirect(reqwest::redirect::Policy::none())
+                    .build()
+                    .unwrap();
+                for _ in 0..FLOOD_PER_ADDRESS {
+                    let response = client
+                        .get(&url)
+                        .header("x-forwarded-for", format!("203.0.113.{address}"))
+                        .send()
+                        .await
+                        .unwrap();
+                    assert_eq!(response.status(), 302, "{address}");
+                }
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap();
+    }
+}
+
+/// The number of keys in the app's Redis (`DBSIZE`, over the wire).
+async fn redis_key_count(app: &TestApp) -> u64 {
+    use secrecy::ExposeSecret as _;
+    let url = app.state.settings.session.redis_url.as_ref().unwrap();
+    let url = url::Url::parse(url.expose_secret()).unwrap();
+    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", url.port().unwrap()))
+        .await
+        .unwrap();
+    stream.write_all(b"DBSIZE\r\n").await.unwrap();
+    let mut reply = [0_u8; 32];
+    let read = stream.read(&mut reply).await.unwrap();
+    let reply = std::str::from_utf8(&reply[..read]).unwrap();
+    reply
+        .trim()
+        .strip_prefix(':')
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("DBSIZE answered {reply:?}"))
+}
+
+/// The store's entries: the memory store's count, or Redis's keys.
+async fn stored_entries(app: &TestApp) -> u64 {
+    match app.state.auth.sessions.store().entry_count() {
+        Some(count) => count as u64,
+        None => redis_key_count(app).await,
+    }
+}
+
+async fn a_login_flood_leaves_no_server_state_and_a_real_sign_in_completes(
+    store: crate::helpers::Store,
+) {
+    let app = spawn_behind_a_proxy(store).await;
+    // Ada starts signing in, then the flood comes, then the provider sends her back.
+    let (_, callback) = app.browser.start_login("/cart").await;
+    assert_eq!(
+        stored_entries(&app).await,
+        0,
+        "a login start stores nothing"
+    );
+
+    flood_login_starts(&app).await;
+
+    // The old design kept one entry per start here: 5,000 of about 4.8 KB each.
+    assert_eq!(
+        stored_entries(&app).await,
+        0,
+        "{} login starts left server-side state",
+        FLOOD_ADDRESSES * FLOOD_PER_ADDRESS
+    );
+    let done = app.browser.get(&callback).await;
+    assert_eq!(done.status, 302, "{}", done.body);
+    assert_eq!(done.location(), format!("{}/cart", app.address));
+    assert_eq!(app.browser.get("/auth/session").await.status, 200);
+    assert_eq!(stored_entries(&app).await, 1, "Ada's session, nothing else");
+}
+
+#[tokio::test]
+async fn a_login_flood_leaves_the_memory_store_empty_and_a_real_sign_in_completes() {
+    a_login_flood_leaves_no_server_state_and_a_real_sign_in_completes(
+        crate::helpers::Store::Memory,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_login_flood_adds_no_redis_key_and_a_real_sign_in_completes() {
+    a_login_flood_leaves_no_server_state_and_a_real_sign_in_completes(crate::helpers::Store::Redis)
+        .await;
+}
+
+/// Asserts the callback was refused with a 400 problem, signed nobody in and cleared the login
+/// cookie.
+fn assert_refused_callback(reply: &Reply) {
+    assert_safe_problem(reply, 400, &[]);
+    assert_eq!(reply.set_cookie("session"), None, "{}", reply.request);
+    assert_eq!(
+        reply.set_cookie("login"),
+        Some("login=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0"),
+        "{}",
+        reply.request
+    );
+}
+
+#[tokio::test]
+async fn a_tampered_or_forged_login_cookie_is_refused_and_cleared() {
+    let app = spawn_app().await;
+    let browser = &app.browser;
+    let (_, callback) = browser.start_login("/").await;
+    let sealed = browser.cookie("login").unwrap();
+    let state = query_param(&callback, "state");
+
+    let flip = |index: usize| {
+        let mut bytes = sealed.clone().into_bytes();
+        bytes[index] = if bytes[index] == b'A' { b'B' } else { b'A' };
+        String::from_utf8(bytes).unwrap()
+    };
+    for forged in [
+        flip(0),
+        flip(10),
+        flip(sealed.len() / 2),
+        flip(sealed.len() - 1),
+        sealed[..sealed.len() - 4].to_owned(),
+        format!("{sealed}AAAA"),
+        state.clone(),
+        "x".repeat(3000),
+    ] {
+        browser.plant_cookie(&format!("login={forged}"));
+        let reply = browser.get(&callback).await;
+        assert_refused_callback(&reply);
+        assert_eq!(browser.cookie("login"), None, "cleared");
+    }
+    // The genuine cookie still works (the refusals above used nothing up).
+    browser.plant_cookie(&format!("login={sealed}"));
+    assert_eq!(browser.get(&callback).await.status, 302);
+    assert!(browser.session_id().is_some());
+}
+
+#[tokio::test]
+async fn a_login_cookie_of_another_login_or_another_key_is_refused() {
+    let app = spawn_app().await;
+    let ada = &app.browser;
+    let (_, ada_callback) = ada.start_login("/").await;
+    let ada_sealed = ada.cookie("login").unwrap();
+
+    // Another browser with a login of its own: Ada's callback is not one of its logins.
+    let mallory = app.new_browser();
+    mallory.start_login("/").await;
+    let reply = mallory.get(&ada_callback).await;
+    assert_refused_callback(&reply);
+    mallory.get("/auth/session").await.assert_problem(401);
+
+    // Ada's cookie sealed for another deployment (another key) opens nowhere else.
+    let other = spawn_with(Options {
+        configure: Some(Arc::new(|settings| {
+            settings.session.login_cookie_key = Some(secrecy::SecretString::from(
+                "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
+            ));
+        })),
+        ..Options::default()
+    })
+    .await;
+    let (_, other_callback) = other.browser.start_login("/").await;
+    let other_sealed = other.browser.cookie("login").unwrap();
+    ada.plant_cookie(&format!("login={other_sealed}"));
+    assert_refused_callback(&ada.get(&ada_callback).await);
+    other.browser.plant_cookie(&format!("login={ada_sealed}"));
+    assert_refused_callback(&other.browser.get(&other_callback).await);
+}
+
+#[tokio::test]
+async fn an_expired_login_cookie_is_refused() {
+    let app = spawn_with(Options {
+        configure: Some(Arc::new(|settings| {
+            settings.session.login_timeout = Duration::from_secs(1);
+        })),
+        ..Options::default()
+    })
+    .await;
+    let (_, callback) = app.browser.start_login("/").await;
+    let sealed = app.browser.cookie("login").unwrap();
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    // The browser would have dropped it (Max-Age); a client that keeps it gets nowhere.
+    app.browser.plant_cookie(&format!("login={sealed}"));
+    let reply = app.browser.get(&callback).await;
+    assert_refused_callback(&reply);
+    app.browser.get("/auth/session").await.assert_problem(401);
+}
+
+#[tokio::test]
+async fn sign_ins_in_parallel_tabs_each_complete_and_the_cookie_stays_bounded() {
+    let app = spawn_app().await;
+    let browser = &app.browser;
+    let (_, first) = browser.start_login("/cart").await;
+    let (_, second) = browser.start_login("/search?q=shoes").await;
+
+    // The second tab finishes first; the first tab's login stays in the cookie.
+    let done = browser.get(&second).await;
+    assert_eq!(done.status, 302, "{}", done.body);
+    assert!(
+        done.set_cookie("login")
+            .is_some_and(|c| c.contains("Max-Age=600"))
+    );
+    let done = browser.get(&first).await;
+    assert_eq!(done.status, 302, "{}", done.body);
+    assert_eq!(done.location(), format!("{}/cart", app.address));
+    assert_eq!(browser.cookie("login"), None, "no login left in progress");
+
+    // However many logins a page (or another site) starts, the cookie holds the newest three.
+    let mut callbacks = Vec::new();
+    for _ in 0..10 {
+        callbacks.push(
+            browser
+                .start_login(&format!("/{}", "a".repeat(500)))
+                .await
+                .1,
+        );
+        let sealed = browser.cookie("login").unwrap();
+        assert!(sealed.len() < 3500, "{}", sealed.len());
+    }
+    assert_refused_callback(&browser.get(&callbacks[0]).await);
+}

@@ -106,13 +106,15 @@ mod suite {
         browser.plant_cookie(&format!("session={planted}"));
 
         let (login, callback) = browser.start_login("/").await;
-        let state = login
+        let sealed = login
             .set_cookie("login")
             .and_then(|c| c.strip_prefix("login="))
             .and_then(|c| c.split(';').next())
             .unwrap()
             .to_owned();
+        let state = query_param(&callback, "state");
         assert_eq!(state.len(), 43);
+        assert!(!sealed.contains(&state), "the login cookie is sealed");
         let done = browser.get(&callback).await;
         assert_eq!(done.status, 302, "{}", done.body);
         let first = browser.session_id().unwrap();
@@ -249,19 +251,25 @@ mod suite {
         let browser = &app.browser;
         let (_, callback) = browser.start_login("/").await;
         let state = query_param(&callback, "state");
+        let sealed = browser.cookie("login").expect("the login cookie");
         assert_eq!(browser.get(&callback).await.status, 302);
         let id = browser.session_id().unwrap();
 
-        // The same browser, its login cookie put back: the pending login was used up.
-        browser.plant_cookie(&format!("login={state}"));
+        // The same browser, its sealed login cookie put back: the provider's code was used up.
+        browser.plant_cookie(&format!("login={sealed}"));
         let replay = browser.get(&callback).await;
         replay.assert_problem(400);
         assert_eq!(replay.set_cookie("session"), None);
-        assert_eq!(browser.session_id(), Some(id));
+        assert_eq!(browser.session_id(), Some(id.clone()));
+
+        // The bare state as the cookie (the old format): refused.
+        browser.plant_cookie(&format!("login={state}"));
+        browser.get(&callback).await.assert_problem(400);
+        assert_eq!(browser.session_id(), Some(id.clone()));
 
         // Another browser replaying the callback with a copy of the login cookie: same answer.
         let thief = app.new_browser();
-        thief.plant_cookie(&format!("login={state}"));
+        thief.plant_cookie(&format!("login={sealed}"));
         let stolen = thief.get(&callback).await;
         stolen.assert_problem(400);
         assert_eq!(stolen.set_cookie("session"), None);

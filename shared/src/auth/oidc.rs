@@ -3,13 +3,11 @@
 //!
 //! The flow, as the web BFF wires it:
 //! 1. `GET /login?return_to=…`: [`OidcClient::begin_login`] gives the provider's authorization
-//!    URL and a [`PendingLogin`]; the BFF stores it with
-//!    [`SessionStore::save_pending`](super::session::SessionStore::save_pending) under its
-//!    `state`, binds the browser to it with a short-lived `__Host-` cookie holding the `state`,
-//!    and redirects.
-//! 2. `GET /callback?code=…&state=…&iss=…`: the BFF takes the pending login named by the cookie
-//!    ([`SessionStore::take_pending`](super::session::SessionStore::take_pending): one use
-//!    only), then [`OidcClient::complete_login`] compares the callback's `state` with it
+//!    URL and a [`PendingLogin`]; the BFF seals it (AEAD) into a short-lived `__Host-` login
+//!    cookie, keeping nothing server-side, and redirects.
+//! 2. `GET /callback?code=…&state=…&iss=…`: the BFF opens the login cookie and picks the pending
+//!    login of the callback's `state` (the cookie is cleared: one use only), then
+//!    [`OidcClient::complete_login`] compares the callback's `state` with it
 //!    (constant time), checks `iss` and `error`, exchanges the code (`client_secret_basic`, the
 //!    PKCE verifier) and validates the ID token (signature from the provider's JWKS, `iss`,
 //!    `aud` = client id, `exp`, `iat`, `nonce`, `typ` not `at+jwt`). The result is a
@@ -176,8 +174,9 @@ impl OidcSettings {
     }
 }
 
-/// A login in progress, kept server-side between [`OidcClient::begin_login`] and the callback
-/// (one use only, keyed by `state`).
+/// A login in progress, between [`OidcClient::begin_login`] and the callback. The web BFF keeps it
+/// in the browser, sealed (encrypted and authenticated) in the login cookie, never server-side:
+/// anonymous requests create no state.
 #[derive(Clone, Serialize, Deserialize)]
 pub struct PendingLogin {
     /// 32 random bytes, base64url: sent to the provider, echoed to the callback.

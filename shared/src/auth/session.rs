@@ -2,8 +2,9 @@
 //!
 //! The browser's cookie holds only an opaque [`SessionId`] (32 random bytes, base64url); the
 //! user and the [`TokenSet`] stay in a [`SessionStore`]: [`MemoryStore`] (the default: one
-//! instance, lost on restart) or [`RedisStore`] (JSON values with a TTL). The same store keeps
-//! pending logins for one use, keyed by their `state` ([`SessionStore::take_pending`]).
+//! instance, lost on restart) or [`RedisStore`] (JSON values with a TTL). Nothing is stored before
+//! a login completes: a login in progress lives in the browser's sealed login cookie (bff-web's
+//! `auth::login_cookie`), so anonymous requests cannot grow the store.
 //!
 //! [`SessionManager`] adds the rules: a new id at every login, an idle timeout and an absolute
 //! timeout, and the refresh of a session's access token inline, once per session however many
@@ -27,7 +28,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use super::oidc::{OidcClient, PendingLogin, RefreshError, TokenSet, User};
+use super::oidc::{OidcClient, RefreshError, TokenSet, User};
 use super::secret::random_urlsafe;
 use crate::config::ConfigError;
 use crate::problem::Problem;
@@ -69,6 +70,11 @@ pub struct SessionSettings {
     pub refresh_margin: Duration,
     /// Prefix of every key in the store (to share a Redis between services). Default `bff:`.
     pub key_prefix: String,
+    /// The key that seals the login cookie (a login in progress: `state`, nonce, PKCE verifier,
+    /// `return_to`): 32 bytes, base64. Every instance behind one balancer needs the same key;
+    /// give it through the environment (`…__SESSION__LOGIN_COOKIE_KEY`). Default none: the key is
+    /// derived from the OIDC client secret (HKDF-SHA256), which every instance shares already.
+    pub login_cookie_key: Option<SecretString>,
 }
 
 impl Default for SessionSettings {
@@ -82,6 +88,7 @@ impl Default for SessionSettings {
             login_timeout: Duration::from_secs(10 * 60),
             refresh_margin: Duration::from_secs(30),
             key_prefix: "bff:".to_owned(),
+            login_cookie_key: None,
         }
     }
 }
@@ -112,7 +119,31 @@ impl SessionSettings {
                 "must not exceed absolute_timeout",
             ));
         }
+        self.login_cookie_key_bytes()
+            .map_err(|why| ConfigError::invalid(&key("login_cookie_key"), why))?;
         Ok(())
+    }
+
+    /// The 32 bytes of `login_cookie_key` (standard or URL-safe base64, padded or not), `None`
+    /// when unset, or why the value is unusable.
+    pub fn login_cookie_key_bytes(&self) -> Result<Option<[u8; 32]>, &'static str> {
+        use base64::Engine as _;
+        use base64::alphabet::{STANDARD, URL_SAFE};
+        use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+        let Some(key) = &self.login_cookie_key else {
+            return Ok(None);
+        };
+        let text = key.expose_secret().trim();
+        let config =
+            GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent);
+        let decoded = GeneralPurpose::new(&STANDARD, config)
+            .decode(text)
+            .or_else(|_| GeneralPurpose::new(&URL_SAFE, config).decode(text))
+            .map_err(|_| "must be base64 of 32 random bytes (`openssl rand -base64 32`)")?;
+        decoded
+            .try_into()
+            .map(Some)
+            .map_err(|_| "must decode to exactly 32 bytes (`openssl rand -base64 32`)")
     }
 }
 
@@ -215,7 +246,7 @@ impl Session {
 #[error("session store: {0}")]
 pub struct StoreError(pub String);
 
-/// Where sessions and pending logins are kept. Values expire after their TTL.
+/// Where sessions are kept (never a login in progress). Values expire after their TTL.
 pub trait SessionStore: Send + Sync + fmt::Debug {
     /// The session, if it exists and has not expired.
     fn load<'a>(&'a self, id: &'a SessionId) -> BoxFuture<'a, Result<Option<Session>, StoreError>>;
@@ -228,17 +259,11 @@ pub trait SessionStore: Send + Sync + fmt::Debug {
     ) -> BoxFuture<'a, Result<(), StoreError>>;
     /// Removes the session (no error if absent).
     fn delete<'a>(&'a self, id: &'a SessionId) -> BoxFuture<'a, Result<(), StoreError>>;
-    /// Keeps a pending login under its `state` for `ttl`.
-    fn save_pending<'a>(
-        &'a self,
-        login: &'a PendingLogin,
-        ttl: Duration,
-    ) -> BoxFuture<'a, Result<(), StoreError>>;
-    /// Removes and returns the pending login of `state`: a second take finds nothing.
-    fn take_pending<'a>(
-        &'a self,
-        state: &'a str,
-    ) -> BoxFuture<'a, Result<Option<PendingLogin>, StoreError>>;
+    /// How many entries the store holds, when it can tell without a scan (the memory store);
+    /// `None` otherwise. For tests and diagnostics: anonymous requests must not grow it.
+    fn entry_count(&self) -> Option<usize> {
+        None
+    }
     /// Takes the refresh lease of session `id` for `holder` for `ttl`, unless another holder has
     /// it. Instances sharing a store then refresh a session once, not once each: the provider
     /// rotates refresh tokens, and the second use of the old one would end the session. A store
@@ -268,10 +293,6 @@ fn session_key(prefix: &str, id: &SessionId) -> String {
 
 fn lease_key(prefix: &str, id: &SessionId) -> String {
     format!("{prefix}refresh:{}", id.as_str())
-}
-
-fn login_key(prefix: &str, state: &str) -> String {
-    format!("{prefix}login:{state}")
 }
 
 /// Decodes a stored value; a corrupt one counts as absent (and is logged).
@@ -331,7 +352,7 @@ impl MemoryStore {
         *self.last_purge.lock().unwrap_or_else(|e| e.into_inner()) = Some(now);
     }
 
-    fn get(&self, key: &str, remove: bool) -> Option<Vec<u8>> {
+    fn get(&self, key: &str) -> Option<Vec<u8>> {
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         let fresh = entries
             .get(key)
@@ -340,11 +361,7 @@ impl MemoryStore {
             entries.remove(key);
             return None;
         }
-        if remove {
-            entries.remove(key).map(|(_, value)| value)
-        } else {
-            entries.get(key).map(|(_, value)| value.clone())
-        }
+        entries.get(key).map(|(_, value)| value.clone())
     }
 
     fn set(&self, key: String, value: Vec<u8>, ttl: Duration) {
@@ -366,7 +383,7 @@ impl MemoryStore {
 impl SessionStore for MemoryStore {
     fn load<'a>(&'a self, id: &'a SessionId) -> BoxFuture<'a, Result<Option<Session>, StoreError>> {
         let found = self
-            .get(&session_key(&self.prefix, id), false)
+            .get(&session_key(&self.prefix, id))
             .and_then(|bytes| decode(&bytes));
         Box::pin(async move { Ok(found) })
     }
@@ -390,29 +407,13 @@ impl SessionStore for MemoryStore {
         Box::pin(async { Ok(()) })
     }
 
-    fn save_pending<'a>(
-        &'a self,
-        login: &'a PendingLogin,
-        ttl: Duration,
-    ) -> BoxFuture<'a, Result<(), StoreError>> {
-        let result =
-            encode(login).map(|bytes| self.set(login_key(&self.prefix, &login.state), bytes, ttl));
-        Box::pin(async move { result })
-    }
-
-    fn take_pending<'a>(
-        &'a self,
-        state: &'a str,
-    ) -> BoxFuture<'a, Result<Option<PendingLogin>, StoreError>> {
-        let found = self
-            .get(&login_key(&self.prefix, state), true)
-            .and_then(|bytes| decode(&bytes));
-        Box::pin(async move { Ok(found) })
+    fn entry_count(&self) -> Option<usize> {
+        Some(self.len())
     }
 }
 
-/// Sessions in Redis: JSON values written with `SET … PX <ttl>`, pending logins taken with
-/// `GETDEL` (Redis 6.2 or later). One multiplexed connection that reconnects by itself.
+/// Sessions in Redis: JSON values written with `SET … PX <ttl>`. One multiplexed connection that
+/// reconnects by itself.
 #[derive(Clone)]
 pub struct RedisStore {
     connection: redis::aio::ConnectionManager,
@@ -457,9 +458,9 @@ impl RedisStore {
         })
     }
 
-    async fn get(&self, key: String, command: &str) -> Result<Option<Vec<u8>>, StoreError> {
+    async fn get(&self, key: String) -> Result<Option<Vec<u8>>, StoreError> {
         let mut connection = self.connection.clone();
-        redis::cmd(command)
+        redis::cmd("GET")
             .arg(key)
             .query_async::<Option<Vec<u8>>>(&mut connection)
             .await
@@ -482,7 +483,7 @@ impl RedisStore {
 impl SessionStore for RedisStore {
     fn load<'a>(&'a self, id: &'a SessionId) -> BoxFuture<'a, Result<Option<Session>, StoreError>> {
         Box::pin(async move {
-            let bytes = self.get(session_key(&self.prefix, id), "GET").await?;
+            let bytes = self.get(session_key(&self.prefix, id)).await?;
             Ok(bytes.and_then(|bytes| decode(&bytes)))
         })
     }
@@ -507,27 +508,6 @@ impl SessionStore for RedisStore {
                 .query_async::<()>(&mut connection)
                 .await
                 .map_err(|e| redis_error(&e))
-        })
-    }
-
-    fn save_pending<'a>(
-        &'a self,
-        login: &'a PendingLogin,
-        ttl: Duration,
-    ) -> BoxFuture<'a, Result<(), StoreError>> {
-        Box::pin(async move {
-            self.set(login_key(&self.prefix, &login.state), encode(login)?, ttl)
-                .await
-        })
-    }
-
-    fn take_pending<'a>(
-        &'a self,
-        state: &'a str,
-    ) -> BoxFuture<'a, Result<Option<PendingLogin>, StoreError>> {
-        Box::pin(async move {
-            let bytes = self.get(login_key(&self.prefix, state), "GETDEL").await?;
-            Ok(bytes.and_then(|bytes| decode(&bytes)))
         })
     }
 
@@ -720,18 +700,6 @@ impl SessionManager {
         Ok((id, session))
     }
 
-    /// Keeps a pending login until the callback, for `login_timeout`.
-    pub async fn save_pending(&self, login: &PendingLogin) -> Result<(), StoreError> {
-        self.store
-            .save_pending(login, self.settings.login_timeout)
-            .await
-    }
-
-    /// Takes the pending login of `state` (one use only).
-    pub async fn take_pending(&self, state: &str) -> Result<Option<PendingLogin>, StoreError> {
-        self.store.take_pending(state).await
-    }
-
     /// Ends a session (logout).
     pub async fn delete(&self, id: &SessionId) -> Result<(), StoreError> {
         self.store.delete(id).await
@@ -892,7 +860,8 @@ impl SessionManager {
 /// `Path=/` and no `Domain`.
 pub const SESSION_COOKIE: &str = "__Host-session";
 
-/// The cookie that binds a browser to its pending login (it holds the `state`).
+/// The cookie that carries a browser's logins in progress (sealed; see bff-web's
+/// `auth::login_cookie`).
 pub const LOGIN_COOKIE: &str = "__Host-login";
 
 /// `Set-Cookie` for the session: `Secure; HttpOnly; SameSite=Strict; Path=/`, no `Domain`, no
@@ -901,11 +870,11 @@ pub fn session_cookie(id: &SessionId) -> HeaderValue {
     cookie_header(SESSION_COOKIE, id.as_str(), "Strict", None)
 }
 
-/// `Set-Cookie` for a pending login, for `login_timeout`. `SameSite=Lax`: the callback arrives
-/// as a top-level navigation from the provider's site, which `Strict` would strip the cookie
-/// from.
-pub fn login_cookie(state: &str, settings: &SessionSettings) -> HeaderValue {
-    cookie_header(LOGIN_COOKIE, state, "Lax", Some(settings.login_timeout))
+/// `Set-Cookie` for the login cookie with `value` (base64url), for `login_timeout`.
+/// `SameSite=Lax`: the callback arrives as a top-level navigation from the provider's site, which
+/// `Strict` would strip the cookie from.
+pub fn login_cookie(value: &str, settings: &SessionSettings) -> HeaderValue {
+    cookie_header(LOGIN_COOKIE, value, "Lax", Some(settings.login_timeout))
 }
 
 /// `Set-Cookie` that removes cookie `name` (logout, after the callback).
@@ -977,6 +946,35 @@ mod tests {
         let error = settings.validate("session").unwrap_err().to_string();
         assert!(error.contains("session.redis_url"), "{error}");
         assert!(serde_json::from_str::<SessionSettings>(r#"{"store": "file"}"#).is_err());
+    }
+
+    #[test]
+    fn the_login_cookie_key_must_be_32_bytes_of_base64() {
+        let with = |key: &str| SessionSettings {
+            login_cookie_key: Some(SecretString::from(key)),
+            ..SessionSettings::default()
+        };
+        assert_eq!(
+            SessionSettings::default().login_cookie_key_bytes(),
+            Ok(None)
+        );
+        let standard = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+        assert_eq!(
+            with(standard).login_cookie_key_bytes().unwrap().unwrap()[31],
+            31
+        );
+        with(standard.trim_end_matches('='))
+            .validate("session")
+            .unwrap();
+        for bad in [
+            "",
+            "short",
+            "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHg==",
+            "not base64!",
+        ] {
+            let error = with(bad).validate("session").unwrap_err().to_string();
+            assert!(error.contains("session.login_cookie_key"), "{bad}: {error}");
+        }
     }
 
     #[test]
