@@ -61,13 +61,16 @@ run() {
   pids+=($!)
 }
 
+# The binaries `cargo run -p <crate>` would run, with the README's arguments (started directly:
+# on a shared machine a `cargo run` can wait minutes on the build lock).
+bin="${CARGO_TARGET_DIR:-target}/debug"
 echo "== the README's four commands"
-run demo-upstreams cargo run -q -p demo-upstreams -- --all
-run dev-idp cargo run -q -p dev-idp
-run bff-web cargo run -q -p bff-web
-run bff-mobile cargo run -q -p bff-mobile
+run demo-upstreams "$bin/demo-upstreams" --all
+run dev-idp "$bin/dev-idp"
+run bff-web "$bin/bff-web"
+run bff-mobile "$bin/bff-mobile"
 
-check="${CARGO_TARGET_DIR:-target}/debug/stack-check"
+check="$bin/stack-check"
 failed() {
   echo "FAIL: $1 (logs in $OUT/)" >&2
   tail -n 20 "$OUT"/*.log >&2 || true
