@@ -68,7 +68,7 @@ for service in "${!UPSTREAM_PORT[@]}"; do
   upstream_env+=("DEMO_UPSTREAMS__${service^^}__PORT=${UPSTREAM_PORT[$service]}")
 done
 env "${upstream_env[@]}" DEMO_UPSTREAMS__CATALOG__PUBLIC_BASE_URL=http://localhost:17301 \
-  "$BIN/demo-upstreams" --all >"$WORK/demo-upstreams.log" 2>&1 &
+  DEMO_UPSTREAMS__AUTH__ISSUER=$ISSUER "$BIN/demo-upstreams" --all >"$WORK/demo-upstreams.log" 2>&1 &
 PIDS+=($!)
 wait_healthy "$ISSUER/.well-known/openid-configuration" 30
 for port in "${UPSTREAM_PORT[@]}"; do wait_healthy "http://127.0.0.1:$port/healthz" 30; done

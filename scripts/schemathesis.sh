@@ -58,6 +58,8 @@ cargo build -q -p dev-idp -p demo-upstreams -p bff-web -p bff-mobile
 # The provider's clients, registered for this script's ports (the file overrides the defaults).
 cat >"$OUT/dev-idp.toml" <<EOF
 issuer = "$IDP"
+# The mobile sign-in below names its user by login_hint, without the login form.
+allow_login_hint = true
 port = $IDP_PORT
 access_token_ttl = "30m"
 [clients.web]
@@ -123,7 +125,7 @@ wait_healthy bff-mobile "$MOBILE"
 
 echo "== signing in (ada)"
 # Prints `session-cookie<TAB>access-token`: the web login through the provider's form, and the
-# mobile app's code flow with PKCE (login_hint, as crates/stack-check does it).
+# mobile app's code flow with PKCE (login_hint, switched on for this provider above).
 credentials=$(IDP="$IDP" WEB="$WEB" python3 - <<'PY'
 import base64, hashlib, html, json, os, re, secrets, urllib.parse, urllib.request
 

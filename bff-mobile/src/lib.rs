@@ -117,11 +117,23 @@ pub fn app(state: AppState) -> Router {
         // The contract, outside the gate: any build may read it.
         .merge(openapi::routes())
         .with_state(state.clone())
-        .merge(shared::health::routes_reporting_provider(
-            state.upstreams.clone(),
-            state.validator.clone(),
-        ));
+        .merge(shared::health::liveness());
+    // `/readyz` names every upstream: on the admin listener ([`admin_routes`]), unless the
+    // settings serve the admin endpoints publicly.
+    let routes = if server.metrics_on_public_port {
+        routes.merge(admin_routes(&state))
+    } else {
+        routes
+    };
     shared::server::stack(routes, &server)
+}
+
+/// The admin listener's routes besides `/metrics`: `/readyz`, which reports every upstream's
+/// reachability and whether the identity provider has been discovered.
+pub fn admin_routes(state: &AppState) -> Router {
+    shared::health::Readiness::new(state.upstreams.clone())
+        .reporting_provider(state.validator.clone())
+        .routes()
 }
 
 /// Adds `names` to the response's `Vary`, merged into one header line: the shared `ETag`

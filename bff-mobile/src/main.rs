@@ -1,5 +1,5 @@
 //! Starts bff-mobile: settings, logging, listeners (the public one, and the admin one for
-//! `/metrics`), serve until SIGTERM or Ctrl-C.
+//! `/metrics` and `/readyz`), serve until SIGTERM or Ctrl-C.
 //!
 //! `bff-mobile --health-check` asks a running instance's `/healthz` on the configured port and exits
 //! 0 or 1: container images have no curl.
@@ -24,12 +24,22 @@ async fn main() -> anyhow::Result<()> {
     let addr = settings.server.addr();
     let options = ServeOptions::from(&settings.server);
     let admin = bind_admin(&settings.server).await?;
-    let app = bff_mobile::build(settings).await?;
+    let state = bff_mobile::AppState::new(settings).await?;
+    let admin_routes = bff_mobile::admin_routes(&state);
+    let app = bff_mobile::app(state);
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("cannot listen on {addr}"))?;
     tracing::info!(address = %listener.local_addr()?, "bff-mobile listening");
-    serve_with_admin(listener, app, admin, &options, shutdown_signal()).await?;
+    serve_with_admin(
+        listener,
+        app,
+        admin,
+        admin_routes,
+        &options,
+        shutdown_signal(),
+    )
+    .await?;
     shared::telemetry::shutdown().await;
     tracing::info!("bff-mobile stopped");
     Ok(())

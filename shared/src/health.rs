@@ -1,7 +1,13 @@
 //! `/healthz` (the process is alive) and `/readyz` (the upstreams it needs answer; whether the
 //! identity provider has been discovered is reported too, but never fails it).
+//!
+//! `/healthz` is public. `/readyz` names every upstream and whether it answers, which is the
+//! service's topology: it is served on the admin listener only ([`Readiness::routes`], wired by
+//! `shared::server::serve_with_admin`), and its probe round is cached for [`PROBES_FRESH_FOR`]
+//! and shared by concurrent calls, so polling it cannot multiply calls to the upstreams.
 
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use axum::Extension;
 use axum::Json;
@@ -15,6 +21,10 @@ use serde::Serialize;
 use crate::server::{DeliberateErrorBody, Draining};
 use crate::upstream::Upstreams;
 
+/// How long one round of upstream probes answers `/readyz`: however often it is polled, each
+/// upstream sees at most one `/healthz` per this period from it.
+pub const PROBES_FRESH_FOR: Duration = Duration::from_secs(1);
+
 /// Whether the identity provider has been discovered. A BFF whose provider was down at
 /// start-up serves its public screens while sign-in answers 503, so `/readyz` reports this
 /// (for the SRE asking why sign-in fails) without ever turning unready over it: taking the BFF
@@ -24,36 +34,68 @@ pub trait ProviderDiscovery: Send + Sync + 'static {
     fn is_discovered(&self) -> bool;
 }
 
-/// What `/readyz` looks at.
+/// The public probe: `GET /healthz`, the process is alive. Touches nothing else.
+pub fn liveness<S: Clone + Send + Sync + 'static>() -> Router<S> {
+    Router::new().route("/healthz", get(healthz))
+}
+
+/// What `/readyz` looks at, and its last probe round. Cheap to clone.
 #[derive(Clone)]
-struct Probes {
+pub struct Readiness {
     upstreams: Arc<Upstreams>,
     provider: Option<Arc<dyn ProviderDiscovery>>,
+    last_round: Arc<tokio::sync::Mutex<Option<ProbeRound>>>,
 }
 
-/// Routes for liveness and readiness probes.
-pub fn routes<S: Clone + Send + Sync + 'static>(upstreams: Arc<Upstreams>) -> Router<S> {
-    probe_routes(Probes {
-        upstreams,
-        provider: None,
-    })
+/// Which upstreams answered, in [`Upstreams::all`] order, and when that was asked.
+struct ProbeRound {
+    at: Instant,
+    reachable: Arc<[bool]>,
 }
 
-/// [`routes`], with `/readyz` also reporting whether `provider` has been discovered.
-pub fn routes_reporting_provider<S: Clone + Send + Sync + 'static>(
-    upstreams: Arc<Upstreams>,
-    provider: Arc<dyn ProviderDiscovery>,
-) -> Router<S> {
-    probe_routes(Probes {
-        upstreams,
-        provider: Some(provider),
-    })
-}
+impl Readiness {
+    /// Readiness over `upstreams`.
+    pub fn new(upstreams: Arc<Upstreams>) -> Self {
+        Self {
+            upstreams,
+            provider: None,
+            last_round: Arc::default(),
+        }
+    }
 
-fn probe_routes<S: Clone + Send + Sync + 'static>(probes: Probes) -> Router<S> {
-    Router::new()
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz).with_state(probes))
+    /// Also reports whether `provider` has been discovered (never a reason for 503).
+    #[must_use]
+    pub fn reporting_provider(mut self, provider: Arc<dyn ProviderDiscovery>) -> Self {
+        self.provider = Some(provider);
+        self
+    }
+
+    /// `GET /readyz`, for the admin listener (or the public port only when
+    /// `server.metrics_on_public_port` relaxes that).
+    pub fn routes<S: Clone + Send + Sync + 'static>(&self) -> Router<S> {
+        Router::new().route("/readyz", get(readyz).with_state(self.clone()))
+    }
+
+    /// The reachability of every upstream: the last round while it is fresh, otherwise a new
+    /// one. Calls arriving during a round wait for it rather than starting their own.
+    async fn reachability(&self) -> Arc<[bool]> {
+        let mut last = self.last_round.lock().await;
+        if let Some(round) = last
+            .as_ref()
+            .filter(|round| round.at.elapsed() < PROBES_FRESH_FOR)
+        {
+            return Arc::clone(&round.reachable);
+        }
+        let clients = self.upstreams.all();
+        let reachable: Arc<[bool]> = futures::future::join_all(clients.iter().map(|c| c.probe()))
+            .await
+            .into();
+        *last = Some(ProbeRound {
+            at: Instant::now(),
+            reachable: Arc::clone(&reachable),
+        });
+        reachable
+    }
 }
 
 async fn healthz() -> Response {
@@ -64,7 +106,7 @@ async fn healthz() -> Response {
 }
 
 #[derive(Serialize)]
-struct Readiness {
+struct ReadinessDocument {
     status: &'static str,
     upstreams: Vec<UpstreamState>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -84,23 +126,28 @@ struct UpstreamState {
     required: bool,
 }
 
-/// Probes every upstream concurrently; 503 while a required one is unreachable, and while the
-/// server drains before shutdown (without probing).
-async fn readyz(State(probes): State<Probes>, draining: Option<Extension<Draining>>) -> Response {
+/// Reports every upstream's reachability (probed at most once per [`PROBES_FRESH_FOR`]); 503
+/// while a required one is unreachable, and while the server drains before shutdown (without
+/// probing).
+async fn readyz(
+    State(readiness): State<Readiness>,
+    draining: Option<Extension<Draining>>,
+) -> Response {
     if draining.is_some_and(|Extension(draining)| draining.is_draining()) {
-        let body = Readiness {
+        let body = ReadinessDocument {
             status: "draining",
             upstreams: Vec::new(),
             identity_provider: None,
         };
         return readiness_response(StatusCode::SERVICE_UNAVAILABLE, body);
     }
-    let clients = probes.upstreams.all();
-    let reachable = futures::future::join_all(clients.iter().map(|c| c.probe())).await;
-    let states: Vec<UpstreamState> = clients
+    let reachable = readiness.reachability().await;
+    let states: Vec<UpstreamState> = readiness
+        .upstreams
+        .all()
         .iter()
-        .zip(reachable)
-        .map(|(client, reachable)| UpstreamState {
+        .zip(reachable.iter())
+        .map(|(client, &reachable)| UpstreamState {
             name: client.name(),
             reachable,
             required: client.required_for_readiness(),
@@ -112,10 +159,10 @@ async fn readyz(State(probes): State<Probes>, draining: Option<Extension<Drainin
     } else {
         StatusCode::SERVICE_UNAVAILABLE
     };
-    let body = Readiness {
+    let body = ReadinessDocument {
         status: if ready { "ready" } else { "unready" },
         upstreams: states,
-        identity_provider: probes.provider.map(|provider| ProviderState {
+        identity_provider: readiness.provider.as_ref().map(|provider| ProviderState {
             discovered: provider.is_discovered(),
             required: false,
         }),
@@ -125,7 +172,7 @@ async fn readyz(State(probes): State<Probes>, draining: Option<Extension<Drainin
 
 /// The readiness document, whatever the status: the 503 keeps its body (which upstream is
 /// down) through the stack's problem conversion.
-fn readiness_response(status: StatusCode, body: Readiness) -> Response {
+fn readiness_response(status: StatusCode, body: ReadinessDocument) -> Response {
     let mut response = (status, Json(body)).into_response();
     response.extensions_mut().insert(DeliberateErrorBody);
     crate::server::cache_control(response, "no-store")

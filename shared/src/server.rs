@@ -67,13 +67,13 @@ pub struct ServerSettings {
     /// Per-client rate limit (429 + `Retry-After`).
     #[serde(default)]
     pub rate_limit: RateLimitSettings,
-    /// Port of the admin listener, which serves `GET /metrics` (bound on `host` like the public
-    /// port: expose it to the scraper only). Default: the public port + 1000 (8080 → 9080);
+    /// Port of the admin listener, which serves `GET /metrics` and `GET /readyz` (bound on
+    /// `host` like the public port: expose it to the scraper and the orchestrator only). Default: the public port + 1000 (8080 → 9080);
     /// `0` picks a free one.
     #[serde(default)]
     pub admin_port: Option<u16>,
-    /// Serve `GET /metrics` on the public port instead, to anyone who can reach it: a
-    /// relaxation, logged at start-up. Default `false`.
+    /// Serve `GET /metrics` and `GET /readyz` on the public port instead, to anyone who can
+    /// reach it, and no admin listener: a relaxation, logged at start-up. Default `false`.
     #[serde(default)]
     pub metrics_on_public_port: bool,
 }
@@ -119,34 +119,47 @@ pub async fn bind_admin(settings: &ServerSettings) -> anyhow::Result<Option<TcpL
     use anyhow::Context as _;
     let Some(addr) = settings.admin_addr()? else {
         tracing::warn!(
-            "server.metrics_on_public_port: /metrics is served on the public port, to anyone \
-             who can reach it"
+            "server.metrics_on_public_port: /metrics and /readyz (which names every upstream) \
+             are served on the public port, to anyone who can reach it"
         );
         return Ok(None);
     };
     let listener = TcpListener::bind(addr)
         .await
         .with_context(|| format!("cannot listen on {addr} (server.admin_port)"))?;
-    tracing::info!(address = %listener.local_addr()?, "admin listener (/metrics)");
+    tracing::info!(address = %listener.local_addr()?, "admin listener (/metrics, /readyz)");
     Ok(Some(listener))
 }
 
-/// [`serve_with`] `app` on `listener`, and the admin routes on `admin` (if any) until the app has
-/// stopped, so metrics stay scrapable while it drains.
+/// [`serve_with`] `app` on `listener`, and the admin routes (`/metrics`, plus `admin_routes`:
+/// the BFF's `/readyz`) on `admin` (if any) until the app has stopped, so metrics stay scrapable
+/// and readiness answers `draining` while it drains.
 pub async fn serve_with_admin(
     listener: TcpListener,
     app: Router,
     admin: Option<TcpListener>,
+    admin_routes: Router,
     options: &ServeOptions,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    // The admin listener's requests carry the public listener's drain state (the extension
+    // replaces the admin server's own, which never drains before the app has stopped).
+    let draining = Draining::default();
+    let shutdown = {
+        let draining = draining.clone();
+        async move {
+            shutdown.await;
+            draining.0.store(true, Ordering::Relaxed);
+        }
+    };
     let (stop_admin, admin_stopped) = tokio::sync::oneshot::channel::<()>();
     if let Some(admin) = admin {
+        let admin_routes = admin_routes.layer(axum::Extension(draining));
         tokio::spawn(async move {
             let stopped = async {
                 let _ = admin_stopped.await;
             };
-            if let Err(error) = serve_admin(admin, stopped).await {
+            if let Err(error) = serve_admin(admin, admin_routes, stopped).await {
                 tracing::warn!(%error, "the admin listener failed");
             }
         });
@@ -156,12 +169,15 @@ pub async fn serve_with_admin(
     served
 }
 
-/// Serves the admin routes (`GET /metrics`) on `listener` until `shutdown` resolves.
+/// Serves the admin routes (`GET /metrics` and `routes`, e.g. `/readyz`) on `listener` until
+/// `shutdown` resolves; anything else is a 404 problem.
 pub async fn serve_admin(
     listener: TcpListener,
+    routes: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let admin = crate::metrics::routes()
+        .merge(routes)
         .fallback(|| async { Problem::new(StatusCode::NOT_FOUND).into_response() });
     serve(listener, admin, shutdown).await
 }

@@ -120,16 +120,18 @@ async fn after_shutdown_starts_readiness_fails_while_requests_and_metrics_are_st
     );
     let routes = Router::new()
         .route("/ok", get(|| async { "ok" }))
-        .merge(shared::health::routes(upstreams));
+        .merge(shared::health::liveness());
     let app = shared::server::stack(routes, &settings);
+    let readiness = shared::health::Readiness::new(upstreams).routes();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let admin = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let metrics = format!("http://{}/metrics", admin.local_addr().unwrap());
+    let admin_base = format!("http://{}", admin.local_addr().unwrap());
+    let metrics = format!("{admin_base}/metrics");
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(async move {
         let options = ServeOptions::from(&settings);
-        shared::server::serve_with_admin(listener, app, Some(admin), &options, async {
+        shared::server::serve_with_admin(listener, app, Some(admin), readiness, &options, async {
             let _ = stopped.await;
         })
         .await
@@ -141,13 +143,21 @@ async fn after_shutdown_starts_readiness_fails_while_requests_and_metrics_are_st
             .build()
             .unwrap()
     };
-    let readiness_before = fresh().get(format!("{base}/readyz")).send().await.unwrap();
+    let readiness_before = fresh()
+        .get(format!("{admin_base}/readyz"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(readiness_before.status(), 200, "not draining yet");
 
     let started = std::time::Instant::now();
     stop.send(()).unwrap();
     tokio::time::sleep(Duration::from_millis(100)).await;
-    let readiness = fresh().get(format!("{base}/readyz")).send().await.unwrap();
+    let readiness = fresh()
+        .get(format!("{admin_base}/readyz"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(readiness.status(), 503);
     let body: serde_json::Value = readiness.json().await.unwrap();
     assert_eq!(body["status"], "draining");
@@ -326,7 +336,11 @@ async fn metrics_count_requests_per_route_and_status_on_the_admin_listener_only(
 
     let admin = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let admin_base = format!("http://{}", admin.local_addr().unwrap());
-    tokio::spawn(shared::server::serve_admin(admin, std::future::pending()));
+    tokio::spawn(shared::server::serve_admin(
+        admin,
+        Router::new(),
+        std::future::pending(),
+    ));
     let text = reqwest::get(format!("{admin_base}/metrics"))
         .await
         .unwrap()
@@ -517,10 +531,7 @@ async fn requests_above_the_concurrency_limit_are_shed_with_503() {
 
 #[tokio::test]
 async fn the_local_health_check_sees_a_live_server_and_not_a_dead_port() {
-    let routes = Router::new().merge(shared::health::routes::<()>(std::sync::Arc::new(
-        shared::upstream::Upstreams::new(&dead_upstreams()).unwrap(),
-    )));
-    // Through the whole stack: the 503 keeps its document, not a generic problem.
+    let routes = Router::new().merge(shared::health::liveness::<()>());
     let routes = shared::server::stack(routes, &settings());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
@@ -563,9 +574,10 @@ fn unreachable_upstreams(required: bool) -> shared::upstream::UpstreamsSettings 
 
 #[tokio::test]
 async fn readiness_fails_while_a_required_upstream_is_unreachable() {
-    let routes = Router::new().merge(shared::health::routes::<()>(std::sync::Arc::new(
+    let readiness = shared::health::Readiness::new(std::sync::Arc::new(
         shared::upstream::Upstreams::new(&dead_upstreams()).unwrap(),
-    )));
+    ));
+    let routes = Router::new().merge(readiness.routes::<()>());
     // Through the whole stack: the 503 keeps its document, not a generic problem.
     let routes = shared::server::stack(routes, &settings());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -28,6 +28,8 @@ pub struct TestApp {
     pub upstreams: TestUpstreams,
     /// The identity provider that issues the app's tokens.
     pub idp: TestIdp,
+    /// `http://127.0.0.1:PORT` of the admin listener (`/metrics`, `/readyz`).
+    pub admin_address: String,
     client: reqwest::Client,
 }
 
@@ -64,10 +66,20 @@ pub async fn spawn_app_against(
     settings.screens.cart = RELAXED_DEADLINE;
     configure(&mut settings);
     warm_up(&upstreams).await;
-    let app = bff_mobile::build(settings).await.expect("the app builds");
-    let address = serve(app).await;
+    let state = bff_mobile::AppState::new(settings)
+        .await
+        .expect("the app builds");
+    let admin = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let admin_address = format!("http://{}", admin.local_addr().unwrap());
+    tokio::spawn(shared::server::serve_admin(
+        admin,
+        bff_mobile::admin_routes(&state),
+        std::future::pending(),
+    ));
+    let address = serve(bff_mobile::app(state)).await;
     TestApp {
         address,
+        admin_address,
         upstreams,
         idp,
         client: client(),

@@ -11,5 +11,6 @@ mod helpers;
 mod home;
 mod images;
 mod product;
+mod readiness;
 mod search;
 mod version_gate;

@@ -349,7 +349,7 @@ async fn a_provider_down_at_start_up_leaves_the_screens_up_and_sign_in_503_until
         reply.json::<serde_json::Value>().await.unwrap()["identity_provider"].clone()
     };
     assert_eq!(
-        readiness(app.get("/readyz").await).await,
+        readiness(app.admin_get("/readyz").await).await,
         serde_json::json!({ "discovered": false, "required": false })
     );
     let browser = app.new_browser();
@@ -383,7 +383,7 @@ async fn a_provider_down_at_start_up_leaves_the_screens_up_and_sign_in_503_until
     browser.login().await;
     assert!(app.state.auth.oidc.is_discovered());
     assert_eq!(
-        readiness(app.get("/readyz").await).await["discovered"],
+        readiness(app.admin_get("/readyz").await).await["discovered"],
         true
     );
     let me = browser.get("/api/me").await;

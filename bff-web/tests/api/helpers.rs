@@ -81,6 +81,8 @@ pub struct TestApp {
     pub idp: TestIdp,
     /// The app's state: its sessions can be inspected and changed.
     pub state: AppState,
+    /// `http://127.0.0.1:PORT` of the admin listener (`/metrics`, `/readyz`).
+    pub admin_address: String,
     /// A browser with a cookie jar that sends `X-CSRF: 1` on every request.
     pub browser: Browser,
     /// A client that sends `X-CSRF: 1` and keeps no cookies (the screen tests).
@@ -168,9 +170,17 @@ pub async fn spawn_with(options: Options) -> TestApp {
     let state = AppState::new(settings).await.expect("the app builds");
     let app = bff_web::app(state.clone());
     tokio::spawn(shared::server::serve(listener, app, std::future::pending()));
+    let admin = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let admin_address = format!("http://{}", admin.local_addr().unwrap());
+    tokio::spawn(shared::server::serve_admin(
+        admin,
+        bff_web::admin_routes(&state),
+        std::future::pending(),
+    ));
     TestApp {
         browser: Browser::new(&address),
         address,
+        admin_address,
         upstreams,
         idp,
         state,
@@ -190,6 +200,13 @@ fn csrf_header() -> HeaderMap {
 }
 
 impl TestApp {
+    /// GETs a path of the admin listener (`/readyz`, `/metrics`).
+    pub async fn admin_get(&self, path: &str) -> reqwest::Response {
+        reqwest::get(format!("{}{path}", self.admin_address))
+            .await
+            .unwrap()
+    }
+
     /// GETs a path of the app, as given (no re-encoding).
     pub async fn get(&self, path_and_query: &str) -> reqwest::Response {
         self.get_with_request_id(path_and_query, None).await

@@ -158,10 +158,7 @@ async fn api_auth_and_operational_paths_are_never_shadowed_by_the_page() {
     .await;
 
     // The real routes answer as before, whatever the browser accepts.
-    for (path, media) in [
-        ("/healthz", "application/json"),
-        ("/readyz", "application/json"),
-    ] {
+    for (path, media) in [("/healthz", "application/json")] {
         let response = browse(&app, Method::GET, path, BROWSER_ACCEPT).await;
         assert_eq!(response.status(), 200, "{path}");
         assert!(
@@ -169,9 +166,11 @@ async fn api_auth_and_operational_paths_are_never_shadowed_by_the_page() {
             "{path}"
         );
     }
-    // `/metrics` lives on the admin listener: here a problem, never the page.
-    let metrics = browse(&app, Method::GET, "/metrics", BROWSER_ACCEPT).await;
-    assert_problem(metrics, 404, &[]).await;
+    // `/metrics` and `/readyz` live on the admin listener: here a problem, never the page.
+    for path in ["/metrics", "/readyz"] {
+        let response = browse(&app, Method::GET, path, BROWSER_ACCEPT).await;
+        assert_problem(response, 404, &[]).await;
+    }
     // The contract is someone else's route: JSON or a problem, never the page.
     let openapi = browse(&app, Method::GET, "/openapi.json", BROWSER_ACCEPT).await;
     assert!(

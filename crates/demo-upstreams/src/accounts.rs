@@ -1,8 +1,9 @@
 //! The accounts service: the signed-in user's profile, cart and orders.
 //!
-//! The caller forwards the end user's access token (`Authorization: Bearer …`). Until real token
-//! verification lands, the default [`OpaqueHandles`] verifier trusts the token as a user handle
-//! (`demo-user-1`); a verifier that checks signatures can replace it through
+//! The caller forwards the end user's access token (`Authorization: Bearer …`). The binary
+//! verifies it as an access token of the configured issuer ([`JwtVerifier`], set up by
+//! [`crate::ServiceContext::verifying_tokens`]); until then a context refuses every token
+//! ([`RefuseTokens`]). Tests plug other verifiers in through
 //! [`crate::ServiceContext::with_token_verifier`] without touching the handlers.
 
 use std::collections::HashMap;
@@ -35,22 +36,14 @@ pub trait TokenVerifier: Send + Sync + 'static {
     fn verify<'a>(&'a self, token: &'a str) -> BoxFuture<'a, Result<String, InvalidToken>>;
 }
 
-/// Development-only verifier: the token *is* the user handle, accepted when it matches
-/// `^[A-Za-z0-9._-]{1,64}$`. Nothing is checked cryptographically.
+/// The verifier of a context that has not been told whom to trust: every token is refused.
+/// Trusting tokens without checking them exists only in test code (`testing::OpaqueHandles`).
 #[derive(Debug, Clone, Copy, Default)]
-pub struct OpaqueHandles;
+pub struct RefuseTokens;
 
-impl TokenVerifier for OpaqueHandles {
-    fn verify<'a>(&'a self, token: &'a str) -> BoxFuture<'a, Result<String, InvalidToken>> {
-        let valid = (1..=64).contains(&token.len())
-            && token
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
-        Box::pin(std::future::ready(if valid {
-            Ok(token.to_owned())
-        } else {
-            Err(InvalidToken)
-        }))
+impl TokenVerifier for RefuseTokens {
+    fn verify<'a>(&'a self, _token: &'a str) -> BoxFuture<'a, Result<String, InvalidToken>> {
+        Box::pin(std::future::ready(Err(InvalidToken)))
     }
 }
 
@@ -391,14 +384,13 @@ mod tests {
     use super::*;
 
     #[tokio::test]
-    async fn opaque_handles_accept_plain_handles_only() {
-        let verifier = OpaqueHandles;
-        assert_eq!(
-            verifier.verify("demo-user-1").await,
-            Ok("demo-user-1".to_owned())
-        );
-        for bad in ["", "a b", "ä", &"x".repeat(65), "a/b"] {
-            assert_eq!(verifier.verify(bad).await, Err(InvalidToken), "{bad}");
+    async fn a_context_without_an_issuer_refuses_every_token() {
+        for token in ["demo-user-1", "demo-user-2", ""] {
+            assert_eq!(
+                RefuseTokens.verify(token).await,
+                Err(InvalidToken),
+                "{token}"
+            );
         }
     }
 

@@ -45,18 +45,17 @@ pub struct DemoConfig {
     /// The accounts service (default port 7005).
     pub accounts: ServiceSettings,
     /// How accounts and recommendations verify the bearer tokens they receive.
-    #[serde(default)]
     pub auth: AuthSettings,
 }
 
 /// Token verification of accounts and recommendations.
-#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AuthSettings {
-    /// The OpenID provider whose access tokens are accepted (`DEMO_UPSTREAMS__AUTH__ISSUER`).
-    /// Each service checks that `aud` contains its own name (`accounts`, `recommendations`).
-    /// Empty (the default) means development mode: tokens are trusted as user handles.
-    #[serde(default)]
+    /// The OpenID provider whose access tokens are accepted (`DEMO_UPSTREAMS__AUTH__ISSUER`;
+    /// default the dev-idp's `http://localhost:7000`). Each service checks that `aud` contains
+    /// its own name (`accounts`, `recommendations`). Required: there is no mode that trusts
+    /// tokens unverified.
     pub issuer: String,
     /// The provider's URL as this service reaches it, when the issuer URL is only reachable from
     /// browsers (containers; `DEMO_UPSTREAMS__AUTH__BACKCHANNEL_URL`). Default: the issuer.
@@ -160,6 +159,16 @@ impl DemoConfig {
                     "must be at most 10m",
                 ));
             }
+        }
+        let issuer = &self.auth.issuer;
+        if !(issuer.starts_with("http://") || issuer.starts_with("https://"))
+            || issuer.ends_with('/')
+        {
+            return Err(ConfigError::invalid(
+                "auth.issuer",
+                "must be the token issuer's http(s) URL, without a trailing slash \
+                 (tokens are never trusted unverified)",
+            ));
         }
         let url = &self.catalog.public_base_url;
         if !(url.starts_with("http://") || url.starts_with("https://")) || url.ends_with('/') {

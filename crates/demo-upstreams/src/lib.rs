@@ -16,8 +16,9 @@
 //!   `/_control` routes.
 //! - `error` — the error enum (every error is a problem+json) and extractors that map axum's
 //!   rejections to it.
-//! - [`testing`] — [`testing::TestUpstreams`]: all five services on random ports for black-box
-//!   tests, with fault switches and request logs.
+//! - `testing` (feature `test-helpers`, never in the shipped binary's reach) — `TestUpstreams`:
+//!   all five services on random ports for black-box tests, with fault switches, request logs
+//!   and a verifier that trusts tokens as user handles.
 //! - [`router`] assembles one service with its middleware stack; `main.rs` only wires
 //!   configuration, telemetry, listeners and shutdown.
 //!
@@ -47,10 +48,11 @@ mod images;
 mod offers;
 mod recommendations;
 mod reviews;
+#[cfg(any(test, feature = "test-helpers"))]
 pub mod testing;
 mod vocab;
 
-use crate::accounts::{Carts, OpaqueHandles, TokenVerifier};
+use crate::accounts::{Carts, RefuseTokens, TokenVerifier};
 use crate::config::DemoConfig;
 use crate::data::Dataset;
 use crate::fault::{FaultHandle, Injection, LatencyModel, RequestLog};
@@ -148,7 +150,7 @@ impl ServiceContext {
             fault: FaultHandle::new(),
             log: RequestLog::with_capacity(0),
             carts: Arc::default(),
-            verifier: Arc::new(OpaqueHandles),
+            verifier: Arc::new(RefuseTokens),
         }
     }
 
@@ -158,21 +160,23 @@ impl ServiceContext {
         self
     }
 
-    /// Replaces the token verifier of accounts and recommendations (default: [`OpaqueHandles`],
-    /// which trusts tokens as user handles).
+    /// Replaces the token verifier of accounts and recommendations (default:
+    /// [`accounts::RefuseTokens`]; [`Self::verifying_tokens`] installs the real one).
     pub fn with_token_verifier(mut self, verifier: Arc<dyn TokenVerifier>) -> Self {
         self.verifier = verifier;
         self
     }
 
     /// Makes `service` verify bearer tokens of `config.auth.issuer` for its own audience, when
-    /// an issuer is configured and the service takes tokens (accounts, recommendations).
+    /// the service takes tokens (accounts, recommendations). A provider that cannot be reached
+    /// yet is discovered when the first token arrives (until then tokens are refused), so the
+    /// services may start before the provider.
     pub async fn verifying_tokens(
         self,
         service: Service,
     ) -> Result<Self, shared::auth::validator::ValidatorError> {
         let issuer = self.config.auth.issuer.clone();
-        if issuer.is_empty() || !matches!(service, Service::Accounts | Service::Recommendations) {
+        if !matches!(service, Service::Accounts | Service::Recommendations) {
             return Ok(self);
         }
         let backchannel = self.config.auth.backchannel_url.clone();

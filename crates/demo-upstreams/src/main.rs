@@ -51,12 +51,10 @@ async fn main() -> anyhow::Result<()> {
         return Ok(());
     }
     shared::telemetry::init(&config.telemetry);
-    if config.auth.issuer.is_empty() {
-        tracing::warn!(
-            "accounts and recommendations trust bearer tokens as user handles without verifying \
-             them (set DEMO_UPSTREAMS__AUTH__ISSUER): development only"
-        );
-    }
+    tracing::info!(
+        issuer = %config.auth.issuer,
+        "accounts and recommendations accept access tokens of this issuer"
+    );
 
     let services: Vec<(Service, u16)> = match cli.service {
         Some(service) => vec![(service, cli.port.unwrap_or_else(|| config.port(service)))],
@@ -68,7 +66,7 @@ async fn main() -> anyhow::Result<()> {
         let ctx = ServiceContext::new(Arc::clone(&config))
             .verifying_tokens(service)
             .await
-            .with_context(|| format!("{service}: cannot reach the token issuer"))?;
+            .with_context(|| format!("{service}: the token issuer cannot be used"))?;
         let addr = SocketAddr::new(config.bind_address, port);
         let listener = TcpListener::bind(addr)
             .await

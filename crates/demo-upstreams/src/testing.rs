@@ -16,13 +16,19 @@
 //! received (path, query and headers as they arrived), and has a fault switch. Dropping a
 //! [`RunningService`] stops it: hung requests and endless bodies are released, idle connections
 //! closed, and the server task aborted.
+//!
+//! Compiled only for tests (feature `test-helpers`): accounts and recommendations started here
+//! trust bearer tokens as user handles ([`OpaqueHandles`]) unless a test asks for real
+//! verification ([`TestUpstreams::spawn_verifying`]); the binary has no setting that does this.
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 
+use futures::future::BoxFuture;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
+use crate::accounts::{InvalidToken, TokenVerifier};
 use crate::config::DemoConfig;
 pub use crate::fault::RecordedRequest;
 use crate::fault::{Fault, FaultHandle, RequestLog};
@@ -30,6 +36,25 @@ use crate::{Service, ServiceContext};
 
 /// How many requests a test service remembers (older ones are dropped; `hits` keeps counting).
 const LOG_CAPACITY: usize = 10_000;
+
+/// Test-only verifier: the token *is* the user handle (`demo-user-1`), accepted when it matches
+/// `^[A-Za-z0-9._-]{1,64}$`. Nothing is checked cryptographically.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct OpaqueHandles;
+
+impl TokenVerifier for OpaqueHandles {
+    fn verify<'a>(&'a self, token: &'a str) -> BoxFuture<'a, Result<String, InvalidToken>> {
+        let valid = (1..=64).contains(&token.len())
+            && token
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
+        Box::pin(std::future::ready(if valid {
+            Ok(token.to_owned())
+        } else {
+            Err(InvalidToken)
+        }))
+    }
+}
 
 /// All five services on `127.0.0.1` with random ports.
 pub struct TestUpstreams {
@@ -47,7 +72,7 @@ pub struct TestUpstreams {
 
 impl TestUpstreams {
     /// All five services with the default seed and product count, no injected latency and no
-    /// injected errors.
+    /// injected errors; bearer tokens are user handles ([`OpaqueHandles`]).
     pub async fn spawn() -> Self {
         Self::spawn_with(DemoConfig::default().without_injection()).await
     }
@@ -115,9 +140,11 @@ pub struct RunningService {
 }
 
 impl RunningService {
-    /// Starts `service` with `config` on a random port of `127.0.0.1`.
+    /// Starts `service` with `config` on a random port of `127.0.0.1`; bearer tokens are user
+    /// handles ([`OpaqueHandles`]).
     pub async fn spawn(service: Service, config: Arc<DemoConfig>) -> Self {
-        Self::spawn_context(service, ServiceContext::new(config)).await
+        let ctx = ServiceContext::new(config).with_token_verifier(Arc::new(OpaqueHandles));
+        Self::spawn_context(service, ctx).await
     }
 
     /// Starts `service` with a prepared context (e.g. with another token verifier).
@@ -216,5 +243,22 @@ impl std::fmt::Debug for RunningService {
             .field("service", &self.service)
             .field("addr", &self.addr)
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn opaque_handles_accept_plain_handles_only() {
+        let verifier = OpaqueHandles;
+        assert_eq!(
+            verifier.verify("demo-user-1").await,
+            Ok("demo-user-1".to_owned())
+        );
+        for bad in ["", "a b", "ä", &"x".repeat(65), "a/b"] {
+            assert_eq!(verifier.verify(bad).await, Err(InvalidToken), "{bad}");
+        }
     }
 }

@@ -52,3 +52,54 @@ async fn recommendations_personalise_only_for_a_valid_token() {
     assert_eq!(body["personalised"], true);
     assert_eq!(get(&popular, "demo-user-1").await.status(), 401);
 }
+
+/// Issue 12, class 5: with the defaults, accounts trusted `Authorization: Bearer demo-user-2`
+/// from anyone, and refused the provider's real tokens.
+#[tokio::test]
+async fn with_the_default_settings_accounts_refuses_a_user_handle_and_accepts_the_providers_token()
+{
+    use std::sync::Arc;
+
+    use demo_upstreams::config::DemoConfig;
+    use demo_upstreams::testing::RunningService;
+    use demo_upstreams::{Service, ServiceContext};
+
+    let defaults = DemoConfig::default();
+    assert_eq!(defaults.auth.issuer, "http://localhost:7000", "the dev-idp");
+    // The binary's path: the context from the settings, verifying tokens of the issuer (here
+    // possibly not running: it is discovered when a token arrives).
+    let ctx = ServiceContext::new(Arc::new(defaults.without_injection()))
+        .verifying_tokens(Service::Accounts)
+        .await
+        .expect("an unreachable provider does not stop the start");
+    let accounts = RunningService::spawn_context(Service::Accounts, ctx).await;
+    for handle in ["demo-user-1", "demo-user-2", "ada"] {
+        let response = get(&format!("{}/me", accounts.url()), handle).await;
+        assert_eq!(response.status(), 401, "{handle}");
+    }
+
+    // The same settings with the provider's address: its access tokens are accepted.
+    let idp = TestIdp::spawn().await;
+    let mut config = DemoConfig::default().without_injection();
+    config.auth.issuer = idp.url();
+    let ctx = ServiceContext::new(Arc::new(config))
+        .verifying_tokens(Service::Accounts)
+        .await
+        .unwrap();
+    let accounts = RunningService::spawn_context(Service::Accounts, ctx).await;
+    let tokens = idp.mobile_tokens("grace").await;
+    let response = get(&format!("{}/me", accounts.url()), &tokens.access_token).await;
+    assert_eq!(response.status(), 200);
+    let me: Value = response.json().await.unwrap();
+    assert_eq!(me["id"], "demo-user-2");
+    let response = get(&format!("{}/me", accounts.url()), "demo-user-2").await;
+    assert_eq!(response.status(), 401);
+}
+
+#[test]
+fn an_empty_issuer_stops_start_up_naming_the_key() {
+    let mut config = demo_upstreams::config::DemoConfig::default();
+    config.auth.issuer = String::new();
+    let error = config.validated().unwrap_err().to_string();
+    assert!(error.contains("auth.issuer"), "{error}");
+}

@@ -58,7 +58,8 @@ pub struct IdpConfig {
     /// `DEV_IDP__AUTO_LOGIN`). An empty string means none.
     #[serde(default)]
     pub auto_login: Option<String>,
-    /// Honour `login_hint` non-interactively (default true; `DEV_IDP__ALLOW_LOGIN_HINT`).
+    /// Honour `login_hint` non-interactively: that user is signed in without a password
+    /// (default false, a WARN at start-up when on; `DEV_IDP__ALLOW_LOGIN_HINT`).
     pub allow_login_hint: bool,
     /// Serve `/_control/*` (default true; `DEV_IDP__CONTROL_ENABLED`).
     pub control_enabled: bool,
@@ -133,6 +134,25 @@ impl IdpConfig {
         }
         self.port = port;
         self
+    }
+
+    /// The development shortcuts switched on, one sentence each, for a WARN at start-up: each
+    /// signs someone in without a password.
+    pub fn startup_warnings(&self) -> Vec<String> {
+        let mut warnings = Vec::new();
+        if self.allow_login_hint {
+            warnings.push(
+                "allow_login_hint: /authorize signs in the user named by login_hint without a \
+                 password, for anyone who can reach this provider"
+                    .to_owned(),
+            );
+        }
+        if let Some(user) = &self.auto_login {
+            warnings.push(format!(
+                "auto_login: every /authorize signs in {user} without a password"
+            ));
+        }
+        warnings
     }
 
     /// Checks what serde cannot: URL shapes, non-zero lifetimes, known users, unique clients.
@@ -243,6 +263,11 @@ mod tests {
         assert_eq!(config.port, 7000);
         assert_eq!(config.code_ttl, Duration::from_secs(60));
         assert_eq!(config.auto_login, None);
+        assert!(
+            !config.allow_login_hint,
+            "password-less sign-in is off by default"
+        );
+        assert!(config.startup_warnings().is_empty());
         let web = &config.clients["web"];
         assert_eq!(web.client_id, "bff-web");
         assert_eq!(

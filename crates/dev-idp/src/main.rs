@@ -38,6 +38,9 @@ async fn main() -> anyhow::Result<()> {
     }
     shared::telemetry::init(&config.telemetry);
     tracing::warn!("{}", dev_idp::DEVELOPMENT_ONLY_WARNING);
+    for warning in config.startup_warnings() {
+        tracing::warn!("{warning}");
+    }
     let addr = SocketAddr::new(config.bind_address, config.port);
     let issuer = config.issuer.clone();
     let app = dev_idp::build(config)?;

@@ -156,7 +156,27 @@ impl Stack {
             .append_pair("code_challenge_method", "S256")
             .append_pair("login_hint", user);
         let response = self.http.get(authorize).send().await?;
-        let location = location(&response).context("the provider did not redirect back")?;
+        let location = match location(&response) {
+            Some(location) => location,
+            // The provider does not honour login_hint (its default): sign in with the password
+            // on its login page, as the app's user would.
+            None => {
+                let page = response.text().await?;
+                let request = hidden(&page, "request").context("no login form")?;
+                let signed_in = self
+                    .http
+                    .post(format!("{}/login", self.idp))
+                    .form(&[
+                        ("request", request.as_str()),
+                        ("username", user),
+                        ("password", "demo"),
+                        ("action", "login"),
+                    ])
+                    .send()
+                    .await?;
+                location(&signed_in).context("the provider did not redirect back")?
+            }
+        };
         let callback = Url::parse(&location)?;
         ensure!(
             query(&callback, "state").as_deref() == Some(&state),
@@ -186,7 +206,9 @@ impl Stack {
     }
 
     async fn mobile_journey(&self) -> anyhow::Result<()> {
-        let token = self.mobile_token("demo-user-1").await?;
+        let token = self.mobile_token("ada").await?;
+        let me = self.mobile_get("/v1/me", Some(&token)).await?;
+        ensure!(me.to_string().contains("Ada"), "/v1/me: {me}");
         let home = self.mobile_get("/v1/home", Some(&token)).await?;
         ensure!(
             home["featured"].as_array().is_some_and(|a| !a.is_empty()),
@@ -223,7 +245,7 @@ impl Stack {
             "anonymous cart: {}",
             anonymous.status()
         );
-        println!("mobile journey: token, home, product, cart add: ok");
+        println!("mobile journey: token, me, home, product, cart add: ok");
         Ok(())
     }
 
@@ -285,6 +307,12 @@ impl Stack {
             .web_json(&mut jar, reqwest::Method::GET, "/auth/session", None)
             .await?;
         ensure!(session.to_string().contains("Ada"), "session: {session}");
+        let me = self
+            .web_json(&mut jar, reqwest::Method::GET, "/api/me", None)
+            .await?;
+        ensure!(me.to_string().contains("Ada"), "/api/me: {me}");
+        self.web_json(&mut jar, reqwest::Method::GET, "/api/cart", None)
+            .await?;
         let cart = self
             .web_json(
                 &mut jar,
@@ -322,7 +350,7 @@ impl Stack {
             "cart after logout: {}",
             after.status()
         );
-        println!("web journey: login, session, cart add and remove, logout: ok");
+        println!("web journey: login, session, me, cart, cart add and remove, logout: ok");
         Ok(())
     }
 

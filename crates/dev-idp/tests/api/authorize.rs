@@ -101,6 +101,24 @@ async fn the_public_client_signs_in_with_login_hint_and_gets_verifiable_tokens()
 }
 
 #[tokio::test]
+async fn with_the_defaults_a_login_hint_only_prefills_the_login_page() {
+    // Issue 12: the provider signed anyone in by `login_hint`, without a password, by default.
+    let app = spawn_with(dev_idp::config::IdpConfig::default()).await;
+    let pkce = Pkce::new();
+    let params = with(
+        authorize_params(MOBILE, MOBILE_CALLBACK, &pkce),
+        "login_hint",
+        Some("demo-user-2"),
+    );
+    let response = app.authorize(&params).await;
+    assert_eq!(response.status(), StatusCode::OK, "no redirect with a code");
+    assert!(response.headers().get("location").is_none());
+    let page = response.text().await.unwrap();
+    assert!(page.contains("name=\"password\""), "the login page: {page}");
+    assert!(!page.contains("code="), "{page}");
+}
+
+#[tokio::test]
 async fn the_testing_helper_runs_the_mobile_flow_for_a_user() {
     let app = spawn().await;
     let tokens = app.idp.mobile_tokens("ada").await;

@@ -25,8 +25,14 @@ pub struct App {
     pub http: reqwest::Client,
 }
 
+/// The provider with `login_hint` honoured (off by default), which most of these tests use to
+/// sign in without the login form.
 pub async fn spawn() -> App {
-    with_client(TestIdp::spawn().await)
+    spawn_with(IdpConfig {
+        allow_login_hint: true,
+        ..IdpConfig::default()
+    })
+    .await
 }
 
 pub async fn spawn_with(config: IdpConfig) -> App {
