@@ -93,7 +93,10 @@ async fn a_request_and_its_upstream_call_are_exported_as_joined_spans() {
             let upstream = upstream.clone();
             async move {
                 let screen = Screen::start(Duration::from_secs(2));
-                let thing: Thing = upstream.get_json(&screen, &["thing"], &[]).await.unwrap();
+                let thing: Thing = upstream
+                    .get_json(&screen, "test", &["thing"], &[])
+                    .await
+                    .unwrap();
                 thing.n.to_string()
             }
         }),
