@@ -1,8 +1,15 @@
 //! W3C Trace Context: the `traceparent` of an inbound request is continued (same trace id) or
 //! started, and every upstream call carries a child `traceparent`, so a tracing backend joins
 //! the BFF's calls to the screen request that caused them.
+//!
+//! An inbound `traceparent` chooses the trace id and whether it is sampled, so by default it is
+//! believed only from the trusted proxies (`server.rate_limit.trusted_proxies`); from anyone
+//! else the request starts a new trace ([`TraceparentTrust`]). A `traceparent` of a later
+//! version is continued as the specification says: its first four fields are read, the rest
+//! ignored; version `ff` is invalid.
 
 use rand::RngCore;
+use serde::Deserialize;
 
 /// The header name.
 pub const HEADER: &str = "traceparent";
@@ -21,8 +28,21 @@ pub struct TraceContext {
     pub sampled: bool,
 }
 
+/// Whose inbound `traceparent` is continued. Env `…__SERVER__TRUST_INBOUND_TRACEPARENT`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TraceparentTrust {
+    /// Only a request whose TCP peer is a trusted proxy (the default).
+    #[default]
+    TrustedProxies,
+    /// Every request's: any client chooses its trace id and sampling (a relaxation, logged).
+    Always,
+    /// Nobody's: every request starts a trace.
+    Never,
+}
+
 impl TraceContext {
-    /// Continues a valid inbound `traceparent` (version 00), or starts a new sampled trace.
+    /// Continues a valid inbound `traceparent`, or starts a new sampled trace.
     pub fn from_header(value: Option<&str>) -> Self {
         value.and_then(Self::parse).unwrap_or_else(Self::start)
     }
@@ -41,10 +61,15 @@ impl TraceContext {
     }
 
     fn parse(value: &str) -> Option<Self> {
-        let mut parts = value.trim().split('-');
+        let value = value.trim();
+        let mut parts = value.splitn(5, '-');
         let (version, trace, parent, flags) =
             (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
-        if parts.next().is_some() || version != "00" || flags.len() != 2 {
+        let version = u8::from_str_radix(version, 16)
+            .ok()
+            .filter(|_| version.len() == 2 && hex(version).is_some())?;
+        // Version 00 has exactly four fields; a later one may add fields after a dash.
+        if version == 0xff || flags.len() != 2 || (version == 0 && parts.next().is_some()) {
             return None;
         }
         let trace_id: [u8; 16] = hex(trace)?.try_into().ok()?;
@@ -137,11 +162,26 @@ mod tests {
     }
 
     #[test]
+    fn a_later_version_is_continued_from_its_first_four_fields() {
+        for future in [
+            "01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+            "cc-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-what-comes-later",
+        ] {
+            let context = TraceContext::parse(future).expect(future);
+            assert_eq!(context.trace_id_hex(), "4bf92f3577b34da6a3ce929d0e0e4736");
+            assert!(context.sampled);
+            assert!(context.child_header().starts_with("00-4bf92f"), "{future}");
+        }
+    }
+
+    #[test]
     fn invalid_traceparents_start_a_new_trace() {
         for bad in [
             "",
             "garbage",
-            "01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+            "ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+            "0g-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+            "01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01x",
             "00-00000000000000000000000000000000-00f067aa0ba902b7-01",
             "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01",
             "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",

@@ -115,6 +115,7 @@ async fn a_request_and_its_upstream_call_are_exported_as_joined_spans() {
         rate_limit: Default::default(),
         admin_port: None,
         metrics_on_public_port: false,
+        trust_inbound_traceparent: shared::trace_context::TraceparentTrust::Always,
     };
     let bff = listen(shared::server::stack(screen, &settings)).await;
 

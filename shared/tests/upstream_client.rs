@@ -226,8 +226,9 @@ async fn optional_sections_are_named_when_they_fail_and_critical_ones_become_pro
     assert_eq!(problem.status_code(), StatusCode::GATEWAY_TIMEOUT);
 }
 
-#[tokio::test]
-async fn the_request_id_and_a_child_traceparent_reach_the_upstream() {
+/// The traceparent the upstream received for one screen request carrying `inbound`, with the
+/// BFF's peer (127.0.0.1) a trusted proxy or not.
+async fn traceparent_upstream_sees(inbound: &str, peer_is_trusted_proxy: bool) -> String {
     let (upstream, seen) = spawn_upstream().await;
     let client = client(&upstream);
     let screen_route = axum::routing::get(move || {
@@ -241,10 +242,15 @@ async fn the_request_id_and_a_child_traceparent_reach_the_upstream() {
             thing.name
         }
     });
+    let trusted: &[&str] = if peer_is_trusted_proxy {
+        &["127.0.0.1"]
+    } else {
+        &[]
+    };
     let settings: shared::server::ServerSettings = serde_json::from_value(serde_json::json!({
         "host": "127.0.0.1", "port": 0, "request_timeout": "2s", "header_read_timeout": "2s",
         "shutdown_grace": "1s", "max_body_bytes": 1024, "max_header_bytes": 8192,
-        "compression_min_bytes": 1024
+        "compression_min_bytes": 1024, "rate_limit": {"trusted_proxies": trusted}
     }))
     .unwrap();
     let app = shared::server::stack(Router::new().route("/screen", screen_route), &settings);
@@ -252,7 +258,6 @@ async fn the_request_id_and_a_child_traceparent_reach_the_upstream() {
     let addr = listener.local_addr().unwrap();
     tokio::spawn(shared::server::serve(listener, app, std::future::pending()));
 
-    let inbound = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
     let response = reqwest::Client::new()
         .get(format!("http://{addr}/screen"))
         .header("traceparent", inbound)
@@ -264,7 +269,13 @@ async fn the_request_id_and_a_child_traceparent_reach_the_upstream() {
     let seen = seen.lock().unwrap();
     let headers = &seen.last().unwrap().1;
     assert_eq!(headers["x-request-id"], "req-42");
-    let traceparent = headers["traceparent"].to_str().unwrap();
+    headers["traceparent"].to_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn the_request_id_and_a_child_traceparent_reach_the_upstream() {
+    let inbound = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+    let traceparent = traceparent_upstream_sees(inbound, true).await;
     assert!(
         traceparent.starts_with("00-4bf92f3577b34da6a3ce929d0e0e4736-"),
         "{traceparent}"
@@ -273,4 +284,16 @@ async fn the_request_id_and_a_child_traceparent_reach_the_upstream() {
         !traceparent.contains("00f067aa0ba902b7"),
         "the parent span was reused"
     );
+}
+
+#[tokio::test]
+async fn a_traceparent_from_a_client_that_is_not_a_trusted_proxy_starts_a_new_sampled_trace() {
+    // Unsampled: a client that could choose would switch tracing off for its requests.
+    let inbound = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00";
+    let traceparent = traceparent_upstream_sees(inbound, false).await;
+    assert!(
+        !traceparent.contains("4bf92f3577b34da6a3ce929d0e0e4736"),
+        "{traceparent}"
+    );
+    assert!(traceparent.ends_with("-01"), "{traceparent}");
 }

@@ -214,6 +214,7 @@ impl ResponseCache {
     }
 
     /// One upstream call for `key`, shared by everyone asking meanwhile.
+    #[allow(clippy::too_many_arguments)]
     async fn fetch<T>(
         self: Arc<Self>,
         client: UpstreamClient,
