@@ -63,7 +63,7 @@ pub fn current() -> Option<String> {
 
 /// The trace the current task's request belongs to, if any.
 pub fn current_trace() -> Option<TraceContext> {
-    CURRENT.try_with(|(_, trace)| *trace).ok()
+    CURRENT.try_with(|(_, trace)| trace.clone()).ok()
 }
 
 /// What the outermost layer believes of a request: the proxies in front and whose
@@ -104,11 +104,20 @@ impl Edge {
                 peer.is_some_and(|peer| self.proxies.trusts_peer(peer))
             }
         };
-        let traceparent = believed
-            .then(|| request.headers().get(crate::trace_context::HEADER))
-            .flatten()
-            .and_then(|v| v.to_str().ok());
-        let trace = TraceContext::from_header(traceparent);
+        let headers = request.headers();
+        let trace = if believed {
+            TraceContext::from_headers(
+                headers
+                    .get(crate::trace_context::HEADER)
+                    .and_then(|v| v.to_str().ok()),
+                headers
+                    .get_all(crate::trace_context::STATE_HEADER)
+                    .iter()
+                    .map(|v| v.to_str().unwrap_or_default()),
+            )
+        } else {
+            TraceContext::start()
+        };
         serve(request, next, client, trace).await
     }
 }

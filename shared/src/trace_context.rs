@@ -8,14 +8,20 @@
 //! version is continued as the specification says: its first four fields are read, the rest
 //! ignored; version `ff` is invalid.
 
+use std::sync::Arc;
+
 use rand::RngCore;
 use serde::Deserialize;
 
 /// The header name.
 pub const HEADER: &str = "traceparent";
+/// The header of vendor-specific trace data, passed on with a continued `traceparent`.
+pub const STATE_HEADER: &str = "tracestate";
+/// The longest `tracestate` kept (the specification asks for at least 512 characters).
+const MAX_STATE_LEN: usize = 512;
 
 /// The trace this request belongs to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TraceContext {
     /// 16 bytes, never all zero.
     pub trace_id: [u8; 16],
@@ -26,6 +32,9 @@ pub struct TraceContext {
     pub span_id: [u8; 8],
     /// Whether the caller sampled the trace.
     pub sampled: bool,
+    /// The caller's `tracestate`, passed on unchanged to upstream calls; only with a continued
+    /// `traceparent`.
+    pub state: Option<Arc<str>>,
 }
 
 /// Whose inbound `traceparent` is continued. Env `…__SERVER__TRUST_INBOUND_TRACEPARENT`.
@@ -47,6 +56,29 @@ impl TraceContext {
         value.and_then(Self::parse).unwrap_or_else(Self::start)
     }
 
+    /// Like [`Self::from_header`], keeping `tracestate` (its header lines, joined as one list)
+    /// when the `traceparent` is continued and the state is at most 512 visible characters.
+    pub fn from_headers<'a>(
+        traceparent: Option<&str>,
+        tracestate: impl Iterator<Item = &'a str>,
+    ) -> Self {
+        let Some(mut context) = traceparent.and_then(Self::parse) else {
+            return Self::start();
+        };
+        let state = tracestate
+            .map(str::trim)
+            .filter(|line| !line.is_empty())
+            .collect::<Vec<_>>()
+            .join(",");
+        if !state.is_empty()
+            && state.len() <= MAX_STATE_LEN
+            && state.bytes().all(|b| matches!(b, b' '..=b'~'))
+        {
+            context.state = Some(Arc::from(state));
+        }
+        context
+    }
+
     /// A new trace.
     pub fn start() -> Self {
         let mut trace_id = [0u8; 16];
@@ -57,6 +89,7 @@ impl TraceContext {
             parent_id: [0; 8],
             span_id: [0; 8],
             sampled: true,
+            state: None,
         }
     }
 
@@ -83,6 +116,7 @@ impl TraceContext {
             parent_id,
             span_id: [0; 8],
             sampled: flags & 1 == 1,
+            state: None,
         })
     }
 
@@ -98,6 +132,7 @@ impl TraceContext {
         span[0] |= 1;
         Self {
             span_id: span,
+            state: None,
             ..*self
         }
         .own_header()
@@ -159,6 +194,25 @@ mod tests {
             TraceContext::parse(&child).map(|c| c.trace_id),
             Some(context.trace_id)
         );
+    }
+
+    #[test]
+    fn tracestate_is_kept_only_with_a_continued_traceparent() {
+        let parent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+        let lines = ["rojo=00f067aa0ba902b7", " congo=t61rcWkgMzE "];
+        let context = TraceContext::from_headers(Some(parent), lines.into_iter());
+        assert_eq!(
+            context.state.as_deref(),
+            Some("rojo=00f067aa0ba902b7,congo=t61rcWkgMzE")
+        );
+        let started = TraceContext::from_headers(Some("garbage"), lines.into_iter());
+        assert_eq!(started.state, None);
+        let long = "a=".to_owned() + &"b".repeat(600);
+        for bad in [long.as_str(), "a=b\u{7f}", ""] {
+            let context = TraceContext::from_headers(Some(parent), [bad].into_iter());
+            assert_eq!(context.state, None, "{bad}");
+            assert_eq!(context.trace_id_hex(), "4bf92f3577b34da6a3ce929d0e0e4736");
+        }
     }
 
     #[test]

@@ -14,7 +14,7 @@ use shared::aggregate::Screen;
 use shared::upstream::resilience::{
     CircuitOverride, CircuitSettings, ResilienceSettings, RetrySettings,
 };
-use shared::upstream::{ErrorKind, UpstreamClient, UpstreamSettings};
+use shared::upstream::{ErrorKind, UpstreamClient, UpstreamError, UpstreamSettings};
 
 #[derive(Debug, Clone, Deserialize)]
 struct Thing {}
@@ -304,6 +304,11 @@ async fn retries_stop_at_the_screen_deadline() {
 // What opens a circuit, and which one
 // ---------------------------------------------------------------------------------------------
 
+/// GETs `/{path}` as a call of `route`, within a 2 s screen.
+async fn call(c: &UpstreamClient, route: &'static str, path: &str) -> Result<Thing, UpstreamError> {
+    c.get_json::<Thing>(&screen(), route, &[path], &[]).await
+}
+
 /// Opens after two failures, stays open long enough for a test, never retries.
 fn opens_after_two() -> ResilienceSettings {
     ResilienceSettings {
@@ -335,9 +340,7 @@ async fn calls_cut_short_by_the_screen_deadline_never_open_the_circuit() {
             .unwrap_err();
         assert_eq!(error.kind, ErrorKind::Timeout);
     }
-    let answer = c
-        .get_json::<Thing>(&screen(), "test", &["thing"], &[])
-        .await;
+    let answer = call(&c, "test", "thing").await;
     assert!(answer.is_ok(), "{answer:?}");
     assert_eq!(flaky.hits(), 1);
 }
@@ -356,9 +359,7 @@ async fn calls_abandoned_by_their_caller_never_open_the_circuit() {
                 .is_err()
         );
     }
-    let answer = c
-        .get_json::<Thing>(&screen(), "test", &["thing"], &[])
-        .await;
+    let answer = call(&c, "test", "thing").await;
     assert!(answer.is_ok(), "{answer:?}");
     assert_eq!(flaky.hits(), 1);
 }
@@ -368,16 +369,10 @@ async fn the_upstreams_own_timeout_is_a_failure_that_opens_the_circuit() {
     let (flaky, url) = Flaky::spawn(0).await;
     let c = client_with_timeout(&url, Duration::from_millis(50), opens_after_two());
     for _ in 0..2 {
-        let error = c
-            .get_json::<Thing>(&screen(), "test", &["slow"], &[])
-            .await
-            .unwrap_err();
+        let error = call(&c, "test", "slow").await.unwrap_err();
         assert_eq!(error.kind, ErrorKind::Timeout);
     }
-    let error = c
-        .get_json::<Thing>(&screen(), "test", &["thing"], &[])
-        .await
-        .unwrap_err();
+    let error = call(&c, "test", "thing").await.unwrap_err();
     assert_eq!(error.kind, ErrorKind::CircuitOpen);
     assert_eq!(flaky.hits(), 0);
 }
@@ -387,18 +382,11 @@ async fn an_open_circuit_of_one_route_class_leaves_the_others_closed() {
     let (flaky, url) = Flaky::spawn(0).await;
     let c = client_with_timeout(&url, Duration::from_millis(50), opens_after_two());
     for _ in 0..2 {
-        let _ = c
-            .get_json::<Thing>(&screen(), "search", &["slow"], &[])
-            .await;
+        let _ = call(&c, "search", "slow").await;
     }
-    let error = c
-        .get_json::<Thing>(&screen(), "search", &["thing"], &[])
-        .await
-        .unwrap_err();
+    let error = call(&c, "search", "thing").await.unwrap_err();
     assert_eq!(error.kind, ErrorKind::CircuitOpen);
-    let answer = c
-        .get_json::<Thing>(&screen(), "products", &["thing"], &[])
-        .await;
+    let answer = call(&c, "products", "thing").await;
     assert!(answer.is_ok(), "{answer:?}");
     assert_eq!(flaky.hits(), 1);
 }
@@ -416,21 +404,13 @@ async fn a_route_class_override_applies_to_that_class_only() {
     );
     let c = client(&url, settings);
     for _ in 0..5 {
-        let error = c
-            .get_json::<Thing>(&screen(), "search", &["thing"], &[])
-            .await
-            .unwrap_err();
+        let error = call(&c, "search", "thing").await.unwrap_err();
         assert_eq!(error.kind, ErrorKind::Failed(503));
     }
     for _ in 0..2 {
-        let _ = c
-            .get_json::<Thing>(&screen(), "products", &["thing"], &[])
-            .await;
+        let _ = call(&c, "products", "thing").await;
     }
-    let error = c
-        .get_json::<Thing>(&screen(), "products", &["thing"], &[])
-        .await
-        .unwrap_err();
+    let error = call(&c, "products", "thing").await.unwrap_err();
     assert_eq!(error.kind, ErrorKind::CircuitOpen);
     assert_eq!(flaky.hits(), 7);
 }

@@ -261,6 +261,7 @@ async fn traceparent_upstream_sees(inbound: &str, peer_is_trusted_proxy: bool) -
     let response = reqwest::Client::new()
         .get(format!("http://{addr}/screen"))
         .header("traceparent", inbound)
+        .header("tracestate", "vendor=opaque")
         .header("x-request-id", "req-42")
         .send()
         .await
@@ -269,11 +270,17 @@ async fn traceparent_upstream_sees(inbound: &str, peer_is_trusted_proxy: bool) -
     let seen = seen.lock().unwrap();
     let headers = &seen.last().unwrap().1;
     assert_eq!(headers["x-request-id"], "req-42");
+    let tracestate = headers.get("tracestate").map(|v| v.to_str().unwrap());
+    assert_eq!(
+        tracestate,
+        peer_is_trusted_proxy.then_some("vendor=opaque"),
+        "tracestate travels with a continued traceparent only"
+    );
     headers["traceparent"].to_str().unwrap().to_owned()
 }
 
 #[tokio::test]
-async fn the_request_id_and_a_child_traceparent_reach_the_upstream() {
+async fn the_request_id_a_child_traceparent_and_the_tracestate_reach_the_upstream() {
     let inbound = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
     let traceparent = traceparent_upstream_sees(inbound, true).await;
     assert!(

@@ -508,6 +508,9 @@ impl UpstreamClient {
         }
         if let Some(traceparent) = traceparent {
             request = request.header(crate::trace_context::HEADER, traceparent);
+            if let Some(state) = call.trace.as_ref().and_then(|trace| trace.state.as_deref()) {
+                request = request.header(crate::trace_context::STATE_HEADER, state);
+            }
         }
         let mut response = request.send().await.map_err(|e| self.transport_error(&e))?;
         let status = response.status();
