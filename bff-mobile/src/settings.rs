@@ -136,6 +136,7 @@ impl Settings {
         }
         self.auth.validate("auth")?;
         self.server.validate()?;
+        self.upstreams.validate()?;
         Ok(self)
     }
 }

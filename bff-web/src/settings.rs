@@ -213,6 +213,7 @@ impl Settings {
         }
         self.session.validate("session")?;
         self.server.common.validate()?;
+        self.upstreams.validate()?;
         Ok(self)
     }
 

@@ -66,7 +66,7 @@ impl Screen {
         CallContext {
             deadline: self.deadline,
             request_id: self.request_id.clone(),
-            trace: self.trace,
+            trace: self.trace.clone(),
         }
     }
 

@@ -1,5 +1,7 @@
 //! Request ids: one per inbound request, in the log span, in every problem body, in the response's
 //! `X-Request-Id`, and forwarded to every upstream call, so one id follows a screen end to end.
+//! The same outermost layer decides who the client is ([`crate::protect::ClientAddr`], logged
+//! and rate-limited alike) and whether the inbound `traceparent` is believed.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -10,8 +12,9 @@ use axum::middleware::Next;
 use axum::response::Response;
 use tracing::Instrument;
 
+use crate::protect::{ClientAddr, TrustedProxies};
 use crate::telemetry::ServerSpan;
-use crate::trace_context::TraceContext;
+use crate::trace_context::{TraceContext, TraceparentTrust};
 
 /// The header carrying the id, inbound, outbound and upstream.
 pub static HEADER: HeaderName = HeaderName::from_static("x-request-id");
@@ -60,19 +63,81 @@ pub fn current() -> Option<String> {
 
 /// The trace the current task's request belongs to, if any.
 pub fn current_trace() -> Option<TraceContext> {
-    CURRENT.try_with(|(_, trace)| *trace).ok()
+    CURRENT.try_with(|(_, trace)| trace.clone()).ok()
 }
 
-/// Assigns the request id, opens the request's log span, and logs one line per request with
-/// its status and duration.
-pub async fn middleware(mut request: Request, next: Next) -> Response {
+/// What the outermost layer believes of a request: the proxies in front and whose
+/// `traceparent` is continued.
+#[derive(Debug, Clone, Default)]
+pub struct Edge {
+    proxies: TrustedProxies,
+    traceparent: TraceparentTrust,
+}
+
+impl Edge {
+    /// Believes `proxies`' forwarding headers and, per `traceparent`, inbound trace contexts.
+    pub fn new(proxies: TrustedProxies, traceparent: TraceparentTrust) -> Self {
+        if traceparent == TraceparentTrust::Always {
+            tracing::warn!(
+                "server.trust_inbound_traceparent = always: any client chooses its trace id and \
+                 can switch sampling off"
+            );
+        }
+        Self {
+            proxies,
+            traceparent,
+        }
+    }
+
+    /// Assigns the request id and the client address, opens the request's log span, and logs
+    /// one line per request with its status and duration.
+    pub async fn middleware(self, request: Request, next: Next) -> Response {
+        let peer = request
+            .extensions()
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|info| info.0.ip());
+        let client = peer.map(|peer| self.proxies.client_ip(peer, request.headers()));
+        let believed = match self.traceparent {
+            TraceparentTrust::Always => true,
+            TraceparentTrust::Never => false,
+            TraceparentTrust::TrustedProxies => {
+                peer.is_some_and(|peer| self.proxies.trusts_peer(peer))
+            }
+        };
+        let headers = request.headers();
+        let trace = if believed {
+            TraceContext::from_headers(
+                headers
+                    .get(crate::trace_context::HEADER)
+                    .and_then(|v| v.to_str().ok()),
+                headers
+                    .get_all(crate::trace_context::STATE_HEADER)
+                    .iter()
+                    .map(|v| v.to_str().unwrap_or_default()),
+            )
+        } else {
+            TraceContext::start()
+        };
+        serve(request, next, client, trace).await
+    }
+}
+
+/// Like [`Edge::middleware`] with no trusted proxy: the peer is the client and every request
+/// starts a trace.
+pub async fn middleware(request: Request, next: Next) -> Response {
+    Edge::default().middleware(request, next).await
+}
+
+async fn serve(
+    mut request: Request,
+    next: Next,
+    client: Option<std::net::IpAddr>,
+    mut trace: TraceContext,
+) -> Response {
     let id = RequestId::from_request(&request);
-    let mut trace = TraceContext::from_header(
-        request
-            .headers()
-            .get(crate::trace_context::HEADER)
-            .and_then(|v| v.to_str().ok()),
-    );
+    if let Some(ip) = client {
+        request.extensions_mut().insert(ClientAddr(ip));
+    }
     let server_span = ServerSpan::start(&mut trace, || {
         let route = request
             .extensions()
@@ -87,6 +152,7 @@ pub async fn middleware(mut request: Request, next: Next) -> Response {
         trace_id = %trace.trace_id_hex(),
         method = %request.method(),
         path = request.uri().path(),
+        client = client.map(tracing::field::display),
     );
     let started = Instant::now();
     let mut response = CURRENT

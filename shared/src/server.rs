@@ -64,11 +64,17 @@ pub struct ServerSettings {
     /// Requests served at once; more are shed with 503 + `Retry-After`. Default `1024`.
     #[serde(default = "default_max_in_flight")]
     pub max_in_flight: usize,
-    /// Per-client rate limit (429 + `Retry-After`).
+    /// Per-client rate limit (429 + `Retry-After`), and the trusted proxies.
     #[serde(default)]
     pub rate_limit: RateLimitSettings,
+    /// Whose inbound `traceparent` is continued: `trusted_proxies` (a request whose peer is one
+    /// of `rate_limit.trusted_proxies`), `always` (a relaxation, logged) or `never`; other
+    /// requests start a trace. Default `trusted_proxies`.
+    #[serde(default)]
+    pub trust_inbound_traceparent: crate::trace_context::TraceparentTrust,
     /// Port of the admin listener, which serves `GET /metrics` and `GET /readyz` (bound on
-    /// `host` like the public port: expose it to the scraper and the orchestrator only). Default: the public port + 1000 (8080 → 9080);
+    /// `host` like the public port: expose it to the scraper and the orchestrator only).
+    /// Default: the public port + 1000 (8080 → 9080);
     /// `0` picks a free one.
     #[serde(default)]
     pub admin_port: Option<u16>,
@@ -191,6 +197,10 @@ pub fn stack(app: Router, settings: &ServerSettings) -> Router {
         .and(NotForContentType::SSE);
     let request_timeout = settings.request_timeout;
     let shedder = LoadShedder::new(settings.max_in_flight);
+    let edge = request_id::Edge::new(
+        settings.rate_limit.proxies(),
+        settings.trust_inbound_traceparent,
+    );
     let rate_limiter = settings
         .rate_limit
         .enabled
@@ -243,8 +253,11 @@ pub fn stack(app: Router, settings: &ServerSettings) -> Router {
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
         ))
-        // Outermost: the request id and log span cover everything above, panics included.
-        .layer(middleware::from_fn(request_id::middleware))
+        // Outermost: the request id, client address and log span cover everything above,
+        // panics included.
+        .layer(middleware::from_fn(move |req: Request, next: Next| {
+            edge.clone().middleware(req, next)
+        }))
 }
 
 async fn refuse_query_that_is_not_utf8(request: Request, next: Next) -> Response {

@@ -261,6 +261,7 @@ impl ClientSpan {
             parent_id: trace.span_id,
             span_id: span.span_context().span_id().to_bytes(),
             sampled: trace.sampled,
+            state: None,
         }
         .own_header();
         (Self(Some(Box::new(span))), header)

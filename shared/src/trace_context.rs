@@ -1,14 +1,27 @@
 //! W3C Trace Context: the `traceparent` of an inbound request is continued (same trace id) or
 //! started, and every upstream call carries a child `traceparent`, so a tracing backend joins
 //! the BFF's calls to the screen request that caused them.
+//!
+//! An inbound `traceparent` chooses the trace id and whether it is sampled, so by default it is
+//! believed only from the trusted proxies (`server.rate_limit.trusted_proxies`); from anyone
+//! else the request starts a new trace ([`TraceparentTrust`]). A `traceparent` of a later
+//! version is continued as the specification says: its first four fields are read, the rest
+//! ignored; version `ff` is invalid.
+
+use std::sync::Arc;
 
 use rand::RngCore;
+use serde::Deserialize;
 
 /// The header name.
 pub const HEADER: &str = "traceparent";
+/// The header of vendor-specific trace data, passed on with a continued `traceparent`.
+pub const STATE_HEADER: &str = "tracestate";
+/// The longest `tracestate` kept (the specification asks for at least 512 characters).
+const MAX_STATE_LEN: usize = 512;
 
 /// The trace this request belongs to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TraceContext {
     /// 16 bytes, never all zero.
     pub trace_id: [u8; 16],
@@ -19,12 +32,51 @@ pub struct TraceContext {
     pub span_id: [u8; 8],
     /// Whether the caller sampled the trace.
     pub sampled: bool,
+    /// The caller's `tracestate`, passed on unchanged to upstream calls; only with a continued
+    /// `traceparent`.
+    pub state: Option<Arc<str>>,
+}
+
+/// Whose inbound `traceparent` is continued. Env `…__SERVER__TRUST_INBOUND_TRACEPARENT`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TraceparentTrust {
+    /// Only a request whose TCP peer is a trusted proxy (the default).
+    #[default]
+    TrustedProxies,
+    /// Every request's: any client chooses its trace id and sampling (a relaxation, logged).
+    Always,
+    /// Nobody's: every request starts a trace.
+    Never,
 }
 
 impl TraceContext {
-    /// Continues a valid inbound `traceparent` (version 00), or starts a new sampled trace.
+    /// Continues a valid inbound `traceparent`, or starts a new sampled trace.
     pub fn from_header(value: Option<&str>) -> Self {
         value.and_then(Self::parse).unwrap_or_else(Self::start)
+    }
+
+    /// Like [`Self::from_header`], keeping `tracestate` (its header lines, joined as one list)
+    /// when the `traceparent` is continued and the state is at most 512 visible characters.
+    pub fn from_headers<'a>(
+        traceparent: Option<&str>,
+        tracestate: impl Iterator<Item = &'a str>,
+    ) -> Self {
+        let Some(mut context) = traceparent.and_then(Self::parse) else {
+            return Self::start();
+        };
+        let state = tracestate
+            .map(str::trim)
+            .filter(|line| !line.is_empty())
+            .collect::<Vec<_>>()
+            .join(",");
+        if !state.is_empty()
+            && state.len() <= MAX_STATE_LEN
+            && state.bytes().all(|b| matches!(b, b' '..=b'~'))
+        {
+            context.state = Some(Arc::from(state));
+        }
+        context
     }
 
     /// A new trace.
@@ -37,14 +89,20 @@ impl TraceContext {
             parent_id: [0; 8],
             span_id: [0; 8],
             sampled: true,
+            state: None,
         }
     }
 
     fn parse(value: &str) -> Option<Self> {
-        let mut parts = value.trim().split('-');
+        let value = value.trim();
+        let mut parts = value.splitn(5, '-');
         let (version, trace, parent, flags) =
             (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
-        if parts.next().is_some() || version != "00" || flags.len() != 2 {
+        let version = u8::from_str_radix(version, 16)
+            .ok()
+            .filter(|_| version.len() == 2 && hex(version).is_some())?;
+        // Version 00 has exactly four fields; a later one may add fields after a dash.
+        if version == 0xff || flags.len() != 2 || (version == 0 && parts.next().is_some()) {
             return None;
         }
         let trace_id: [u8; 16] = hex(trace)?.try_into().ok()?;
@@ -58,6 +116,7 @@ impl TraceContext {
             parent_id,
             span_id: [0; 8],
             sampled: flags & 1 == 1,
+            state: None,
         })
     }
 
@@ -73,6 +132,7 @@ impl TraceContext {
         span[0] |= 1;
         Self {
             span_id: span,
+            state: None,
             ..*self
         }
         .own_header()
@@ -137,11 +197,45 @@ mod tests {
     }
 
     #[test]
+    fn tracestate_is_kept_only_with_a_continued_traceparent() {
+        let parent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+        let lines = ["rojo=00f067aa0ba902b7", " congo=t61rcWkgMzE "];
+        let context = TraceContext::from_headers(Some(parent), lines.into_iter());
+        assert_eq!(
+            context.state.as_deref(),
+            Some("rojo=00f067aa0ba902b7,congo=t61rcWkgMzE")
+        );
+        let started = TraceContext::from_headers(Some("garbage"), lines.into_iter());
+        assert_eq!(started.state, None);
+        let long = "a=".to_owned() + &"b".repeat(600);
+        for bad in [long.as_str(), "a=b\u{7f}", ""] {
+            let context = TraceContext::from_headers(Some(parent), [bad].into_iter());
+            assert_eq!(context.state, None, "{bad}");
+            assert_eq!(context.trace_id_hex(), "4bf92f3577b34da6a3ce929d0e0e4736");
+        }
+    }
+
+    #[test]
+    fn a_later_version_is_continued_from_its_first_four_fields() {
+        for future in [
+            "01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+            "cc-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-what-comes-later",
+        ] {
+            let context = TraceContext::parse(future).expect(future);
+            assert_eq!(context.trace_id_hex(), "4bf92f3577b34da6a3ce929d0e0e4736");
+            assert!(context.sampled);
+            assert!(context.child_header().starts_with("00-4bf92f"), "{future}");
+        }
+    }
+
+    #[test]
     fn invalid_traceparents_start_a_new_trace() {
         for bad in [
             "",
             "garbage",
-            "01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+            "ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+            "0g-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+            "01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01x",
             "00-00000000000000000000000000000000-00f067aa0ba902b7-01",
             "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01",
             "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",

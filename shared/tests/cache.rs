@@ -85,7 +85,10 @@ fn screen() -> Screen {
 }
 
 async fn fetch(client: &UpstreamClient, policy: &str) -> Thing {
-    client.get_json(&screen(), &[policy], &[]).await.unwrap()
+    client
+        .get_json(&screen(), "test", &[policy], &[])
+        .await
+        .unwrap()
 }
 
 #[tokio::test]
@@ -123,7 +126,7 @@ async fn an_expired_answer_is_revalidated_with_if_none_match_and_a_304_keeps_it(
 async fn identical_gets_in_flight_share_one_upstream_call() {
     let (origin, client) = spawn().await;
     let s = screen();
-    let calls = (0..20).map(|_| client.get_json::<Thing>(&s, &["max-age=60"], &[]));
+    let calls = (0..20).map(|_| client.get_json::<Thing>(&s, "test", &["max-age=60"], &[]));
     let results = futures::future::join_all(calls).await;
     assert!(
         results
@@ -140,7 +143,7 @@ async fn a_failing_upstream_is_covered_by_a_stale_answer_and_the_screen_says_so(
     origin.down.store(true, Ordering::SeqCst);
     let s = screen();
     let thing: Thing = client
-        .get_json(&s, &["max-age=0+_stale-if-error=60"], &[])
+        .get_json(&s, "test", &["max-age=0+_stale-if-error=60"], &[])
         .await
         .unwrap();
     assert_eq!(thing, Thing { n: 1 });
@@ -156,7 +159,7 @@ async fn without_a_stale_window_a_failing_upstream_is_an_error() {
     fetch(&client, "max-age=0+_stale-if-error=0").await;
     origin.down.store(true, Ordering::SeqCst);
     let result = client
-        .get_json::<Thing>(&screen(), &["max-age=0+_stale-if-error=0"], &[])
+        .get_json::<Thing>(&screen(), "test", &["max-age=0+_stale-if-error=0"], &[])
         .await;
     assert!(result.is_err());
 }
@@ -168,6 +171,7 @@ async fn answers_fetched_with_a_user_token_are_never_cached() {
         let thing: Thing = client
             .call_as_user::<_, ()>(
                 &screen(),
+                "test",
                 reqwest::Method::GET,
                 &["max-age=60"],
                 &[],
@@ -187,7 +191,7 @@ async fn a_flight_whose_callers_gave_up_does_not_fail_the_next_caller() {
     // The only caller (30 ms deadline) gives up after 10 ms, as a client that disconnects
     // does; the origin answers after 50 ms.
     let s = Screen::start(Duration::from_millis(30));
-    let impatient = client.get_json::<Thing>(&s, &["max-age=60"], &[]);
+    let impatient = client.get_json::<Thing>(&s, "test", &["max-age=60"], &[]);
     assert!(
         tokio::time::timeout(Duration::from_millis(10), impatient)
             .await
@@ -207,7 +211,7 @@ async fn a_caller_joining_a_flight_with_a_short_deadline_is_not_failed_by_it_lat
     let hurried = Screen::start(Duration::from_millis(20));
     assert!(
         client
-            .get_json::<Thing>(&hurried, &["max-age=60"], &[])
+            .get_json::<Thing>(&hurried, "test", &["max-age=60"], &[])
             .await
             .is_err()
     );

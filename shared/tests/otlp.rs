@@ -93,7 +93,10 @@ async fn a_request_and_its_upstream_call_are_exported_as_joined_spans() {
             let upstream = upstream.clone();
             async move {
                 let screen = Screen::start(Duration::from_secs(2));
-                let thing: Thing = upstream.get_json(&screen, &["thing"], &[]).await.unwrap();
+                let thing: Thing = upstream
+                    .get_json(&screen, "test", &["thing"], &[])
+                    .await
+                    .unwrap();
                 thing.n.to_string()
             }
         }),
@@ -112,6 +115,7 @@ async fn a_request_and_its_upstream_call_are_exported_as_joined_spans() {
         rate_limit: Default::default(),
         admin_port: None,
         metrics_on_public_port: false,
+        trust_inbound_traceparent: shared::trace_context::TraceparentTrust::Always,
     };
     let bff = listen(shared::server::stack(screen, &settings)).await;
 

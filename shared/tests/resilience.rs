@@ -11,8 +11,10 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use serde::Deserialize;
 use shared::aggregate::Screen;
-use shared::upstream::resilience::{CircuitSettings, ResilienceSettings, RetrySettings};
-use shared::upstream::{ErrorKind, UpstreamClient, UpstreamSettings};
+use shared::upstream::resilience::{
+    CircuitOverride, CircuitSettings, ResilienceSettings, RetrySettings,
+};
+use shared::upstream::{ErrorKind, UpstreamClient, UpstreamError, UpstreamSettings};
 
 #[derive(Debug, Clone, Deserialize)]
 struct Thing {}
@@ -60,10 +62,19 @@ async fn answer(State(flaky): State<Flaky>) -> (StatusCode, &'static str) {
 }
 
 fn client(url: &str, resilience: ResilienceSettings) -> UpstreamClient {
+    client_with_timeout(url, Duration::from_secs(2), resilience)
+}
+
+/// A client whose own per-call `timeout` is `timeout`.
+fn client_with_timeout(
+    url: &str,
+    timeout: Duration,
+    resilience: ResilienceSettings,
+) -> UpstreamClient {
     let settings = UpstreamSettings {
         url: url.parse().unwrap(),
         connect_timeout: Duration::from_millis(200),
-        timeout: Duration::from_secs(2),
+        timeout,
         max_body_bytes: 1024,
         pool_max_idle: 4,
         required_for_readiness: true,
@@ -94,7 +105,7 @@ fn screen() -> Screen {
 async fn a_transient_failure_of_a_get_is_retried_and_succeeds() {
     let (flaky, url) = Flaky::spawn(1).await;
     let result = client(&url, no_circuit())
-        .get_json::<Thing>(&screen(), &["thing"], &[])
+        .get_json::<Thing>(&screen(), "test", &["thing"], &[])
         .await;
     assert!(result.is_ok(), "{result:?}");
     assert_eq!(flaky.hits(), 2);
@@ -104,7 +115,15 @@ async fn a_transient_failure_of_a_get_is_retried_and_succeeds() {
 async fn a_post_is_never_retried() {
     let (flaky, url) = Flaky::spawn(1).await;
     let error = client(&url, no_circuit())
-        .call_as_user::<Thing, ()>(&screen(), reqwest::Method::POST, &["post"], &[], "t", None)
+        .call_as_user::<Thing, ()>(
+            &screen(),
+            "test",
+            reqwest::Method::POST,
+            &["post"],
+            &[],
+            "t",
+            None,
+        )
         .await
         .unwrap_err();
     assert_eq!(error.kind, ErrorKind::Failed(503));
@@ -126,7 +145,9 @@ async fn with_the_upstream_fully_down_the_budget_keeps_attempts_near_one_per_cal
     let calls = 300;
     let started = Instant::now();
     for _ in 0..calls {
-        let _ = c.get_json::<Thing>(&screen(), &["thing"], &[]).await;
+        let _ = c
+            .get_json::<Thing>(&screen(), "test", &["thing"], &[])
+            .await;
     }
     // The floor adds `budget_min_per_second` tokens per second, plus its initial balance.
     let floor = 1.0 * (started.elapsed().as_secs_f64() + 1.0);
@@ -157,7 +178,7 @@ async fn consecutive_failures_open_the_circuit_and_calls_then_fail_fast_without_
     let c = client(&url, settings);
     for _ in 0..3 {
         let error = c
-            .get_json::<Thing>(&screen(), &["thing"], &[])
+            .get_json::<Thing>(&screen(), "test", &["thing"], &[])
             .await
             .unwrap_err();
         assert_eq!(error.kind, ErrorKind::Failed(503));
@@ -167,7 +188,7 @@ async fn consecutive_failures_open_the_circuit_and_calls_then_fail_fast_without_
     for _ in 0..100 {
         let started = Instant::now();
         let error = c
-            .get_json::<Thing>(&screen(), &["thing"], &[])
+            .get_json::<Thing>(&screen(), "test", &["thing"], &[])
             .await
             .unwrap_err();
         took.push(started.elapsed());
@@ -187,12 +208,12 @@ async fn consecutive_failures_open_the_circuit_and_calls_then_fail_fast_without_
     flaky.fail_first.store(0, Ordering::SeqCst);
     tokio::time::sleep(Duration::from_millis(350)).await;
     assert!(
-        c.get_json::<Thing>(&screen(), &["thing"], &[])
+        c.get_json::<Thing>(&screen(), "test", &["thing"], &[])
             .await
             .is_ok()
     );
     assert!(
-        c.get_json::<Thing>(&screen(), &["thing"], &[])
+        c.get_json::<Thing>(&screen(), "test", &["thing"], &[])
             .await
             .is_ok()
     );
@@ -214,15 +235,17 @@ async fn a_failed_probe_opens_the_circuit_again() {
         ..Default::default()
     };
     let c = client(&url, settings);
-    let _ = c.get_json::<Thing>(&screen(), &["thing"], &[]).await;
+    let _ = c
+        .get_json::<Thing>(&screen(), "test", &["thing"], &[])
+        .await;
     tokio::time::sleep(Duration::from_millis(250)).await;
     let probe = c
-        .get_json::<Thing>(&screen(), &["thing"], &[])
+        .get_json::<Thing>(&screen(), "test", &["thing"], &[])
         .await
         .unwrap_err();
     assert_eq!(probe.kind, ErrorKind::Failed(503));
     let after = c
-        .get_json::<Thing>(&screen(), &["thing"], &[])
+        .get_json::<Thing>(&screen(), "test", &["thing"], &[])
         .await
         .unwrap_err();
     assert_eq!(after.kind, ErrorKind::CircuitOpen);
@@ -239,7 +262,8 @@ async fn calls_over_the_concurrency_cap_fail_fast() {
     let c = client(&url, settings);
     let s = screen();
     let results =
-        futures::future::join_all((0..5).map(|_| c.get_json::<Thing>(&s, &["slow"], &[]))).await;
+        futures::future::join_all((0..5).map(|_| c.get_json::<Thing>(&s, "test", &["slow"], &[])))
+            .await;
     let overloaded = results
         .iter()
         .filter(|r| matches!(r, Err(e) if e.kind == ErrorKind::Overloaded))
@@ -266,7 +290,7 @@ async fn retries_stop_at_the_screen_deadline() {
     let started = Instant::now();
     let s = Screen::start(Duration::from_millis(200));
     let _ = s
-        .optional("x", c.get_json::<Thing>(&s, &["thing"], &[]))
+        .optional("x", c.get_json::<Thing>(&s, "test", &["thing"], &[]))
         .await;
     assert!(
         started.elapsed() < Duration::from_millis(300),
@@ -274,4 +298,150 @@ async fn retries_stop_at_the_screen_deadline() {
         started.elapsed()
     );
     assert!(flaky.hits() < 100);
+}
+
+// ---------------------------------------------------------------------------------------------
+// What opens a circuit, and which one
+// ---------------------------------------------------------------------------------------------
+
+/// GETs `/{path}` as a call of `route`, within a 2 s screen.
+async fn call(c: &UpstreamClient, route: &'static str, path: &str) -> Result<Thing, UpstreamError> {
+    c.get_json::<Thing>(&screen(), route, &[path], &[]).await
+}
+
+/// Opens after two failures, stays open long enough for a test, never retries.
+fn opens_after_two() -> ResilienceSettings {
+    ResilienceSettings {
+        retries: RetrySettings {
+            max_attempts: 1,
+            ..Default::default()
+        },
+        circuit: CircuitSettings {
+            failure_threshold: 2,
+            open_for: Duration::from_secs(30),
+        },
+        ..Default::default()
+    }
+}
+
+#[tokio::test]
+async fn calls_cut_short_by_the_screen_deadline_never_open_the_circuit() {
+    let (flaky, url) = Flaky::spawn(0).await;
+    let c = client(&url, opens_after_two());
+    for _ in 0..5 {
+        let error = c
+            .get_json::<Thing>(
+                &Screen::start(Duration::from_millis(50)),
+                "test",
+                &["slow"],
+                &[],
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(error.kind, ErrorKind::Timeout);
+    }
+    let answer = call(&c, "test", "thing").await;
+    assert!(answer.is_ok(), "{answer:?}");
+    assert_eq!(flaky.hits(), 1);
+}
+
+#[tokio::test]
+async fn calls_abandoned_by_their_caller_never_open_the_circuit() {
+    let (flaky, url) = Flaky::spawn(0).await;
+    let c = client(&url, opens_after_two());
+    for _ in 0..5 {
+        // The client went away: the screen's future is dropped mid-call.
+        let s = screen();
+        let call = c.get_json::<Thing>(&s, "test", &["slow"], &[]);
+        assert!(
+            tokio::time::timeout(Duration::from_millis(50), call)
+                .await
+                .is_err()
+        );
+    }
+    let answer = call(&c, "test", "thing").await;
+    assert!(answer.is_ok(), "{answer:?}");
+    assert_eq!(flaky.hits(), 1);
+}
+
+#[tokio::test]
+async fn the_upstreams_own_timeout_is_a_failure_that_opens_the_circuit() {
+    let (flaky, url) = Flaky::spawn(0).await;
+    let c = client_with_timeout(&url, Duration::from_millis(50), opens_after_two());
+    for _ in 0..2 {
+        let error = call(&c, "test", "slow").await.unwrap_err();
+        assert_eq!(error.kind, ErrorKind::Timeout);
+    }
+    let error = call(&c, "test", "thing").await.unwrap_err();
+    assert_eq!(error.kind, ErrorKind::CircuitOpen);
+    assert_eq!(flaky.hits(), 0);
+}
+
+#[tokio::test]
+async fn an_open_circuit_of_one_route_class_leaves_the_others_closed() {
+    let (flaky, url) = Flaky::spawn(0).await;
+    let c = client_with_timeout(&url, Duration::from_millis(50), opens_after_two());
+    for _ in 0..2 {
+        let _ = call(&c, "search", "slow").await;
+    }
+    let error = call(&c, "search", "thing").await.unwrap_err();
+    assert_eq!(error.kind, ErrorKind::CircuitOpen);
+    let answer = call(&c, "products", "thing").await;
+    assert!(answer.is_ok(), "{answer:?}");
+    assert_eq!(flaky.hits(), 1);
+}
+
+#[tokio::test]
+async fn a_route_class_override_applies_to_that_class_only() {
+    let (flaky, url) = Flaky::spawn(u32::MAX).await;
+    let mut settings = opens_after_two();
+    settings.route_circuits.insert(
+        "search".to_owned(),
+        CircuitOverride {
+            failure_threshold: Some(1000),
+            open_for: None,
+        },
+    );
+    let c = client(&url, settings);
+    for _ in 0..5 {
+        let error = call(&c, "search", "thing").await.unwrap_err();
+        assert_eq!(error.kind, ErrorKind::Failed(503));
+    }
+    for _ in 0..2 {
+        let _ = call(&c, "products", "thing").await;
+    }
+    let error = call(&c, "products", "thing").await.unwrap_err();
+    assert_eq!(error.kind, ErrorKind::CircuitOpen);
+    assert_eq!(flaky.hits(), 7);
+}
+
+#[test]
+fn an_override_of_a_route_class_the_upstream_lacks_is_refused_naming_the_key() {
+    let mut settings = ResilienceSettings::default();
+    settings
+        .route_circuits
+        .insert("serach".to_owned(), CircuitOverride::default());
+    let error = settings
+        .validate(
+            "upstreams.catalog.resilience",
+            shared::upstream::catalog::route::ALL,
+        )
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains("upstreams.catalog.resilience.route_circuits.serach"),
+        "{error}"
+    );
+    settings.route_circuits.clear();
+    settings
+        .route_circuits
+        .insert("search".to_owned(), CircuitOverride::default());
+    assert!(
+        settings
+            .validate(
+                "upstreams.catalog.resilience",
+                shared::upstream::catalog::route::ALL
+            )
+            .is_ok()
+    );
 }

@@ -23,6 +23,7 @@ fn settings() -> ServerSettings {
         rate_limit: Default::default(),
         admin_port: None,
         metrics_on_public_port: false,
+        trust_inbound_traceparent: Default::default(),
     }
 }
 
@@ -367,6 +368,7 @@ async fn metrics_count_requests_per_route_and_status_on_the_admin_listener_only(
 async fn metrics_on_the_public_port_only_when_the_settings_relax_it() {
     let base = spawn_with(ServerSettings {
         metrics_on_public_port: true,
+        trust_inbound_traceparent: Default::default(),
         ..settings()
     })
     .await;
@@ -403,6 +405,7 @@ fn the_admin_port_defaults_to_the_public_port_plus_1000() {
     assert!(at(65000, None).is_err(), "no port 66000");
     let relaxed = ServerSettings {
         metrics_on_public_port: true,
+        trust_inbound_traceparent: Default::default(),
         ..settings()
     };
     assert_eq!(relaxed.admin_addr().unwrap(), None);

@@ -113,7 +113,7 @@ fn client(url: &str) -> UpstreamClient {
 async fn fetch(url: &str) -> Result<Thing, ErrorKind> {
     let screen = Screen::start(Duration::from_secs(5));
     client(url)
-        .get_json(&screen, &["thing"], &[])
+        .get_json(&screen, "test", &["thing"], &[])
         .await
         .map_err(|error| error.kind)
 }

@@ -95,7 +95,7 @@ async fn a_json_body_decodes_into_the_typed_struct_ignoring_unknown_fields() {
     let (url, _) = spawn_upstream().await;
     let screen = Screen::start(Duration::from_secs(1));
     let thing: Thing = client(&url)
-        .get_json(&screen, &["thing"], &[])
+        .get_json(&screen, "test", &["thing"], &[])
         .await
         .unwrap();
     assert_eq!(thing, Thing { name: "a".into() });
@@ -106,7 +106,12 @@ async fn a_path_segment_is_encoded_as_one_segment() {
     let (url, seen) = spawn_upstream().await;
     let screen = Screen::start(Duration::from_secs(1));
     let _: Result<Thing, _> = client(&url)
-        .get_json(&screen, &["products", "../admin?x=1/y"], &[("q", "a&b=c")])
+        .get_json(
+            &screen,
+            "test",
+            &["products", "../admin?x=1/y"],
+            &[("q", "a&b=c")],
+        )
         .await;
     let seen = seen.lock().unwrap();
     assert_eq!(seen[0].0, "/products/..%2Fadmin%3Fx=1%2Fy?q=a%26b%3Dc");
@@ -117,7 +122,7 @@ async fn the_remaining_deadline_travels_with_the_call() {
     let (url, seen) = spawn_upstream().await;
     let screen = Screen::start(Duration::from_millis(700));
     let _: Thing = client(&url)
-        .get_json(&screen, &["thing"], &[])
+        .get_json(&screen, "test", &["thing"], &[])
         .await
         .unwrap();
     let seen = seen.lock().unwrap();
@@ -135,7 +140,7 @@ async fn the_screen_deadline_cuts_a_slow_call_short() {
     let screen = Screen::start(Duration::from_millis(200));
     let started = Instant::now();
     let error = client(&url)
-        .get_json::<Thing>(&screen, &["slow"], &[])
+        .get_json::<Thing>(&screen, "test", &["slow"], &[])
         .await
         .unwrap_err();
     assert_eq!(error.kind, ErrorKind::Timeout);
@@ -151,7 +156,7 @@ async fn bodies_over_the_cap_are_refused() {
     let (url, _) = spawn_upstream().await;
     let screen = Screen::start(Duration::from_secs(2));
     let error = client(&url)
-        .get_json::<Thing>(&screen, &["huge"], &[])
+        .get_json::<Thing>(&screen, "test", &["huge"], &[])
         .await
         .unwrap_err();
     assert_eq!(error.kind, ErrorKind::TooLarge);
@@ -169,7 +174,7 @@ async fn failures_map_to_kinds_and_never_carry_the_upstream_body() {
         ("redirect", ErrorKind::Failed(307), 502),
     ] {
         let error = c
-            .get_json::<Thing>(&screen, &[path], &[])
+            .get_json::<Thing>(&screen, "test", &[path], &[])
             .await
             .unwrap_err();
         assert_eq!(error.kind, kind, "{path}");
@@ -188,7 +193,7 @@ async fn an_unreachable_upstream_fails_fast() {
     let screen = Screen::start(Duration::from_secs(2));
     let started = Instant::now();
     let error = client(&url)
-        .get_json::<Thing>(&screen, &["thing"], &[])
+        .get_json::<Thing>(&screen, "test", &["thing"], &[])
         .await
         .unwrap_err();
     assert_eq!(error.kind, ErrorKind::Unreachable);
@@ -203,37 +208,49 @@ async fn optional_sections_are_named_when_they_fail_and_critical_ones_become_pro
     let (slow, broken, fine) = tokio::join!(
         screen.optional(
             "recommendations",
-            c.get_json::<Thing>(&screen, &["slow"], &[])
+            c.get_json::<Thing>(&screen, "test", &["slow"], &[])
         ),
-        screen.optional("reviews", c.get_json::<Thing>(&screen, &["broken"], &[])),
-        screen.critical(c.get_json::<Thing>(&screen, &["thing"], &[])),
+        screen.optional(
+            "reviews",
+            c.get_json::<Thing>(&screen, "test", &["broken"], &[])
+        ),
+        screen.critical(c.get_json::<Thing>(&screen, "test", &["thing"], &[])),
     );
     assert!(slow.is_none() && broken.is_none());
     assert!(fine.is_ok());
     assert_eq!(screen.degraded(), Some(vec!["recommendations", "reviews"]));
     let problem = screen
-        .critical(c.get_json::<Thing>(&screen, &["slow"], &[]))
+        .critical(c.get_json::<Thing>(&screen, "test", &["slow"], &[]))
         .await
         .unwrap_err();
     assert_eq!(problem.status_code(), StatusCode::GATEWAY_TIMEOUT);
 }
 
-#[tokio::test]
-async fn the_request_id_and_a_child_traceparent_reach_the_upstream() {
+/// The traceparent the upstream received for one screen request carrying `inbound`, with the
+/// BFF's peer (127.0.0.1) a trusted proxy or not.
+async fn traceparent_upstream_sees(inbound: &str, peer_is_trusted_proxy: bool) -> String {
     let (upstream, seen) = spawn_upstream().await;
     let client = client(&upstream);
     let screen_route = axum::routing::get(move || {
         let client = client.clone();
         async move {
             let screen = Screen::start(Duration::from_secs(1));
-            let thing: Thing = client.get_json(&screen, &["thing"], &[]).await.unwrap();
+            let thing: Thing = client
+                .get_json(&screen, "test", &["thing"], &[])
+                .await
+                .unwrap();
             thing.name
         }
     });
+    let trusted: &[&str] = if peer_is_trusted_proxy {
+        &["127.0.0.1"]
+    } else {
+        &[]
+    };
     let settings: shared::server::ServerSettings = serde_json::from_value(serde_json::json!({
         "host": "127.0.0.1", "port": 0, "request_timeout": "2s", "header_read_timeout": "2s",
         "shutdown_grace": "1s", "max_body_bytes": 1024, "max_header_bytes": 8192,
-        "compression_min_bytes": 1024
+        "compression_min_bytes": 1024, "rate_limit": {"trusted_proxies": trusted}
     }))
     .unwrap();
     let app = shared::server::stack(Router::new().route("/screen", screen_route), &settings);
@@ -241,10 +258,10 @@ async fn the_request_id_and_a_child_traceparent_reach_the_upstream() {
     let addr = listener.local_addr().unwrap();
     tokio::spawn(shared::server::serve(listener, app, std::future::pending()));
 
-    let inbound = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
     let response = reqwest::Client::new()
         .get(format!("http://{addr}/screen"))
         .header("traceparent", inbound)
+        .header("tracestate", "vendor=opaque")
         .header("x-request-id", "req-42")
         .send()
         .await
@@ -253,7 +270,19 @@ async fn the_request_id_and_a_child_traceparent_reach_the_upstream() {
     let seen = seen.lock().unwrap();
     let headers = &seen.last().unwrap().1;
     assert_eq!(headers["x-request-id"], "req-42");
-    let traceparent = headers["traceparent"].to_str().unwrap();
+    let tracestate = headers.get("tracestate").map(|v| v.to_str().unwrap());
+    assert_eq!(
+        tracestate,
+        peer_is_trusted_proxy.then_some("vendor=opaque"),
+        "tracestate travels with a continued traceparent only"
+    );
+    headers["traceparent"].to_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn the_request_id_a_child_traceparent_and_the_tracestate_reach_the_upstream() {
+    let inbound = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+    let traceparent = traceparent_upstream_sees(inbound, true).await;
     assert!(
         traceparent.starts_with("00-4bf92f3577b34da6a3ce929d0e0e4736-"),
         "{traceparent}"
@@ -262,4 +291,16 @@ async fn the_request_id_and_a_child_traceparent_reach_the_upstream() {
         !traceparent.contains("00f067aa0ba902b7"),
         "the parent span was reused"
     );
+}
+
+#[tokio::test]
+async fn a_traceparent_from_a_client_that_is_not_a_trusted_proxy_starts_a_new_sampled_trace() {
+    // Unsampled: a client that could choose would switch tracing off for its requests.
+    let inbound = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00";
+    let traceparent = traceparent_upstream_sees(inbound, false).await;
+    assert!(
+        !traceparent.contains("4bf92f3577b34da6a3ce929d0e0e4736"),
+        "{traceparent}"
+    );
+    assert!(traceparent.ends_with("-01"), "{traceparent}");
 }

@@ -815,3 +815,29 @@ async fn an_old_build_is_told_which_version_to_update_to() {
     );
     assert_eq!(app.upstream_hits(), 0);
 }
+
+// ---------------------------------------------------------------------------------------------
+// One slow route against every screen
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn a_hanging_search_answered_504_by_the_deadline_leaves_every_product_screen_answering() {
+    let app = spawn_app().await;
+    app.upstreams
+        .catalog
+        .set_fault_for_routes(Fault::Hang, ["/products/search"]);
+
+    // Distinct queries: no two searches share one upstream call.
+    let app = &app;
+    let searches = (0..40).map(|i| async move { app.get_search(&format!("q=wireless{i}")).await });
+    for response in futures::future::join_all(searches).await {
+        assert_eq!(response.status(), 504);
+    }
+
+    // Every product screen still answers: the search route's failures are its own.
+    for id in ["p00001", "p00002", "p00003"] {
+        let response = app.get_product(id).await;
+        assert_eq!(response.status(), 200, "{id}");
+    }
+    assert_eq!(app.get_home().await.status(), 200);
+}

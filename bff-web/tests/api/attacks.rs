@@ -1512,3 +1512,34 @@ async fn sign_ins_in_parallel_tabs_each_complete_and_the_cookie_stays_bounded() 
     }
     assert_refused_callback(&browser.get(&callbacks[0]).await);
 }
+
+// ---------------------------------------------------------------------------------------------
+// One slow route against every screen
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn a_hanging_search_answered_504_by_the_deadline_leaves_every_product_page_answering() {
+    let app = spawn_with(Options {
+        deadline: DEADLINE,
+        ..Options::default()
+    })
+    .await;
+    app.upstreams
+        .catalog
+        .set_fault_for_routes(Fault::Hang, ["/products/search"]);
+
+    // Distinct queries: no two searches share one upstream call.
+    let app = &app;
+    let searches = (0..40).map(|i| async move { app.search(&format!("q=wireless{i}")).await });
+    for reply in futures::future::join_all(searches).await {
+        assert_eq!(reply.status(), 504);
+    }
+
+    // Another user's product pages still answer: the search route's failures are its own.
+    let someone_else = app.new_browser();
+    for id in ["p00001", "p00002", "p00003"] {
+        let reply = someone_else.get(&format!("/api/products/{id}")).await;
+        assert_eq!(reply.status, 200, "{id}: {}", reply.body);
+    }
+    assert_eq!(app.get_home().await.status(), 200);
+}

@@ -6,6 +6,20 @@ use serde::{Deserialize, Serialize};
 use super::{UpstreamClient, UpstreamError};
 use crate::aggregate::Screen;
 
+/// The route classes of this upstream: each has its own circuit breaker (see
+/// [`super::resilience`]), named in `resilience.route_circuits`.
+pub mod route {
+    /// The user's profile.
+    pub const PROFILE: &str = "profile";
+    /// Reading and changing the cart.
+    pub const CART: &str = "cart";
+    /// Past orders.
+    pub const ORDERS: &str = "orders";
+
+    /// Every class, for validating `resilience.route_circuits`.
+    pub const ALL: &[&str] = &[PROFILE, CART, ORDERS];
+}
+
 /// Client of the accounts service.
 #[derive(Debug, Clone)]
 pub struct AccountsClient(UpstreamClient);
@@ -73,14 +87,30 @@ impl AccountsClient {
     /// The token's user's profile.
     pub async fn me(&self, screen: &Screen, access_token: &str) -> Result<Profile, UpstreamError> {
         self.0
-            .call_as_user::<_, ()>(screen, Method::GET, &["me"], &[], access_token, None)
+            .call_as_user::<_, ()>(
+                screen,
+                route::PROFILE,
+                Method::GET,
+                &["me"],
+                &[],
+                access_token,
+                None,
+            )
             .await
     }
 
     /// The token's user's cart.
     pub async fn cart(&self, screen: &Screen, access_token: &str) -> Result<Cart, UpstreamError> {
         self.0
-            .call_as_user::<_, ()>(screen, Method::GET, &["cart"], &[], access_token, None)
+            .call_as_user::<_, ()>(
+                screen,
+                route::CART,
+                Method::GET,
+                &["cart"],
+                &[],
+                access_token,
+                None,
+            )
             .await
     }
 
@@ -95,6 +125,7 @@ impl AccountsClient {
         self.0
             .call_as_user(
                 screen,
+                route::CART,
                 Method::POST,
                 &["cart", "items"],
                 &[],
@@ -114,6 +145,7 @@ impl AccountsClient {
         self.0
             .call_as_user::<_, ()>(
                 screen,
+                route::CART,
                 Method::DELETE,
                 &["cart", "items", product_id],
                 &[],
@@ -131,7 +163,15 @@ impl AccountsClient {
     ) -> Result<Vec<Order>, UpstreamError> {
         let orders: Orders = self
             .0
-            .call_as_user::<_, ()>(screen, Method::GET, &["orders"], &[], access_token, None)
+            .call_as_user::<_, ()>(
+                screen,
+                route::ORDERS,
+                Method::GET,
+                &["orders"],
+                &[],
+                access_token,
+                None,
+            )
             .await?;
         Ok(orders.items)
     }

@@ -150,6 +150,7 @@ impl ResponseCache {
     pub(crate) async fn get<T>(
         self: &Arc<Self>,
         client: &UpstreamClient,
+        route: &'static str,
         call: CallContext,
         url: Url,
     ) -> Result<(Arc<T>, bool), UpstreamError>
@@ -184,7 +185,7 @@ impl ResponseCache {
                     // call whose deadline has passed.
                     let task = tokio::spawn(
                         Arc::clone(self)
-                            .fetch::<T>(client.clone(), call, url, key.clone(), cached, id)
+                            .fetch::<T>(client.clone(), route, call, url, key.clone(), cached, id)
                             .in_current_span(),
                     );
                     let interrupted = client.error(ErrorKind::Interrupted);
@@ -213,9 +214,11 @@ impl ResponseCache {
     }
 
     /// One upstream call for `key`, shared by everyone asking meanwhile.
+    #[allow(clippy::too_many_arguments)]
     async fn fetch<T>(
         self: Arc<Self>,
         client: UpstreamClient,
+        route: &'static str,
         call: CallContext,
         url: Url,
         key: String,
@@ -229,7 +232,7 @@ impl ResponseCache {
         if let Some(etag) = cached.as_ref().and_then(|entry| entry.etag.clone()) {
             request = request.header(IF_NONE_MATCH, etag);
         }
-        let outcome = match client.execute(&call, request).await {
+        let outcome = match client.execute(route, &call, request).await {
             Ok(fetched) => {
                 let policy = Policy::of(fetched.cache_control.as_ref(), self.stale_if_error);
                 let decoded = match (fetched.body, &cached) {

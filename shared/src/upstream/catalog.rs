@@ -5,6 +5,22 @@ use serde::Deserialize;
 use super::{Items, UpstreamClient, UpstreamError, join_ids};
 use crate::aggregate::Screen;
 
+/// The route classes of this upstream: each has its own circuit breaker (see
+/// [`super::resilience`]), named in `resilience.route_circuits`.
+pub mod route {
+    /// Products in full and product cards.
+    pub const PRODUCTS: &str = "products";
+    /// Search result pages.
+    pub const SEARCH: &str = "search";
+    /// The home page's featured content.
+    pub const FEATURED: &str = "featured";
+    /// The category list.
+    pub const CATEGORIES: &str = "categories";
+
+    /// Every class, for validating `resilience.route_circuits`.
+    pub const ALL: &[&str] = &[PRODUCTS, SEARCH, FEATURED, CATEGORIES];
+}
+
 /// Client of the catalog service.
 #[derive(Debug, Clone)]
 pub struct CatalogClient(UpstreamClient);
@@ -216,7 +232,9 @@ impl CatalogClient {
 
     /// One product in full.
     pub async fn product(&self, screen: &Screen, id: &str) -> Result<Product, UpstreamError> {
-        self.0.get_json(screen, &["products", id], &[]).await
+        self.0
+            .get_json(screen, route::PRODUCTS, &["products", id], &[])
+            .await
     }
 
     /// Cards for `ids` in one call, in the order asked; unknown ids are left out.
@@ -233,6 +251,7 @@ impl CatalogClient {
             .0
             .get_json(
                 screen,
+                route::PRODUCTS,
                 &["products"],
                 &[("ids", ids.as_str()), ("view", "card")],
             )
@@ -260,7 +279,7 @@ impl CatalogClient {
             params.push(("category", category));
         }
         self.0
-            .get_json(screen, &["products", "search"], &params)
+            .get_json(screen, route::SEARCH, &["products", "search"], &params)
             .await
     }
 
@@ -268,13 +287,21 @@ impl CatalogClient {
     pub async fn featured(&self, screen: &Screen, limit: u32) -> Result<Featured, UpstreamError> {
         let limit = limit.to_string();
         self.0
-            .get_json(screen, &["featured"], &[("limit", limit.as_str())])
+            .get_json(
+                screen,
+                route::FEATURED,
+                &["featured"],
+                &[("limit", limit.as_str())],
+            )
             .await
     }
 
     /// All categories.
     pub async fn categories(&self, screen: &Screen) -> Result<Vec<Category>, UpstreamError> {
-        let list: Items<Category> = self.0.get_json(screen, &["categories"], &[]).await?;
+        let list: Items<Category> = self
+            .0
+            .get_json(screen, route::CATEGORIES, &["categories"], &[])
+            .await?;
         Ok(list.items)
     }
 }

@@ -29,6 +29,7 @@ use url::Url;
 use crate::aggregate::Screen;
 use crate::problem::Problem;
 use crate::telemetry::ClientSpan;
+use resilience::Verdict;
 
 pub use accounts::AccountsClient;
 pub use cache::CacheSettings;
@@ -83,6 +84,28 @@ pub struct UpstreamsSettings {
     pub recommendations: UpstreamSettings,
     /// Profile, cart, orders (called with the user's token).
     pub accounts: UpstreamSettings,
+}
+
+impl UpstreamsSettings {
+    /// Checks what serde cannot; the error names the key.
+    pub fn validate(&self) -> Result<(), crate::config::ConfigError> {
+        for (name, upstream, classes) in [
+            ("catalog", &self.catalog, catalog::route::ALL),
+            ("offers", &self.offers, offers::route::ALL),
+            ("reviews", &self.reviews, reviews::route::ALL),
+            (
+                "recommendations",
+                &self.recommendations,
+                recommendations::route::ALL,
+            ),
+            ("accounts", &self.accounts, accounts::route::ALL),
+        ] {
+            upstream
+                .resilience
+                .validate(&format!("upstreams.{name}.resilience"), classes)?;
+        }
+        Ok(())
+    }
 }
 
 /// The typed clients of every upstream, built once at start-up and shared by all handlers.
@@ -287,13 +310,15 @@ impl UpstreamClient {
         url
     }
 
-    /// GETs `segments` with `query` and decodes the JSON body into `T`. Answers come from the
+    /// GETs `segments` with `query` and decodes the JSON body into `T`; `route` is the call's
+    /// route class (its circuit breaker), one of the typed client's `route` constants. Answers come from the
     /// response cache when the upstream allowed caching (`Cache-Control`), identical concurrent
     /// GETs share one upstream call, and a recent answer is served when the upstream fails
     /// within its `stale-if-error` window (the screen is then marked stale).
     pub async fn get_json<T>(
         &self,
         screen: &Screen,
+        route: &'static str,
         segments: &[&str],
         query: &[(&str, &str)],
     ) -> Result<T, UpstreamError>
@@ -306,7 +331,9 @@ impl UpstreamClient {
         }
         match &self.cache {
             Some(cache) => {
-                let (value, stale) = cache.get::<T>(self, screen.call_context(), url).await?;
+                let (value, stale) = cache
+                    .get::<T>(self, route, screen.call_context(), url)
+                    .await?;
                 if stale {
                     screen.mark_stale(self.name);
                 }
@@ -314,7 +341,7 @@ impl UpstreamClient {
             }
             None => {
                 let fetched = self
-                    .execute(&screen.call_context(), self.http.get(url))
+                    .execute(route, &screen.call_context(), self.http.get(url))
                     .await?;
                 self.decode(fetched.body())
             }
@@ -322,10 +349,13 @@ impl UpstreamClient {
     }
 
     /// Sends a request on the user's behalf (their access token, never a cookie) with an
-    /// optional JSON body, and decodes the JSON answer into `T`.
+    /// optional JSON body, and decodes the JSON answer into `T`; `route` as for
+    /// [`Self::get_json`].
+    #[allow(clippy::too_many_arguments)]
     pub async fn call_as_user<T: DeserializeOwned, B: Serialize>(
         &self,
         screen: &Screen,
+        route: &'static str,
         method: Method,
         segments: &[&str],
         query: &[(&str, &str)],
@@ -340,7 +370,7 @@ impl UpstreamClient {
         if let Some(body) = body {
             request = request.json(body);
         }
-        let fetched = self.execute(&screen.call_context(), request).await?;
+        let fetched = self.execute(route, &screen.call_context(), request).await?;
         self.decode(fetched.body())
     }
 
@@ -364,15 +394,16 @@ impl UpstreamClient {
         UpstreamError::new(self.name, kind)
     }
 
-    /// Sends the request within the screen's remaining budget, through the bulkhead, breaker and
-    /// retry policy, and reads the body under the cap.
+    /// Sends the request within the screen's remaining budget, through the bulkhead, the breaker
+    /// of `route` and the retry policy, and reads the body under the cap.
     pub(crate) async fn execute(
         &self,
+        route: &'static str,
         call: &CallContext,
         request: reqwest::RequestBuilder,
     ) -> Result<Fetched, UpstreamError> {
         let started = std::time::Instant::now();
-        let result = self.attempts(call, request).await;
+        let result = self.attempts(route, call, request).await;
         let outcome = match &result {
             Ok(_) => "ok",
             Err(error) => error.kind.label(),
@@ -383,6 +414,7 @@ impl UpstreamClient {
 
     async fn attempts(
         &self,
+        route: &'static str,
         call: &CallContext,
         request: reqwest::RequestBuilder,
     ) -> Result<Fetched, UpstreamError> {
@@ -399,16 +431,23 @@ impl UpstreamClient {
             if remaining.is_zero() {
                 return Err(self.error(ErrorKind::Timeout));
             }
-            let admission = self.guard.admit().map_err(|kind| self.error(kind))?;
+            let admission = self.guard.admit(route).map_err(|kind| self.error(kind))?;
             let Some(this_attempt) = request.try_clone() else {
                 return Err(self.error(ErrorKind::Rejected(0)));
             };
             attempts += 1;
-            let result = self
-                .send(call, remaining, this_attempt, method.as_ref())
-                .await;
-            self.guard
-                .record(admission, result.as_ref().map(|_| ()).map_err(|e| &e.kind));
+            // The screen's deadline cuts the attempt here, apart from the upstream's own
+            // `timeout` (reqwest's): only the latter says something about the upstream.
+            let attempt = self.send(call, remaining, this_attempt, method.as_ref());
+            let (result, verdict) = match tokio::time::timeout_at(call.deadline, attempt).await {
+                Ok(result) => {
+                    let verdict =
+                        Verdict::of(result.as_ref().map(|_| ()).map_err(|error| &error.kind));
+                    (result, verdict)
+                }
+                Err(_) => (Err(self.error(ErrorKind::Timeout)), Verdict::Cancelled),
+            };
+            self.guard.record(route, admission, verdict);
             let Err(error) = result else {
                 return result;
             };
@@ -454,9 +493,11 @@ impl UpstreamClient {
         request: reqwest::RequestBuilder,
         traceparent: Option<String>,
     ) -> Result<Fetched, UpstreamError> {
+        // reqwest enforces the upstream's own `timeout`; the screen's deadline is enforced
+        // around the attempt (see `attempts`), and told to the upstream.
         let budget = remaining.min(self.timeout);
         let mut request = request
-            .timeout(budget)
+            .timeout(self.timeout)
             .header(DEADLINE_HEADER, budget.as_millis().to_string());
         if let Some(value) = call
             .request_id
@@ -467,6 +508,9 @@ impl UpstreamClient {
         }
         if let Some(traceparent) = traceparent {
             request = request.header(crate::trace_context::HEADER, traceparent);
+            if let Some(state) = call.trace.as_ref().and_then(|trace| trace.state.as_deref()) {
+                request = request.header(crate::trace_context::STATE_HEADER, state);
+            }
         }
         let mut response = request.send().await.map_err(|e| self.transport_error(&e))?;
         let status = response.status();

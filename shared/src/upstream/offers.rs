@@ -7,6 +7,16 @@ use serde::Deserialize;
 use super::{Items, UpstreamClient, UpstreamError, join_ids};
 use crate::aggregate::Screen;
 
+/// The route classes of this upstream: each has its own circuit breaker (see
+/// [`super::resilience`]), named in `resilience.route_circuits`.
+pub mod route {
+    /// Prices, stock and delivery of products.
+    pub const OFFERS: &str = "offers";
+
+    /// Every class, for validating `resilience.route_circuits`.
+    pub const ALL: &[&str] = &[OFFERS];
+}
+
 /// Client of the offers service.
 #[derive(Debug, Clone)]
 pub struct OffersClient(UpstreamClient);
@@ -99,7 +109,7 @@ impl OffersClient {
         let ids = join_ids(ids);
         let batch: Items<Offer> = self
             .0
-            .get_json(screen, &["offers"], &[("ids", ids.as_str())])
+            .get_json(screen, route::OFFERS, &["offers"], &[("ids", ids.as_str())])
             .await?;
         Ok(batch
             .items

@@ -5,6 +5,18 @@ use serde::Deserialize;
 use super::{UpstreamClient, UpstreamError};
 use crate::aggregate::Screen;
 
+/// The route classes of this upstream: each has its own circuit breaker (see
+/// [`super::resilience`]), named in `resilience.route_circuits`.
+pub mod route {
+    /// Products related to one product.
+    pub const RELATED: &str = "related";
+    /// Popular products, for everyone or for one user.
+    pub const POPULAR: &str = "popular";
+
+    /// Every class, for validating `resilience.route_circuits`.
+    pub const ALL: &[&str] = &[RELATED, POPULAR];
+}
+
 /// Client of the recommendations service.
 #[derive(Debug, Clone)]
 pub struct RecommendationsClient(UpstreamClient);
@@ -41,6 +53,7 @@ impl RecommendationsClient {
         self.0
             .get_json(
                 screen,
+                route::RELATED,
                 &["products", product_id, "related"],
                 &[("limit", limit.as_str())],
             )
@@ -51,7 +64,12 @@ impl RecommendationsClient {
     pub async fn popular(&self, screen: &Screen, limit: u32) -> Result<Recommended, UpstreamError> {
         let limit = limit.to_string();
         self.0
-            .get_json(screen, &["popular"], &[("limit", limit.as_str())])
+            .get_json(
+                screen,
+                route::POPULAR,
+                &["popular"],
+                &[("limit", limit.as_str())],
+            )
             .await
     }
 
@@ -66,6 +84,7 @@ impl RecommendationsClient {
         self.0
             .call_as_user::<Recommended, ()>(
                 screen,
+                route::POPULAR,
                 reqwest::Method::GET,
                 &["popular"],
                 &[("limit", limit.as_str())],

@@ -6,12 +6,21 @@
 //!   **retry budget**: each call deposits `budget_ratio` tokens, each retry spends one, plus a small
 //!   floor per second. When an upstream is 100% down, attempts per call stay near
 //!   `1 + budget_ratio` instead of multiplying the load by `max_attempts`.
-//! - **Circuit breaker**: `failure_threshold` consecutive failures open it; while open, calls fail
-//!   at once without touching the upstream; after `open_for` one probe call is let through
-//!   (half-open) and its success closes the circuit.
+//! - **Circuit breaker per route class**: each typed client method names its route class
+//!   (`catalog.search` apart from `catalog.products`), and each class has its own circuit, so one
+//!   slow or broken route cannot fail every screen that uses the upstream. `failure_threshold`
+//!   consecutive failures open it; while open, calls fail at once without touching the upstream;
+//!   after `open_for` one probe call is let through (half-open) and its success closes the
+//!   circuit. Settings are shared by the upstream's classes, with per-class overrides
+//!   (`route_circuits`).
+//! - **What is a failure**: an upstream fault (unreachable, reset, 5xx, its own 504, garbage) or
+//!   a timeout of the upstream's own `timeout`. A call cut short by the BFF's screen deadline, or
+//!   abandoned because the client went away (its future dropped), says nothing about the upstream
+//!   and is not counted: otherwise anyone could open a circuit by asking for slow screens.
 //! - **Bulkhead**: at most `max_concurrency` calls in flight per upstream; excess fails fast, so one
 //!   slow upstream cannot hold every task and connection of the BFF.
 
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -21,6 +30,7 @@ use tokio::sync::{Semaphore, SemaphorePermit};
 use tokio::time::Instant;
 
 use super::ErrorKind;
+use crate::config::ConfigError;
 
 /// How one upstream's calls are protected.
 #[derive(Debug, Clone, Deserialize)]
@@ -28,8 +38,12 @@ use super::ErrorKind;
 pub struct ResilienceSettings {
     /// Retries of idempotent calls.
     pub retries: RetrySettings,
-    /// The circuit breaker.
+    /// The circuit breaker of every route class of this upstream.
     pub circuit: CircuitSettings,
+    /// Per route class (`search`, `products`, ...: the names the typed client gives its calls),
+    /// the circuit settings that differ from `circuit`. Env
+    /// `…__UPSTREAMS__<NAME>__RESILIENCE__ROUTE_CIRCUITS__<CLASS>__<KEY>`. Default none.
+    pub route_circuits: BTreeMap<String, CircuitOverride>,
     /// Most calls in flight to this upstream; more fail fast. Default `256`.
     pub max_concurrency: usize,
 }
@@ -64,11 +78,51 @@ pub struct CircuitSettings {
     pub open_for: Duration,
 }
 
+/// The circuit settings of one route class that differ from the upstream's `circuit`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CircuitOverride {
+    /// Consecutive failures that open this class's circuit. Default: the upstream's.
+    pub failure_threshold: Option<u32>,
+    /// How long this class's circuit stays open. Default: the upstream's.
+    #[serde(with = "humantime_serde")]
+    pub open_for: Option<Duration>,
+}
+
+impl ResilienceSettings {
+    /// Refuses an override of a route class the upstream's client does not have (`classes`);
+    /// `prefix` is the settings key of this upstream's `resilience`.
+    pub fn validate(&self, prefix: &str, classes: &[&str]) -> Result<(), ConfigError> {
+        match self
+            .route_circuits
+            .keys()
+            .find(|class| !classes.contains(&class.as_str()))
+        {
+            Some(class) => Err(ConfigError::invalid(
+                &format!("{prefix}.route_circuits.{class}"),
+                format!("not a route class of this upstream (one of {classes:?})"),
+            )),
+            None => Ok(()),
+        }
+    }
+
+    /// The circuit settings of `class`: the upstream's, with the class's overrides.
+    fn circuit_of(&self, class: &str) -> CircuitSettings {
+        let mut circuit = self.circuit.clone();
+        if let Some(over) = self.route_circuits.get(class) {
+            circuit.failure_threshold = over.failure_threshold.unwrap_or(circuit.failure_threshold);
+            circuit.open_for = over.open_for.unwrap_or(circuit.open_for);
+        }
+        circuit
+    }
+}
+
 impl Default for ResilienceSettings {
     fn default() -> Self {
         Self {
             retries: RetrySettings::default(),
             circuit: CircuitSettings::default(),
+            route_circuits: BTreeMap::new(),
             max_concurrency: 256,
         }
     }
@@ -105,13 +159,14 @@ impl ErrorKind {
     }
 }
 
-/// The per-upstream guard: budget, breaker and bulkhead together.
+/// The per-upstream guard: budget and bulkhead, and a breaker per route class.
 #[derive(Debug)]
 pub(crate) struct Guard {
     name: &'static str,
     settings: ResilienceSettings,
     budget: Mutex<Budget>,
-    circuit: Mutex<Circuit>,
+    /// The circuit of each route class called so far (absent: closed, no failures).
+    circuits: Mutex<HashMap<&'static str, Circuit>>,
     in_flight: Semaphore,
 }
 
@@ -137,6 +192,27 @@ pub(crate) enum Admission {
     Probe,
 }
 
+/// What one finished attempt says about the upstream's route class.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Verdict {
+    /// It answered (possibly "not found" or "refused": the request's fault, not its own).
+    Healthy,
+    /// It failed or exceeded its own `timeout`.
+    Faulty,
+    /// The screen's deadline cut the attempt short: no verdict on the upstream.
+    Cancelled,
+}
+
+impl Verdict {
+    /// The verdict on an attempt that ended with `outcome` (not cut by the screen's deadline).
+    pub(crate) fn of(outcome: Result<(), &ErrorKind>) -> Self {
+        match outcome {
+            Err(kind) if kind.is_upstream_fault() => Self::Faulty,
+            _ => Self::Healthy,
+        }
+    }
+}
+
 impl Guard {
     pub(crate) fn new(name: &'static str, settings: &ResilienceSettings) -> Self {
         Self {
@@ -146,7 +222,7 @@ impl Guard {
                 tokens: settings.retries.budget_min_per_second,
                 refilled_at: Instant::now(),
             }),
-            circuit: Mutex::new(Circuit::Closed { failures: 0 }),
+            circuits: Mutex::new(HashMap::new()),
             in_flight: Semaphore::new(settings.max_concurrency.max(1)),
         }
     }
@@ -160,72 +236,92 @@ impl Guard {
         })
     }
 
-    /// Asks the breaker whether an attempt may go out.
-    pub(crate) fn admit(&self) -> Result<Admission, ErrorKind> {
-        let mut circuit = lock(&self.circuit);
+    /// Asks the breaker of `route` whether an attempt may go out.
+    pub(crate) fn admit(&self, route: &'static str) -> Result<Admission, ErrorKind> {
+        let open_for = self.settings.circuit_of(route).open_for;
+        let mut circuits = lock(&self.circuits);
+        let circuit = circuits
+            .entry(route)
+            .or_insert(Circuit::Closed { failures: 0 });
         match *circuit {
             Circuit::Closed { .. } => Ok(Admission::Normal),
             Circuit::Open { until } if Instant::now() >= until => {
                 *circuit = Circuit::HalfOpen {
                     probe_started: Instant::now(),
                 };
-                self.publish(*circuit);
+                self.publish(route, *circuit);
                 Ok(Admission::Probe)
             }
-            // A probe whose caller gave up (its future was dropped at the screen's deadline)
-            // never reports back; after `open_for` another probe may go.
-            Circuit::HalfOpen { probe_started }
-                if probe_started.elapsed() >= self.settings.circuit.open_for =>
-            {
+            // A probe whose caller gave up (its future was dropped) never reports back; after
+            // `open_for` another probe may go.
+            Circuit::HalfOpen { probe_started } if probe_started.elapsed() >= open_for => {
                 *circuit = Circuit::HalfOpen {
                     probe_started: Instant::now(),
                 };
                 Ok(Admission::Probe)
             }
             Circuit::Open { .. } | Circuit::HalfOpen { .. } => {
-                metrics::counter!("upstream_rejected_total", "upstream" => self.name, "reason" => "circuit_open")
-                    .increment(1);
+                metrics::counter!(
+                    "upstream_rejected_total",
+                    "upstream" => self.name,
+                    "route" => route,
+                    "reason" => "circuit_open"
+                )
+                .increment(1);
                 Err(ErrorKind::CircuitOpen)
             }
         }
     }
 
-    /// Tells the breaker how an attempt went.
-    pub(crate) fn record(&self, admission: Admission, outcome: Result<(), &ErrorKind>) {
-        let fault = matches!(outcome, Err(kind) if kind.is_upstream_fault());
-        let mut circuit = lock(&self.circuit);
-        let next = match (*circuit, fault) {
-            (_, false) => Circuit::Closed { failures: 0 },
-            (Circuit::Closed { failures }, true)
-                if failures + 1 < self.settings.circuit.failure_threshold =>
+    /// Tells the breaker of `route` how an attempt went.
+    pub(crate) fn record(&self, route: &'static str, admission: Admission, verdict: Verdict) {
+        let settings = self.settings.circuit_of(route);
+        let mut circuits = lock(&self.circuits);
+        let circuit = circuits
+            .entry(route)
+            .or_insert(Circuit::Closed { failures: 0 });
+        let next = match (*circuit, verdict) {
+            // A cancelled probe leaves the circuit half-open; the next call may probe at once.
+            (Circuit::HalfOpen { .. }, Verdict::Cancelled) if admission == Admission::Probe => {
+                Circuit::Open {
+                    until: Instant::now(),
+                }
+            }
+            (current, Verdict::Cancelled) => current,
+            (_, Verdict::Healthy) => Circuit::Closed { failures: 0 },
+            (Circuit::Closed { failures }, Verdict::Faulty)
+                if failures + 1 < settings.failure_threshold =>
             {
                 Circuit::Closed {
                     failures: failures + 1,
                 }
             }
-            (Circuit::HalfOpen { .. }, true) if admission != Admission::Probe => *circuit,
-            (_, true) => Circuit::Open {
-                until: Instant::now() + self.settings.circuit.open_for,
+            (Circuit::HalfOpen { .. }, Verdict::Faulty) if admission != Admission::Probe => {
+                *circuit
+            }
+            (_, Verdict::Faulty) => Circuit::Open {
+                until: Instant::now() + settings.open_for,
             },
         };
         if std::mem::discriminant(&next) != std::mem::discriminant(&*circuit) {
-            if matches!(next, Circuit::Open { .. }) {
-                tracing::warn!(upstream = self.name, "circuit opened");
+            if matches!(next, Circuit::Open { .. }) && verdict == Verdict::Faulty {
+                tracing::warn!(upstream = self.name, route, "circuit opened");
             } else if matches!(next, Circuit::Closed { .. }) {
-                tracing::info!(upstream = self.name, "circuit closed");
+                tracing::info!(upstream = self.name, route, "circuit closed");
             }
-            self.publish(next);
+            self.publish(route, next);
         }
         *circuit = next;
     }
 
-    fn publish(&self, circuit: Circuit) {
+    fn publish(&self, route: &'static str, circuit: Circuit) {
         let state = match circuit {
             Circuit::Closed { .. } => 0.0,
             Circuit::Open { .. } => 1.0,
             Circuit::HalfOpen { .. } => 2.0,
         };
-        metrics::gauge!("upstream_circuit_state", "upstream" => self.name).set(state);
+        metrics::gauge!("upstream_circuit_state", "upstream" => self.name, "route" => route)
+            .set(state);
     }
 
     /// Credits the retry budget for one new call.

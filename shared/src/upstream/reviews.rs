@@ -7,6 +7,18 @@ use serde::Deserialize;
 use super::{Items, UpstreamClient, UpstreamError, join_ids};
 use crate::aggregate::Screen;
 
+/// The route classes of this upstream: each has its own circuit breaker (see
+/// [`super::resilience`]), named in `resilience.route_circuits`.
+pub mod route {
+    /// Pages of a product's reviews.
+    pub const REVIEWS: &str = "reviews";
+    /// Rating summaries and averages.
+    pub const RATINGS: &str = "ratings";
+
+    /// Every class, for validating `resilience.route_circuits`.
+    pub const ALL: &[&str] = &[REVIEWS, RATINGS];
+}
+
 /// Client of the reviews service.
 #[derive(Debug, Clone)]
 pub struct ReviewsClient(UpstreamClient);
@@ -85,6 +97,7 @@ impl ReviewsClient {
         self.0
             .get_json(
                 screen,
+                route::REVIEWS,
                 &["products", product_id, "reviews"],
                 &[("offset", offset.as_str()), ("limit", limit.as_str())],
             )
@@ -98,7 +111,12 @@ impl ReviewsClient {
         product_id: &str,
     ) -> Result<RatingSummary, UpstreamError> {
         self.0
-            .get_json(screen, &["products", product_id, "rating"], &[])
+            .get_json(
+                screen,
+                route::RATINGS,
+                &["products", product_id, "rating"],
+                &[],
+            )
             .await
     }
 
@@ -114,7 +132,12 @@ impl ReviewsClient {
         let ids = join_ids(ids);
         let batch: Items<Rating> = self
             .0
-            .get_json(screen, &["ratings"], &[("ids", ids.as_str())])
+            .get_json(
+                screen,
+                route::RATINGS,
+                &["ratings"],
+                &[("ids", ids.as_str())],
+            )
             .await?;
         Ok(batch
             .items
