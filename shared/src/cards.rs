@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use crate::aggregate::Screen;
+use crate::aggregate::{Screen, Section};
 use crate::upstream::Upstreams;
 use crate::upstream::catalog::ProductCard;
 use crate::upstream::offers::Offer;
@@ -22,8 +22,8 @@ impl CardExtras {
     /// Fetches offers and ratings for `ids`: one batched call each, concurrently.
     pub async fn fetch<S: AsRef<str>>(screen: &Screen, upstreams: &Upstreams, ids: &[S]) -> Self {
         let (offers, ratings) = tokio::join!(
-            screen.optional("offers", upstreams.offers.offers(screen, ids)),
-            screen.optional("reviews", upstreams.reviews.ratings(screen, ids)),
+            screen.optional(Section::Offers, upstreams.offers.offers(screen, ids)),
+            screen.optional(Section::Reviews, upstreams.reviews.ratings(screen, ids)),
         );
         Self {
             offers: offers.unwrap_or_default(),
@@ -47,7 +47,7 @@ impl CardExtras {
 pub async fn cards_for_ids(
     screen: &Screen,
     upstreams: &Upstreams,
-    section: &'static str,
+    section: Section,
     ids: &[String],
 ) -> Vec<ProductCard> {
     screen

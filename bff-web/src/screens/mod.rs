@@ -21,10 +21,6 @@ use utoipa_axum::routes;
 use crate::auth::csrf;
 use crate::{AppState, openapi};
 
-/// How long browsers and shared caches may keep a complete public screen. A degraded screen is
-/// sent `no-cache` instead (see [`shared::aggregate::Screen::respond`]).
-pub const PUBLIC_SCREEN: &str = "public, max-age=30";
-
 /// The `/api` routes. Every one of them requires `X-CSRF: 1` and refuses cross-site requests
 /// ([`csrf::require`]) before anything else runs.
 pub fn routes() -> Router<AppState> {

@@ -5,6 +5,8 @@ use serde::{Deserialize, Serialize};
 
 use super::{UpstreamClient, UpstreamError};
 use crate::aggregate::Screen;
+use crate::cart_line::NewCartLine;
+use crate::ids::ProductId;
 
 /// Client of the accounts service.
 #[derive(Debug, Clone)]
@@ -90,7 +92,7 @@ impl AccountsClient {
         &self,
         screen: &Screen,
         access_token: &str,
-        line: &CartLine,
+        line: &NewCartLine,
     ) -> Result<Cart, UpstreamError> {
         self.0
             .call_as_user(
@@ -109,13 +111,13 @@ impl AccountsClient {
         &self,
         screen: &Screen,
         access_token: &str,
-        product_id: &str,
+        product_id: &ProductId,
     ) -> Result<Cart, UpstreamError> {
         self.0
             .call_as_user::<_, ()>(
                 screen,
                 Method::DELETE,
-                &["cart", "items", product_id],
+                &["cart", "items", product_id.as_str()],
                 &[],
                 access_token,
                 None,

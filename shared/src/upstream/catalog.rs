@@ -4,6 +4,7 @@ use serde::Deserialize;
 
 use super::{Items, UpstreamClient, UpstreamError, join_ids};
 use crate::aggregate::Screen;
+use crate::ids::{CategoryId, ProductId};
 
 /// Client of the catalog service.
 #[derive(Debug, Clone)]
@@ -194,7 +195,7 @@ pub struct SearchQuery<'a> {
     /// Free text.
     pub text: Option<&'a str>,
     /// Category id filter.
-    pub category: Option<&'a str>,
+    pub category: Option<&'a CategoryId>,
     /// Sort order.
     pub sort: SearchSort,
     /// Results to skip.
@@ -215,8 +216,10 @@ impl CatalogClient {
     }
 
     /// One product in full.
-    pub async fn product(&self, screen: &Screen, id: &str) -> Result<Product, UpstreamError> {
-        self.0.get_json(screen, &["products", id], &[]).await
+    pub async fn product(&self, screen: &Screen, id: &ProductId) -> Result<Product, UpstreamError> {
+        self.0
+            .get_json(screen, &["products", id.as_str()], &[])
+            .await
     }
 
     /// Cards for `ids` in one call, in the order asked; unknown ids are left out.
@@ -257,7 +260,7 @@ impl CatalogClient {
             params.push(("q", text));
         }
         if let Some(category) = query.category {
-            params.push(("category", category));
+            params.push(("category", category.as_str()));
         }
         self.0
             .get_json(screen, &["products", "search"], &params)

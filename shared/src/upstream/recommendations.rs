@@ -4,6 +4,7 @@ use serde::Deserialize;
 
 use super::{UpstreamClient, UpstreamError};
 use crate::aggregate::Screen;
+use crate::ids::ProductId;
 
 /// Client of the recommendations service.
 #[derive(Debug, Clone)]
@@ -34,14 +35,14 @@ impl RecommendationsClient {
     pub async fn related(
         &self,
         screen: &Screen,
-        product_id: &str,
+        product_id: &ProductId,
         limit: u32,
     ) -> Result<Recommended, UpstreamError> {
         let limit = limit.to_string();
         self.0
             .get_json(
                 screen,
-                &["products", product_id, "related"],
+                &["products", product_id.as_str(), "related"],
                 &[("limit", limit.as_str())],
             )
             .await

@@ -6,6 +6,7 @@ use serde::Deserialize;
 
 use super::{Items, UpstreamClient, UpstreamError, join_ids};
 use crate::aggregate::Screen;
+use crate::ids::ProductId;
 
 /// Client of the reviews service.
 #[derive(Debug, Clone)]
@@ -76,7 +77,7 @@ impl ReviewsClient {
     pub async fn reviews(
         &self,
         screen: &Screen,
-        product_id: &str,
+        product_id: &ProductId,
         offset: u32,
         limit: u32,
     ) -> Result<ReviewPage, UpstreamError> {
@@ -85,7 +86,7 @@ impl ReviewsClient {
         self.0
             .get_json(
                 screen,
-                &["products", product_id, "reviews"],
+                &["products", product_id.as_str(), "reviews"],
                 &[("offset", offset.as_str()), ("limit", limit.as_str())],
             )
             .await
@@ -95,10 +96,10 @@ impl ReviewsClient {
     pub async fn rating(
         &self,
         screen: &Screen,
-        product_id: &str,
+        product_id: &ProductId,
     ) -> Result<RatingSummary, UpstreamError> {
         self.0
-            .get_json(screen, &["products", product_id, "rating"], &[])
+            .get_json(screen, &["products", product_id.as_str(), "rating"], &[])
             .await
     }
 
