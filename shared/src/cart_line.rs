@@ -14,8 +14,7 @@ use crate::problem::Problem;
 /// The quantities a cart line may have (the accounts service's own limits).
 pub const QUANTITY: std::ops::RangeInclusive<u32> = 1..=99;
 
-/// A cart line to add, validated: JSON (415 otherwise), a well-formed product id and a quantity
-/// from 1 to 99 (400 otherwise, without echoing the input). Sent to accounts as is.
+/// The body of `POST /cart/items` (both BFFs): the product and how many units to add.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 #[schema(as = NewLine, example = json!({"product_id": "p00042", "quantity": 1}))]
 pub struct NewCartLine {
@@ -35,7 +34,8 @@ struct RawLine {
 }
 
 impl NewCartLine {
-    /// Validates a body sent with `headers`.
+    /// Validates a body sent with `headers`: JSON (415 otherwise), a well-formed product id and
+    /// a quantity from 1 to 99 (400 otherwise, without echoing the input).
     pub fn parse(headers: &HeaderMap, body: &[u8]) -> Result<Self, Problem> {
         let is_json = headers
             .get(CONTENT_TYPE)
