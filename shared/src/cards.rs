@@ -55,3 +55,31 @@ pub async fn cards_for_ids(
         .await
         .unwrap_or_default()
 }
+
+/// The ids of `first`, then those of `second` not already in it, in order: one offers + ratings
+/// batch for two shelves.
+pub fn union_ids<'a>(
+    first: impl IntoIterator<Item = &'a str>,
+    second: impl IntoIterator<Item = &'a str>,
+) -> Vec<&'a str> {
+    let mut ids: Vec<&str> = Vec::new();
+    for id in first.into_iter().chain(second) {
+        if !ids.contains(&id) {
+            ids.push(id);
+        }
+    }
+    ids
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shelf_ids_are_unique_and_keep_their_order() {
+        assert_eq!(
+            union_ids(["a", "b", "c"], ["c", "d", "a", "e"]),
+            ["a", "b", "c", "d", "e"]
+        );
+    }
+}

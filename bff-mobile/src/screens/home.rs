@@ -16,7 +16,7 @@ use axum::extract::State;
 use axum::response::Response;
 use shared::aggregate::{CachePolicy, Screen, Section, always};
 use shared::auth::MaybeAuthUser;
-use shared::cards::CardExtras;
+use shared::cards::{CardExtras, union_ids};
 use shared::problem::Problem;
 
 use super::{optional_within, respond_for_device};
@@ -79,7 +79,7 @@ pub async fn home(
     let personalised = popular.as_ref().is_some_and(|popular| popular.personalised);
     let popular_ids = popular.map(|popular| popular.product_ids);
 
-    let shelf_ids = union(
+    let shelf_ids = union_ids(
         featured.items.iter().map(|card| card.id.as_str()),
         popular_ids.iter().flatten().map(String::as_str),
     );
@@ -119,32 +119,4 @@ pub async fn home(
     let mut response = respond_for_device(&screen, &view, cache);
     crate::add_vary(&mut response, "Authorization");
     Ok(response)
-}
-
-/// The ids of both shelves, each once, in order.
-fn union<'a>(
-    first: impl Iterator<Item = &'a str>,
-    second: impl Iterator<Item = &'a str>,
-) -> Vec<&'a str> {
-    let mut ids: Vec<&str> = Vec::with_capacity((FEATURED + POPULAR) as usize);
-    for id in first.chain(second) {
-        if !ids.contains(&id) {
-            ids.push(id);
-        }
-    }
-    ids
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn shelf_ids_are_unique_and_keep_their_order() {
-        let ids = union(
-            ["a", "b", "c"].into_iter(),
-            ["c", "d", "a", "e"].into_iter(),
-        );
-        assert_eq!(ids, ["a", "b", "c", "d", "e"]);
-    }
 }

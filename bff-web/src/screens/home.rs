@@ -6,10 +6,9 @@
 use axum::extract::State;
 use axum::response::Response;
 use shared::aggregate::{CachePolicy, Screen, Section, always};
-use shared::cards::{CardExtras, cards_for_ids};
+use shared::cards::{CardExtras, cards_for_ids, union_ids};
 use shared::problem::Problem;
 
-use super::union_ids;
 use crate::AppState;
 use crate::views::home::HomePage;
 
