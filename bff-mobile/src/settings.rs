@@ -105,7 +105,7 @@ impl Settings {
 
     /// Loads the built-in defaults overridden by `env` pairs (`BFF_MOBILE__APP__MIN_VERSION`, …)
     /// instead of the process environment, so tests do not race on it.
-    pub fn from_env_pairs(env: Vec<(String, String)>) -> Result<Self, ConfigError> {
+    pub fn from_env(env: Vec<(String, String)>) -> Result<Self, ConfigError> {
         let settings: Self = shared::config::load_from(ENV_PREFIX, DEFAULTS, None, Some(env))?;
         settings.validate()
     }
@@ -169,7 +169,7 @@ mod tests {
 
     #[test]
     fn the_auth_section_is_read_from_the_environment() {
-        let settings = Settings::from_env_pairs(env(&[
+        let settings = Settings::from_env(env(&[
             ("BFF_MOBILE__AUTH__ISSUER", "https://login.example.com"),
             ("BFF_MOBILE__AUTH__AUDIENCE", "shop-app"),
             ("BFF_MOBILE__AUTH__LEEWAY", "10s"),
@@ -195,7 +195,7 @@ mod tests {
 
     #[test]
     fn environment_variables_override_the_new_keys() {
-        let settings = Settings::from_env_pairs(env(&[
+        let settings = Settings::from_env(env(&[
             ("BFF_MOBILE__APP__MIN_VERSION", "2.3.4"),
             ("BFF_MOBILE__IMAGES__DEFAULT_VIEWPORT_WIDTH", "412"),
             ("BFF_MOBILE__IMAGES__DEFAULT_DPR", "3"),
@@ -261,7 +261,7 @@ mod tests {
                 "server.rate_limit.trusted_proxies",
             ),
         ] {
-            let error = Settings::from_env_pairs(env(&[(key, value)])).unwrap_err();
+            let error = Settings::from_env(env(&[(key, value)])).unwrap_err();
             assert!(error.to_string().contains(named), "{key}={value}: {error}");
         }
     }

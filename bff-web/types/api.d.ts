@@ -312,7 +312,7 @@ export interface components {
         /** @description The cart page (`GET /api/cart`, and the answer to every cart change). */
         CartPage: {
             /** @description Sections left out (`catalog`, `offers`, `reviews`); absent when complete. */
-            degraded?: string[];
+            degraded?: components["schemas"]["Section"][];
             /**
              * Format: int32
              * @description Units in the cart, all lines together (the badge on the cart icon).
@@ -409,7 +409,7 @@ export interface components {
             /** @description Every category; empty when the categories section is degraded. */
             categories: components["schemas"]["CategoryLink"][];
             /** @description Sections left out, absent when the page is complete. */
-            degraded?: string[];
+            degraded?: components["schemas"]["Section"][];
             /** @description The editorial shelf (24 cards). */
             featured: components["schemas"]["Card"][];
             /** @description The banner at the top. */
@@ -438,7 +438,7 @@ export interface components {
             display: string;
         };
         /**
-         * @description The body of `POST /api/cart/items`.
+         * @description The body of `POST /cart/items` (both BFFs): the product and how many units to add.
          * @example {
          *       "product_id": "p00042",
          *       "quantity": 1
@@ -533,7 +533,7 @@ export interface components {
             /** @description Home › category › product. */
             breadcrumbs: components["schemas"]["Breadcrumb"][];
             /** @description Sections left out, absent when the page is complete. */
-            degraded?: string[];
+            degraded?: components["schemas"]["Section"][];
             /** @description Price, stock and delivery; absent when offers are degraded or there is no offer. */
             offer?: components["schemas"]["OfferView"];
             /** @description The product itself. */
@@ -687,7 +687,7 @@ export interface components {
         /** @description A page of search results. */
         SearchResults: {
             /** @description Sections left out, absent when the page is complete. */
-            degraded?: string[];
+            degraded?: components["schemas"]["Section"][];
             /** @description Counts per category and brand, to refine the search. */
             facets: components["schemas"]["FacetsView"];
             /** @description This page's cards. */
@@ -710,6 +710,12 @@ export interface components {
              */
             total: number;
         };
+        /**
+         * @description A section a screen can do without, as named in a response's `degraded` list (and in the
+         *     `screen_sections_degraded_total` metric). Declared in alphabetical order: the list is sorted.
+         * @enum {string}
+         */
+        Section: "catalog" | "categories" | "offers" | "recommendations" | "reviews";
         /** @description The body of `GET /auth/session`. */
         SessionView: {
             /**
@@ -1072,7 +1078,7 @@ export interface operations {
             };
             path: {
                 /**
-                 * @description Product id of the line.
+                 * @description Product id.
                  * @example p00042
                  */
                 id: string;

@@ -14,11 +14,66 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use tokio::time::Instant;
+use utoipa::ToSchema;
 
 use crate::problem::Problem;
 use crate::request_id;
 use crate::trace_context::TraceContext;
 use crate::upstream::{CallContext, ErrorKind, UpstreamError};
+
+/// A section a screen can do without, as named in a response's `degraded` list (and in the
+/// `screen_sections_degraded_total` metric). Declared in alphabetical order: the list is sorted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Section {
+    /// Product names and images of a cart's lines.
+    Catalog,
+    /// The category list (home links, breadcrumbs).
+    Categories,
+    /// Prices and stock.
+    Offers,
+    /// Related, popular or personalised products.
+    Recommendations,
+    /// Ratings and reviews.
+    Reviews,
+}
+
+impl Section {
+    /// The name, as in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Catalog => "catalog",
+            Self::Categories => "categories",
+            Self::Offers => "offers",
+            Self::Recommendations => "recommendations",
+            Self::Reviews => "reviews",
+        }
+    }
+}
+
+/// How long a screen's answer may be kept: `complete` when every section is in and nothing was
+/// served stale, `incomplete` otherwise, so that clients revalidate (cheaply, by `ETag`) and get
+/// the full screen as soon as the upstream is back instead of keeping the partial one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CachePolicy {
+    /// `Cache-Control` of a complete screen.
+    pub complete: &'static str,
+    /// `Cache-Control` of a degraded screen, or one with a stale source.
+    pub incomplete: &'static str,
+}
+
+impl CachePolicy {
+    /// A public screen: shared caches may keep it for 30 seconds.
+    pub const PUBLIC: Self = Self {
+        complete: "public, max-age=30",
+        incomplete: "no-cache",
+    };
+    /// A screen chosen for the request's user: for the user's own cache only.
+    pub const PRIVATE: Self = Self {
+        complete: "private, max-age=30",
+        incomplete: "private, no-cache",
+    };
+}
 
 /// Names the upstreams whose answers were served stale from the cache because they failed.
 pub const STALE_HEADER: &str = "x-stale-sources";
@@ -35,7 +90,7 @@ pub struct Screen {
     deadline: Instant,
     request_id: Option<std::sync::Arc<str>>,
     trace: Option<TraceContext>,
-    degraded: Mutex<Vec<&'static str>>,
+    degraded: Mutex<Vec<Section>>,
     stale: Mutex<Vec<&'static str>>,
 }
 
@@ -106,18 +161,21 @@ impl Screen {
     /// degraded and `None` is returned.
     pub async fn optional<T>(
         &self,
-        section: &'static str,
+        section: Section,
         call: impl Future<Output = Result<T, UpstreamError>>,
     ) -> Option<T> {
         match tokio::time::timeout_at(self.deadline, call).await {
             Ok(Ok(value)) => Some(value),
             Ok(Err(error)) => {
-                tracing::warn!(section, %error, "optional section left out");
+                tracing::warn!(section = section.as_str(), %error, "optional section left out");
                 self.degrade(section);
                 None
             }
             Err(_) => {
-                tracing::warn!(section, "optional section missed the screen deadline");
+                tracing::warn!(
+                    section = section.as_str(),
+                    "optional section missed the screen deadline"
+                );
                 self.degrade(section);
                 None
             }
@@ -130,25 +188,18 @@ impl Screen {
     }
 
     /// Marks a section as left out.
-    pub fn degrade(&self, section: &'static str) {
-        let mut degraded = self
-            .degraded
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+    pub fn degrade(&self, section: Section) {
+        let mut degraded = lock(&self.degraded);
         if !degraded.contains(&section) {
-            crate::metrics::record_degraded(section);
+            crate::metrics::record_degraded(section.as_str());
             degraded.push(section);
         }
     }
 
     /// The sections left out, sorted, or `None` when the screen is complete (so the field can be
     /// skipped in the response).
-    pub fn degraded(&self) -> Option<Vec<&'static str>> {
-        let mut degraded = self
-            .degraded
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .clone();
+    pub fn degraded(&self) -> Option<Vec<Section>> {
+        let mut degraded = lock(&self.degraded).clone();
         if degraded.is_empty() {
             None
         } else {
@@ -157,20 +208,14 @@ impl Screen {
         }
     }
 
-    /// Renders the screen's view as JSON with `cache_control`, unless a section was left out: a
-    /// degraded screen is `no-cache`, so clients revalidate (cheaply, by `ETag`) and get the full
-    /// screen as soon as the upstream is back instead of keeping the partial one.
-    pub fn respond<T: Serialize>(&self, view: &T, cache_control: &'static str) -> Response {
-        let cache_control = if self.is_degraded() {
-            "no-cache"
-        } else {
-            cache_control
-        };
+    /// Renders the screen's view as JSON with the `Cache-Control` of `cache` (its `incomplete`
+    /// one when a section was left out or a source served stale) and `X-Stale-Sources`.
+    pub fn respond<T: Serialize>(&self, view: &T, cache: CachePolicy) -> Response {
         let stale = lock(&self.stale).join(", ");
-        let cache_control = if stale.is_empty() {
-            cache_control
+        let cache_control = if self.is_degraded() || !stale.is_empty() {
+            cache.incomplete
         } else {
-            "no-cache"
+            cache.complete
         };
         let mut response = Json(view).into_response();
         response.headers_mut().insert(
@@ -188,11 +233,7 @@ impl Screen {
 
     /// Whether any section was left out.
     pub fn is_degraded(&self) -> bool {
-        !self
-            .degraded
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .is_empty()
+        !lock(&self.degraded).is_empty()
     }
 }
 

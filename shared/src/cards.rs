@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use crate::aggregate::Screen;
+use crate::aggregate::{Screen, Section};
 use crate::upstream::Upstreams;
 use crate::upstream::catalog::ProductCard;
 use crate::upstream::offers::Offer;
@@ -22,8 +22,8 @@ impl CardExtras {
     /// Fetches offers and ratings for `ids`: one batched call each, concurrently.
     pub async fn fetch<S: AsRef<str>>(screen: &Screen, upstreams: &Upstreams, ids: &[S]) -> Self {
         let (offers, ratings) = tokio::join!(
-            screen.optional("offers", upstreams.offers.offers(screen, ids)),
-            screen.optional("reviews", upstreams.reviews.ratings(screen, ids)),
+            screen.optional(Section::Offers, upstreams.offers.offers(screen, ids)),
+            screen.optional(Section::Reviews, upstreams.reviews.ratings(screen, ids)),
         );
         Self {
             offers: offers.unwrap_or_default(),
@@ -47,11 +47,39 @@ impl CardExtras {
 pub async fn cards_for_ids(
     screen: &Screen,
     upstreams: &Upstreams,
-    section: &'static str,
+    section: Section,
     ids: &[String],
 ) -> Vec<ProductCard> {
     screen
         .optional(section, upstreams.catalog.cards(screen, ids))
         .await
         .unwrap_or_default()
+}
+
+/// The ids of `first`, then those of `second` not already in it, in order: one offers + ratings
+/// batch for two shelves.
+pub fn union_ids<'a>(
+    first: impl IntoIterator<Item = &'a str>,
+    second: impl IntoIterator<Item = &'a str>,
+) -> Vec<&'a str> {
+    let mut ids: Vec<&str> = Vec::new();
+    for id in first.into_iter().chain(second) {
+        if !ids.contains(&id) {
+            ids.push(id);
+        }
+    }
+    ids
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shelf_ids_are_unique_and_keep_their_order() {
+        assert_eq!(
+            union_ids(["a", "b", "c"], ["c", "d", "a", "e"]),
+            ["a", "b", "c", "d", "e"]
+        );
+    }
 }

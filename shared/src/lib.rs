@@ -11,7 +11,8 @@
 //!   BFF's OIDC client, server-side sessions and `return_to` sanitising.
 //! - [`aggregate`] — a [`aggregate::Screen`]'s deadline and its critical and optional sections.
 //! - [`cards`] — product shelves from one batched call per upstream.
-//! - [`ids`] — validation of path and query identifiers.
+//! - [`ids`] — validated path and query identifiers ([`ids::ProductId`] is also the `{id}`
+//!   path extractor); [`cart_line`] — the validated body that adds a line to a cart.
 //! - [`etag`] — `ETag` and `304 Not Modified` for every GET.
 //! - [`problem`] — RFC 9457 errors toward clients; [`openapi`] — their OpenAPI responses and
 //!   what the shared stack adds to every operation of a BFF's contract.
@@ -28,6 +29,7 @@
 pub mod aggregate;
 pub mod auth;
 pub mod cards;
+pub mod cart_line;
 pub mod config;
 pub mod etag;
 pub mod health;

@@ -11,7 +11,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::Deserialize;
-use shared::aggregate::Screen;
+use shared::aggregate::{CachePolicy, Screen};
 use shared::upstream::{UpstreamClient, UpstreamSettings};
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -148,7 +148,7 @@ async fn a_failing_upstream_is_covered_by_a_stale_answer_and_the_screen_says_so(
         .unwrap();
     assert_eq!(thing, Thing { n: 1 });
     assert_eq!(s.stale(), vec!["origin"]);
-    let response = s.respond(&serde_json::json!({}), "public, max-age=30");
+    let response = s.respond(&serde_json::json!({}), CachePolicy::PUBLIC);
     assert_eq!(response.headers()["x-stale-sources"], "origin");
     assert_eq!(response.headers()["cache-control"], "no-cache");
 }

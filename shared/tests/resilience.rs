@@ -10,7 +10,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use serde::Deserialize;
-use shared::aggregate::Screen;
+use shared::aggregate::{Screen, Section};
 use shared::upstream::resilience::{
     CircuitOverride, CircuitSettings, ResilienceSettings, RetrySettings,
 };
@@ -290,7 +290,7 @@ async fn retries_stop_at_the_screen_deadline() {
     let started = Instant::now();
     let s = Screen::start(Duration::from_millis(200));
     let _ = s
-        .optional("x", c.get_json::<Thing>(&s, "test", &["thing"], &[]))
+        .optional(Section::Offers, c.get_json::<Thing>(&s, "test", &["thing"], &[]))
         .await;
     assert!(
         started.elapsed() < Duration::from_millis(300),

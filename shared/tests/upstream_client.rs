@@ -9,7 +9,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use serde::Deserialize;
-use shared::aggregate::Screen;
+use shared::aggregate::{Screen, Section};
 use shared::upstream::{ErrorKind, UpstreamClient, UpstreamSettings};
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -207,18 +207,21 @@ async fn optional_sections_are_named_when_they_fail_and_critical_ones_become_pro
     let c = client(&url);
     let (slow, broken, fine) = tokio::join!(
         screen.optional(
-            "recommendations",
+            Section::Recommendations,
             c.get_json::<Thing>(&screen, "test", &["slow"], &[])
         ),
         screen.optional(
-            "reviews",
+            Section::Reviews,
             c.get_json::<Thing>(&screen, "test", &["broken"], &[])
         ),
         screen.critical(c.get_json::<Thing>(&screen, "test", &["thing"], &[])),
     );
     assert!(slow.is_none() && broken.is_none());
     assert!(fine.is_ok());
-    assert_eq!(screen.degraded(), Some(vec!["recommendations", "reviews"]));
+    assert_eq!(
+        screen.degraded(),
+        Some(vec![Section::Recommendations, Section::Reviews])
+    );
     let problem = screen
         .critical(c.get_json::<Thing>(&screen, "test", &["slow"], &[]))
         .await

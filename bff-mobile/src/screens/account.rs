@@ -11,25 +11,18 @@
 //! routes' layer).
 
 use axum::Json;
-use axum::body::Bytes;
-use axum::extract::{Path, State};
-use axum::http::header::CONTENT_TYPE;
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
-use shared::aggregate::Screen;
+use shared::aggregate::{Screen, Section};
 use shared::auth::AuthUser;
-use shared::ids;
+use shared::cart_line::NewCartLine;
+use shared::ids::ProductId;
 use shared::problem::Problem;
-use shared::upstream::accounts::{Cart, CartLine};
-use utoipa::ToSchema;
+use shared::upstream::accounts::Cart;
 
 use crate::AppState;
 use crate::device::{self, Device, HintHeaders, HintQuery};
-use crate::views::{CartView, Me};
-
-/// The quantities a cart line may have (the accounts service's own limits).
-pub const QUANTITY: std::ops::RangeInclusive<i64> = 1..=99;
+use crate::views::account::{CartView, Me};
 
 /// `GET /v1/me`.
 #[utoipa::path(
@@ -44,7 +37,7 @@ pub async fn me(State(state): State<AppState>, user: AuthUser) -> Result<Respons
     let profile = screen
         .critical(state.upstreams.accounts.me(&screen, user.token.expose()))
         .await?;
-    Ok(Json(Me::from(&profile)).into_response())
+    Ok(Json(Me::of(&profile)).into_response())
 }
 
 /// `GET /v1/cart`.
@@ -79,7 +72,7 @@ pub async fn cart(
     tag = "account",
     summary = "Add a product to the cart",
     params(HintQuery, HintHeaders),
-    request_body(content = NewLine, content_type = "application/json"),
+    request_body(content = NewCartLine, content_type = "application/json"),
     responses(
         (status = 200, description = "The cart after the change.", body = CartView),
         (status = 400, response = shared::openapi::BadRequest),
@@ -89,10 +82,8 @@ pub async fn add_item(
     State(state): State<AppState>,
     user: AuthUser,
     device: Device,
-    headers: HeaderMap,
-    body: Bytes,
+    line: NewCartLine,
 ) -> Result<Response, Problem> {
-    let line = new_line(&headers, &body)?;
     let screen = Screen::start(state.settings.screens.cart);
     let cart = screen
         .critical(
@@ -112,8 +103,7 @@ pub async fn add_item(
     path = "/cart/items/{id}",
     tag = "account",
     summary = "Remove a product's line from the cart",
-    params(("id" = String, Path, description = "Product id.", pattern = "^[A-Za-z0-9_-]{1,32}$",
-        example = "p00042"), HintQuery, HintHeaders),
+    params(ProductId, HintQuery, HintHeaders),
     responses(
         (status = 200, description = "The cart after the change.", body = CartView),
         (status = 400, response = shared::openapi::BadRequest),
@@ -123,16 +113,15 @@ pub async fn remove_item(
     State(state): State<AppState>,
     user: AuthUser,
     device: Device,
-    Path(id): Path<String>,
+    id: ProductId,
 ) -> Result<Response, Problem> {
-    let id = ids::product_id(&id)?;
     let screen = Screen::start(state.settings.screens.cart);
     let cart = screen
         .critical(
             state
                 .upstreams
                 .accounts
-                .remove_from_cart(&screen, user.token.expose(), id),
+                .remove_from_cart(&screen, user.token.expose(), &id),
         )
         .await?;
     Ok(cart_view(&state, &screen, &cart, &device).await)
@@ -143,15 +132,14 @@ pub async fn remove_item(
 async fn cart_view(state: &AppState, screen: &Screen, cart: &Cart, device: &Device) -> Response {
     let upstreams = &*state.upstreams;
     // Only well-formed ids go into upstream URLs; a malformed one is shown without its card.
-    let ids: Vec<&str> = cart
+    let ids: Vec<ProductId> = cart
         .items
         .iter()
-        .map(|line| line.product_id.as_str())
-        .filter(|id| ids::product_id(id).is_ok())
+        .filter_map(|line| ProductId::parse(&line.product_id).ok())
         .collect();
     let (cards, offers) = tokio::join!(
-        screen.optional("catalog", upstreams.catalog.cards(screen, &ids)),
-        screen.optional("offers", upstreams.offers.offers(screen, &ids)),
+        screen.optional(Section::Catalog, upstreams.catalog.cards(screen, &ids)),
+        screen.optional(Section::Offers, upstreams.offers.offers(screen, &ids)),
     );
     let cards = cards.unwrap_or_default();
     let offers = offers.unwrap_or_default();
@@ -159,113 +147,4 @@ async fn cart_view(state: &AppState, screen: &Screen, cart: &Cart, device: &Devi
     let mut response = Json(view).into_response();
     device::mark_device_dependent(&mut response);
     response
-}
-
-/// The body of `POST /v1/cart/items`.
-#[derive(Debug, Deserialize, ToSchema)]
-#[schema(example = json!({"product_id": "p00042", "quantity": 1}))]
-struct NewLine {
-    /// The product to add.
-    #[schema(pattern = "^[A-Za-z0-9_-]{1,32}$", example = "p00042")]
-    product_id: String,
-    /// Units to add, 1 to 99.
-    #[schema(minimum = 1, maximum = 99, example = 1)]
-    quantity: i64,
-}
-
-/// Validates a new cart line: JSON (415 otherwise), a well-formed product id and a quantity
-/// from 1 to 99 (400 otherwise, without echoing the input).
-fn new_line(headers: &HeaderMap, body: &[u8]) -> Result<CartLine, Problem> {
-    let is_json = headers
-        .get(CONTENT_TYPE)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.split(';').next())
-        .is_some_and(|essence| essence.trim().eq_ignore_ascii_case("application/json"));
-    if !is_json {
-        return Err(Problem::new(StatusCode::UNSUPPORTED_MEDIA_TYPE)
-            .with_detail("Send the body as application/json."));
-    }
-    let line: NewLine = serde_json::from_slice(body).map_err(|_| {
-        Problem::bad_request(
-            "The cart item must be {\"product_id\": string, \"quantity\": integer}.",
-        )
-    })?;
-    let product_id = ids::product_id(&line.product_id)?.to_owned();
-    let quantity = Some(line.quantity)
-        .filter(|quantity| QUANTITY.contains(quantity))
-        .and_then(|quantity| u32::try_from(quantity).ok())
-        .ok_or_else(|| Problem::bad_request("The quantity must be between 1 and 99."))?;
-    Ok(CartLine {
-        product_id,
-        quantity,
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use axum::http::HeaderValue;
-
-    use super::*;
-
-    fn json_headers() -> HeaderMap {
-        let mut headers = HeaderMap::new();
-        headers.insert(
-            CONTENT_TYPE,
-            HeaderValue::from_static("Application/JSON; charset=utf-8"),
-        );
-        headers
-    }
-
-    #[test]
-    fn a_well_formed_line_passes() {
-        for (body, quantity) in [
-            (r#"{"product_id": "p00001", "quantity": 1}"#, 1),
-            (r#"{"product_id": "p00001", "quantity": 99}"#, 99),
-        ] {
-            let line = new_line(&json_headers(), body.as_bytes()).unwrap();
-            assert_eq!(
-                (line.product_id.as_str(), line.quantity),
-                ("p00001", quantity)
-            );
-        }
-    }
-
-    #[test]
-    fn malformed_lines_are_400_and_other_media_types_415() {
-        for body in [
-            r#"{"product_id": "p00001", "quantity": 0}"#,
-            r#"{"product_id": "p00001", "quantity": 100}"#,
-            r#"{"product_id": "p00001", "quantity": -1}"#,
-            r#"{"product_id": "p00001", "quantity": 1.5}"#,
-            r#"{"product_id": "p00001", "quantity": "2"}"#,
-            r#"{"product_id": "p00001", "quantity": 4294967297}"#,
-            r#"{"product_id": "p00001", "quantity": 1e400}"#,
-            r#"{"product_id": "p00001"}"#,
-            r#"{"quantity": 1}"#,
-            r#"{"product_id": "../admin", "quantity": 1}"#,
-            r#"{"product_id": "p00001/../../me", "quantity": 1}"#,
-            r#"{"product_id": "", "quantity": 1}"#,
-            r#"{"product_id": 1, "quantity": 1}"#,
-            r#"{"product_id": null, "quantity": 1}"#,
-            "[]",
-            "",
-            "not json",
-        ] {
-            let problem = new_line(&json_headers(), body.as_bytes()).unwrap_err();
-            assert_eq!(problem.status_code(), StatusCode::BAD_REQUEST, "{body}");
-        }
-        for content_type in [None, Some("text/plain"), Some("application/jsonx")] {
-            let mut headers = HeaderMap::new();
-            if let Some(value) = content_type {
-                headers.insert(CONTENT_TYPE, HeaderValue::from_static(value));
-            }
-            let problem =
-                new_line(&headers, br#"{"product_id": "p00001", "quantity": 1}"#).unwrap_err();
-            assert_eq!(
-                problem.status_code(),
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "{content_type:?}"
-            );
-        }
-    }
 }

@@ -13,24 +13,17 @@
 //! the response says `Vary: Authorization`: its content depends on that header.
 
 use axum::extract::State;
-use axum::http::HeaderValue;
-use axum::http::header::CACHE_CONTROL;
 use axum::response::Response;
-use shared::aggregate::Screen;
+use shared::aggregate::{CachePolicy, Screen, Section, always};
 use shared::auth::MaybeAuthUser;
-use shared::cards::CardExtras;
+use shared::cards::{CardExtras, union_ids};
 use shared::problem::Problem;
 
 use super::{optional_within, respond_for_device};
 use crate::AppState;
 use crate::device::{Device, HintHeaders, HintQuery};
-use crate::views::{Card, Home};
-use shared::aggregate::always;
-
-/// `Cache-Control` of a complete personalised home screen.
-pub const PERSONALISED_SCREEN: &str = "private, max-age=30";
-/// `Cache-Control` of a degraded personalised home screen.
-pub const PERSONALISED_DEGRADED: &str = "private, no-cache";
+use crate::views::Card;
+use crate::views::home::Home;
 
 /// Cards on the featured shelf.
 pub const FEATURED: u32 = 10;
@@ -78,7 +71,7 @@ pub async fn home(
         screen.critical(upstreams.catalog.featured(&screen, FEATURED)),
         always(optional_within(
             &screen,
-            "recommendations",
+            Section::Recommendations,
             stage_one_limit,
             recommendations,
         )),
@@ -86,7 +79,7 @@ pub async fn home(
     let personalised = popular.as_ref().is_some_and(|popular| popular.personalised);
     let popular_ids = popular.map(|popular| popular.product_ids);
 
-    let shelf_ids = union(
+    let shelf_ids = union_ids(
         featured.items.iter().map(|card| card.id.as_str()),
         popular_ids.iter().flatten().map(String::as_str),
     );
@@ -94,7 +87,10 @@ pub async fn home(
         async {
             let ids = popular_ids.as_deref()?;
             screen
-                .optional("recommendations", upstreams.catalog.cards(&screen, ids))
+                .optional(
+                    Section::Recommendations,
+                    upstreams.catalog.cards(&screen, ids),
+                )
                 .await
         },
         CardExtras::fetch(&screen, upstreams, &shelf_ids),
@@ -114,46 +110,13 @@ pub async fn home(
         for_you,
         degraded: screen.degraded(),
     };
-    let mut response = respond_for_device(&screen, &view);
-    if user.is_some() {
-        // Chosen by the user's token: for the user's own cache only.
-        let cache_control = if screen.is_degraded() || !screen.stale().is_empty() {
-            PERSONALISED_DEGRADED
-        } else {
-            PERSONALISED_SCREEN
-        };
-        response
-            .headers_mut()
-            .insert(CACHE_CONTROL, HeaderValue::from_static(cache_control));
-    }
+    // Chosen by the user's token: for the user's own cache only.
+    let cache = if user.is_some() {
+        CachePolicy::PRIVATE
+    } else {
+        CachePolicy::PUBLIC
+    };
+    let mut response = respond_for_device(&screen, &view, cache);
     crate::add_vary(&mut response, "Authorization");
     Ok(response)
-}
-
-/// The ids of both shelves, each once, in order.
-fn union<'a>(
-    first: impl Iterator<Item = &'a str>,
-    second: impl Iterator<Item = &'a str>,
-) -> Vec<&'a str> {
-    let mut ids: Vec<&str> = Vec::with_capacity((FEATURED + POPULAR) as usize);
-    for id in first.chain(second) {
-        if !ids.contains(&id) {
-            ids.push(id);
-        }
-    }
-    ids
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn shelf_ids_are_unique_and_keep_their_order() {
-        let ids = union(
-            ["a", "b", "c"].into_iter(),
-            ["c", "d", "a", "e"].into_iter(),
-        );
-        assert_eq!(ids, ["a", "b", "c", "d", "e"]);
-    }
 }

@@ -17,16 +17,13 @@ use std::time::Duration;
 use axum::response::Response;
 use axum::{Router, middleware};
 use serde::Serialize;
-use shared::aggregate::Screen;
+use shared::aggregate::{CachePolicy, Screen, Section};
 use shared::upstream::UpstreamError;
 
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::{AppState, device, openapi};
-
-/// How long clients and shared caches may keep a complete public screen.
-pub const PUBLIC_SCREEN: &str = "public, max-age=30";
 
 /// The `/v1` routes (the version gate is added around them in [`crate::app`]).
 pub fn routes() -> Router<AppState> {
@@ -54,10 +51,10 @@ pub fn api() -> OpenApiRouter<AppState> {
     api
 }
 
-/// Renders a screen whose image URLs were picked for the device: `Cache-Control` (`no-cache`
-/// when degraded), `Vary` on the device hints and `Accept-CH`.
-fn respond_for_device<T: Serialize>(screen: &Screen, view: &T) -> Response {
-    let mut response = screen.respond(view, PUBLIC_SCREEN);
+/// Renders a screen whose image URLs were picked for the device: `Cache-Control` by `cache`
+/// (see [`Screen::respond`]), `Vary` on the device hints and `Accept-CH`.
+fn respond_for_device<T: Serialize>(screen: &Screen, view: &T, cache: CachePolicy) -> Response {
+    let mut response = screen.respond(view, cache);
     device::mark_device_dependent(&mut response);
     response
 }
@@ -67,7 +64,7 @@ fn respond_for_device<T: Serialize>(screen: &Screen, view: &T) -> Response {
 /// taking every other section down with it. Lateness marks `section` degraded.
 async fn optional_within<T>(
     screen: &Screen,
-    section: &'static str,
+    section: Section,
     limit: Duration,
     call: impl Future<Output = Result<T, UpstreamError>>,
 ) -> Option<T> {
@@ -75,7 +72,7 @@ async fn optional_within<T>(
         Ok(value) => value,
         Err(_) => {
             tracing::warn!(
-                section,
+                section = section.as_str(),
                 "optional section missed its stage's share of the deadline"
             );
             screen.degrade(section);

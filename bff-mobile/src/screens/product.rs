@@ -6,20 +6,21 @@
 //! shelf's stage 2 (the cards, one offers call and one ratings call) follows as soon as the related
 //! ids are in, without waiting for the rest of stage 1, so a slow reviews service cannot starve it.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::Response;
-use shared::aggregate::Screen;
+use shared::aggregate::{CachePolicy, Screen, Section, always};
 use shared::cards::CardExtras;
-use shared::ids;
+use shared::ids::ProductId;
 use shared::problem::Problem;
 use shared::upstream::Upstreams;
 use shared::upstream::catalog::ProductCard;
+use shared::upstream::offers::Offer;
 
 use super::respond_for_device;
 use crate::AppState;
 use crate::device::{Device, HintHeaders, HintQuery};
-use crate::views::{Card, ProductDetail, RatingView, ReviewView};
-use shared::aggregate::always;
+use crate::views::Card;
+use crate::views::product::{self, ProductDetail, RatingView, ReviewView};
 
 /// Reviews shown.
 pub const REVIEWS: u32 = 3;
@@ -34,8 +35,7 @@ pub const RELATED: u32 = 6;
     summary = "A product screen",
     description = "Price, stock flag, up to 5 images, a summary of at most 300 characters, the \
         rating, the newest 3 reviews and 6 related cards.",
-    params(("id" = String, Path, description = "Product id.", pattern = "^[A-Za-z0-9_-]{1,32}$",
-        example = "p00042"), HintQuery, HintHeaders),
+    params(ProductId, HintQuery, HintHeaders),
     responses(
         (status = 200, description = "The product screen.", body = ProductDetail),
         (status = 400, response = shared::openapi::BadRequest),
@@ -44,60 +44,70 @@ pub const RELATED: u32 = 6;
 )]
 pub async fn product(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    id: ProductId,
     device: Device,
 ) -> Result<Response, Problem> {
-    let id = ids::product_id(&id)?;
+    let id = &id;
     let screen = Screen::start(state.settings.screens.product);
     let upstreams = &state.upstreams;
-    let just_this = [id];
+    let just_this = [id.as_str()];
 
     let (product, offers, rating, reviews, related) = tokio::try_join!(
         screen.critical(upstreams.catalog.product(&screen, id)),
-        always(screen.optional("offers", upstreams.offers.offers(&screen, &just_this))),
-        always(screen.optional("reviews", upstreams.reviews.rating(&screen, id))),
         always(screen.optional(
-            "reviews",
+            Section::Offers,
+            upstreams.offers.offers(&screen, &just_this)
+        )),
+        always(screen.optional(Section::Reviews, upstreams.reviews.rating(&screen, id))),
+        always(screen.optional(
+            Section::Reviews,
             upstreams.reviews.reviews(&screen, id, 0, REVIEWS)
         )),
         always(related_shelf(&screen, upstreams, id)),
     )?;
 
-    let mut view = ProductDetail::new(&product, &device);
-    if let Some(offer) = offers.as_ref().and_then(|offers| offers.get(id)) {
-        view.price = Some(offer.price_display());
-        view.in_stock = Some(offer.in_stock());
-    }
-    view.rating = rating.as_ref().map(RatingView::from);
-    view.reviews = reviews.as_ref().map(|page| {
-        page.items
-            .iter()
-            .take(REVIEWS as usize)
-            .map(ReviewView::from)
-            .collect()
-    });
-    view.related = related
-        .as_ref()
-        .map(|(cards, extras)| Card::shelf(cards, extras, &device));
-    view.degraded = screen.degraded();
-    Ok(respond_for_device(&screen, &view))
+    let offer = offers.as_ref().and_then(|offers| offers.get(id.as_str()));
+    let view = ProductDetail {
+        id: &product.id,
+        name: &product.name,
+        price: offer.map(Offer::price_display),
+        in_stock: offer.map(Offer::in_stock),
+        images: product::images(&product, &device),
+        summary: product::summary(&product),
+        rating: rating.as_ref().map(RatingView::of),
+        reviews: reviews.as_ref().map(|page| {
+            page.items
+                .iter()
+                .take(REVIEWS as usize)
+                .map(ReviewView::of)
+                .collect()
+        }),
+        related: related
+            .as_ref()
+            .map(|(cards, extras)| Card::shelf(cards, extras, &device)),
+        degraded: screen.degraded(),
+    };
+    Ok(respond_for_device(&screen, &view, CachePolicy::PUBLIC))
 }
 
 /// The related products' ids, then their cards, offers and ratings (one batched call each).
 async fn related_shelf(
     screen: &Screen,
     upstreams: &Upstreams,
-    id: &str,
+    id: &ProductId,
 ) -> Option<(Vec<ProductCard>, CardExtras)> {
     let related = screen
         .optional(
-            "recommendations",
+            Section::Recommendations,
             upstreams.recommendations.related(screen, id, RELATED),
         )
         .await?;
     let ids = &related.product_ids;
     let (cards, extras) = tokio::join!(
-        screen.optional("recommendations", upstreams.catalog.cards(screen, ids)),
+        screen.optional(
+            Section::Recommendations,
+            upstreams.catalog.cards(screen, ids),
+        ),
         CardExtras::fetch(screen, upstreams, ids),
     );
     Some((cards?, extras))

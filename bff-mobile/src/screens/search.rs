@@ -7,7 +7,7 @@
 use axum::extract::{Query, State};
 use axum::response::Response;
 use serde::Deserialize;
-use shared::aggregate::Screen;
+use shared::aggregate::{CachePolicy, Screen};
 use shared::cards::CardExtras;
 use shared::problem::Problem;
 use shared::upstream::catalog::SearchQuery;
@@ -17,7 +17,8 @@ use super::respond_for_device;
 use crate::AppState;
 use crate::cursor;
 use crate::device::{Device, HintHeaders, HintQuery};
-use crate::views::{Card, SearchResults};
+use crate::views::Card;
+use crate::views::search::SearchResults;
 
 /// Longest search text, in characters (after trimming).
 pub const MAX_QUERY_CHARS: usize = 200;
@@ -82,7 +83,7 @@ pub async fn search(
         next_cursor: cursor::next(offset, page.items.len(), page.total),
         degraded: screen.degraded(),
     };
-    Ok(respond_for_device(&screen, &view))
+    Ok(respond_for_device(&screen, &view, CachePolicy::PUBLIC))
 }
 
 /// The trimmed search text, `None` when blank; too long or containing control characters is a

@@ -5,14 +5,12 @@
 
 use axum::extract::State;
 use axum::response::Response;
-use shared::aggregate::Screen;
-use shared::cards::{CardExtras, cards_for_ids};
+use shared::aggregate::{CachePolicy, Screen, Section, always};
+use shared::cards::{CardExtras, cards_for_ids, union_ids};
 use shared::problem::Problem;
 
-use super::{PUBLIC_SCREEN, union_ids};
 use crate::AppState;
 use crate::views::home::HomePage;
-use shared::aggregate::always;
 
 /// Cards on the featured shelf.
 const FEATURED: u32 = 24;
@@ -37,7 +35,7 @@ pub async fn home(State(state): State<AppState>) -> Result<Response, Problem> {
         let (featured, popular) = tokio::try_join!(
             screen.critical(upstreams.catalog.featured(&screen, FEATURED)),
             always(screen.optional(
-                "recommendations",
+                Section::Recommendations,
                 upstreams.recommendations.popular(&screen, POPULAR as u32),
             )),
         )?;
@@ -48,17 +46,17 @@ pub async fn home(State(state): State<AppState>) -> Result<Response, Problem> {
             popular_ids.iter().map(String::as_str),
         );
         let (popular, extras) = tokio::join!(
-            cards_for_ids(&screen, upstreams, "recommendations", &popular_ids),
+            cards_for_ids(&screen, upstreams, Section::Recommendations, &popular_ids),
             CardExtras::fetch(&screen, upstreams, &all_ids),
         );
         Ok::<_, Problem>((featured, popular, extras))
     };
     let ((featured, popular, extras), categories) = tokio::try_join!(
         shelves,
-        always(screen.optional("categories", upstreams.catalog.categories(&screen))),
+        always(screen.optional(Section::Categories, upstreams.catalog.categories(&screen))),
     )?;
 
     let categories = categories.unwrap_or_default();
     let view = HomePage::new(&featured, &popular, &categories, &extras, screen.degraded());
-    Ok(screen.respond(&view, PUBLIC_SCREEN))
+    Ok(screen.respond(&view, CachePolicy::PUBLIC))
 }

@@ -21,10 +21,6 @@ use utoipa_axum::routes;
 use crate::auth::csrf;
 use crate::{AppState, openapi};
 
-/// How long browsers and shared caches may keep a complete public screen. A degraded screen is
-/// sent `no-cache` instead (see [`shared::aggregate::Screen::respond`]).
-pub const PUBLIC_SCREEN: &str = "public, max-age=30";
-
 /// The `/api` routes. Every one of them requires `X-CSRF: 1` and refuses cross-site requests
 /// ([`csrf::require`]) before anything else runs.
 pub fn routes() -> Router<AppState> {
@@ -55,20 +51,6 @@ pub fn api() -> OpenApiRouter<AppState> {
     api
 }
 
-/// `a` then the ids of `b` not already in `a`: one batch for two shelves.
-fn union_ids<'a>(
-    a: impl IntoIterator<Item = &'a str>,
-    b: impl IntoIterator<Item = &'a str>,
-) -> Vec<&'a str> {
-    let mut ids: Vec<&str> = Vec::new();
-    for id in a.into_iter().chain(b) {
-        if !ids.contains(&id) {
-            ids.push(id);
-        }
-    }
-    ids
-}
-
 /// A query parameter that is absent or empty (as an untouched form field sends it) is `None`.
 fn non_empty(value: Option<&str>) -> Option<&str> {
     value.filter(|v| !v.is_empty())
@@ -86,14 +68,6 @@ fn parse_decimal(value: &str, max_digits: usize) -> Option<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn union_keeps_order_and_drops_duplicates() {
-        assert_eq!(
-            union_ids(["a", "b", "c"], ["c", "d", "a", "e"]),
-            ["a", "b", "c", "d", "e"]
-        );
-    }
 
     #[test]
     fn decimals_are_plain_digits() {

@@ -1,15 +1,15 @@
 //! `GET /api/products/{id}/reviews?offset=`: further pages of a product's reviews, as linked by
 //! the product page's `next`. The reviews service is critical here: the page is nothing else.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::response::Response;
 use serde::Deserialize;
-use shared::aggregate::Screen;
-use shared::ids;
+use shared::aggregate::{CachePolicy, Screen};
+use shared::ids::ProductId;
 use shared::problem::Problem;
 use utoipa::IntoParams;
 
-use super::{PUBLIC_SCREEN, non_empty, parse_decimal};
+use super::{non_empty, parse_decimal};
 use crate::AppState;
 use crate::views::product::{MAX_REVIEW_OFFSET, REVIEWS_PER_PAGE, ReviewsPage};
 
@@ -29,8 +29,7 @@ pub struct ReviewsParams {
     tag = "screens",
     summary = "A further page of a product's reviews",
     description = "10 reviews per page, as linked by the product page's `next`.",
-    params(("id" = String, Path, description = "Product id.", pattern = "^[A-Za-z0-9_-]{1,32}$",
-        example = "p00042"), ReviewsParams),
+    params(ProductId, ReviewsParams),
     responses(
         (status = 200, description = "A page of reviews.", body = ReviewsPage),
         (status = 400, response = shared::openapi::BadRequest),
@@ -39,10 +38,9 @@ pub struct ReviewsParams {
 )]
 pub async fn reviews(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    id: ProductId,
     Query(params): Query<ReviewsParams>,
 ) -> Result<Response, Problem> {
-    let id = ids::product_id(&id)?;
     let offset = offset(params.offset.as_deref())?;
     let screen = Screen::start(state.settings.screens.reviews);
     let page = screen
@@ -50,11 +48,11 @@ pub async fn reviews(
             state
                 .upstreams
                 .reviews
-                .reviews(&screen, id, offset, REVIEWS_PER_PAGE),
+                .reviews(&screen, &id, offset, REVIEWS_PER_PAGE),
         )
         .await?;
-    let view = ReviewsPage::of(id, offset, &page);
-    Ok(screen.respond(&view, PUBLIC_SCREEN))
+    let view = ReviewsPage::of(id.as_str(), offset, &page);
+    Ok(screen.respond(&view, CachePolicy::PUBLIC))
 }
 
 /// `offset`: absent or empty is 0; else a decimal in `0..=MAX_REVIEW_OFFSET`.

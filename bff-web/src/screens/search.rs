@@ -6,14 +6,14 @@
 use axum::extract::{Query, State};
 use axum::response::Response;
 use serde::Deserialize;
-use shared::aggregate::Screen;
+use shared::aggregate::{CachePolicy, Screen};
 use shared::cards::CardExtras;
-use shared::ids;
+use shared::ids::CategoryId;
 use shared::problem::Problem;
 use shared::upstream::catalog::{SearchQuery, SearchSort};
 use utoipa::IntoParams;
 
-use super::{PUBLIC_SCREEN, non_empty, parse_decimal};
+use super::{non_empty, parse_decimal};
 use crate::AppState;
 use crate::views::search::{MAX_PAGE, PAGE_SIZE, QueryEcho, SearchResults};
 
@@ -44,7 +44,7 @@ pub struct SearchParams {
 #[derive(Debug, PartialEq, Eq)]
 struct ValidSearch<'a> {
     q: Option<&'a str>,
-    category: Option<&'a str>,
+    category: Option<CategoryId>,
     sort: SearchSort,
     page: u32,
 }
@@ -63,7 +63,7 @@ impl<'a> ValidSearch<'a> {
             Some(q) => Some(q),
         };
         let category = non_empty(params.category.as_deref())
-            .map(ids::category_id)
+            .map(CategoryId::parse)
             .transpose()?;
         let sort = match non_empty(params.sort.as_deref()) {
             None => SearchSort::default(),
@@ -114,7 +114,7 @@ pub async fn search(
 
     let query = SearchQuery {
         text: search.q,
-        category: search.category,
+        category: search.category.as_ref(),
         sort: search.sort,
         offset: (search.page - 1) * PAGE_SIZE,
         limit: PAGE_SIZE,
@@ -125,9 +125,13 @@ pub async fn search(
     let ids: Vec<&str> = results.items.iter().map(|c| c.id.as_str()).collect();
     let extras = CardExtras::fetch(&screen, upstreams, &ids).await;
 
-    let echo = QueryEcho::new(search.q, search.category, search.sort);
+    let echo = QueryEcho::new(
+        search.q,
+        search.category.as_ref().map(CategoryId::as_str),
+        search.sort,
+    );
     let view = SearchResults::new(echo, search.page, &results, &extras, screen.degraded());
-    Ok(screen.respond(&view, PUBLIC_SCREEN))
+    Ok(screen.respond(&view, CachePolicy::PUBLIC))
 }
 
 #[cfg(test)]
@@ -175,7 +179,7 @@ mod tests {
             ValidSearch::parse(&p).unwrap(),
             ValidSearch {
                 q: Some("wireless headphones"),
-                category: Some("audio"),
+                category: CategoryId::parse("audio").ok(),
                 sort: SearchSort::PriceDesc,
                 page: 400
             }

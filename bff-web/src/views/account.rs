@@ -1,6 +1,7 @@
 //! The signed-in user's profile and cart.
 
 use serde::Serialize;
+use shared::aggregate::Section;
 use shared::cards::CardExtras;
 use shared::upstream::accounts::{Cart, Profile};
 use shared::upstream::catalog::ProductCard;
@@ -48,7 +49,7 @@ pub struct CartPage<'a> {
     /// Sections left out (`catalog`, `offers`, `reviews`); absent when complete.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
-    pub degraded: Option<Vec<&'static str>>,
+    pub degraded: Option<Vec<Section>>,
 }
 
 /// One cart line.
@@ -95,7 +96,7 @@ impl<'a> CartPage<'a> {
         cart: &'a Cart,
         cards: &'a [ProductCard],
         extras: &'a CardExtras,
-        degraded: Option<Vec<&'static str>>,
+        degraded: Option<Vec<Section>>,
     ) -> Self {
         let mut subtotal: Option<(i64, &str)> = Some((0, ""));
         let items = cart

@@ -1,6 +1,7 @@
 //! `GET /api/home`: the hero banner, the category list and two shelves.
 
 use serde::Serialize;
+use shared::aggregate::Section;
 use shared::cards::CardExtras;
 use shared::ids;
 use shared::upstream::catalog::{Category, Featured, Hero, ProductCard};
@@ -22,7 +23,7 @@ pub struct HomePage<'a> {
     /// Sections left out, absent when the page is complete.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
-    pub degraded: Option<Vec<&'static str>>,
+    pub degraded: Option<Vec<Section>>,
 }
 
 impl<'a> HomePage<'a> {
@@ -32,7 +33,7 @@ impl<'a> HomePage<'a> {
         popular: &'a [ProductCard],
         categories: &'a [Category],
         extras: &'a CardExtras,
-        degraded: Option<Vec<&'static str>>,
+        degraded: Option<Vec<Section>>,
     ) -> Self {
         Self {
             hero: HeroView::of(&featured.hero),

@@ -1,6 +1,7 @@
 //! `GET /api/products/{id}` and its further review pages.
 
 use serde::Serialize;
+use shared::aggregate::Section;
 use shared::upstream::catalog::{Category, Product, Spec, Variant};
 use shared::upstream::offers::{Delivery, Offer};
 use shared::upstream::reviews::{RatingSummary, Review, ReviewPage};
@@ -38,7 +39,7 @@ pub struct ProductPage<'a> {
     /// Sections left out, absent when the page is complete.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
-    pub degraded: Option<Vec<&'static str>>,
+    pub degraded: Option<Vec<Section>>,
 }
 
 /// The product's own fields.

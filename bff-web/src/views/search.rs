@@ -1,6 +1,7 @@
 //! `GET /api/search`: a page of result cards with facets.
 
 use serde::Serialize;
+use shared::aggregate::Section;
 use shared::cards::CardExtras;
 use shared::upstream::catalog::{FacetValue, SearchPage, SearchSort};
 use utoipa::ToSchema;
@@ -30,7 +31,7 @@ pub struct SearchResults<'a> {
     /// Sections left out, absent when the page is complete.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
-    pub degraded: Option<Vec<&'static str>>,
+    pub degraded: Option<Vec<Section>>,
 }
 
 impl<'a> SearchResults<'a> {
@@ -40,7 +41,7 @@ impl<'a> SearchResults<'a> {
         page: u32,
         results: &'a SearchPage,
         extras: &'a CardExtras,
-        degraded: Option<Vec<&'static str>>,
+        degraded: Option<Vec<Section>>,
     ) -> Self {
         Self {
             query,

@@ -69,12 +69,23 @@ fn extras(offers: Vec<Offer>, ratings: Vec<Rating>) -> CardExtras {
 }
 
 fn product(product: &Product) {
-    let detail = mobile::ProductDetail::new(product, &DEVICE);
+    let detail = mobile::product::ProductDetail {
+        id: &product.id,
+        name: &product.name,
+        price: None,
+        in_stock: None,
+        images: mobile::product::images(product, &DEVICE),
+        summary: mobile::product::summary(product),
+        rating: None,
+        reviews: None,
+        related: None,
+        degraded: None,
+    };
     assert!(
-        detail.summary.chars().count() <= mobile::SUMMARY_MAX_CHARS,
+        detail.summary.chars().count() <= mobile::product::SUMMARY_MAX_CHARS,
         "summary over the cap"
     );
-    assert!(detail.images.len() <= mobile::MAX_PRODUCT_IMAGES);
+    assert!(detail.images.len() <= mobile::product::MAX_PRODUCT_IMAGES);
     render(&detail);
     render(&web::product::ProductView::of(product));
     render(&web::product::breadcrumbs(product, &[]));
@@ -93,7 +104,7 @@ fn search(page: &SearchPage) {
     render(&web::search::SearchResults::new(
         echo, 1, page, &extras, None,
     ));
-    render(&mobile::SearchResults {
+    render(&mobile::search::SearchResults {
         items: mobile::Card::shelf(&page.items, &extras, &DEVICE),
         total: page.total,
         next_cursor: bff_mobile::cursor::next(0, page.items.len(), page.total),
@@ -105,9 +116,9 @@ fn reviews(page: &ReviewPage) {
     render(&web::product::ReviewsView::of("p00001", page));
     render(&web::product::ReviewsPage::of("p00001", page.offset, page));
     for review in &page.items {
-        let view = mobile::ReviewView::from(review);
+        let view = mobile::product::ReviewView::of(review);
         assert!(
-            view.text.chars().count() <= mobile::REVIEW_MAX_CHARS,
+            view.text.chars().count() <= mobile::product::REVIEW_MAX_CHARS,
             "excerpt over the cap"
         );
         render(&view);
@@ -121,7 +132,7 @@ fn cart(screen: &CartScreen) {
         .iter()
         .map(|offer| (offer.product_id.clone(), offer.clone()))
         .collect();
-    render(&mobile::CartView::new(
+    render(&mobile::account::CartView::new(
         &screen.cart,
         &screen.cards.items,
         &offers,
@@ -193,7 +204,7 @@ pub fn check(data: &[u8]) {
         7 => {
             if let Some(summary) = decode::<RatingSummary>(body) {
                 render(&web::product::RatingView::of(&summary));
-                render(&mobile::RatingView::from(&summary));
+                render(&mobile::product::RatingView::of(&summary));
             }
         }
         8 => {
@@ -202,7 +213,7 @@ pub fn check(data: &[u8]) {
         9 => {
             if let Some(profile) = decode::<Profile>(body) {
                 render(&web::account::ProfileView::of(&profile));
-                render(&mobile::Me::from(&profile));
+                render(&mobile::account::Me::of(&profile));
             }
         }
         10 => {

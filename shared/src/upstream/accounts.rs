@@ -5,6 +5,8 @@ use serde::{Deserialize, Serialize};
 
 use super::{UpstreamClient, UpstreamError};
 use crate::aggregate::Screen;
+use crate::cart_line::NewCartLine;
+use crate::ids::ProductId;
 
 /// The route classes of this upstream: each has its own circuit breaker (see
 /// [`super::resilience`]), named in `resilience.route_circuits`.
@@ -120,7 +122,7 @@ impl AccountsClient {
         &self,
         screen: &Screen,
         access_token: &str,
-        line: &CartLine,
+        line: &NewCartLine,
     ) -> Result<Cart, UpstreamError> {
         self.0
             .call_as_user(
@@ -140,14 +142,14 @@ impl AccountsClient {
         &self,
         screen: &Screen,
         access_token: &str,
-        product_id: &str,
+        product_id: &ProductId,
     ) -> Result<Cart, UpstreamError> {
         self.0
             .call_as_user::<_, ()>(
                 screen,
                 route::CART,
                 Method::DELETE,
-                &["cart", "items", product_id],
+                &["cart", "items", product_id.as_str()],
                 &[],
                 access_token,
                 None,

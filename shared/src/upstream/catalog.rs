@@ -4,6 +4,7 @@ use serde::Deserialize;
 
 use super::{Items, UpstreamClient, UpstreamError, join_ids};
 use crate::aggregate::Screen;
+use crate::ids::{CategoryId, ProductId};
 
 /// The route classes of this upstream: each has its own circuit breaker (see
 /// [`super::resilience`]), named in `resilience.route_circuits`.
@@ -210,7 +211,7 @@ pub struct SearchQuery<'a> {
     /// Free text.
     pub text: Option<&'a str>,
     /// Category id filter.
-    pub category: Option<&'a str>,
+    pub category: Option<&'a CategoryId>,
     /// Sort order.
     pub sort: SearchSort,
     /// Results to skip.
@@ -231,9 +232,9 @@ impl CatalogClient {
     }
 
     /// One product in full.
-    pub async fn product(&self, screen: &Screen, id: &str) -> Result<Product, UpstreamError> {
+    pub async fn product(&self, screen: &Screen, id: &ProductId) -> Result<Product, UpstreamError> {
         self.0
-            .get_json(screen, route::PRODUCTS, &["products", id], &[])
+            .get_json(screen, route::PRODUCTS, &["products", id.as_str()], &[])
             .await
     }
 
@@ -276,7 +277,7 @@ impl CatalogClient {
             params.push(("q", text));
         }
         if let Some(category) = query.category {
-            params.push(("category", category));
+            params.push(("category", category.as_str()));
         }
         self.0
             .get_json(screen, route::SEARCH, &["products", "search"], &params)

@@ -4,6 +4,7 @@ use serde::Deserialize;
 
 use super::{UpstreamClient, UpstreamError};
 use crate::aggregate::Screen;
+use crate::ids::ProductId;
 
 /// The route classes of this upstream: each has its own circuit breaker (see
 /// [`super::resilience`]), named in `resilience.route_circuits`.
@@ -46,7 +47,7 @@ impl RecommendationsClient {
     pub async fn related(
         &self,
         screen: &Screen,
-        product_id: &str,
+        product_id: &ProductId,
         limit: u32,
     ) -> Result<Recommended, UpstreamError> {
         let limit = limit.to_string();
@@ -54,7 +55,7 @@ impl RecommendationsClient {
             .get_json(
                 screen,
                 route::RELATED,
-                &["products", product_id, "related"],
+                &["products", product_id.as_str(), "related"],
                 &[("limit", limit.as_str())],
             )
             .await

@@ -6,6 +6,7 @@ use serde::Deserialize;
 
 use super::{Items, UpstreamClient, UpstreamError, join_ids};
 use crate::aggregate::Screen;
+use crate::ids::ProductId;
 
 /// The route classes of this upstream: each has its own circuit breaker (see
 /// [`super::resilience`]), named in `resilience.route_circuits`.
@@ -88,7 +89,7 @@ impl ReviewsClient {
     pub async fn reviews(
         &self,
         screen: &Screen,
-        product_id: &str,
+        product_id: &ProductId,
         offset: u32,
         limit: u32,
     ) -> Result<ReviewPage, UpstreamError> {
@@ -98,7 +99,7 @@ impl ReviewsClient {
             .get_json(
                 screen,
                 route::REVIEWS,
-                &["products", product_id, "reviews"],
+                &["products", product_id.as_str(), "reviews"],
                 &[("offset", offset.as_str()), ("limit", limit.as_str())],
             )
             .await
@@ -108,13 +109,13 @@ impl ReviewsClient {
     pub async fn rating(
         &self,
         screen: &Screen,
-        product_id: &str,
+        product_id: &ProductId,
     ) -> Result<RatingSummary, UpstreamError> {
         self.0
             .get_json(
                 screen,
                 route::RATINGS,
-                &["products", product_id, "rating"],
+                &["products", product_id.as_str(), "rating"],
                 &[],
             )
             .await

@@ -1,0 +1,24 @@
+//! `GET /v1/search`.
+
+use serde::Serialize;
+use shared::aggregate::Section;
+use utoipa::ToSchema;
+
+use super::Card;
+
+/// `GET /v1/search`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SearchResults<'a> {
+    /// This page's products.
+    pub items: Vec<Card<'a>>,
+    /// Matches in all.
+    pub total: u32,
+    /// Pass back as `cursor` for the next page; absent on the last page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub next_cursor: Option<String>,
+    /// Sections left out; absent when complete.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub degraded: Option<Vec<Section>>,
+}
