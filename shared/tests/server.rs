@@ -23,6 +23,10 @@ fn settings() -> ServerSettings {
         rate_limit: Default::default(),
         admin_port: None,
         metrics_on_public_port: false,
+        keep_alive_timeout: Duration::from_secs(75),
+        max_connections: None,
+        http2_cleartext: false,
+        http2_max_concurrent_streams: 100,
     }
 }
 
