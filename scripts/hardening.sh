@@ -4,6 +4,7 @@
 # runs `load-check` against them:
 #   idle       10,000 keep-alive connections held open; connections held, RSS;
 #   slowloris  connections trickling header bytes while a normal client measures p50/p99;
+#   silent     connections that never send a request closed in time; /healthz under ulimit -n 200;
 #   oversize   oversized head, header, bodies and query strings (both BFFs);
 #   chaos      steady screen traffic while every upstream's fault switches at random.
 # Prints a table of figures, appends it (with the machine and the command) to bench/HARDENING.md,
@@ -101,7 +102,9 @@ start_bff() { # mobile|web name KEY=VALUE...
       "BFF_WEB__OIDC__REDIRECT_URI=http://localhost:$port/auth/callback"
       "BFF_WEB__OIDC__POST_LOGOUT_REDIRECT_URI=http://localhost:$port/")
   fi
-  env "${settings[@]}" "$@" "$BIN/bff-$kind" >"$BFF_LOG" 2>&1 &
+  # BFF_ULIMIT=N: the BFF runs with `ulimit -n N` (the same PID: the shell execs it).
+  sh -c 'ulimit -n "$0" && exec "$@"' "${BFF_ULIMIT:-$(ulimit -n)}" \
+    env "${settings[@]}" "$@" "$BIN/bff-$kind" >"$BFF_LOG" 2>&1 &
   BFF_PID=$!
   PIDS+=("$BFF_PID")
   wait_healthy "http://127.0.0.1:$port/healthz" 30
@@ -132,7 +135,8 @@ WEB=http://127.0.0.1:$WEB_PORT
 # an idle keep-alive connection may wait for its next request, so it is raised above the hold time:
 # this run measures what holding connections costs, slowloris below measures the timeout.
 start_bff mobile idle BFF_MOBILE__SERVER__RATE_LIMIT__ENABLED=false \
-  BFF_MOBILE__SERVER__HEADER_READ_TIMEOUT=120s BFF_MOBILE__SERVER__MAX_IN_FLIGHT=1024
+  BFF_MOBILE__SERVER__KEEP_ALIVE_TIMEOUT=120s BFF_MOBILE__SERVER__MAX_IN_FLIGHT=1024 \
+  BFF_MOBILE__SERVER__MAX_CONNECTIONS=$((IDLE_CONNS + 100))
 check idle "$BIN/load-check" idle --conns $IDLE_CONNS --hold $IDLE_HOLD --target $MOBILE --pid "$BFF_PID"
 stop_bff
 
@@ -144,6 +148,14 @@ start_bff mobile slowloris BFF_MOBILE__SERVER__RATE_LIMIT__ENABLED=false \
   BFF_MOBILE__SERVER__HEADER_READ_TIMEOUT=5s BFF_MOBILE__SERVER__MAX_IN_FLIGHT=1024
 check slowloris "$BIN/load-check" slowloris --conns $SLOW_CONNS --duration $SLOW_DURATION \
   --target $MOBILE --path /v1/home --max-p99 1000ms --min-success 0.99 --min-cut-share 0.9
+stop_bff
+
+# silent: connections that never send a request (nothing, half an HTTP/2 preface, preface +
+# SETTINGS, unfinished HEADERS) are closed within the header-read timeout; then, with the BFF's
+# descriptor limit at 200 (its default connection cap follows: 136), one client holds 220 silent
+# connections and /healthz from a fresh connection must answer within the timeout + 2 s.
+BFF_ULIMIT=200 start_bff mobile silent BFF_MOBILE__SERVER__HEADER_READ_TIMEOUT=5s
+check silent "$BIN/load-check" silent --target $MOBILE --header-read-timeout 5s --conns 220
 stop_bff
 
 # oversize: the limits under test are the defaults (16 KiB head, 64 KiB body), set explicitly;

@@ -1,27 +1,28 @@
-//! The HTTP server: the listener loop with real header-read timeouts, the middleware stack every
-//! BFF shares, and graceful shutdown.
+//! The HTTP server: its settings, the middleware stack every BFF shares, and the admin listener.
 //!
-//! `axum::serve` installs no timer, so hyper's header-read timeout would be inert and a slowloris
-//! client could hold connections forever; [`serve`] drives hyper-util directly with a Tokio timer.
-//! The caller owns the listener (tests bind `127.0.0.1:0`) and the shutdown future.
+//! The listener loop ([`serve_with`]: connection cap, per-connection deadlines, protocols,
+//! graceful shutdown) is in `listen`; the caller owns the listener (tests bind `127.0.0.1:0`) and
+//! the shutdown future.
+
+mod activity;
+mod limit;
+mod listen;
+mod socket;
+
+pub use limit::{default_max_connections, descriptor_limit, max_connections_for};
+pub use listen::{Draining, ServeOptions, serve, serve_with};
 
 use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::{ConnectInfo, Request};
+use axum::extract::Request;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use hyper_util::server::conn::auto;
-use hyper_util::server::graceful::GracefulShutdown;
 use serde::Deserialize;
 use tokio::net::TcpListener;
-use tower::ServiceExt;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
 use tower_http::compression::predicate::{NotForContentType, Predicate, SizeAbove};
@@ -43,9 +44,29 @@ pub struct ServerSettings {
     /// Longest a request may take end to end before a 503 problem. Default `10s`.
     #[serde(with = "humantime_serde")]
     pub request_timeout: Duration,
-    /// Longest a client may take to send its request headers (slowloris defence). Default `5s`.
+    /// Longest a client may take to send a request head (slowloris defence); the first request's
+    /// counts from the accept, so a connection that sends nothing, or only part of an HTTP/2
+    /// preface, is closed after it too. Default `5s`.
     #[serde(with = "humantime_serde")]
     pub header_read_timeout: Duration,
+    /// How long an idle connection waits for its next request (HTTP/1 keep-alive, HTTP/2 with no
+    /// stream open). Keep it above the idle timeout of a load balancer in front, so that the
+    /// balancer closes first and never sends on a connection being closed. Default `75s`.
+    #[serde(default = "default_keep_alive_timeout", with = "humantime_serde")]
+    pub keep_alive_timeout: Duration,
+    /// Connections held at once; more are answered 503 and closed (counted in
+    /// `http_connections_refused_total`). Default: three quarters of the descriptor limit
+    /// (`ulimit -n`), at least 64 descriptors kept for the rest.
+    #[serde(default)]
+    pub max_connections: Option<usize>,
+    /// Serve cleartext HTTP/2 (prior knowledge, h2c) on the public port besides HTTP/1.1. Behind
+    /// a load balancer that speaks HTTP/1.1 to its targets (the usual case) it is not needed.
+    /// Default `false`: an HTTP/2 preface is refused like any malformed head.
+    #[serde(default)]
+    pub http2_cleartext: bool,
+    /// With `http2_cleartext`: streams one HTTP/2 connection may have open at once. Default `100`.
+    #[serde(default = "default_http2_max_concurrent_streams")]
+    pub http2_max_concurrent_streams: u32,
     /// How long in-flight requests get to finish after SIGTERM. Default `10s`.
     #[serde(with = "humantime_serde")]
     pub shutdown_grace: Duration,
@@ -88,11 +109,72 @@ fn default_max_in_flight() -> usize {
     1024
 }
 
+fn default_keep_alive_timeout() -> Duration {
+    Duration::from_secs(75)
+}
+
+fn default_http2_max_concurrent_streams() -> u32 {
+    100
+}
+
 impl ServerSettings {
     /// Checks what serde cannot; the error names the key.
     pub fn validate(&self) -> Result<(), crate::config::ConfigError> {
+        use crate::config::ConfigError;
         self.rate_limit.validate()?;
+        if self.header_read_timeout.is_zero() {
+            return Err(ConfigError::invalid(
+                "server.header_read_timeout",
+                "must be above 0",
+            ));
+        }
+        if self.keep_alive_timeout.is_zero() {
+            return Err(ConfigError::invalid(
+                "server.keep_alive_timeout",
+                "must be above 0",
+            ));
+        }
+        if self.max_connections == Some(0) {
+            return Err(ConfigError::invalid(
+                "server.max_connections",
+                "must be at least 1",
+            ));
+        }
+        if self.http2_max_concurrent_streams == 0 {
+            return Err(ConfigError::invalid(
+                "server.http2_max_concurrent_streams",
+                "must be at least 1",
+            ));
+        }
         self.admin_addr().map(drop)
+    }
+
+    /// Logs (WARN) the connection settings that loosen a default or cannot hold: cleartext
+    /// HTTP/2, a connection cap at or above the descriptor limit. Call once at start-up.
+    pub fn log_connection_settings(&self) {
+        let limit = descriptor_limit();
+        let max_connections = self.max_connections.unwrap_or_else(default_max_connections);
+        tracing::info!(
+            max_connections,
+            descriptor_limit = limit,
+            "server.max_connections"
+        );
+        if let Some(limit) = limit
+            && max_connections >= limit
+        {
+            tracing::warn!(
+                max_connections,
+                descriptor_limit = limit,
+                "server.max_connections is not below the descriptor limit (ulimit -n): a flood \
+                 of connections can make accept fail for every client; lower it or raise the limit"
+            );
+        }
+        if self.http2_cleartext {
+            tracing::warn!(
+                "server.http2_cleartext: cleartext HTTP/2 (prior knowledge) is served on the \
+                 public port"
+            );
+        }
     }
 
     /// The socket address to bind.
@@ -120,9 +202,12 @@ impl ServerSettings {
     }
 }
 
-/// Binds the admin listener the settings ask for, or logs (WARN) that `/metrics` is public.
+/// Binds the admin listener the settings ask for, or logs (WARN) that `/metrics` is public; also
+/// logs the connection settings ([`ServerSettings::log_connection_settings`]), as both BFFs call
+/// it once at start-up.
 pub async fn bind_admin(settings: &ServerSettings) -> anyhow::Result<Option<TcpListener>> {
     use anyhow::Context as _;
+    settings.log_connection_settings();
     let Some(addr) = settings.admin_addr()? else {
         tracing::warn!(
             "server.metrics_on_public_port: /metrics and /readyz (which names every upstream) \
@@ -327,144 +412,6 @@ async fn problem_for_bare_errors(request: Request, next: Next) -> Response {
         problem = problem.with_header(header::ALLOW, allow.clone());
     }
     problem.into_response()
-}
-
-/// Connection-level limits of [`serve_with`].
-#[derive(Debug, Clone)]
-pub struct ServeOptions {
-    /// Longest a client may take to send its request headers.
-    pub header_read_timeout: Duration,
-    /// Largest request head accepted.
-    pub max_header_bytes: usize,
-    /// How long in-flight requests get to finish after shutdown starts.
-    pub shutdown_grace: Duration,
-    /// How long new requests are still served, with `/readyz` answering 503, before the
-    /// listener closes.
-    pub drain_delay: Duration,
-}
-
-impl Default for ServeOptions {
-    fn default() -> Self {
-        Self {
-            header_read_timeout: Duration::from_secs(5),
-            max_header_bytes: 16 * 1024,
-            shutdown_grace: Duration::from_secs(10),
-            drain_delay: Duration::ZERO,
-        }
-    }
-}
-
-impl From<&ServerSettings> for ServeOptions {
-    fn from(settings: &ServerSettings) -> Self {
-        Self {
-            header_read_timeout: settings.header_read_timeout,
-            max_header_bytes: settings.max_header_bytes,
-            shutdown_grace: settings.shutdown_grace,
-            drain_delay: settings.drain_delay,
-        }
-    }
-}
-
-/// [`serve_with`] the default options.
-pub async fn serve(
-    listener: TcpListener,
-    app: Router,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    serve_with(listener, app, &ServeOptions::default(), shutdown).await
-}
-
-/// Serves `app` on `listener` until `shutdown` resolves; then, for `options.drain_delay`, keeps
-/// serving with `/readyz` answering 503; then closes the listener and lets in-flight requests
-/// finish for up to `options.shutdown_grace`. Each request carries the peer's [`ConnectInfo`].
-pub async fn serve_with(
-    listener: TcpListener,
-    app: Router,
-    options: &ServeOptions,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    let mut builder = auto::Builder::new(TokioExecutor::new());
-    builder
-        .http1()
-        .timer(TokioTimer::new())
-        .header_read_timeout(options.header_read_timeout)
-        .max_buf_size(options.max_header_bytes.max(8192));
-    builder
-        .http2()
-        .timer(TokioTimer::new())
-        .max_header_list_size(u32::try_from(options.max_header_bytes).unwrap_or(u32::MAX));
-    let graceful = GracefulShutdown::new();
-    let draining = Draining::default();
-    let drain_delay = options.drain_delay;
-    let stop = {
-        let draining = draining.clone();
-        async move {
-            shutdown.await;
-            if !drain_delay.is_zero() {
-                draining.0.store(true, Ordering::Relaxed);
-                tracing::info!(
-                    ?drain_delay,
-                    "draining: /readyz answers 503, requests still served"
-                );
-                tokio::time::sleep(drain_delay).await;
-            }
-        }
-    };
-    tokio::pin!(stop);
-    loop {
-        let (stream, peer) = tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok(pair) => pair,
-                Err(error) => {
-                    // Usually EMFILE: back off instead of spinning.
-                    tracing::warn!(%error, "accept failed");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    continue;
-                }
-            },
-            () = &mut stop => break,
-        };
-        let _ = stream.set_nodelay(true);
-        let draining = draining.clone();
-        let service =
-            app.clone()
-                .map_request(move |mut request: Request<hyper::body::Incoming>| {
-                    request.extensions_mut().insert(ConnectInfo(peer));
-                    request.extensions_mut().insert(draining.clone());
-                    request
-                });
-        let service = hyper_util::service::TowerToHyperService::new(service);
-        let connection = builder
-            .serve_connection_with_upgrades(TokioIo::new(stream), service)
-            .into_owned();
-        let connection = graceful.watch(connection);
-        tokio::spawn(async move {
-            if let Err(error) = connection.await {
-                tracing::debug!(%error, %peer, "connection ended with an error");
-            }
-        });
-    }
-    drop(listener);
-    tracing::info!("shutting down: finishing in-flight requests");
-    if tokio::time::timeout(options.shutdown_grace, graceful.shutdown())
-        .await
-        .is_err()
-    {
-        tracing::warn!("shutdown grace period over; dropping remaining connections");
-    }
-    Ok(())
-}
-
-/// Whether the server is draining before shutdown; in every request's extensions, so that
-/// readiness fails first and balancers stop sending while everything else is still served.
-#[derive(Debug, Clone, Default)]
-pub struct Draining(Arc<AtomicBool>);
-
-impl Draining {
-    /// True from the shutdown signal until the listener closes.
-    pub fn is_draining(&self) -> bool {
-        self.0.load(Ordering::Relaxed)
-    }
 }
 
 /// Resolves on SIGTERM or Ctrl-C.

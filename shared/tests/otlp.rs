@@ -116,6 +116,10 @@ async fn a_request_and_its_upstream_call_are_exported_as_joined_spans() {
         admin_port: None,
         metrics_on_public_port: false,
         trust_inbound_traceparent: shared::trace_context::TraceparentTrust::Always,
+        keep_alive_timeout: Duration::from_secs(75),
+        max_connections: None,
+        http2_cleartext: false,
+        http2_max_concurrent_streams: 100,
     };
     let bff = listen(shared::server::stack(screen, &settings)).await;
 

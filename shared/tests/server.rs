@@ -24,6 +24,10 @@ fn settings() -> ServerSettings {
         admin_port: None,
         metrics_on_public_port: false,
         trust_inbound_traceparent: Default::default(),
+        keep_alive_timeout: Duration::from_secs(75),
+        max_connections: None,
+        http2_cleartext: false,
+        http2_max_concurrent_streams: 100,
     }
 }
 

@@ -9,6 +9,7 @@
 //! - [`idle`]: thousands of keep-alive connections held open, and what they cost the server.
 //! - [`slowloris`]: connections trickling header bytes while a normal client measures latency.
 //! - [`oversize`]: oversized heads, headers, bodies and query strings.
+//! - [`silent`]: connections that never send a complete request, and a flood of them.
 //! - [`chaos`]: steady screen traffic while the demo upstreams' faults switch at random.
 //! - [`stream`]: steady traffic until told to stop, counting every lost request.
 //! - [`raw`], [`stats`]: a minimal HTTP/1.1 exchange over a socket; percentiles and `/proc`.
@@ -20,6 +21,7 @@ mod chaos;
 mod idle;
 mod oversize;
 mod raw;
+mod silent;
 mod slowloris;
 mod stats;
 mod stream;
@@ -47,6 +49,8 @@ enum Command {
     Slowloris(slowloris::Args),
     /// Oversized header block, header, bodies and query string.
     Oversize(oversize::Args),
+    /// Silent connections (nothing, half an HTTP/2 preface, ...) closed; /healthz under a flood.
+    Silent(silent::Args),
     /// Steady screen traffic while upstream faults switch at random.
     Chaos(chaos::Args),
     /// A steady stream of requests until a stop file appears (for rolling restarts).
@@ -63,6 +67,7 @@ async fn main() {
         Command::Idle(args) => idle::run(args).await,
         Command::Slowloris(args) => slowloris::run(args).await,
         Command::Oversize(args) => oversize::run(args).await,
+        Command::Silent(args) => silent::run(args).await,
         Command::Chaos(args) => chaos::run(args).await,
         Command::Stream(args) => stream::run(args).await,
     };
