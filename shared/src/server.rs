@@ -240,7 +240,7 @@ pub async fn serve_with_admin(
         let draining = draining.clone();
         async move {
             shutdown.await;
-            draining.0.store(true, Ordering::Relaxed);
+            draining.start();
         }
     };
     let (stop_admin, admin_stopped) = tokio::sync::oneshot::channel::<()>();

@@ -38,6 +38,7 @@ fn settings() -> ServerSettings {
         compression_min_bytes: 1024,
         max_in_flight: 64,
         rate_limit: Default::default(),
+        trust_inbound_traceparent: Default::default(),
         admin_port: None,
         metrics_on_public_port: false,
     }

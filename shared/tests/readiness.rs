@@ -63,6 +63,10 @@ fn server_settings() -> ServerSettings {
         port: 0,
         request_timeout: Duration::from_secs(5),
         header_read_timeout: Duration::from_secs(5),
+        keep_alive_timeout: Duration::from_secs(75),
+        max_connections: None,
+        http2_cleartext: false,
+        http2_max_concurrent_streams: 100,
         shutdown_grace: Duration::from_secs(1),
         drain_delay: Duration::ZERO,
         max_body_bytes: 1024,
@@ -70,6 +74,7 @@ fn server_settings() -> ServerSettings {
         compression_min_bytes: 1024,
         max_in_flight: 64,
         rate_limit: Default::default(),
+        trust_inbound_traceparent: Default::default(),
         admin_port: None,
         metrics_on_public_port: false,
     }

@@ -290,7 +290,10 @@ async fn retries_stop_at_the_screen_deadline() {
     let started = Instant::now();
     let s = Screen::start(Duration::from_millis(200));
     let _ = s
-        .optional(Section::Offers, c.get_json::<Thing>(&s, "test", &["thing"], &[]))
+        .optional(
+            Section::Offers,
+            c.get_json::<Thing>(&s, "test", &["thing"], &[]),
+        )
         .await;
     assert!(
         started.elapsed() < Duration::from_millis(300),

@@ -153,7 +153,7 @@ pub async fn serve_with(
         async move {
             shutdown.await;
             if !drain_delay.is_zero() {
-                draining.0.store(true, Ordering::Relaxed);
+                draining.start();
                 tracing::info!(
                     ?drain_delay,
                     "draining: /readyz answers 503, requests still served"
@@ -317,5 +317,10 @@ impl Draining {
     /// True from the shutdown signal until the listener closes.
     pub fn is_draining(&self) -> bool {
         self.0.load(Ordering::Relaxed)
+    }
+
+    /// From now on, readiness answers `draining`.
+    pub(crate) fn start(&self) {
+        self.0.store(true, Ordering::Relaxed);
     }
 }
