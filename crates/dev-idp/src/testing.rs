@@ -49,9 +49,15 @@ pub struct TestIdp {
 }
 
 impl TestIdp {
-    /// The provider on 127.0.0.1, random port, issuer = its own URL, default clients and users.
+    /// The provider on 127.0.0.1, random port, issuer = its own URL, default clients and users,
+    /// and `allow_login_hint` on: tests sign users in without a browser (the shipped default is
+    /// off; [`TestIdp::spawn_with`] takes the configuration as given).
     pub async fn spawn() -> TestIdp {
-        Self::spawn_with(IdpConfig::default()).await
+        Self::spawn_with(IdpConfig {
+            allow_login_hint: true,
+            ..IdpConfig::default()
+        })
+        .await
     }
 
     /// Like [`TestIdp::spawn`] with `config`; its bind address, port and issuer are overridden.
