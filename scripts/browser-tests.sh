@@ -38,8 +38,9 @@ fi
 (cd e2e/browser && npm ci --no-audit --no-fund --loglevel=error)
 
 echo "== debug binaries"
-cargo build -p bff-web -p demo-upstreams -p dev-idp
-bin="${CARGO_TARGET_DIR:-$root/target}/debug"
+source scripts/lib/debug-bins.sh
+debug_bins
+bin="$DEBUG_BIN"
 
 pids=()
 cleanup() {

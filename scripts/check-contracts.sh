@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Contract checks (issue #6), for CI and before a push:
+# Contract checks, for CI and before a push:
 # 1. breaking changes of each committed OpenAPI document against the previous commit of main
 #    (CONTRACT_BASE, default HEAD~1): listed as warnings for bff-web, failing for paths under /v1
 #    (bff-mobile: apps in the field cannot all update at once);
@@ -16,8 +16,9 @@ trap 'rm -rf "$tmp"' EXIT
 status=0
 
 echo "== breaking changes against $base"
-cargo build -q -p contract-diff
-diff_tool="$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')/debug/contract-diff"
+source scripts/lib/debug-bins.sh
+debug_bins
+diff_tool="$DEBUG_BIN/contract-diff"
 for doc in bff-web/openapi.json bff-mobile/openapi.json; do
   if ! git rev-parse -q --verify "$base^{commit}" >/dev/null 2>&1; then
     echo "$doc: no commit $base (first commit or shallow clone); skipped"

@@ -34,7 +34,8 @@ if [[ ${#taken[@]} -gt 0 ]]; then
 fi
 
 echo "== building (the quick start's cargo run would build the same)"
-cargo build -q -p demo-upstreams -p dev-idp -p bff-web -p bff-mobile -p stack-check
+source scripts/lib/debug-bins.sh
+debug_bins
 
 # Nothing from the caller's environment may configure the services: only what the README says.
 clean_env=(env)
@@ -63,7 +64,7 @@ run() {
 
 # The binaries `cargo run -p <crate>` would run, with the README's arguments (started directly:
 # on a shared machine a `cargo run` can wait minutes on the build lock).
-bin="${CARGO_TARGET_DIR:-target}/debug"
+bin="$DEBUG_BIN"
 echo "== the README's four commands"
 run demo-upstreams "$bin/demo-upstreams" --all
 run dev-idp "$bin/dev-idp"

@@ -53,7 +53,8 @@ if ! "$OUT/venv/bin/st" --version 2>/dev/null | grep -q "$ST_VERSION"; then
 fi
 
 echo "== building the services"
-cargo build -q -p dev-idp -p demo-upstreams -p bff-web -p bff-mobile
+source scripts/lib/debug-bins.sh
+debug_bins
 
 # The provider's clients, registered for this script's ports (the file overrides the defaults).
 cat >"$OUT/dev-idp.toml" <<EOF
@@ -97,12 +98,12 @@ wait_healthy() {
 echo "== starting dev-idp, the demo upstreams, bff-web and bff-mobile"
 # The provider first: accounts and recommendations discover its keys when they start.
 start dev-idp env DEV_IDP__TELEMETRY__FILTER=warn \
-  "${CARGO_TARGET_DIR:-target}"/debug/dev-idp --config "$OUT/dev-idp.toml"
+  "$DEBUG_BIN"/dev-idp --config "$OUT/dev-idp.toml"
 wait_healthy dev-idp "$IDP"
 start demo-upstreams env "${upstream_env[@]}" \
   DEMO_UPSTREAMS__CATALOG__PUBLIC_BASE_URL=http://127.0.0.1:17201 \
   DEMO_UPSTREAMS__AUTH__ISSUER="$IDP" DEMO_UPSTREAMS__TELEMETRY__FILTER=warn \
-  "${CARGO_TARGET_DIR:-target}"/debug/demo-upstreams --all
+  "$DEBUG_BIN"/demo-upstreams --all
 
 wait_healthy demo-upstreams http://127.0.0.1:17205
 
@@ -115,11 +116,11 @@ start bff-web env "${web_env[@]}" \
   BFF_WEB__OIDC__POST_LOGOUT_REDIRECT_URI="$WEB/" \
   BFF_WEB__COOKIES__SECURE=false BFF_WEB__STOREFRONT__IMAGE_ORIGIN=http://127.0.0.1:17201 \
   BFF_WEB__TELEMETRY__FILTER=warn \
-  "${CARGO_TARGET_DIR:-target}"/debug/bff-web
+  "$DEBUG_BIN"/bff-web
 start bff-mobile env "${mobile_env[@]}" \
   BFF_MOBILE__SERVER__PORT=$MOBILE_PORT BFF_MOBILE__SERVER__RATE_LIMIT__ENABLED=false \
   BFF_MOBILE__AUTH__ISSUER="$IDP" BFF_MOBILE__TELEMETRY__FILTER=warn \
-  "${CARGO_TARGET_DIR:-target}"/debug/bff-mobile
+  "$DEBUG_BIN"/bff-mobile
 wait_healthy bff-web "$WEB"
 wait_healthy bff-mobile "$MOBILE"
 
