@@ -148,7 +148,7 @@ bff_env() { # bff_env PREFIX PORT CACHE(true|false)
   echo "${prefix}__SERVER__MAX_IN_FLIGHT=20000 ${prefix}__TELEMETRY__FILTER=warn"
   # The header-read timeout also ends idle keep-alive connections (5 s by default): long enough
   # here to hold 10,000 of them open while they are counted. No effect on the load runs.
-  echo "${prefix}__SERVER__HEADER_READ_TIMEOUT=120s"
+  echo "${prefix}__SERVER__KEEP_ALIVE_TIMEOUT=120s"
   # The identity provider, where the BFF's configuration has one (bff-web: [oidc], bff-mobile: [auth]).
   local crate=${prefix#BFF_}
   crate=bff-${crate,,}
