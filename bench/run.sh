@@ -146,8 +146,8 @@ bff_env() { # bff_env PREFIX PORT CACHE(true|false)
   local prefix=$1 port=$2 cache=$3
   echo "${prefix}__SERVER__PORT=$port ${prefix}__SERVER__RATE_LIMIT__ENABLED=false"
   echo "${prefix}__SERVER__MAX_IN_FLIGHT=20000 ${prefix}__TELEMETRY__FILTER=warn"
-  # The header-read timeout also ends idle keep-alive connections (5 s by default): long enough
-  # here to hold 10,000 of them open while they are counted. No effect on the load runs.
+  # How long an idle keep-alive connection may wait (75 s by default): long enough here to hold
+  # 10,000 of them open while they are counted. No effect on the load runs.
   echo "${prefix}__SERVER__KEEP_ALIVE_TIMEOUT=120s"
   # The identity provider, where the BFF's configuration has one (bff-web: [oidc], bff-mobile: [auth]).
   local crate=${prefix#BFF_}
