@@ -2,6 +2,8 @@
 //! idle keep-alive has its own timeout, the connection cap refuses and counts, cleartext HTTP/2 is
 //! served only when asked, and hyper's own refusals are problems.
 
+mod server_support;
+
 use std::time::{Duration, Instant};
 
 use axum::Router;
@@ -23,24 +25,10 @@ const UNFINISHED_HEADERS: &[u8] = &[0, 0, 3, 1, 0x1, 0, 0, 0, 1, 0x82, 0x86, 0x8
 
 fn settings() -> ServerSettings {
     ServerSettings {
-        host: "127.0.0.1".parse().unwrap(),
-        port: 0,
         request_timeout: Duration::from_secs(2),
         header_read_timeout: HEADER_READ_TIMEOUT,
         keep_alive_timeout: Duration::from_secs(2),
-        max_connections: None,
-        http2_cleartext: false,
-        http2_max_concurrent_streams: 100,
-        shutdown_grace: Duration::from_secs(1),
-        drain_delay: Duration::ZERO,
-        max_body_bytes: 1024,
-        max_header_bytes: 8192,
-        compression_min_bytes: 1024,
-        max_in_flight: 64,
-        rate_limit: Default::default(),
-        trust_inbound_traceparent: Default::default(),
-        admin_port: None,
-        metrics_on_public_port: false,
+        ..server_support::local_settings()
     }
 }
 

@@ -2,6 +2,8 @@
 //! arrive at a (real, local) OTLP/HTTP collector as a server span that continues the caller's
 //! `traceparent` and a client span whose id is the `traceparent` the upstream received.
 
+mod server_support;
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -102,24 +104,8 @@ async fn a_request_and_its_upstream_call_are_exported_as_joined_spans() {
         }),
     );
     let settings = ServerSettings {
-        host: "127.0.0.1".parse().unwrap(),
-        port: 0,
-        request_timeout: Duration::from_secs(5),
-        header_read_timeout: Duration::from_secs(5),
-        shutdown_grace: Duration::from_secs(1),
-        drain_delay: Duration::ZERO,
-        max_body_bytes: 1024,
-        max_header_bytes: 8192,
-        compression_min_bytes: 1024,
-        max_in_flight: 64,
-        rate_limit: Default::default(),
-        admin_port: None,
-        metrics_on_public_port: false,
         trust_inbound_traceparent: shared::trace_context::TraceparentTrust::Always,
-        keep_alive_timeout: Duration::from_secs(75),
-        max_connections: None,
-        http2_cleartext: false,
-        http2_max_concurrent_streams: 100,
+        ..server_support::local_settings()
     };
     let bff = listen(shared::server::stack(screen, &settings)).await;
 

@@ -2,6 +2,8 @@
 //! polled (issue 12, class 4: the public port listed every upstream, and each call fanned out to
 //! five uncached probes).
 
+mod server_support;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -58,26 +60,7 @@ fn upstream(url: &str) -> UpstreamSettings {
 }
 
 fn server_settings() -> ServerSettings {
-    ServerSettings {
-        host: "127.0.0.1".parse().unwrap(),
-        port: 0,
-        request_timeout: Duration::from_secs(5),
-        header_read_timeout: Duration::from_secs(5),
-        keep_alive_timeout: Duration::from_secs(75),
-        max_connections: None,
-        http2_cleartext: false,
-        http2_max_concurrent_streams: 100,
-        shutdown_grace: Duration::from_secs(1),
-        drain_delay: Duration::ZERO,
-        max_body_bytes: 1024,
-        max_header_bytes: 8192,
-        compression_min_bytes: 1024,
-        max_in_flight: 64,
-        rate_limit: Default::default(),
-        trust_inbound_traceparent: Default::default(),
-        admin_port: None,
-        metrics_on_public_port: false,
-    }
+    server_support::local_settings()
 }
 
 /// Five counting upstreams, and a server whose public port serves `/healthz` and whose admin

@@ -1,5 +1,7 @@
 //! The shared server stack: one error format, request ids, panics contained, slow clients cut off.
 
+mod server_support;
+
 use std::time::Duration;
 
 use axum::Router;
@@ -10,24 +12,10 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 fn settings() -> ServerSettings {
     ServerSettings {
-        host: "127.0.0.1".parse().unwrap(),
-        port: 0,
         request_timeout: Duration::from_millis(300),
         header_read_timeout: Duration::from_millis(300),
-        shutdown_grace: Duration::from_secs(1),
-        drain_delay: Duration::ZERO,
-        max_body_bytes: 1024,
-        max_header_bytes: 8192,
         compression_min_bytes: 256,
-        max_in_flight: 64,
-        rate_limit: Default::default(),
-        admin_port: None,
-        metrics_on_public_port: false,
-        trust_inbound_traceparent: Default::default(),
-        keep_alive_timeout: Duration::from_secs(75),
-        max_connections: None,
-        http2_cleartext: false,
-        http2_max_concurrent_streams: 100,
+        ..server_support::local_settings()
     }
 }
 
