@@ -38,6 +38,8 @@ pub mod metrics;
 pub mod openapi;
 pub mod problem;
 pub mod protect;
+#[cfg(feature = "test-helpers")]
+pub mod raw_client;
 pub mod request_id;
 pub mod server;
 pub mod telemetry;

@@ -6,6 +6,7 @@
 //! Cases that other modules already prove are not repeated here; `SECURITY.md` maps every rule
 //! to its tests.
 
+use shared::raw_client::{closed_after_sending, exchange};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -1549,25 +1550,6 @@ async fn a_hanging_search_answered_504_by_the_deadline_leaves_every_product_page
 // header-read timeout (5 s by default, as served here), whatever they sent, and answers a head
 // hyper refuses (431) with a problem.
 
-/// Sends `bytes` on a new connection to `address`; how long until the BFF closed it (panics when
-/// still open after `limit`).
-async fn closed_after_sending(address: &str, bytes: &[u8], limit: Duration) -> Duration {
-    let host = address.trim_start_matches("http://");
-    let mut stream = tokio::net::TcpStream::connect(host).await.unwrap();
-    stream.write_all(bytes).await.unwrap();
-    let started = Instant::now();
-    let closed = tokio::time::timeout(limit, async {
-        let mut buffer = [0_u8; 1024];
-        while matches!(stream.read(&mut buffer).await, Ok(n) if n > 0) {}
-    })
-    .await;
-    assert!(
-        closed.is_ok(),
-        "still open after {limit:?} having sent {bytes:?}"
-    );
-    started.elapsed()
-}
-
 #[tokio::test]
 async fn silent_connections_are_closed_after_the_header_read_timeout_and_an_oversized_head_is_a_problem()
  {
@@ -1580,16 +1562,11 @@ async fn silent_connections_are_closed_after_the_header_read_timeout_and_an_over
     assert!(silent >= Duration::from_secs(4), "closed after {silent:?}");
     assert!(half_preface <= limit, "closed after {half_preface:?}");
 
-    let host = app.address.trim_start_matches("http://");
-    let mut stream = tokio::net::TcpStream::connect(host).await.unwrap();
     let head = format!(
-        "GET /healthz HTTP/1.1\r\nHost: {host}\r\nX-Big: {}\r\n\r\n",
+        "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\n\r\n",
         "a".repeat(40_000)
     );
-    let _ = stream.write_all(head.as_bytes()).await;
-    let mut received = Vec::new();
-    let _ = tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut received)).await;
-    let answer = String::from_utf8_lossy(&received);
+    let answer = exchange(&app.address, head.as_bytes(), Duration::from_secs(5)).await;
     assert!(answer.starts_with("HTTP/1.1 431 "), "{answer}");
     assert!(
         answer.contains("content-type: application/problem+json"),
