@@ -117,6 +117,16 @@ impl Device {
         })
     }
 
+    /// Everything of the device a screen's answer depends on, as part of a
+    /// [`shared::screen_cache`] key: two devices with the same key get the same bytes.
+    pub fn cache_key(&self) -> String {
+        format!(
+            "{}{}",
+            self.target_width_px,
+            if self.save_data { "s" } else { "" }
+        )
+    }
+
     /// The URL of the rendition of `image` this device should load, if it has any.
     pub fn image_url<'a>(&self, image: &'a Image) -> Option<&'a str> {
         images::pick(&image.renditions, self.target_width_px, self.save_data)

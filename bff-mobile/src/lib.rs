@@ -54,6 +54,7 @@ use axum::http::{HeaderValue, header};
 use axum::middleware;
 use axum::response::Response;
 use shared::auth::TokenValidator;
+use shared::screen_cache::ScreenCache;
 use shared::upstream::Upstreams;
 
 pub use settings::Settings;
@@ -65,6 +66,8 @@ pub struct AppState {
     pub upstreams: Arc<Upstreams>,
     /// The settings the app was built from.
     pub settings: Arc<Settings>,
+    /// Rendered public screens, kept while their upstream answers are fresh.
+    pub screen_cache: ScreenCache,
     /// Validates the app's bearer tokens (the extractors `AuthUser` and `MaybeAuthUser` find it
     /// here).
     pub validator: Arc<TokenValidator>,
@@ -87,6 +90,7 @@ impl AppState {
             })?;
         Ok(Self {
             upstreams,
+            screen_cache: ScreenCache::new(&settings.screen_cache),
             settings: Arc::new(settings),
             validator: Arc::new(validator),
         })

@@ -40,6 +40,10 @@ pub struct Settings {
     pub auth: JwtSettings,
     /// Where the upstream services are.
     pub upstreams: UpstreamsSettings,
+    /// Complete public screens kept while every upstream answer they were built from is fresh
+    /// (env `BFF_MOBILE__SCREEN_CACHE__<KEY>`).
+    #[serde(default)]
+    pub screen_cache: shared::screen_cache::ScreenCacheSettings,
     /// Logging.
     pub telemetry: TelemetrySettings,
 }

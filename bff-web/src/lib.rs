@@ -47,6 +47,7 @@ pub mod views;
 use std::sync::Arc;
 
 use axum::Router;
+use shared::screen_cache::ScreenCache;
 use shared::upstream::Upstreams;
 
 pub use settings::Settings;
@@ -58,6 +59,8 @@ pub struct AppState {
     pub upstreams: Arc<Upstreams>,
     /// The settings the app was built from.
     pub settings: Arc<Settings>,
+    /// Rendered public screens, kept while their upstream answers are fresh.
+    pub screen_cache: ScreenCache,
     /// The OpenID client, the sessions and the cookie policy.
     pub auth: Arc<auth::Auth>,
 }
@@ -75,6 +78,7 @@ impl AppState {
         let auth = Arc::new(auth::Auth::new(&settings).await?);
         Ok(Self {
             upstreams,
+            screen_cache: ScreenCache::new(&settings.screen_cache),
             settings: Arc::new(settings),
             auth,
         })

@@ -43,6 +43,10 @@ pub struct Settings {
     pub screens: ScreenDeadlines,
     /// Where the upstream services are.
     pub upstreams: UpstreamsSettings,
+    /// Complete public screens kept while every upstream answer they were built from is fresh
+    /// (env `BFF_WEB__SCREEN_CACHE__<KEY>`).
+    #[serde(default)]
+    pub screen_cache: shared::screen_cache::ScreenCacheSettings,
     /// The OpenID Connect client that signs browsers in.
     pub oidc: WebOidcSettings,
     /// Server-side sessions (shared's [`SessionSettings`]; env `BFF_WEB__SESSION__<KEY>`).

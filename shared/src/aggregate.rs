@@ -92,6 +92,18 @@ pub struct Screen {
     trace: Option<TraceContext>,
     degraded: Mutex<Vec<Section>>,
     stale: Mutex<Vec<&'static str>>,
+    sources: Mutex<Sources>,
+}
+
+/// How long the upstream answers a screen was built from stay true for every user.
+#[derive(Debug, Clone, Copy)]
+enum Sources {
+    /// No upstream answer yet.
+    None,
+    /// All shared and fresh until the earliest of them expires.
+    FreshUntil(std::time::Instant),
+    /// At least one was personal, not stored, or not cached at all.
+    Unshared,
 }
 
 impl Screen {
@@ -103,7 +115,31 @@ impl Screen {
             trace: request_id::current_trace(),
             degraded: Mutex::new(Vec::new()),
             stale: Mutex::new(Vec::new()),
+            sources: Mutex::new(Sources::None),
         }
+    }
+
+    /// Notes an upstream answer the screen uses: `Some(until)` when it is fresh for every user
+    /// until then (a shared cache entry), `None` when it is not (personal, uncacheable, or not
+    /// from the cache). See [`Self::shared_until`].
+    pub fn note_source(&self, shared_until: Option<std::time::Instant>) {
+        let mut sources = lock(&self.sources);
+        *sources = match (*sources, shared_until) {
+            (Sources::Unshared, _) | (_, None) => Sources::Unshared,
+            (Sources::None, Some(until)) => Sources::FreshUntil(until),
+            (Sources::FreshUntil(earlier), Some(until)) => Sources::FreshUntil(earlier.min(until)),
+        };
+    }
+
+    /// Until when this screen's answer is the same for everyone who asks: while every upstream
+    /// answer it was built from is fresh in the shared cache, and only when it is complete and
+    /// nothing was served stale. `None` when it may not be kept (see [`crate::screen_cache`]).
+    pub fn shared_until(&self) -> Option<std::time::Instant> {
+        let Sources::FreshUntil(until) = *lock(&self.sources) else {
+            return None;
+        };
+        let complete = !self.is_degraded() && lock(&self.stale).is_empty();
+        (complete && std::time::Instant::now() < until).then_some(until)
     }
 
     /// Time left before the deadline (zero once past it).
@@ -241,4 +277,50 @@ impl Screen {
 /// into the `Result` that `tokio::try_join!` expects, so a failed critical call answers at once.
 pub async fn always<T>(section: impl Future<Output = T>) -> Result<T, Problem> {
     Ok(section.await)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, Instant};
+
+    use super::*;
+
+    #[tokio::test]
+    async fn a_screen_is_shared_until_its_first_source_expires_and_only_when_complete() {
+        let now = Instant::now();
+        let (soon, later) = (now + Duration::from_secs(5), now + Duration::from_secs(60));
+        let screen = Screen::start(Duration::from_secs(1));
+        assert_eq!(
+            screen.shared_until(),
+            None,
+            "no source: nothing to vouch for it"
+        );
+        screen.note_source(Some(later));
+        screen.note_source(Some(soon));
+        assert_eq!(screen.shared_until(), Some(soon));
+
+        let personal = Screen::start(Duration::from_secs(1));
+        personal.note_source(Some(later));
+        personal.note_source(None);
+        personal.note_source(Some(later));
+        assert_eq!(
+            personal.shared_until(),
+            None,
+            "one unshared source is enough"
+        );
+
+        let degraded = Screen::start(Duration::from_secs(1));
+        degraded.note_source(Some(later));
+        degraded.degrade(Section::Offers);
+        assert_eq!(degraded.shared_until(), None);
+
+        let stale = Screen::start(Duration::from_secs(1));
+        stale.note_source(Some(later));
+        stale.mark_stale("offers");
+        assert_eq!(stale.shared_until(), None);
+
+        let expired = Screen::start(Duration::from_secs(1));
+        expired.note_source(Some(now));
+        assert_eq!(expired.shared_until(), None);
+    }
 }

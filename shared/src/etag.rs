@@ -2,7 +2,9 @@
 //!
 //! Mobile clients on metered networks revalidate instead of downloading a screen again. The tag
 //! is a hash of the uncompressed body, marked weak (`W/`) because the compression layer may send
-//! the same representation with different content codings.
+//! the same representation with different content codings. A handler that already knows its
+//! tag (a screen served from [`crate::rendered`]) sets it itself; the body is then not hashed
+//! again, only compared.
 
 use axum::body::{Body, to_bytes};
 use axum::extract::Request;
@@ -21,8 +23,15 @@ pub async fn middleware(request: Request, next: Next) -> Response {
     }
     let if_none_match = request.headers().get(header::IF_NONE_MATCH).cloned();
     let response = next.run(request).await;
+    if response.status() == StatusCode::OK
+        && let Some(tag) = response.headers().get(header::ETAG)
+    {
+        return match if_none_match {
+            Some(v) if matches(&v, tag) => not_modified(response.headers(), tag.clone()),
+            _ => response,
+        };
+    }
     if response.status() != StatusCode::OK
-        || response.headers().contains_key(header::ETAG)
         || response
             .headers()
             .get(header::CACHE_CONTROL)
@@ -39,24 +48,33 @@ pub async fn middleware(request: Request, next: Next) -> Response {
     let Ok(bytes) = to_bytes(body, MAX_TAGGED_BODY as usize).await else {
         return crate::problem::Problem::internal().into_response();
     };
-    let tag = format!("W/\"{:016x}\"", fnv1a(&bytes));
-    let Ok(tag) = HeaderValue::from_str(&tag) else {
-        return Response::from_parts(parts, Body::from(bytes));
-    };
+    let tag = tag_of(&bytes);
     if if_none_match.is_some_and(|v| matches(&v, &tag)) {
-        let mut not_modified = StatusCode::NOT_MODIFIED.into_response();
-        for name in [header::CACHE_CONTROL, header::VARY, header::EXPIRES] {
-            for value in parts.headers.get_all(&name) {
-                not_modified
-                    .headers_mut()
-                    .append(name.clone(), value.clone());
-            }
-        }
-        not_modified.headers_mut().insert(header::ETAG, tag);
-        return not_modified;
+        return not_modified(&parts.headers, tag);
     }
     parts.headers.insert(header::ETAG, tag);
     Response::from_parts(parts, Body::from(bytes))
+}
+
+/// The weak tag of an uncompressed body: XXH3 (64 bits), the same in every process and instance,
+/// and fast enough to hash a 30 KB web screen in about a microsecond.
+pub fn tag_of(body: &[u8]) -> HeaderValue {
+    let tag = format!("W/\"{:016x}\"", xxhash_rust::xxh3::xxh3_64(body));
+    HeaderValue::from_str(&tag).expect("hex digits and quotes are a valid header value")
+}
+
+/// The `304` for a response with `headers`: what a cache needs to update its copy, no body.
+fn not_modified(headers: &axum::http::HeaderMap, tag: HeaderValue) -> Response {
+    let mut not_modified = StatusCode::NOT_MODIFIED.into_response();
+    for name in [header::CACHE_CONTROL, header::VARY, header::EXPIRES] {
+        for value in headers.get_all(&name) {
+            not_modified
+                .headers_mut()
+                .append(name.clone(), value.clone());
+        }
+    }
+    not_modified.headers_mut().insert(header::ETAG, tag);
+    not_modified
 }
 
 /// Weak comparison of an `If-None-Match` list (or `*`) against our tag.
@@ -68,16 +86,6 @@ fn matches(if_none_match: &HeaderValue, tag: &HeaderValue) -> bool {
     list.split(',')
         .map(str::trim)
         .any(|candidate| candidate == "*" || candidate.trim_start_matches("W/") == ours)
-}
-
-/// FNV-1a, 64 bits: fast, dependency-free, and the same in every process and instance.
-fn fnv1a(bytes: &[u8]) -> u64 {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for byte in bytes {
-        hash ^= u64::from(*byte);
-        hash = hash.wrapping_mul(0x0100_0000_01b3);
-    }
-    hash
 }
 
 #[cfg(test)]

@@ -33,6 +33,8 @@ pub mod cart_line;
 pub mod config;
 pub mod etag;
 pub mod health;
+#[cfg(feature = "test-helpers")]
+pub mod hot_path;
 pub mod ids;
 pub mod metrics;
 pub mod openapi;
@@ -41,6 +43,7 @@ pub mod protect;
 #[cfg(feature = "test-helpers")]
 pub mod raw_client;
 pub mod request_id;
+pub mod screen_cache;
 pub mod server;
 pub mod telemetry;
 pub mod trace_context;

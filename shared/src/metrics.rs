@@ -3,12 +3,13 @@
 //!
 //! One process-wide recorder, installed on first use, so several apps in one test process share it.
 
-use std::sync::OnceLock;
+use std::collections::HashMap;
+use std::sync::{LazyLock, OnceLock, RwLock};
 use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::extract::{MatchedPath, Request};
-use axum::http::{HeaderValue, header};
+use axum::http::{HeaderValue, Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -52,27 +53,104 @@ async fn render() -> Response {
 /// Route-level middleware (apply with `route_layer`, where the matched route is known):
 /// counts requests by route, method and status, and records their latency.
 pub async fn track(request: Request, next: Next) -> Response {
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
-    let method = request.method().as_str().to_owned();
+    let matched = request.extensions().get::<MatchedPath>().cloned();
+    let method = request.method().clone();
     let started = Instant::now();
-    let response = next.run(request).await;
-    let status = response.status().as_u16().to_string();
-    let labels = [("route", route), ("method", method), ("status", status)];
-    metrics::counter!("http_requests_total", &labels).increment(1);
-    metrics::histogram!("http_request_duration_seconds", &labels[..2])
-        .record(started.elapsed().as_secs_f64());
+    let mut response = next.run(request).await;
+    let route = matched.as_ref().map_or("unmatched", MatchedPath::as_str);
+    let (requests, duration) = route_series(route, &method, response.status().as_u16());
+    requests.increment(1);
+    duration.record(started.elapsed().as_secs_f64());
+    // The outer layers run before routing: the route reaches them (the server span's name)
+    // with the response.
+    if let Some(matched) = matched {
+        response.extensions_mut().insert(matched);
+    }
     response
 }
 
-/// Records one upstream call: its outcome (`ok` or an error kind) and latency.
-pub fn record_upstream(upstream: &'static str, outcome: &'static str, elapsed: Duration) {
-    metrics::counter!("upstream_requests_total", "upstream" => upstream, "outcome" => outcome)
-        .increment(1);
-    metrics::histogram!("upstream_request_duration_seconds", "upstream" => upstream)
-        .record(elapsed.as_secs_f64());
+/// The request counter and latency histogram of one route, method and status.
+type RouteSeries = (metrics::Counter, metrics::Histogram);
+/// The kept series, by route, then method and status.
+type KeptSeries = HashMap<Box<str>, HashMap<(Method, u16), RouteSeries>>;
+
+/// The series of `route`, `method` and `status`, registered on first use and then kept: building
+/// a series' key from its labels allocates about twenty times, once per request otherwise.
+/// Methods outside the standard ones are not kept (a client could invent any number of them).
+fn route_series(route: &str, method: &Method, status: u16) -> RouteSeries {
+    static KEPT: LazyLock<RwLock<KeptSeries>> = LazyLock::new(RwLock::default);
+    let standard = [
+        Method::GET,
+        Method::HEAD,
+        Method::POST,
+        Method::PUT,
+        Method::DELETE,
+        Method::PATCH,
+        Method::OPTIONS,
+    ]
+    .contains(method);
+    let key = (method.clone(), status);
+    if standard && let Some(series) = read(&KEPT).get(route).and_then(|by| by.get(&key)) {
+        return series.clone();
+    }
+    let labels = [
+        ("route", route.to_owned()),
+        ("method", method.as_str().to_owned()),
+        ("status", status.to_string()),
+    ];
+    let series = (
+        metrics::counter!("http_requests_total", &labels),
+        metrics::histogram!("http_request_duration_seconds", &labels[..2]),
+    );
+    if standard {
+        write(&KEPT)
+            .entry(Box::from(route))
+            .or_default()
+            .insert(key, series.clone());
+    }
+    series
+}
+
+fn read<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
+    lock.read()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn write<T>(lock: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
+    lock.write()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// One upstream's call metrics: the handles of its successful calls and its latency, looked up
+/// once (see [`UpstreamSeries::record`]).
+#[derive(Debug, Clone)]
+pub struct UpstreamSeries {
+    upstream: &'static str,
+    ok: metrics::Counter,
+    duration: metrics::Histogram,
+}
+
+impl UpstreamSeries {
+    /// The series of `upstream`.
+    pub fn new(upstream: &'static str) -> Self {
+        handle();
+        Self {
+            upstream,
+            ok: metrics::counter!("upstream_requests_total", "upstream" => upstream, "outcome" => "ok"),
+            duration: metrics::histogram!("upstream_request_duration_seconds", "upstream" => upstream),
+        }
+    }
+
+    /// Records one upstream call: its outcome (`ok` or an error kind) and latency.
+    pub fn record(&self, outcome: &'static str, elapsed: Duration) {
+        if outcome == "ok" {
+            self.ok.increment(1);
+        } else {
+            metrics::counter!("upstream_requests_total", "upstream" => self.upstream, "outcome" => outcome)
+                .increment(1);
+        }
+        self.duration.record(elapsed.as_secs_f64());
+    }
 }
 
 /// Records a section a screen had to leave out.

@@ -138,13 +138,8 @@ async fn serve(
     if let Some(ip) = client {
         request.extensions_mut().insert(ClientAddr(ip));
     }
-    let server_span = ServerSpan::start(&mut trace, || {
-        let route = request
-            .extensions()
-            .get::<axum::extract::MatchedPath>()
-            .map_or("unmatched", |path| path.as_str());
-        format!("{} {route}", request.method())
-    });
+    let method = request.method().clone();
+    let server_span = ServerSpan::start(&mut trace, || method.to_string());
     request.extensions_mut().insert(id.clone());
     let span = tracing::info_span!(
         "request",
@@ -160,7 +155,14 @@ async fn serve(
         .instrument(span.clone())
         .await;
     let status = response.status().as_u16();
-    server_span.end(status);
+    // The route is known once routing has run (crate::metrics::track hands it back).
+    server_span.end(status, || {
+        let route = response
+            .extensions()
+            .get::<axum::extract::MatchedPath>()
+            .map_or("unmatched", |path| path.as_str());
+        format!("{method} {route}")
+    });
     let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
     span.in_scope(|| {
         if status >= 500 {

@@ -23,6 +23,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use tokio::net::TcpListener;
+use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
 use tower_http::compression::predicate::{NotForContentType, Predicate, SizeAbove};
@@ -290,7 +291,6 @@ pub fn stack(app: Router, settings: &ServerSettings) -> Router {
         .rate_limit
         .enabled
         .then(|| ClientRateLimiter::new(&settings.rate_limit));
-    // Layers run outside-in in the reverse order of `.layer` calls.
     // Per-route metrics, inside routing where the matched route is known; served on the admin
     // listener unless the settings relax that.
     // The recorder is installed now, before the first request is counted.
@@ -301,36 +301,14 @@ pub fn stack(app: Router, settings: &ServerSettings) -> Router {
     } else {
         app
     };
-    let app = app
-        // Innermost: bodies above the limit are refused (413) before a handler buffers them.
-        .layer(RequestBodyLimitLayer::new(settings.max_body_bytes))
-        // Bound every request; a handler that overruns becomes a 503 problem, not a hang.
+    // One stack around the whole router, outermost first. Per request each layer clones only
+    // what it wraps (the router itself is an `Arc`); `Router::layer` would wrap every route in
+    // its own copy of the stack and clone (and box) all of it on every request.
+    let service = ServiceBuilder::new()
+        // Outermost: the request id, client address and log span cover everything below,
+        // panics included.
         .layer(middleware::from_fn(move |req: Request, next: Next| {
-            enforce_timeout(request_timeout, req, next)
-        }))
-        // A query string that is not UTF-8 once decoded is refused, not searched as U+FFFD.
-        .layer(middleware::from_fn(refuse_query_that_is_not_utf8))
-        // Tag successful GETs and answer 304 on a match, before compression sees the body.
-        .layer(middleware::from_fn(crate::etag::middleware))
-        // Errors produced by axum and tower-http (rejections, 404, 405, 413) speak problem+json.
-        .layer(middleware::from_fn(problem_for_bare_errors))
-        // A panic becomes a generic 500 problem; the process keeps serving.
-        .layer(CatchPanicLayer::custom(|_| {
-            Problem::internal().into_response()
-        }))
-        // Compress large responses for clients that accept br, zstd or gzip.
-        .layer(CompressionLayer::new().compress_when(compress_when));
-    // Refuse a client over its rate before it costs anything more.
-    let app = match rate_limiter {
-        Some(limiter) => app.layer(middleware::from_fn(move |req: Request, next: Next| {
-            limiter.clone().middleware(req, next)
-        })),
-        None => app,
-    };
-    app
-        // Shed load above the concurrency limit before any work is done.
-        .layer(middleware::from_fn(move |req: Request, next: Next| {
-            shedder.clone().middleware(req, next)
+            edge.clone().middleware(req, next)
         }))
         // Every answer, refusals included, is read as the type it declares: a browser never
         // sniffs a JSON error or an upstream-sourced text into something it would run.
@@ -338,11 +316,40 @@ pub fn stack(app: Router, settings: &ServerSettings) -> Router {
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
         ))
-        // Outermost: the request id, client address and log span cover everything above,
-        // panics included.
+        // Shed load above the concurrency limit before any work is done.
         .layer(middleware::from_fn(move |req: Request, next: Next| {
-            edge.clone().middleware(req, next)
+            shedder.clone().middleware(req, next)
         }))
+        // Refuse a client over its rate before it costs anything more.
+        .layer(middleware::from_fn(move |req: Request, next: Next| {
+            let limiter = rate_limiter.clone();
+            async move {
+                match limiter {
+                    Some(limiter) => limiter.middleware(req, next).await,
+                    None => next.run(req).await,
+                }
+            }
+        }))
+        // Compress large responses for clients that accept br, zstd or gzip.
+        .layer(CompressionLayer::new().compress_when(compress_when))
+        // A panic becomes a generic 500 problem; the process keeps serving.
+        .layer(CatchPanicLayer::custom(|_| {
+            Problem::internal().into_response()
+        }))
+        // Errors produced by axum and tower-http (rejections, 404, 405, 413) speak problem+json.
+        .layer(middleware::from_fn(problem_for_bare_errors))
+        // Tag successful GETs and answer 304 on a match, before compression sees the body.
+        .layer(middleware::from_fn(crate::etag::middleware))
+        // A query string that is not UTF-8 once decoded is refused, not searched as U+FFFD.
+        .layer(middleware::from_fn(refuse_query_that_is_not_utf8))
+        // Bound every request; a handler that overruns becomes a 503 problem, not a hang.
+        .layer(middleware::from_fn(move |req: Request, next: Next| {
+            enforce_timeout(request_timeout, req, next)
+        }))
+        // Innermost: bodies above the limit are refused (413) before a handler buffers them.
+        .layer(RequestBodyLimitLayer::new(settings.max_body_bytes))
+        .service(app);
+    Router::new().fallback_service(service)
 }
 
 async fn refuse_query_that_is_not_utf8(request: Request, next: Next) -> Response {

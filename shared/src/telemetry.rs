@@ -199,7 +199,8 @@ pub(crate) struct ServerSpan(Option<Box<opentelemetry_sdk::trace::Span>>);
 impl ServerSpan {
     /// Starts the span as a child of the caller's `traceparent`, and makes `trace` carry its
     /// ids so that upstream calls become its children.
-    /// `name` is only called when spans are exported: no formatting on the hot path otherwise.
+    /// `name` (the method: the route is known at [`Self::end`]) is only called when spans are
+    /// exported: no formatting on the hot path otherwise.
     pub(crate) fn start(trace: &mut TraceContext, name: impl FnOnce() -> String) -> Self {
         let Some((_, tracer)) = EXPORT.get() else {
             return Self(None);
@@ -219,9 +220,10 @@ impl ServerSpan {
         Self(Some(Box::new(span)))
     }
 
-    /// Ends the span with the response status.
-    pub(crate) fn end(self, status: u16) {
+    /// Ends the span with the response status, named by `name` (called only when exported).
+    pub(crate) fn end(self, status: u16, name: impl FnOnce() -> String) {
         if let Some(mut span) = self.0 {
+            span.update_name(name());
             span.set_attribute(KeyValue::new(
                 "http.response.status_code",
                 i64::from(status),

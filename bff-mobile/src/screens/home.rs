@@ -52,6 +52,16 @@ pub async fn home(
     MaybeAuthUser(user): MaybeAuthUser,
     device: Device,
 ) -> Result<Response, Problem> {
+    // Only the anonymous screen is the same for everyone.
+    let kept_as = user
+        .is_none()
+        .then(|| format!("home/{}", device.cache_key()));
+    if let Some(kept) = kept_as
+        .as_deref()
+        .and_then(|key| state.screen_cache.get(key))
+    {
+        return Ok(kept);
+    }
     let screen = Screen::start(state.settings.screens.home);
     let upstreams = &state.upstreams;
     let stage_one_limit = screen.remaining() * 3 / 5;
@@ -118,5 +128,8 @@ pub async fn home(
     };
     let mut response = respond_for_device(&screen, &view, cache);
     crate::add_vary(&mut response, "Authorization");
-    Ok(response)
+    Ok(match kept_as {
+        Some(key) => state.screen_cache.keep(key, &screen, response).await,
+        None => response,
+    })
 }

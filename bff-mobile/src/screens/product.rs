@@ -48,6 +48,10 @@ pub async fn product(
     device: Device,
 ) -> Result<Response, Problem> {
     let id = &id;
+    let kept_as = format!("product/{}/{}", id.as_str(), device.cache_key());
+    if let Some(kept) = state.screen_cache.get(&kept_as) {
+        return Ok(kept);
+    }
     let screen = Screen::start(state.settings.screens.product);
     let upstreams = &state.upstreams;
     let just_this = [id.as_str()];
@@ -87,7 +91,8 @@ pub async fn product(
             .map(|(cards, extras)| Card::shelf(cards, extras, &device)),
         degraded: screen.degraded(),
     };
-    Ok(respond_for_device(&screen, &view, CachePolicy::PUBLIC))
+    let response = respond_for_device(&screen, &view, CachePolicy::PUBLIC);
+    Ok(state.screen_cache.keep(kept_as, &screen, response).await)
 }
 
 /// The related products' ids, then their cards, offers and ratings (one batched call each).

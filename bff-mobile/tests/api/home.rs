@@ -280,3 +280,26 @@ async fn a_signed_in_home_with_recommendations_down_shows_the_featured_shelf() {
     assert_eq!(keys(&home), ["degraded", "featured"]);
     assert_eq!(home["degraded"], json!(["recommendations"]));
 }
+
+#[tokio::test]
+async fn a_signed_in_home_is_never_the_anonymous_screen_kept_for_everyone() {
+    let app = spawn_app().await;
+    // The anonymous screen, kept (shared::screen_cache): the second one costs no upstream call.
+    assert_eq!(app.get_home().await.status(), 200);
+    let anonymous = app.get_home().await;
+    assert_eq!(cache_control(&anonymous), "public, max-age=30");
+    assert_eq!(app.upstreams.take_hits(), 5, "only the first was built");
+    let token = app.token_of("demo-user-1").await;
+
+    let response = app
+        .get_with("/v1/home", &[bearer(&token).as_header()])
+        .await;
+
+    assert_eq!(cache_control(&response), "private, max-age=30");
+    assert_eq!(keys(&screen_json(response).await), ["featured", "for_you"]);
+    let asked = app.upstreams.recommendations.requests();
+    assert_eq!(asked.last().unwrap().path_and_query, "/popular?limit=6");
+    // And the personal screen was not kept for the anonymous ones that follow.
+    let anonymous = screen_json(app.get_home().await).await;
+    assert_eq!(keys(&anonymous), ["featured", "popular"]);
+}

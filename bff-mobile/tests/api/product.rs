@@ -244,3 +244,30 @@ async fn with_a_hanging_catalog_the_product_is_a_504_problem_by_the_deadline() {
     );
     assert_problem(response, 504, &["p00042"]).await;
 }
+
+#[tokio::test]
+async fn a_degraded_product_is_not_kept_and_the_complete_one_is() {
+    let app = spawn_app().await;
+    app.upstreams.offers.set_fault(Fault::Status(500));
+    let degraded = screen_json(app.get_product("p00042").await).await;
+    assert_eq!(degraded["degraded"], serde_json::json!(["offers"]));
+    app.upstreams.offers.set_fault(Fault::None);
+    app.upstreams.take_hits();
+
+    // Rebuilt (the degraded one was not kept), complete, and then kept.
+    let complete = screen_json(app.get_product("p00042").await).await;
+    assert!(complete.get("degraded").is_none() && complete.get("price").is_some());
+    assert!(app.upstreams.take_hits() > 0);
+    let again = app.get_product("p00042").await;
+    let etag = again.headers()["etag"].clone();
+    assert_eq!(screen_json(again).await, complete);
+    assert_eq!(app.upstreams.take_hits(), 0, "served from the screen cache");
+    // A kept screen still answers a revalidation with 304.
+    let revalidated = app
+        .get_with(
+            "/v1/products/p00042",
+            &[("If-None-Match", etag.to_str().unwrap())],
+        )
+        .await;
+    assert_eq!(revalidated.status(), 304);
+}

@@ -28,6 +28,10 @@ const POPULAR: usize = 12;
     responses((status = 200, description = "The home page.", body = HomePage)),
 )]
 pub async fn home(State(state): State<AppState>) -> Result<Response, Problem> {
+    const KEPT_AS: &str = "home";
+    if let Some(kept) = state.screen_cache.get(KEPT_AS) {
+        return Ok(kept);
+    }
     let screen = Screen::start(state.settings.screens.home);
     let upstreams = &*state.upstreams;
 
@@ -58,5 +62,9 @@ pub async fn home(State(state): State<AppState>) -> Result<Response, Problem> {
 
     let categories = categories.unwrap_or_default();
     let view = HomePage::new(&featured, &popular, &categories, &extras, screen.degraded());
-    Ok(screen.respond(&view, CachePolicy::PUBLIC))
+    let response = screen.respond(&view, CachePolicy::PUBLIC);
+    Ok(state
+        .screen_cache
+        .keep(KEPT_AS.to_owned(), &screen, response)
+        .await)
 }

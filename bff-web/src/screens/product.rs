@@ -37,6 +37,10 @@ const RELATED: usize = 12;
 )]
 pub async fn product(State(state): State<AppState>, id: ProductId) -> Result<Response, Problem> {
     let id = &id;
+    let kept_as = format!("product/{}", id.as_str());
+    if let Some(kept) = state.screen_cache.get(&kept_as) {
+        return Ok(kept);
+    }
     let screen = Screen::start(state.settings.screens.product);
     let upstreams = &*state.upstreams;
 
@@ -85,5 +89,6 @@ pub async fn product(State(state): State<AppState>, id: ProductId) -> Result<Res
         breadcrumbs: breadcrumbs(&product, &categories),
         degraded: screen.degraded(),
     };
-    Ok(screen.respond(&view, CachePolicy::PUBLIC))
+    let response = screen.respond(&view, CachePolicy::PUBLIC);
+    Ok(state.screen_cache.keep(kept_as, &screen, response).await)
 }

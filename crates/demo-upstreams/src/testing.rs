@@ -118,6 +118,46 @@ impl TestUpstreams {
         }
     }
 
+    /// All five services as [`Self::spawn`], served by a runtime of their own (one worker
+    /// thread), for a test that measures its own thread: the services' work is not on it. Keep
+    /// the runtime as long as the services.
+    pub fn spawn_on_own_runtime() -> (tokio::runtime::Runtime, Self) {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .expect("a runtime for the upstreams");
+        let upstreams = runtime.block_on(Self::spawn());
+        (runtime, upstreams)
+    }
+
+    /// Points a BFF's upstream settings at these five services.
+    pub fn point_at_self(&self, settings: &mut shared::upstream::UpstreamsSettings) {
+        for (upstream, running) in [
+            (&mut settings.catalog, &self.catalog),
+            (&mut settings.offers, &self.offers),
+            (&mut settings.reviews, &self.reviews),
+            (&mut settings.recommendations, &self.recommendations),
+            (&mut settings.accounts, &self.accounts),
+        ] {
+            upstream.url = running.url().parse().expect("a service's URL is a URL");
+        }
+    }
+
+    /// Requests all five services received since start or the last call ([`RunningService::hits`]
+    /// summed), and restarts every count at zero.
+    pub fn take_hits(&self) -> usize {
+        Service::ALL
+            .iter()
+            .map(|&service| {
+                let running = self.service(service);
+                let hits = running.hits();
+                running.reset_log();
+                hits
+            })
+            .sum()
+    }
+
     /// The running instance of `service`.
     pub fn service(&self, service: Service) -> &RunningService {
         match service {

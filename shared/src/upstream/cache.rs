@@ -63,7 +63,26 @@ struct Entry {
     etag: Option<HeaderValue>,
     fresh_until: Instant,
     stale_until: Instant,
+    /// Whether the answer was stored for everyone (`Cache-Control` allowed it).
+    stored: bool,
     weight: u32,
+}
+
+/// A decoded answer from [`ResponseCache::get`].
+pub(crate) struct Answer<T> {
+    /// The value, shared with the cache.
+    pub(crate) value: Arc<T>,
+    /// Served past its freshness because the upstream failed.
+    pub(crate) stale: bool,
+    /// Until when the answer is fresh for every user; `None` when it was not stored (`no-store`,
+    /// `private`, no `max-age`) or is stale: a screen built from it cannot be kept.
+    pub(crate) shared_until: Option<Instant>,
+}
+
+impl Entry {
+    fn shared_until(&self, stale: bool) -> Option<Instant> {
+        (self.stored && !stale && Instant::now() < self.fresh_until).then_some(self.fresh_until)
+    }
 }
 
 /// The shared answer of a call in flight: the entry and whether it is stale.
@@ -94,6 +113,8 @@ pub(crate) struct ResponseCache {
     next_flight: AtomicU64,
     max_ttl: Duration,
     stale_if_error: Duration,
+    /// The hits' counter, looked up once: a hit is the hot path of a cached screen.
+    hits: metrics::Counter,
 }
 
 impl std::fmt::Debug for ResponseCache {
@@ -142,18 +163,21 @@ impl ResponseCache {
             next_flight: AtomicU64::new(0),
             max_ttl: settings.max_ttl,
             stale_if_error: settings.stale_if_error,
+            hits: {
+                crate::metrics::handle();
+                metrics::counter!("upstream_cache_total", "upstream" => name, "result" => "hit")
+            },
         }
     }
 
-    /// The decoded answer for `url`, and whether it is stale (served because the upstream
-    /// failed).
+    /// The decoded answer for `url`.
     pub(crate) async fn get<T>(
         self: &Arc<Self>,
         client: &UpstreamClient,
         route: &'static str,
         call: CallContext,
         url: Url,
-    ) -> Result<(Arc<T>, bool), UpstreamError>
+    ) -> Result<Answer<T>, UpstreamError>
     where
         T: DeserializeOwned + Send + Sync + 'static,
     {
@@ -162,10 +186,17 @@ impl ResponseCache {
         let fresh = cached
             .as_ref()
             .filter(|entry| Instant::now() < entry.fresh_until)
-            .and_then(|entry| entry.value.clone().downcast::<T>().ok());
-        if let Some(value) = fresh {
+            .and_then(|entry| {
+                let value = entry.value.clone().downcast::<T>().ok()?;
+                Some(Answer {
+                    value,
+                    stale: false,
+                    shared_until: entry.shared_until(false),
+                })
+            });
+        if let Some(answer) = fresh {
             self.count("hit");
-            return Ok((value, false));
+            return Ok(answer);
         }
         let deadline = call.deadline;
         let flight = {
@@ -207,7 +238,11 @@ impl ResponseCache {
             .await
             .map_err(|_| client.error(ErrorKind::Timeout))??;
         match entry.value.clone().downcast::<T>() {
-            Ok(value) => Ok((value, stale)),
+            Ok(value) => Ok(Answer {
+                value,
+                stale,
+                shared_until: entry.shared_until(stale),
+            }),
             // Two types decoded from one URL: a programming error; don't serve the wrong type.
             Err(_) => Err(client.error(ErrorKind::InvalidBody)),
         }
@@ -254,6 +289,7 @@ impl ResponseCache {
                         etag: fetched.etag,
                         fresh_until,
                         stale_until: fresh_until + policy.stale_for,
+                        stored: policy.store,
                         weight: u32::try_from(size).unwrap_or(u32::MAX).max(1),
                     });
                     if policy.store {
@@ -281,8 +317,11 @@ impl ResponseCache {
     }
 
     fn count(&self, result: &'static str) {
-        metrics::counter!("upstream_cache_total", "upstream" => self.name, "result" => result)
-            .increment(1);
+        match result {
+            "hit" => self.hits.increment(1),
+            _ => metrics::counter!("upstream_cache_total", "upstream" => self.name, "result" => result)
+                .increment(1),
+        }
     }
 }
 

@@ -57,7 +57,9 @@ pub struct UpstreamSettings {
     pub timeout: Duration,
     /// Largest response body read; larger is an error. Default `4194304` (4 MiB).
     pub max_body_bytes: usize,
-    /// Idle pooled connections kept per upstream host. Default `64`.
+    /// Idle pooled connections kept per upstream host. Default `256`, the bulkhead's
+    /// `max_concurrency`: every connection a burst opens stays for the next one instead of
+    /// being closed and reopened (64 concurrent screens keep ~190 calls in flight).
     pub pool_max_idle: usize,
     /// Whether `/readyz` fails while this upstream is unreachable: true for upstreams without
     /// which no screen works.
@@ -87,6 +89,17 @@ pub struct UpstreamsSettings {
 }
 
 impl UpstreamsSettings {
+    /// Every upstream's settings, e.g. to change one key for all.
+    pub fn all_mut(&mut self) -> [&mut UpstreamSettings; 5] {
+        [
+            &mut self.catalog,
+            &mut self.offers,
+            &mut self.reviews,
+            &mut self.recommendations,
+            &mut self.accounts,
+        ]
+    }
+
     /// Checks what serde cannot; the error names the key.
     pub fn validate(&self) -> Result<(), crate::config::ConfigError> {
         for (name, upstream, classes) in [
@@ -260,6 +273,7 @@ pub struct UpstreamClient {
     required_for_readiness: bool,
     guard: Arc<resilience::Guard>,
     cache: Option<Arc<cache::ResponseCache>>,
+    series: crate::metrics::UpstreamSeries,
 }
 
 impl UpstreamClient {
@@ -283,6 +297,7 @@ impl UpstreamClient {
             max_body_bytes: settings.max_body_bytes,
             required_for_readiness: settings.required_for_readiness,
             guard: Arc::new(resilience::Guard::new(name, &settings.resilience)),
+            series: crate::metrics::UpstreamSeries::new(name),
             cache: settings
                 .cache
                 .enabled
@@ -331,15 +346,17 @@ impl UpstreamClient {
         }
         match &self.cache {
             Some(cache) => {
-                let (value, stale) = cache
+                let answer = cache
                     .get::<T>(self, route, screen.call_context(), url)
                     .await?;
-                if stale {
+                if answer.stale {
                     screen.mark_stale(self.name);
                 }
-                Ok(T::clone(&value))
+                screen.note_source(answer.shared_until);
+                Ok(T::clone(&answer.value))
             }
             None => {
+                screen.note_source(None);
                 let fetched = self
                     .execute(route, &screen.call_context(), self.http.get(url))
                     .await?;
@@ -362,6 +379,8 @@ impl UpstreamClient {
         access_token: &str,
         body: Option<&B>,
     ) -> Result<T, UpstreamError> {
+        // The user's own answer: a screen built from it is never kept for anyone.
+        screen.note_source(None);
         let mut request = self
             .http
             .request(method, self.url(segments))
@@ -408,7 +427,7 @@ impl UpstreamClient {
             Ok(_) => "ok",
             Err(error) => error.kind.label(),
         };
-        crate::metrics::record_upstream(self.name, outcome, started.elapsed());
+        self.series.record(outcome, started.elapsed());
         result
     }
 

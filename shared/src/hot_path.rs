@@ -1,0 +1,158 @@
+//! The client of each BFF's hot-path budget test (feature `test-helpers`).
+//!
+//! A timed test on a shared machine measures the neighbours; the number of heap allocations a
+//! screen request makes does not depend on them, and it moves with almost every cost the hot
+//! path has (copies of upstream answers, per-request strings, boxed futures, header maps). The
+//! test binary counts allocations per thread (`allocation-counter`), runs the app and this
+//! client on one current-thread runtime (the upstreams on another runtime's threads,
+//! uncounted), and divides by the requests made.
+
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpStream;
+
+/// A keep-alive HTTP/1.1 client on one connection: the least a client can allocate, so the
+/// count is the server's.
+pub struct Probe {
+    stream: BufReader<TcpStream>,
+    line: String,
+    body: Vec<u8>,
+}
+
+impl Probe {
+    /// Connects to `address` (`host:port`).
+    pub async fn connect(address: &str) -> std::io::Result<Self> {
+        let stream = TcpStream::connect(address).await?;
+        stream.set_nodelay(true)?;
+        Ok(Self {
+            stream: BufReader::new(stream),
+            line: String::with_capacity(256),
+            body: Vec::with_capacity(64 * 1024),
+        })
+    }
+
+    /// GETs `path` with `headers` (`Name: value` lines) and reads the whole answer; returns its
+    /// status and body length.
+    pub async fn get(&mut self, path: &str, headers: &str) -> std::io::Result<(u16, usize)> {
+        let request = format!("GET {path} HTTP/1.1\r\nHost: bench\r\n{headers}\r\n");
+        self.stream.get_mut().write_all(request.as_bytes()).await?;
+        let mut status = 0;
+        let mut length = 0;
+        loop {
+            self.line.clear();
+            if self.stream.read_line(&mut self.line).await? == 0 {
+                return Err(std::io::ErrorKind::UnexpectedEof.into());
+            }
+            let line = self.line.trim_end();
+            if line.is_empty() {
+                break;
+            }
+            if let Some(code) = line.strip_prefix("HTTP/1.1 ") {
+                status = code.get(..3).and_then(|c| c.parse().ok()).unwrap_or(0);
+            } else if let Some((name, value)) = line.split_once(':')
+                && name.eq_ignore_ascii_case("content-length")
+            {
+                length = value.trim().parse().unwrap_or(0);
+            }
+        }
+        self.body.resize(length, 0);
+        self.stream.read_exact(&mut self.body).await?;
+        Ok((status, length))
+    }
+
+    /// GETs each of `paths` in turn; panics unless each answers 200.
+    pub async fn get_all(&mut self, paths: &[String], headers: &str) {
+        for path in paths {
+            let answer = self.get(path, headers).await;
+            assert!(matches!(answer, Ok((200, _))), "{path} answered {answer:?}");
+        }
+    }
+}
+
+/// Serves `app` with the real server on a random port of 127.0.0.1, on the current runtime;
+/// returns its `host:port`.
+pub async fn serve_on_random_port(app: axum::Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a free port");
+    let address = listener.local_addr().expect("a bound port").to_string();
+    tokio::spawn(crate::server::serve(listener, app, std::future::pending()));
+    address
+}
+
+/// One screen's budget: the paths to request cold (a different resource each time) and cached
+/// (one resource again and again), the upstream calls a cold request needs, and the most heap
+/// allocations per request, cold and cached.
+pub struct ScreenBudget {
+    /// E.g. `product`.
+    pub name: &'static str,
+    /// Requested with every cache off.
+    pub cold_paths: Vec<String>,
+    /// Requested with every cache on, after warm-up.
+    pub cached_paths: Vec<String>,
+    /// Upstream calls per cold request (a cached one makes none).
+    pub cold_calls: f64,
+    /// Most allocations per cold request.
+    pub cold_allocations: f64,
+    /// Most allocations per cached request.
+    pub cached_allocations: f64,
+}
+
+/// Serves the app cold and then cached (`serve(cached)` starts it on the current runtime and
+/// returns its `host:port`), requests with `headers` (`Name: value` lines), measures every screen of `budgets` on one current-thread runtime
+/// and panics, naming each screen over its budget, when one is. `count_allocations` runs its
+/// argument and returns the allocations it made on this thread (the test binary's counting
+/// allocator: `allocation_counter::measure`); `take_calls` returns the upstream calls made since
+/// it was last called (the upstreams run on another runtime, their allocations uncounted).
+pub fn check_budgets(
+    budgets: &[ScreenBudget],
+    headers: &str,
+    serve: impl Fn(bool) -> futures::future::BoxFuture<'static, String>,
+    count_allocations: fn(&mut dyn FnMut()) -> u64,
+    mut take_calls: impl FnMut() -> usize,
+) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    let mut over = Vec::new();
+    for cached in [false, true] {
+        let mut probe = runtime.block_on(async {
+            let address = serve(cached).await;
+            Probe::connect(&address).await.expect("the app listens")
+        });
+        for budget in budgets {
+            let (paths, most, calls_needed) = if cached {
+                (&budget.cached_paths, budget.cached_allocations, 0.0)
+            } else {
+                (
+                    &budget.cold_paths,
+                    budget.cold_allocations,
+                    budget.cold_calls,
+                )
+            };
+            // Warm-up: pools, caches, lazily built statics.
+            runtime.block_on(probe.get_all(&paths[..paths.len().min(3)], headers));
+            take_calls();
+            let allocations =
+                count_allocations(&mut || runtime.block_on(probe.get_all(paths, headers)));
+            let per_request = |n: f64| n / paths.len() as f64;
+            let (allocations, calls) = (
+                per_request(allocations as f64),
+                per_request(take_calls() as f64),
+            );
+            let state = if cached { "cached" } else { "cold" };
+            eprintln!(
+                "{} {state}: {allocations:.1} allocations (budget {most}), {calls} upstream calls per request",
+                budget.name
+            );
+            if allocations > most || calls != calls_needed {
+                over.push(format!(
+                    "{} {state}: {allocations:.1} allocations (budget {most}), {calls} upstream \
+                     calls (needed {calls_needed})",
+                    budget.name
+                ));
+            }
+        }
+    }
+    assert!(over.is_empty(), "over budget: {over:#?}");
+}
