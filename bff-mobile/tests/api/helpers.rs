@@ -20,6 +20,13 @@ pub const RELAXED_DEADLINE: Duration = Duration::from_secs(2);
 /// How far past the deadline a screen may answer (scheduling, a debug build, a busy machine).
 pub const SLACK: Duration = Duration::from_millis(200);
 
+/// Fails unless the screen started at `started` answered within [`DEADLINE`] + [`SLACK`].
+#[track_caller]
+pub fn assert_within_deadline(started: std::time::Instant) {
+    let elapsed = started.elapsed();
+    assert!(elapsed < DEADLINE + SLACK, "{elapsed:?}");
+}
+
 /// The app under test, the provider and the upstreams it talks to.
 pub struct TestApp {
     /// `http://127.0.0.1:PORT`.
