@@ -16,7 +16,7 @@ use secrecy::SecretString;
 use serde_json::Value;
 use shared::auth::session::{Session, SessionId, StoreKind};
 
-use crate::redis::RedisServer;
+use shared::redis_server::RedisServer;
 
 /// The screen deadline of tests about deadlines: short, so they are fast.
 pub const DEADLINE: Duration = Duration::from_millis(300);
