@@ -200,6 +200,19 @@ fn csrf_header() -> HeaderMap {
 }
 
 impl TestApp {
+    /// Fails if a refused request reached an upstream, the provider (beyond the
+    /// `token_requests` made before) or the session refresh.
+    #[track_caller]
+    pub fn assert_nothing_happened(&self, token_requests: usize) {
+        assert_eq!(self.upstream_hits(), 0, "an upstream was called");
+        assert_eq!(
+            self.idp.token_requests(),
+            token_requests,
+            "the provider was called"
+        );
+        assert_eq!(self.state.auth.sessions.refresh_count(), 0);
+    }
+
     /// GETs a path of the admin listener (`/readyz`, `/metrics`).
     pub async fn admin_get(&self, path: &str) -> reqwest::Response {
         reqwest::get(format!("{}{path}", self.admin_address))
@@ -390,6 +403,20 @@ impl TestApp {
             })
             .collect()
     }
+}
+
+/// The signed-in user's API routes, with a valid body where one is needed.
+pub fn personal_routes() -> Vec<(Method, &'static str, Option<Value>)> {
+    vec![
+        (Method::GET, "/api/me", None),
+        (Method::GET, "/api/cart", None),
+        (
+            Method::POST,
+            "/api/cart/items",
+            Some(serde_json::json!({"product_id": "p00001", "quantity": 1})),
+        ),
+        (Method::DELETE, "/api/cart/items/p00001", None),
+    ]
 }
 
 /// Seconds since the epoch.
