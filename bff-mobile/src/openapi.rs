@@ -11,10 +11,6 @@
 //! Everything under `/v1` is a promise to apps in the field: `crates/contract-diff` fails CI on
 //! a breaking change there; such a change goes under a new prefix instead.
 
-use std::sync::LazyLock;
-
-use axum::Router;
-use axum::response::Response;
 use serde_json::json;
 use shared::openapi::{add_parameter, add_response, for_each_operation, header_parameter};
 use utoipa::OpenApi as _;
@@ -94,29 +90,8 @@ pub fn document() -> OpenApi {
     api
 }
 
-/// [`document`] as committed: pretty JSON, keys sorted.
-pub fn json() -> &'static str {
-    static JSON: LazyLock<String> = LazyLock::new(|| shared::openapi::to_stable_json(&document()));
-    &JSON
-}
-
-/// `GET /openapi.json`: public, outside the version gate (any build may read it), cacheable.
-pub fn routes() -> Router<AppState> {
-    OpenApiRouter::new().routes(routes!(openapi_json)).into()
-}
-
-/// This document.
-#[utoipa::path(
-    get,
-    path = "/openapi.json",
-    tag = "contract",
-    summary = "This OpenAPI document",
-    responses((status = 200, description = "The OpenAPI 3.1 document of bff-mobile.",
-        content_type = "application/json", body = Object)),
-)]
-async fn openapi_json() -> Response {
-    shared::openapi::document_response(json())
-}
+// `GET /openapi.json` is public, outside the version gate: any build may read it.
+shared::serve_openapi!(AppState, "The OpenAPI 3.1 document of bff-mobile.");
 
 /// Documents [`version::gate`] on every operation of `api`: the optional `X-App-Version`
 /// header, the 400 of a malformed one and the 426 of a build that must update.
