@@ -54,10 +54,7 @@ pub fn document() -> OpenApi {
         .nest("/v1", v1)
         .routes(routes!(openapi_json))
         .into_openapi();
-    api.info.version = env!("CARGO_PKG_VERSION").to_owned();
-    shared::openapi::register(&mut api);
-    shared::openapi::stack_responses(&mut api);
-    let components = api.components.get_or_insert_with(Default::default);
+    let components = shared::openapi::complete(&mut api, env!("CARGO_PKG_VERSION"));
     components.add_security_scheme(
         BEARER_SCHEME,
         SecurityScheme::Http(

@@ -181,6 +181,16 @@ fn request_id_header() -> utoipa::openapi::Header {
         .build()
 }
 
+/// Completes a BFF's document as its routers built it: its `version` (the BFF's crate version),
+/// the shared problem responses ([`register`]) and what the shared stack may answer on every
+/// operation ([`stack_responses`]). Returns the components, for the BFF's own security scheme.
+pub fn complete<'a>(api: &'a mut OpenApi, version: &str) -> &'a mut utoipa::openapi::Components {
+    api.info.version = version.to_owned();
+    register(api);
+    stack_responses(api);
+    api.components.get_or_insert_with(Default::default)
+}
+
 /// Adds every shared problem response and the `Problem` schema to `api`'s components.
 pub fn register(api: &mut OpenApi) {
     let components = api.components.get_or_insert_with(Default::default);
@@ -382,13 +392,13 @@ macro_rules! serve_openapi {
 
         /// This document.
         #[utoipa::path(
-                                    get,
-                                    path = "/openapi.json",
-                                    tag = "contract",
-                                    summary = "This OpenAPI document",
-                                    responses((status = 200, description = $description,
-                                        content_type = "application/json", body = Object)),
-                                )]
+                                            get,
+                                            path = "/openapi.json",
+                                            tag = "contract",
+                                            summary = "This OpenAPI document",
+                                            responses((status = 200, description = $description,
+                                                content_type = "application/json", body = Object)),
+                                        )]
         async fn openapi_json() -> ::axum::response::Response {
             $crate::openapi::document_response(json())
         }
