@@ -7,8 +7,8 @@ use demo_upstreams::testing::RecordedRequest;
 use serde_json::json;
 
 use crate::helpers::{
-    INVALID_TOKEN, assert_card, assert_problem, assert_unauthorized, assert_within_deadline,
-    bearer, cache_control, ids, keys, screen_json, spawn_app, varies_on,
+    INVALID_TOKEN, TestApp, assert_card, assert_problem, assert_unauthorized,
+    assert_within_deadline, bearer, cache_control, ids, keys, screen_json, spawn_app, varies_on,
 };
 
 #[tokio::test]
@@ -246,18 +246,23 @@ async fn home_with_an_invalid_token_is_a_401_not_the_anonymous_screen() {
     assert_eq!(app.upstream_hits(), 0);
 }
 
+/// demo-user-1's home, checked to be private and not cached, as JSON.
+async fn signed_in_home_not_cached(app: &TestApp) -> serde_json::Value {
+    let token = app.token_of("demo-user-1").await;
+    let response = app
+        .get_with("/v1/home", &[bearer(&token).as_header()])
+        .await;
+    assert_eq!(cache_control(&response), "private, no-cache");
+    screen_json(response).await
+}
+
 #[tokio::test]
 async fn a_personalised_home_with_offers_down_is_still_private() {
     let app = spawn_app().await;
     app.upstreams.offers.set_fault(Fault::Status(503));
-    let token = app.token_of("demo-user-1").await;
 
-    let response = app
-        .get_with("/v1/home", &[bearer(&token).as_header()])
-        .await;
+    let home = signed_in_home_not_cached(&app).await;
 
-    assert_eq!(cache_control(&response), "private, no-cache");
-    let home = screen_json(response).await;
     assert_eq!(home["degraded"], json!(["offers"]));
     assert!(home["for_you"].is_array(), "{home}");
 }
@@ -266,14 +271,9 @@ async fn a_personalised_home_with_offers_down_is_still_private() {
 async fn a_signed_in_home_with_recommendations_down_shows_the_featured_shelf() {
     let app = spawn_app().await;
     app.upstreams.recommendations.set_fault(Fault::Status(500));
-    let token = app.token_of("demo-user-1").await;
 
-    let response = app
-        .get_with("/v1/home", &[bearer(&token).as_header()])
-        .await;
+    let home = signed_in_home_not_cached(&app).await;
 
-    assert_eq!(cache_control(&response), "private, no-cache");
-    let home = screen_json(response).await;
     assert_eq!(keys(&home), ["degraded", "featured"]);
     assert_eq!(home["degraded"], json!(["recommendations"]));
 }

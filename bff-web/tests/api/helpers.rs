@@ -127,11 +127,7 @@ pub async fn spawn_with(options: Options) -> TestApp {
     idp.add_post_logout_redirect_uri(WEB_CLIENT_ID, &after_logout);
 
     let mut settings = Settings::defaults().expect("the defaults are valid");
-    settings.upstreams.catalog.url = upstreams.catalog.url().parse().unwrap();
-    settings.upstreams.offers.url = upstreams.offers.url().parse().unwrap();
-    settings.upstreams.reviews.url = upstreams.reviews.url().parse().unwrap();
-    settings.upstreams.recommendations.url = upstreams.recommendations.url().parse().unwrap();
-    settings.upstreams.accounts.url = upstreams.accounts.url().parse().unwrap();
+    upstreams.point(&mut settings.upstreams);
     let screens = &mut settings.screens;
     for deadline in [
         &mut screens.home,
@@ -170,13 +166,7 @@ pub async fn spawn_with(options: Options) -> TestApp {
     let state = AppState::new(settings).await.expect("the app builds");
     let app = bff_web::app(state.clone());
     tokio::spawn(shared::server::serve(listener, app, std::future::pending()));
-    let admin = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let admin_address = format!("http://{}", admin.local_addr().unwrap());
-    tokio::spawn(shared::server::serve_admin(
-        admin,
-        bff_web::admin_routes(&state),
-        std::future::pending(),
-    ));
+    let admin_address = shared::test_server::serve_admin(bff_web::admin_routes(&state)).await;
     TestApp {
         browser: Browser::new(&address),
         address,
@@ -688,14 +678,7 @@ pub async fn ok_json(response: reqwest::Response) -> Value {
     serde_json::from_str(&body).expect("a JSON body")
 }
 
-/// The `Cache-Control` header of a response.
-pub fn cache_control(response: &reqwest::Response) -> String {
-    response
-        .headers()
-        .get(CACHE_CONTROL)
-        .map(|v| v.to_str().unwrap().to_owned())
-        .unwrap_or_default()
-}
+pub use shared::test_server::cache_control;
 
 /// Asserts an RFC 9457 problem with `status` and a request id, whose body contains none of
 /// `never_echoed`; returns the body.

@@ -118,6 +118,19 @@ impl TestUpstreams {
         }
     }
 
+    /// Points a BFF's `upstreams` settings at these five services.
+    pub fn point(&self, settings: &mut shared::upstream::UpstreamsSettings) {
+        for (service, setting) in [
+            (&self.catalog, &mut settings.catalog),
+            (&self.offers, &mut settings.offers),
+            (&self.reviews, &mut settings.reviews),
+            (&self.recommendations, &mut settings.recommendations),
+            (&self.accounts, &mut settings.accounts),
+        ] {
+            setting.url = service.url().parse().expect("a service's URL");
+        }
+    }
+
     /// The running instance of `service`.
     pub fn service(&self, service: Service) -> &RunningService {
         match service {
