@@ -77,15 +77,9 @@ wait_healthy() {
 }
 
 echo "== dev-idp on $idp_port"
-# Redirect URIs are lists, which only a file can set.
-cat > "$out/dev-idp.toml" <<EOF
-[clients.web]
-client_id = "bff-web"
-secret = "dev-secret-change-me"
-redirect_uris = ["$bff_url/auth/callback"]
-post_logout_redirect_uris = ["$bff_url/"]
-audiences = ["bff-web", "accounts", "recommendations"]
-EOF
+# shellcheck source=lib/dev-idp-web-client.sh
+source scripts/lib/dev-idp-web-client.sh
+dev_idp_web_client "$bff_url" >"$out/dev-idp.toml"
 DEV_IDP__ISSUER="$idp_url" DEV_IDP__PORT="$idp_port" \
   "$bin/dev-idp" --config "$out/dev-idp.toml" >"$logs/dev-idp.log" 2>&1 &
 pids+=($!)

@@ -46,14 +46,8 @@ while IFS='=' read -r name _; do
   esac
 done < <(env)
 
-pids=()
-cleanup() {
-  local pid
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+# shellcheck source=lib/children.sh
+source scripts/lib/children.sh
 
 run() {
   local log=$1

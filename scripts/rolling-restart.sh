@@ -55,15 +55,12 @@ ISSUER=http://localhost:$IDP_PORT
 
 # The provider signs everybody in as Ada without a login page, and knows the load balancer's
 # callback.
-cat >"$WORK/dev-idp.toml" <<EOF
-auto_login = "demo-user-1"
-[clients.web]
-client_id = "bff-web"
-secret = "dev-secret-change-me"
-redirect_uris = ["$LB/auth/callback"]
-post_logout_redirect_uris = ["$LB/"]
-audiences = ["bff-web", "accounts", "recommendations"]
-EOF
+# shellcheck source=lib/dev-idp-web-client.sh
+source "$ROOT/scripts/lib/dev-idp-web-client.sh"
+{
+  echo 'auto_login = "demo-user-1"'
+  dev_idp_web_client "$LB"
+} >"$WORK/dev-idp.toml"
 "$BIN/dev-idp" --port $IDP_PORT --config "$WORK/dev-idp.toml" >"$WORK/dev-idp.log" 2>&1 &
 PID[idp]=$!
 upstream_env=()

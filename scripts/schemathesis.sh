@@ -28,14 +28,8 @@ WEB="http://127.0.0.1:$WEB_PORT"
 MOBILE="http://127.0.0.1:$MOBILE_PORT"
 mkdir -p "$LOGS"
 
-pids=()
-cleanup() {
-  local pid
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+# shellcheck source=lib/children.sh
+source scripts/lib/children.sh
 
 need_apt=()
 command -v curl >/dev/null 2>&1 || need_apt+=(curl)

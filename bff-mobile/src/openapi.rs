@@ -11,10 +11,6 @@
 //! Everything under `/v1` is a promise to apps in the field: `crates/contract-diff` fails CI on
 //! a breaking change there; such a change goes under a new prefix instead.
 
-use std::sync::LazyLock;
-
-use axum::Router;
-use axum::response::Response;
 use serde_json::json;
 use shared::openapi::{add_parameter, add_response, for_each_operation, header_parameter};
 use utoipa::OpenApi as _;
@@ -58,10 +54,7 @@ pub fn document() -> OpenApi {
         .nest("/v1", v1)
         .routes(routes!(openapi_json))
         .into_openapi();
-    api.info.version = env!("CARGO_PKG_VERSION").to_owned();
-    shared::openapi::register(&mut api);
-    shared::openapi::stack_responses(&mut api);
-    let components = api.components.get_or_insert_with(Default::default);
+    let components = shared::openapi::complete(&mut api, env!("CARGO_PKG_VERSION"));
     components.add_security_scheme(
         BEARER_SCHEME,
         SecurityScheme::Http(
@@ -94,29 +87,8 @@ pub fn document() -> OpenApi {
     api
 }
 
-/// [`document`] as committed: pretty JSON, keys sorted.
-pub fn json() -> &'static str {
-    static JSON: LazyLock<String> = LazyLock::new(|| shared::openapi::to_stable_json(&document()));
-    &JSON
-}
-
-/// `GET /openapi.json`: public, outside the version gate (any build may read it), cacheable.
-pub fn routes() -> Router<AppState> {
-    OpenApiRouter::new().routes(routes!(openapi_json)).into()
-}
-
-/// This document.
-#[utoipa::path(
-    get,
-    path = "/openapi.json",
-    tag = "contract",
-    summary = "This OpenAPI document",
-    responses((status = 200, description = "The OpenAPI 3.1 document of bff-mobile.",
-        content_type = "application/json", body = Object)),
-)]
-async fn openapi_json() -> Response {
-    shared::openapi::document_response(json())
-}
+// `GET /openapi.json` is public, outside the version gate: any build may read it.
+shared::serve_openapi!(AppState, "The OpenAPI 3.1 document of bff-mobile.");
 
 /// Documents [`version::gate`] on every operation of `api`: the optional `X-App-Version`
 /// header, the 400 of a malformed one and the 426 of a build that must update.

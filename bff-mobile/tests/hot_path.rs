@@ -42,7 +42,7 @@ fn screens_stay_within_their_allocation_and_upstream_call_budgets() {
     ];
     let serve = |cached: bool| {
         let mut settings = Settings::defaults().expect("the defaults are valid");
-        upstreams.point_at_self(&mut settings.upstreams);
+        upstreams.point(&mut settings.upstreams);
         for upstream in settings.upstreams.all_mut() {
             upstream.cache.enabled = cached;
         }
@@ -53,7 +53,7 @@ fn screens_stay_within_their_allocation_and_upstream_call_budgets() {
             let state = bff_mobile::AppState::new(settings)
                 .await
                 .expect("the app builds");
-            shared::hot_path::serve_on_random_port(bff_mobile::app(state)).await
+            shared::test_server::serve(bff_mobile::app(state)).await
         }
         .boxed()
     };

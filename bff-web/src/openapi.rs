@@ -8,10 +8,6 @@
 //! `GET /openapi.json` and committed as `bff-web/openapi.json`; the contract test fails when
 //! the two differ (refresh with `UPDATE_OPENAPI=1 cargo test -p bff-web --test api contract`).
 
-use std::sync::LazyLock;
-
-use axum::Router;
-use axum::response::Response;
 use serde_json::json;
 use shared::openapi::{add_parameter, add_response, for_each_operation, header_parameter};
 use utoipa::OpenApi as _;
@@ -53,10 +49,7 @@ pub fn document() -> OpenApi {
         .merge(auth::api())
         .routes(routes!(openapi_json))
         .into_openapi();
-    api.info.version = env!("CARGO_PKG_VERSION").to_owned();
-    shared::openapi::register(&mut api);
-    shared::openapi::stack_responses(&mut api);
-    let components = api.components.get_or_insert_with(Default::default);
+    let components = shared::openapi::complete(&mut api, env!("CARGO_PKG_VERSION"));
     components.add_security_scheme(
         SESSION_SCHEME,
         SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
@@ -68,29 +61,8 @@ pub fn document() -> OpenApi {
     api
 }
 
-/// [`document`] as committed: pretty JSON, keys sorted.
-pub fn json() -> &'static str {
-    static JSON: LazyLock<String> = LazyLock::new(|| shared::openapi::to_stable_json(&document()));
-    &JSON
-}
-
-/// `GET /openapi.json`: public (no CSRF header, no session) and cacheable.
-pub fn routes() -> Router<AppState> {
-    OpenApiRouter::new().routes(routes!(openapi_json)).into()
-}
-
-/// This document.
-#[utoipa::path(
-    get,
-    path = "/openapi.json",
-    tag = "contract",
-    summary = "This OpenAPI document",
-    responses((status = 200, description = "The OpenAPI 3.1 document of bff-web.",
-        content_type = "application/json", body = Object)),
-)]
-async fn openapi_json() -> Response {
-    shared::openapi::document_response(json())
-}
+// `GET /openapi.json` is public: no CSRF header, no session.
+shared::serve_openapi!(AppState, "The OpenAPI 3.1 document of bff-web.");
 
 /// Documents [`crate::auth::csrf::require`] on every operation of `api`: the `X-CSRF: 1` header
 /// and the 403 of requests without it or sent cross-site.

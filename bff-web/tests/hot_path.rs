@@ -43,7 +43,7 @@ fn pages_stay_within_their_allocation_and_upstream_call_budgets() {
     ];
     let serve = |cached: bool| {
         let mut settings = Settings::defaults().expect("the defaults are valid");
-        upstreams.point_at_self(&mut settings.upstreams);
+        upstreams.point(&mut settings.upstreams);
         for upstream in settings.upstreams.all_mut() {
             upstream.cache.enabled = cached;
         }
@@ -54,7 +54,7 @@ fn pages_stay_within_their_allocation_and_upstream_call_budgets() {
             let state = bff_web::AppState::new(settings)
                 .await
                 .expect("the app builds");
-            shared::hot_path::serve_on_random_port(bff_web::app(state)).await
+            shared::test_server::serve(bff_web::app(state)).await
         }
         .boxed()
     };

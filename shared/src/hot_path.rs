@@ -19,9 +19,9 @@ pub struct Probe {
 }
 
 impl Probe {
-    /// Connects to `address` (`host:port`).
+    /// Connects to `address` (`http://host:port` or `host:port`).
     pub async fn connect(address: &str) -> std::io::Result<Self> {
-        let stream = TcpStream::connect(address).await?;
+        let stream = TcpStream::connect(address.trim_start_matches("http://")).await?;
         stream.set_nodelay(true)?;
         Ok(Self {
             stream: BufReader::new(stream),
@@ -68,17 +68,6 @@ impl Probe {
     }
 }
 
-/// Serves `app` with the real server on a random port of 127.0.0.1, on the current runtime;
-/// returns its `host:port`.
-pub async fn serve_on_random_port(app: axum::Router) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("a free port");
-    let address = listener.local_addr().expect("a bound port").to_string();
-    tokio::spawn(crate::server::serve(listener, app, std::future::pending()));
-    address
-}
-
 /// One screen's budget: the paths to request cold (a different resource each time) and cached
 /// (one resource again and again), the upstream calls a cold request needs, and the most heap
 /// allocations per request, cold and cached.
@@ -98,7 +87,7 @@ pub struct ScreenBudget {
 }
 
 /// Serves the app cold and then cached (`serve(cached)` starts it on the current runtime and
-/// returns its `host:port`), requests with `headers` (`Name: value` lines), measures every screen of `budgets` on one current-thread runtime
+/// returns its address), requests with `headers` (`Name: value` lines), measures every screen of `budgets` on one current-thread runtime
 /// and panics, naming each screen over its budget, when one is. `count_allocations` runs its
 /// argument and returns the allocations it made on this thread (the test binary's counting
 /// allocator: `allocation_counter::measure`); `take_calls` returns the upstream calls made since

@@ -23,6 +23,8 @@
 //! - [`health`] — `/healthz` and `/readyz`.
 //! - [`trace_context`] — W3C `traceparent` continued inbound and propagated to upstreams.
 //! - [`telemetry`] — logging.
+//! - With the `test-helpers` feature: `raw_client` (raw TCP probes for the attack suites) and
+//!   `redis_server` (a `redis-server` per test), `test_server` (an app on port 0).
 //!
 //! Errors: libraries here use `thiserror` enums; binaries use `anyhow` only at start-up.
 
@@ -42,9 +44,13 @@ pub mod problem;
 pub mod protect;
 #[cfg(feature = "test-helpers")]
 pub mod raw_client;
+#[cfg(feature = "test-helpers")]
+pub mod redis_server;
 pub mod request_id;
 pub mod screen_cache;
 pub mod server;
 pub mod telemetry;
+#[cfg(feature = "test-helpers")]
+pub mod test_server;
 pub mod trace_context;
 pub mod upstream;

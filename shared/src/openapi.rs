@@ -181,6 +181,16 @@ fn request_id_header() -> utoipa::openapi::Header {
         .build()
 }
 
+/// Completes a BFF's document as its routers built it: its `version` (the BFF's crate version),
+/// the shared problem responses ([`register`]) and what the shared stack may answer on every
+/// operation ([`stack_responses`]). Returns the components, for the BFF's own security scheme.
+pub fn complete<'a>(api: &'a mut OpenApi, version: &str) -> &'a mut utoipa::openapi::Components {
+    api.info.version = version.to_owned();
+    register(api);
+    stack_responses(api);
+    api.components.get_or_insert_with(Default::default)
+}
+
 /// Adds every shared problem response and the `Problem` schema to `api`'s components.
 pub fn register(api: &mut OpenApi) {
     let components = api.components.get_or_insert_with(Default::default);
@@ -353,6 +363,46 @@ pub fn document_response(json: &'static str) -> axum::response::Response {
         json,
     )
         .into_response()
+}
+
+/// Serves a BFF's OpenAPI document at `GET /openapi.json`, once for both BFFs. In the BFF's
+/// `openapi` module, `shared::serve_openapi!(AppState, "The OpenAPI 3.1 document of bff-x.")`
+/// defines, next to its `document()`:
+/// - `json()` — `document()` as committed: pretty JSON, keys sorted ([`to_stable_json`]), built
+///   once;
+/// - `routes()` — the public `GET /openapi.json` route ([`document_response`]: cacheable);
+/// - `openapi_json` — its handler, whose `#[utoipa::path]` (tag `contract`, the 200 described by
+///   the given text) `document()` adds with `.routes(routes!(openapi_json))`.
+#[macro_export]
+macro_rules! serve_openapi {
+    ($state:ty, $description:literal) => {
+        /// [`document`] as committed: pretty JSON, keys sorted.
+        pub fn json() -> &'static str {
+            static JSON: ::std::sync::LazyLock<String> =
+                ::std::sync::LazyLock::new(|| $crate::openapi::to_stable_json(&document()));
+            &JSON
+        }
+
+        /// `GET /openapi.json`: public and cacheable.
+        pub fn routes() -> ::axum::Router<$state> {
+            ::utoipa_axum::router::OpenApiRouter::new()
+                .routes(::utoipa_axum::routes!(openapi_json))
+                .into()
+        }
+
+        /// This document.
+        #[utoipa::path(
+                                            get,
+                                            path = "/openapi.json",
+                                            tag = "contract",
+                                            summary = "This OpenAPI document",
+                                            responses((status = 200, description = $description,
+                                                content_type = "application/json", body = Object)),
+                                        )]
+        async fn openapi_json() -> ::axum::response::Response {
+            $crate::openapi::document_response(json())
+        }
+    };
 }
 
 /// Pretty JSON with every object's keys in a stable (sorted) order, as the documents are

@@ -35,7 +35,7 @@ use crate::views::account::{CartView, Me};
 pub async fn me(State(state): State<AppState>, user: AuthUser) -> Result<Response, Problem> {
     let screen = Screen::start(state.settings.screens.me);
     let profile = screen
-        .critical(state.upstreams.accounts.me(&screen, user.token.expose()))
+        .critical(state.upstreams.accounts.me(&screen, user.access_token()))
         .await?;
     Ok(Json(Me::of(&profile)).into_response())
 }
@@ -59,7 +59,7 @@ pub async fn cart(
 ) -> Result<Response, Problem> {
     let screen = Screen::start(state.settings.screens.cart);
     let cart = screen
-        .critical(state.upstreams.accounts.cart(&screen, user.token.expose()))
+        .critical(state.upstreams.accounts.cart(&screen, user.access_token()))
         .await?;
     Ok(cart_view(&state, &screen, &cart, &device).await)
 }
@@ -90,7 +90,7 @@ pub async fn add_item(
             state
                 .upstreams
                 .accounts
-                .add_to_cart(&screen, user.token.expose(), &line),
+                .add_to_cart(&screen, user.access_token(), &line),
         )
         .await?;
     Ok(cart_view(&state, &screen, &cart, &device).await)
@@ -121,7 +121,7 @@ pub async fn remove_item(
             state
                 .upstreams
                 .accounts
-                .remove_from_cart(&screen, user.token.expose(), &id),
+                .remove_from_cart(&screen, user.access_token(), &id),
         )
         .await?;
     Ok(cart_view(&state, &screen, &cart, &device).await)

@@ -33,11 +33,7 @@ const DEVICES: [&[(&str, &str)]; 2] = [
 async fn spawn_web(idp: &TestIdp, upstreams: &TestUpstreams) -> String {
     let mut settings = bff_web::Settings::defaults().expect("bff-web's defaults are valid");
     settings.oidc.client.issuer = idp.url();
-    settings.upstreams.catalog.url = upstreams.catalog.url().parse().unwrap();
-    settings.upstreams.offers.url = upstreams.offers.url().parse().unwrap();
-    settings.upstreams.reviews.url = upstreams.reviews.url().parse().unwrap();
-    settings.upstreams.recommendations.url = upstreams.recommendations.url().parse().unwrap();
-    settings.upstreams.accounts.url = upstreams.accounts.url().parse().unwrap();
+    upstreams.point(&mut settings.upstreams);
     serve(bff_web::build(settings).await.expect("bff-web builds")).await
 }
 

@@ -8,8 +8,8 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::helpers::{
-    DEADLINE, SLACK, TestApp, assert_problem, bearer, cache_control, keys, rendition_width,
-    screen_json, spawn_app, spawn_app_with,
+    DEADLINE, TestApp, assert_problem, assert_within_deadline, bearer, cache_control, keys,
+    rendition_width, screen_json, spawn_app, spawn_app_with,
 };
 
 /// A signed-in app: the app under test and Ada's token.
@@ -188,11 +188,7 @@ async fn with_accounts_hanging_the_cart_is_a_504_problem_by_the_deadline() {
     let started = Instant::now();
     let response = app.get_cart(&token).await;
 
-    assert!(
-        started.elapsed() < DEADLINE + SLACK,
-        "{:?}",
-        started.elapsed()
-    );
+    assert_within_deadline(started);
     assert_problem(response, 504, &[]).await;
 }
 

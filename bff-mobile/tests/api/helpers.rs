@@ -6,10 +6,10 @@
 use std::time::Duration;
 
 use bff_mobile::Settings;
-use demo_upstreams::testing::TestUpstreams;
+use demo_upstreams::testing::{RunningService, TestUpstreams};
 use dev_idp::testing::TestIdp;
 use reqwest::Method;
-use reqwest::header::{AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE, WWW_AUTHENTICATE};
+use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, WWW_AUTHENTICATE};
 use serde_json::Value;
 
 /// The public screens' deadline in tests: short, so deadline tests are fast.
@@ -19,6 +19,13 @@ pub const DEADLINE: Duration = Duration::from_millis(300);
 pub const RELAXED_DEADLINE: Duration = Duration::from_secs(2);
 /// How far past the deadline a screen may answer (scheduling, a debug build, a busy machine).
 pub const SLACK: Duration = Duration::from_millis(200);
+
+/// Fails unless the screen started at `started` answered within [`DEADLINE`] + [`SLACK`].
+#[track_caller]
+pub fn assert_within_deadline(started: std::time::Instant) {
+    let elapsed = started.elapsed();
+    assert!(elapsed < DEADLINE + SLACK, "{elapsed:?}");
+}
 
 /// The app under test, the provider and the upstreams it talks to.
 pub struct TestApp {
@@ -53,11 +60,7 @@ pub async fn spawn_app_against(
     configure: impl FnOnce(&mut Settings),
 ) -> TestApp {
     let mut settings = Settings::defaults().expect("the defaults are valid");
-    settings.upstreams.catalog.url = upstreams.catalog.url().parse().unwrap();
-    settings.upstreams.offers.url = upstreams.offers.url().parse().unwrap();
-    settings.upstreams.reviews.url = upstreams.reviews.url().parse().unwrap();
-    settings.upstreams.recommendations.url = upstreams.recommendations.url().parse().unwrap();
-    settings.upstreams.accounts.url = upstreams.accounts.url().parse().unwrap();
+    upstreams.point(&mut settings.upstreams);
     settings.auth.issuer = idp.url();
     settings.screens.home = DEADLINE;
     settings.screens.product = DEADLINE;
@@ -69,13 +72,7 @@ pub async fn spawn_app_against(
     let state = bff_mobile::AppState::new(settings)
         .await
         .expect("the app builds");
-    let admin = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let admin_address = format!("http://{}", admin.local_addr().unwrap());
-    tokio::spawn(shared::server::serve_admin(
-        admin,
-        bff_mobile::admin_routes(&state),
-        std::future::pending(),
-    ));
+    let admin_address = shared::test_server::serve_admin(bff_mobile::admin_routes(&state)).await;
     let address = serve(bff_mobile::app(state)).await;
     TestApp {
         address,
@@ -97,10 +94,7 @@ async fn warm_up(upstreams: &TestUpstreams) {
 
 /// Serves `app` on a random port of 127.0.0.1; returns its base URL.
 pub async fn serve(app: axum::Router) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(shared::server::serve(listener, app, std::future::pending()));
-    address
+    shared::test_server::serve(app).await
 }
 
 /// A client that follows no redirects and asks for no compression (sizes are uncompressed).
@@ -232,8 +226,8 @@ impl TestApp {
         self.idp.mobile_tokens(user).await.access_token
     }
 
-    /// Requests received by all five upstreams since the last reset.
-    pub fn upstream_hits(&self) -> usize {
+    /// The five upstreams.
+    pub fn services(&self) -> [&RunningService; 5] {
         let u = &self.upstreams;
         [
             &u.catalog,
@@ -242,9 +236,11 @@ impl TestApp {
             &u.recommendations,
             &u.accounts,
         ]
-        .iter()
-        .map(|service| service.hits())
-        .sum()
+    }
+
+    /// Requests received by all five upstreams since the last reset.
+    pub fn upstream_hits(&self) -> usize {
+        self.services().iter().map(|service| service.hits()).sum()
     }
 
     /// Forgets what every upstream received so far.
@@ -301,14 +297,7 @@ pub const NO_TOKEN: &str = "Bearer";
 /// The challenge of a request with an invalid token.
 pub const INVALID_TOKEN: &str = r#"Bearer error="invalid_token""#;
 
-/// The `Cache-Control` of a response.
-pub fn cache_control(response: &reqwest::Response) -> String {
-    response
-        .headers()
-        .get(CACHE_CONTROL)
-        .map(|v| v.to_str().unwrap().to_owned())
-        .unwrap_or_default()
-}
+pub use shared::test_server::cache_control;
 
 /// Whether the response's `Vary` names `name` (case-insensitively, any line).
 pub fn varies_on(response: &reqwest::Response, name: &str) -> bool {

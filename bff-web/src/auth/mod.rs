@@ -26,13 +26,13 @@
 //! Every answer of these routes is `Cache-Control: no-store`.
 //!
 //! # Layout
-//! - [`cookies`] — the session and login cookies, strict or relaxed.
+//! - [`CookiePolicy`] (from `shared::auth::session::cookies`) — the session and login cookies,
+//!   strict or relaxed.
 //! - [`login_cookie`] — the login cookie's sealed value: the logins in progress.
 //! - [`csrf`] — the `X-CSRF` / `Sec-Fetch-Site` middleware of the API.
 //! - [`signed_in`] — the [`SignedIn`] extractor of personal API routes: the session, its access
 //!   token refreshed inline once per session.
 
-pub mod cookies;
 pub mod csrf;
 pub mod login_cookie;
 pub mod signed_in;
@@ -54,8 +54,8 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-pub use cookies::CookiePolicy;
 pub use login_cookie::LoginSealer;
+pub use shared::auth::session::CookiePolicy;
 pub use signed_in::SignedIn;
 
 use crate::AppState;

@@ -4,21 +4,7 @@ use demo_upstreams::fault::Fault;
 use reqwest::Method;
 use serde_json::json;
 
-use crate::helpers::{TestApp, assert_web_card, spawn_app};
-
-/// The personal routes, with a valid body where one is needed.
-fn personal_routes() -> Vec<(Method, &'static str, Option<serde_json::Value>)> {
-    vec![
-        (Method::GET, "/api/me", None),
-        (Method::GET, "/api/cart", None),
-        (
-            Method::POST,
-            "/api/cart/items",
-            Some(json!({"product_id": "p00001", "quantity": 1})),
-        ),
-        (Method::DELETE, "/api/cart/items/p00001", None),
-    ]
-}
+use crate::helpers::{TestApp, assert_web_card, personal_routes, spawn_app};
 
 #[tokio::test]
 async fn the_profile_is_the_signed_in_users_and_never_cached() {

@@ -2,27 +2,20 @@
 //! `Sec-Fetch-Site: cross-site`, and no response ever carries a CORS header.
 
 use reqwest::Method;
-use serde_json::json;
 
-use crate::helpers::{Reply, TestApp, spawn_app};
+use crate::helpers::{Reply, TestApp, personal_routes, spawn_app};
 
 /// Every `/api` route, and `POST /auth/logout`, with a body where it takes one.
 fn protected_routes() -> Vec<(Method, &'static str, Option<serde_json::Value>)> {
-    vec![
+    let mut routes = vec![
         (Method::GET, "/api/home", None),
         (Method::GET, "/api/products/p00001", None),
         (Method::GET, "/api/products/p00001/reviews?offset=10", None),
         (Method::GET, "/api/search?q=wireless", None),
-        (Method::GET, "/api/me", None),
-        (Method::GET, "/api/cart", None),
-        (
-            Method::POST,
-            "/api/cart/items",
-            Some(json!({"product_id": "p00001", "quantity": 1})),
-        ),
-        (Method::DELETE, "/api/cart/items/p00001", None),
-        (Method::POST, "/auth/logout", None),
-    ]
+    ];
+    routes.extend(personal_routes());
+    routes.push((Method::POST, "/auth/logout", None));
+    routes
 }
 
 /// A signed-in app whose access token looks expired (so that a request getting past the check
@@ -35,16 +28,6 @@ async fn signed_in_app() -> (TestApp, String) {
         service.reset_log();
     }
     (app, id)
-}
-
-fn assert_nothing_happened(app: &TestApp, token_requests: usize) {
-    assert_eq!(app.upstream_hits(), 0, "an upstream was called");
-    assert_eq!(
-        app.idp.token_requests(),
-        token_requests,
-        "the provider was called"
-    );
-    assert_eq!(app.state.auth.sessions.refresh_count(), 0);
 }
 
 #[tokio::test]
@@ -70,7 +53,7 @@ async fn every_api_route_refuses_a_request_without_x_csrf_before_any_upstream_ca
         }
     }
 
-    assert_nothing_happened(&app, token_requests);
+    app.assert_nothing_happened(token_requests);
     assert!(
         app.stored_session(&id).await.is_some(),
         "logout did not run"
@@ -96,7 +79,7 @@ async fn a_cross_site_request_is_refused_even_with_x_csrf() {
         }
     }
 
-    assert_nothing_happened(&app, token_requests);
+    app.assert_nothing_happened(token_requests);
     assert!(
         app.stored_session(&id).await.is_some(),
         "logout did not run"

@@ -16,7 +16,7 @@ use secrecy::SecretString;
 use serde_json::Value;
 use shared::auth::session::{Session, SessionId, StoreKind};
 
-use crate::redis::RedisServer;
+use shared::redis_server::RedisServer;
 
 /// The screen deadline of tests about deadlines: short, so they are fast.
 pub const DEADLINE: Duration = Duration::from_millis(300);
@@ -127,11 +127,7 @@ pub async fn spawn_with(options: Options) -> TestApp {
     idp.add_post_logout_redirect_uri(WEB_CLIENT_ID, &after_logout);
 
     let mut settings = Settings::defaults().expect("the defaults are valid");
-    settings.upstreams.catalog.url = upstreams.catalog.url().parse().unwrap();
-    settings.upstreams.offers.url = upstreams.offers.url().parse().unwrap();
-    settings.upstreams.reviews.url = upstreams.reviews.url().parse().unwrap();
-    settings.upstreams.recommendations.url = upstreams.recommendations.url().parse().unwrap();
-    settings.upstreams.accounts.url = upstreams.accounts.url().parse().unwrap();
+    upstreams.point(&mut settings.upstreams);
     let screens = &mut settings.screens;
     for deadline in [
         &mut screens.home,
@@ -170,13 +166,7 @@ pub async fn spawn_with(options: Options) -> TestApp {
     let state = AppState::new(settings).await.expect("the app builds");
     let app = bff_web::app(state.clone());
     tokio::spawn(shared::server::serve(listener, app, std::future::pending()));
-    let admin = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let admin_address = format!("http://{}", admin.local_addr().unwrap());
-    tokio::spawn(shared::server::serve_admin(
-        admin,
-        bff_web::admin_routes(&state),
-        std::future::pending(),
-    ));
+    let admin_address = shared::test_server::serve_admin(bff_web::admin_routes(&state)).await;
     TestApp {
         browser: Browser::new(&address),
         address,
@@ -200,6 +190,19 @@ fn csrf_header() -> HeaderMap {
 }
 
 impl TestApp {
+    /// Fails if a refused request reached an upstream, the provider (beyond the
+    /// `token_requests` made before) or the session refresh.
+    #[track_caller]
+    pub fn assert_nothing_happened(&self, token_requests: usize) {
+        assert_eq!(self.upstream_hits(), 0, "an upstream was called");
+        assert_eq!(
+            self.idp.token_requests(),
+            token_requests,
+            "the provider was called"
+        );
+        assert_eq!(self.state.auth.sessions.refresh_count(), 0);
+    }
+
     /// GETs a path of the admin listener (`/readyz`, `/metrics`).
     pub async fn admin_get(&self, path: &str) -> reqwest::Response {
         reqwest::get(format!("{}{path}", self.admin_address))
@@ -390,6 +393,20 @@ impl TestApp {
             })
             .collect()
     }
+}
+
+/// The signed-in user's API routes, with a valid body where one is needed.
+pub fn personal_routes() -> Vec<(Method, &'static str, Option<Value>)> {
+    vec![
+        (Method::GET, "/api/me", None),
+        (Method::GET, "/api/cart", None),
+        (
+            Method::POST,
+            "/api/cart/items",
+            Some(serde_json::json!({"product_id": "p00001", "quantity": 1})),
+        ),
+        (Method::DELETE, "/api/cart/items/p00001", None),
+    ]
 }
 
 /// Seconds since the epoch.
@@ -661,14 +678,7 @@ pub async fn ok_json(response: reqwest::Response) -> Value {
     serde_json::from_str(&body).expect("a JSON body")
 }
 
-/// The `Cache-Control` header of a response.
-pub fn cache_control(response: &reqwest::Response) -> String {
-    response
-        .headers()
-        .get(CACHE_CONTROL)
-        .map(|v| v.to_str().unwrap().to_owned())
-        .unwrap_or_default()
-}
+pub use shared::test_server::cache_control;
 
 /// Asserts an RFC 9457 problem with `status` and a request id, whose body contains none of
 /// `never_echoed`; returns the body.

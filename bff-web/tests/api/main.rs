@@ -14,7 +14,6 @@ mod errors;
 mod helpers;
 mod home;
 mod product;
-mod redis;
 mod reviews;
 mod search;
 mod sessions;

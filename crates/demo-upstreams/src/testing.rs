@@ -131,19 +131,6 @@ impl TestUpstreams {
         (runtime, upstreams)
     }
 
-    /// Points a BFF's upstream settings at these five services.
-    pub fn point_at_self(&self, settings: &mut shared::upstream::UpstreamsSettings) {
-        for (upstream, running) in [
-            (&mut settings.catalog, &self.catalog),
-            (&mut settings.offers, &self.offers),
-            (&mut settings.reviews, &self.reviews),
-            (&mut settings.recommendations, &self.recommendations),
-            (&mut settings.accounts, &self.accounts),
-        ] {
-            upstream.url = running.url().parse().expect("a service's URL is a URL");
-        }
-    }
-
     /// Requests all five services received since start or the last call ([`RunningService::hits`]
     /// summed), and restarts every count at zero.
     pub fn take_hits(&self) -> usize {
@@ -156,6 +143,19 @@ impl TestUpstreams {
                 hits
             })
             .sum()
+    }
+
+    /// Points a BFF's `upstreams` settings at these five services.
+    pub fn point(&self, settings: &mut shared::upstream::UpstreamsSettings) {
+        for (service, setting) in [
+            (&self.catalog, &mut settings.catalog),
+            (&self.offers, &mut settings.offers),
+            (&self.reviews, &mut settings.reviews),
+            (&self.recommendations, &mut settings.recommendations),
+            (&self.accounts, &mut settings.accounts),
+        ] {
+            setting.url = service.url().parse().expect("a service's URL");
+        }
     }
 
     /// The running instance of `service`.

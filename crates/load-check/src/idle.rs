@@ -114,11 +114,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     row(
         "idle",
         "normal request p50 / p99 meanwhile",
-        format!(
-            "{} / {}",
-            ms(latencies.quantile(0.5)),
-            ms(latencies.quantile(0.99))
-        ),
+        latencies.pair_ms(0.5, 0.99),
     );
     if let (Some(before), Some(while_held), Some(after)) = (before, while_held, after) {
         row("idle", "BFF RSS before", mib(before.rss_kib));

@@ -147,11 +147,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     row(
         "slowloris",
         "time until the BFF cut one: p50 / max",
-        format!(
-            "{} / {}",
-            ms(cut_after.quantile(0.5)),
-            ms(cut_after.quantile(1.0))
-        ),
+        cut_after.pair_ms(0.5, 1.0),
     );
     row(
         "slowloris",

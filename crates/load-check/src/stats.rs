@@ -19,6 +19,11 @@ impl Latencies {
         self.0.len()
     }
 
+    /// The `a` and `b` quantiles in milliseconds, for the report (`12.0 ms / 48.5 ms`).
+    pub fn pair_ms(&mut self, a: f64, b: f64) -> String {
+        format!("{} / {}", ms(self.quantile(a)), ms(self.quantile(b)))
+    }
+
     /// The `q` quantile (0.0 to 1.0), nearest rank; zero when empty.
     pub fn quantile(&mut self, q: f64) -> Duration {
         if self.0.is_empty() {

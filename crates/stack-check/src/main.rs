@@ -162,19 +162,7 @@ impl Stack {
             // on its login page, as the app's user would.
             None => {
                 let page = response.text().await?;
-                let request = hidden(&page, "request").context("no login form")?;
-                let signed_in = self
-                    .http
-                    .post(format!("{}/login", self.idp))
-                    .form(&[
-                        ("request", request.as_str()),
-                        ("username", user),
-                        ("password", "demo"),
-                        ("action", "login"),
-                    ])
-                    .send()
-                    .await?;
-                location(&signed_in).context("the provider did not redirect back")?
+                self.sign_in_on_page(&page, user).await?
             }
         };
         let callback = Url::parse(&location)?;
@@ -225,11 +213,7 @@ impl Stack {
             .json(&json!({"product_id": PRODUCT, "quantity": 1}))
             .send()
             .await?;
-        ensure!(
-            response.status().is_success(),
-            "cart add: {}",
-            response.status()
-        );
+        ensure_status(&response, StatusCode::is_success, "cart add")?;
         let cart = self.mobile_get("/v1/cart", Some(&token)).await?;
         ensure!(
             cart.to_string().contains(PRODUCT),
@@ -240,11 +224,11 @@ impl Stack {
             .get(format!("{}/v1/cart", self.mobile))
             .send()
             .await?;
-        ensure!(
-            anonymous.status() == StatusCode::UNAUTHORIZED,
-            "anonymous cart: {}",
-            anonymous.status()
-        );
+        ensure_status(
+            &anonymous,
+            |status| *status == StatusCode::UNAUTHORIZED,
+            "anonymous cart",
+        )?;
         println!("mobile journey: token, me, home, product, cart add: ok");
         Ok(())
     }
@@ -255,11 +239,7 @@ impl Stack {
             request = request.bearer_auth(token);
         }
         let response = request.send().await?;
-        ensure!(
-            response.status().is_success(),
-            "GET {path}: {}",
-            response.status()
-        );
+        ensure_status(&response, StatusCode::is_success, &format!("GET {path}"))?;
         Ok(response.json().await?)
     }
 
@@ -279,30 +259,14 @@ impl Stack {
         );
         // 2. The provider's login page; submit its form as the user would.
         let page = self.http.get(&to_provider).send().await?.text().await?;
-        let request = hidden(&page, "request").context("no login form")?;
-        let signed_in = self
-            .http
-            .post(format!("{}/login", self.idp))
-            .form(&[
-                ("request", request.as_str()),
-                ("username", "ada"),
-                ("password", "demo"),
-                ("action", "login"),
-            ])
-            .send()
-            .await?;
-        let callback = location(&signed_in).context("the provider did not redirect back")?;
+        let callback = self.sign_in_on_page(&page, "ada").await?;
         ensure!(
             callback.starts_with(&self.web),
             "callback elsewhere: {callback}"
         );
         // 3. The callback sets the session cookie and sends the browser home.
         let back = jar.send(self.http.get(&callback)).await?;
-        ensure!(
-            back.status().is_redirection(),
-            "callback: {}",
-            back.status()
-        );
+        ensure_status(&back, StatusCode::is_redirection, "callback")?;
         let session = self
             .web_json(&mut jar, reqwest::Method::GET, "/auth/session", None)
             .await?;
@@ -331,27 +295,40 @@ impl Stack {
             "cart after remove: {cart}"
         );
         let logout = jar
-            .send(
-                self.http
-                    .post(format!("{}/auth/logout", self.web))
-                    .header("x-csrf", "1"),
-            )
+            .send(self.web_request(reqwest::Method::POST, "/auth/logout"))
             .await?;
-        ensure!(logout.status().is_success(), "logout: {}", logout.status());
+        ensure_status(&logout, StatusCode::is_success, "logout")?;
         let after = jar
-            .send(
-                self.http
-                    .get(format!("{}/api/cart", self.web))
-                    .header("x-csrf", "1"),
-            )
+            .send(self.web_request(reqwest::Method::GET, "/api/cart"))
             .await?;
-        ensure!(
-            after.status() == StatusCode::UNAUTHORIZED,
-            "cart after logout: {}",
-            after.status()
-        );
+        ensure_status(
+            &after,
+            |status| *status == StatusCode::UNAUTHORIZED,
+            "cart after logout",
+        )?;
         println!("web journey: login, session, me, cart, cart add and remove, logout: ok");
         Ok(())
+    }
+
+    /// Fills in the provider's login `page` as `user` (password `demo`, as every demo user's)
+    /// and returns where the provider redirects back to.
+    async fn sign_in_on_page(&self, page: &str, user: &str) -> anyhow::Result<String> {
+        let request = hidden(page, "request").context("no login form")?;
+        let form = [
+            ("request", request.as_str()),
+            ("username", user),
+            ("password", "demo"),
+            ("action", "login"),
+        ];
+        let login = format!("{}/login", self.idp);
+        let signed_in = self.http.post(login).form(&form).send().await?;
+        location(&signed_in).context("the provider did not redirect back")
+    }
+
+    /// A request to bff-web's `path`, with the `X-CSRF: 1` every API call carries.
+    fn web_request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        let request = self.http.request(method, format!("{}{path}", self.web));
+        request.header("x-csrf", "1")
     }
 
     async fn web_json(
@@ -361,19 +338,12 @@ impl Stack {
         path: &str,
         body: Option<Value>,
     ) -> anyhow::Result<Value> {
-        let mut request = self
-            .http
-            .request(method, format!("{}{path}", self.web))
-            .header("x-csrf", "1");
+        let mut request = self.web_request(method, path);
         if let Some(body) = body {
             request = request.json(&body);
         }
         let response = jar.send(request).await?;
-        ensure!(
-            response.status().is_success(),
-            "{path}: {}",
-            response.status()
-        );
+        ensure_status(&response, StatusCode::is_success, path)?;
         Ok(response.json().await?)
     }
 
@@ -382,12 +352,7 @@ impl Stack {
         loop {
             let mut problems = Vec::new();
             for (name, request) in [
-                (
-                    "web",
-                    self.http
-                        .get(format!("{}/api/home", self.web))
-                        .header("x-csrf", "1"),
-                ),
+                ("web", self.web_request(reqwest::Method::GET, "/api/home")),
                 ("mobile", self.http.get(format!("{}/v1/home", self.mobile))),
             ] {
                 match request.send().await {
@@ -518,6 +483,17 @@ impl Jar {
         }
         Ok(response)
     }
+}
+
+/// Fails with `what: <status>` unless `response`'s status passes `ok`.
+fn ensure_status(
+    response: &reqwest::Response,
+    ok: impl Fn(&StatusCode) -> bool,
+    what: &str,
+) -> anyhow::Result<()> {
+    let status = response.status();
+    ensure!(ok(&status), "{what}: {status}");
+    Ok(())
 }
 
 fn random() -> String {

@@ -38,6 +38,12 @@ pub struct AuthUser {
 }
 
 impl AuthUser {
+    /// The access token as sent, to forward to upstreams (the name bff-web's `SignedIn` uses
+    /// too).
+    pub fn access_token(&self) -> &str {
+        self.token.expose()
+    }
+
     /// Whether `scope` was granted.
     pub fn has_scope(&self, scope: &str) -> bool {
         self.scopes.iter().any(|s| s == scope)

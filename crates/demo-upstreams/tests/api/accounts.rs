@@ -65,10 +65,11 @@ async fn requests_without_a_bearer_token_are_unauthorised() {
     basic.problem(401);
     for token in ["", "has space", "sl/ash", &"x".repeat(65)] {
         let reply = app
-            .send(
-                app.http
-                    .get(format!("{}/me", app.up.accounts.url()))
-                    .header("authorization", format!("Bearer {token}")),
+            .get_with_header(
+                &app.up.accounts,
+                "/me",
+                "authorization",
+                &format!("Bearer {token}"),
             )
             .await;
         reply.problem(401);
@@ -82,10 +83,11 @@ async fn requests_without_a_bearer_token_are_unauthorised() {
 async fn the_bearer_scheme_is_case_insensitive_and_demo_users_are_known() {
     let app = TestApp::spawn().await;
     let reply = app
-        .send(
-            app.http
-                .get(format!("{}/me", app.up.accounts.url()))
-                .header("authorization", "bearer demo-user-1"),
+        .get_with_header(
+            &app.up.accounts,
+            "/me",
+            "authorization",
+            "bearer demo-user-1",
         )
         .await;
     assert_eq!(reply.status, 200);

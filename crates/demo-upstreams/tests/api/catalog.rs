@@ -7,7 +7,7 @@ use crate::helpers::{TestApp, ids, is_json};
 #[tokio::test]
 async fn categories_list_every_category_with_its_product_count() {
     let app = TestApp::spawn().await;
-    let reply = app.get(&app.up.catalog, "/categories").await;
+    let reply = app.catalog("/categories").await;
     assert_eq!(reply.status, 200);
     assert!(is_json(&reply));
     let items = reply.json()["items"].as_array().unwrap().clone();
@@ -27,7 +27,7 @@ async fn categories_list_every_category_with_its_product_count() {
 #[tokio::test]
 async fn a_product_has_the_documented_shape() {
     let app = TestApp::spawn().await;
-    let reply = app.get(&app.up.catalog, "/products/p00042").await;
+    let reply = app.catalog("/products/p00042").await;
     assert_eq!(reply.status, 200);
     let product = reply.json();
     assert_eq!(product["id"], "p00042");
@@ -140,11 +140,8 @@ async fn a_batch_returns_products_in_the_order_asked_and_lists_the_missing() {
 #[tokio::test]
 async fn the_card_view_has_only_the_first_image_and_no_description() {
     let app = TestApp::spawn().await;
-    let full = app.get(&app.up.catalog, "/products/p00007").await.json();
-    let cards = app
-        .get(&app.up.catalog, "/products?ids=p00007&view=card")
-        .await
-        .json();
+    let full = app.catalog("/products/p00007").await.json();
+    let cards = app.catalog("/products?ids=p00007&view=card").await.json();
     let card = &cards["items"][0];
     let keys: HashSet<&str> = card
         .as_object()
@@ -164,33 +161,27 @@ async fn the_card_view_has_only_the_first_image_and_no_description() {
 async fn more_than_100_ids_is_a_bad_request_and_100_are_fine() {
     let app = TestApp::spawn().await;
     let ok = app
-        .get(&app.up.catalog, &format!("/products?ids={}", ids(1..=100)))
+        .catalog(&format!("/products?ids={}", ids(1..=100)))
         .await;
     assert_eq!(ok.json()["items"].as_array().unwrap().len(), 100);
     let too_many = app
-        .get(&app.up.catalog, &format!("/products?ids={}", ids(1..=101)))
+        .catalog(&format!("/products?ids={}", ids(1..=101)))
         .await;
     too_many.problem(400);
-    app.get(&app.up.catalog, "/products").await.problem(400);
+    app.catalog("/products").await.problem(400);
 }
 
 #[tokio::test]
 async fn malformed_ids_are_bad_requests_and_unknown_ids_are_not_found() {
     let app = TestApp::spawn().await;
     for bad in ["p0042", "P00042", "p000042", "p0004x", "42"] {
-        app.get(&app.up.catalog, &format!("/products/{bad}"))
-            .await
-            .problem(400);
-        app.get(&app.up.catalog, &format!("/products?ids=p00001,{bad}"))
+        app.catalog(&format!("/products/{bad}")).await.problem(400);
+        app.catalog(&format!("/products?ids=p00001,{bad}"))
             .await
             .problem(400);
     }
-    app.get(&app.up.catalog, "/products/p02001")
-        .await
-        .problem(404);
-    app.get(&app.up.catalog, "/products/p00000")
-        .await
-        .problem(404);
+    app.catalog("/products/p02001").await.problem(404);
+    app.catalog("/products/p00000").await.problem(404);
 }
 
 #[tokio::test]
@@ -210,7 +201,7 @@ async fn error_bodies_never_echo_the_input() {
         format!("/{marker}"),
     ];
     for path in paths {
-        let reply = app.get(&app.up.catalog, &path).await;
+        let reply = app.catalog(&path).await;
         assert!(reply.status.is_client_error(), "{path}");
         reply.problem(reply.status.as_u16());
         assert!(
@@ -224,7 +215,7 @@ async fn error_bodies_never_echo_the_input() {
 #[tokio::test]
 async fn unknown_routes_and_methods_are_problems() {
     let app = TestApp::spawn().await;
-    app.get(&app.up.catalog, "/nope").await.problem(404);
+    app.catalog("/nope").await.problem(404);
     app.get(&app.up.offers, "/products/p00001")
         .await
         .problem(404);
@@ -241,9 +232,7 @@ async fn unknown_routes_and_methods_are_problems() {
 async fn rejected_query_strings_are_problem_json() {
     let app = TestApp::spawn().await;
     // A repeated parameter is a deserialisation error inside axum's Query extractor.
-    app.get(&app.up.catalog, "/products/search?q=a&q=b")
-        .await
-        .problem(400);
+    app.catalog("/products/search?q=a&q=b").await.problem(400);
     app.get(&app.up.offers, "/offers?ids=p00001&ids=p00002")
         .await
         .problem(400);
@@ -287,10 +276,7 @@ async fn search_matches_every_word_in_name_brand_or_description() {
     let total = page["total"].as_u64().unwrap();
     assert!(total > 0);
     for id in card_ids(&page) {
-        let product = app
-            .get(&app.up.catalog, &format!("/products/{id}"))
-            .await
-            .json();
+        let product = app.catalog(&format!("/products/{id}")).await.json();
         let text = format!(
             "{} {} {}",
             product["name"], product["brand"], product["description"]
@@ -306,14 +292,14 @@ async fn search_matches_every_word_in_name_brand_or_description() {
     assert!(first.as_str().unwrap().contains("Headphones"), "{first}");
 
     let brand = app
-        .get(&app.up.catalog, "/products/search?q=solvik&limit=5")
+        .catalog("/products/search?q=solvik&limit=5")
         .await
         .json();
     assert!(brand["total"].as_u64().unwrap() > 0);
     assert_eq!(brand["items"][0]["brand"], "Solvik");
 
     let nothing = app
-        .get(&app.up.catalog, "/products/search?q=xylophonequartz")
+        .catalog("/products/search?q=xylophonequartz")
         .await
         .json();
     assert_eq!(nothing["total"], 0);
@@ -323,7 +309,7 @@ async fn search_matches_every_word_in_name_brand_or_description() {
 #[tokio::test]
 async fn search_without_a_query_lists_everything_with_default_paging() {
     let app = TestApp::spawn().await;
-    let page = app.get(&app.up.catalog, "/products/search").await.json();
+    let page = app.catalog("/products/search").await.json();
     assert_eq!(page["total"], 2000);
     assert_eq!(page["offset"], 0);
     assert_eq!(page["limit"], 24);
@@ -333,12 +319,9 @@ async fn search_without_a_query_lists_everything_with_default_paging() {
 #[tokio::test]
 async fn facets_count_the_matches_before_the_category_filter() {
     let app = TestApp::spawn().await;
-    let all = app
-        .get(&app.up.catalog, "/products/search?q=design")
-        .await
-        .json();
+    let all = app.catalog("/products/search?q=design").await.json();
     let audio = app
-        .get(&app.up.catalog, "/products/search?q=design&category=audio")
+        .catalog("/products/search?q=design&category=audio")
         .await
         .json();
     assert_eq!(all["facets"], audio["facets"]);
@@ -421,7 +404,7 @@ async fn search_sorts_by_price_name_and_newest() {
     assert_eq!(cheapest_last["items"][0]["id"], most_expensive);
 
     let by_name = app
-        .get(&app.up.catalog, "/products/search?sort=name&limit=100")
+        .catalog("/products/search?sort=name&limit=100")
         .await
         .json();
     let names: Vec<String> = by_name["items"]
@@ -433,7 +416,7 @@ async fn search_sorts_by_price_name_and_newest() {
     assert!(names.windows(2).all(|w| w[0] <= w[1]), "{names:?}");
 
     let newest = card_ids(
-        &app.get(&app.up.catalog, "/products/search?sort=newest&limit=20")
+        &app.catalog("/products/search?sort=newest&limit=20")
             .await
             .json(),
     );
@@ -456,27 +439,16 @@ async fn search_sorts_by_price_name_and_newest() {
 #[tokio::test]
 async fn search_pages_with_offset_and_limit() {
     let app = TestApp::spawn().await;
-    let big = card_ids(
-        &app.get(&app.up.catalog, "/products/search?q=the&limit=40")
-            .await
-            .json(),
-    );
-    let first = card_ids(
-        &app.get(&app.up.catalog, "/products/search?q=the&limit=20")
-            .await
-            .json(),
-    );
+    let big = card_ids(&app.catalog("/products/search?q=the&limit=40").await.json());
+    let first = card_ids(&app.catalog("/products/search?q=the&limit=20").await.json());
     let second = app
-        .get(&app.up.catalog, "/products/search?q=the&limit=20&offset=20")
+        .catalog("/products/search?q=the&limit=20&offset=20")
         .await
         .json();
     assert_eq!(second["offset"], 20);
     assert_eq!(second["limit"], 20);
     assert_eq!([first, card_ids(&second)].concat(), big);
-    let beyond = app
-        .get(&app.up.catalog, "/products/search?offset=5000")
-        .await
-        .json();
+    let beyond = app.catalog("/products/search?offset=5000").await.json();
     assert_eq!(beyond["total"], 2000);
     assert_eq!(beyond["items"], serde_json::json!([]));
 }
@@ -494,7 +466,7 @@ async fn invalid_search_parameters_are_bad_requests() {
         "sort=cheapest".to_owned(),
         "category=Audio".to_owned(),
     ] {
-        app.get(&app.up.catalog, &format!("/products/search?{query}"))
+        app.catalog(&format!("/products/search?{query}"))
             .await
             .problem(400);
     }
@@ -510,7 +482,7 @@ async fn invalid_search_parameters_are_bad_requests() {
 #[tokio::test]
 async fn featured_has_a_hero_and_a_varied_shelf() {
     let app = TestApp::spawn().await;
-    let featured = app.get(&app.up.catalog, "/featured").await.json();
+    let featured = app.catalog("/featured").await.json();
     let hero = &featured["hero"];
     assert!(hero["title"].as_str().is_some_and(|t| !t.is_empty()));
     assert!(hero["subtitle"].as_str().is_some_and(|t| !t.is_empty()));
@@ -523,19 +495,17 @@ async fn featured_has_a_hero_and_a_varied_shelf() {
         .map(|c| c["category"].as_str().unwrap())
         .collect();
     assert_eq!(categories.len(), 10);
-    let five = app.get(&app.up.catalog, "/featured?limit=5").await.json();
+    let five = app.catalog("/featured?limit=5").await.json();
     assert_eq!(five["items"].as_array().unwrap().len(), 5);
-    app.get(&app.up.catalog, "/featured?limit=0")
-        .await
-        .problem(400);
+    app.catalog("/featured?limit=0").await.problem(400);
 }
 
 #[tokio::test]
 async fn images_are_svgs_in_the_product_colour_labelled_with_their_width() {
     let app = TestApp::spawn().await;
-    let product = app.get(&app.up.catalog, "/products/p00042").await.json();
+    let product = app.catalog("/products/p00042").await.json();
     let color = product["images"][1]["color"].as_str().unwrap().to_owned();
-    let reply = app.get(&app.up.catalog, "/images/p00042/1/480.svg").await;
+    let reply = app.catalog("/images/p00042/1/480.svg").await;
     assert_eq!(reply.status, 200);
     assert_eq!(reply.header("content-type"), "image/svg+xml");
     assert_eq!(reply.header("cache-control"), "public, max-age=86400");
@@ -545,18 +515,10 @@ async fn images_are_svgs_in_the_product_colour_labelled_with_their_width() {
     assert!(reply.text.contains(">480w<"));
     assert!(reply.text.contains("p00042"));
 
-    app.get(&app.up.catalog, "/images/p00042/1/481.svg")
-        .await
-        .problem(404);
-    app.get(&app.up.catalog, "/images/p00042/9/480.svg")
-        .await
-        .problem(404);
-    app.get(&app.up.catalog, "/images/p00042/1/480.png")
-        .await
-        .problem(400);
-    app.get(&app.up.catalog, "/images/p042/1/480.svg")
-        .await
-        .problem(400);
+    app.catalog("/images/p00042/1/481.svg").await.problem(404);
+    app.catalog("/images/p00042/9/480.svg").await.problem(404);
+    app.catalog("/images/p00042/1/480.png").await.problem(400);
+    app.catalog("/images/p042/1/480.svg").await.problem(400);
 }
 
 #[tokio::test]
@@ -568,18 +530,14 @@ async fn a_matching_if_none_match_gets_304_without_a_body() {
         "/products/search?q=lens",
         "/images/p00001/0/160.svg",
     ] {
-        let first = app.get(&app.up.catalog, path).await;
+        let first = app.catalog(path).await;
         let etag = first.header("etag").to_owned();
         assert!(
             etag.starts_with('"') && etag.ends_with('"'),
             "strong: {etag}"
         );
         let again = app
-            .send(
-                app.http
-                    .get(format!("{}{path}", app.up.catalog.url()))
-                    .header("if-none-match", &etag),
-            )
+            .get_with_header(&app.up.catalog, path, "if-none-match", &etag)
             .await;
         assert_eq!(again.status, 304, "{path}");
         assert_eq!(again.header("etag"), etag);
@@ -587,16 +545,12 @@ async fn a_matching_if_none_match_gets_304_without_a_body() {
         assert!(!again.header("cache-control").is_empty());
 
         let other = app
-            .send(
-                app.http
-                    .get(format!("{}{path}", app.up.catalog.url()))
-                    .header("if-none-match", "\"something-else\""),
-            )
+            .get_with_header(&app.up.catalog, path, "if-none-match", "\"something-else\"")
             .await;
         assert_eq!(other.status, 200);
         assert_eq!(other.text, first.text);
     }
-    let a = app.get(&app.up.catalog, "/products/p00001").await;
-    let b = app.get(&app.up.catalog, "/products/p00002").await;
+    let a = app.catalog("/products/p00001").await;
+    let b = app.catalog("/products/p00002").await;
     assert_ne!(a.header("etag"), b.header("etag"));
 }

@@ -20,7 +20,7 @@ async fn a_status_fault_answers_that_status_as_a_problem_but_spares_health_and_c
     assert_eq!(app.get(&app.up.offers, "/healthz").await.status, 200);
     assert_eq!(app.get(&app.up.offers, "/_control/stats").await.status, 200);
     assert_eq!(
-        app.get(&app.up.catalog, "/categories").await.status,
+        app.catalog("/categories").await.status,
         200,
         "other services unaffected"
     );
@@ -122,14 +122,9 @@ async fn a_fault_limited_to_routes_spares_the_others() {
     app.up
         .catalog
         .set_fault_for_routes(Fault::Status(503), ["/products/search"]);
-    app.get(&app.up.catalog, "/products/search?q=lens")
-        .await
-        .problem(503);
-    assert_eq!(
-        app.get(&app.up.catalog, "/products/p00001").await.status,
-        200
-    );
-    assert_eq!(app.get(&app.up.catalog, "/categories").await.status, 200);
+    app.catalog("/products/search?q=lens").await.problem(503);
+    assert_eq!(app.catalog("/products/p00001").await.status, 200);
+    assert_eq!(app.catalog("/categories").await.status, 200);
 }
 
 #[tokio::test]
@@ -223,20 +218,17 @@ async fn the_request_id_is_echoed_on_every_response() {
     let app = TestApp::spawn().await;
     for path in ["/categories", "/products/nope", "/healthz"] {
         let reply = app
-            .send(
-                app.http
-                    .get(format!("{}{path}", app.up.catalog.url()))
-                    .header("x-request-id", "abc-42"),
-            )
+            .get_with_header(&app.up.catalog, path, "x-request-id", "abc-42")
             .await;
         assert_eq!(reply.header("x-request-id"), "abc-42", "{path}");
     }
     app.up.offers.set_fault(Fault::Status(503));
     let faulted = app
-        .send(
-            app.http
-                .get(format!("{}/offers?ids=p00001", app.up.offers.url()))
-                .header("x-request-id", "abc-43"),
+        .get_with_header(
+            &app.up.offers,
+            "/offers?ids=p00001",
+            "x-request-id",
+            "abc-43",
         )
         .await;
     assert_eq!(faulted.header("x-request-id"), "abc-43");

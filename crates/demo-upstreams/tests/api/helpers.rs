@@ -76,13 +76,27 @@ impl TestApp {
             .await
     }
 
+    /// `GET` from the catalog, the service most tests read.
+    pub async fn catalog(&self, path: &str) -> Reply {
+        self.get(&self.up.catalog, path).await
+    }
+
     pub async fn get_with_token(&self, service: &RunningService, path: &str, token: &str) -> Reply {
-        self.send(
-            self.http
-                .get(format!("{}{path}", service.url()))
-                .bearer_auth(token),
-        )
-        .await
+        let authorization = format!("Bearer {token}");
+        self.get_with_header(service, path, "authorization", &authorization)
+            .await
+    }
+
+    /// `GET` with one request header `name: value`.
+    pub async fn get_with_header(
+        &self,
+        service: &RunningService,
+        path: &str,
+        name: &str,
+        value: &str,
+    ) -> Reply {
+        let request = self.http.get(format!("{}{path}", service.url()));
+        self.send(request.header(name, value)).await
     }
 
     pub async fn send(&self, request: reqwest::RequestBuilder) -> Reply {

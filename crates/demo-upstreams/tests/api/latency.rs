@@ -17,11 +17,11 @@ fn config_with_catalog_latency(median_ms: u64, p99_ms: u64) -> DemoConfig {
 async fn injected_latency_has_roughly_the_configured_median_and_varies() {
     let app = TestApp::spawn_with(config_with_catalog_latency(20, 60)).await;
     // Warm up the connection so that connecting does not count.
-    app.get(&app.up.catalog, "/healthz").await;
+    app.catalog("/healthz").await;
     let mut samples = Vec::new();
     for _ in 0..41 {
         let started = Instant::now();
-        let reply = app.get(&app.up.catalog, "/categories").await;
+        let reply = app.catalog("/categories").await;
         assert_eq!(reply.status, 200);
         samples.push(started.elapsed());
     }
@@ -40,7 +40,7 @@ async fn injected_latency_has_roughly_the_configured_median_and_varies() {
     // Health checks are exempt.
     let started = Instant::now();
     for _ in 0..10 {
-        app.get(&app.up.catalog, "/healthz").await;
+        app.catalog("/healthz").await;
     }
     assert!(
         started.elapsed() < Duration::from_millis(150),
@@ -53,10 +53,11 @@ async fn a_deadline_shorter_than_the_latency_gets_a_504_at_the_deadline() {
     let app = TestApp::spawn_with(config_with_catalog_latency(400, 500)).await;
     let started = Instant::now();
     let reply = app
-        .send(
-            app.http
-                .get(format!("{}/categories", app.up.catalog.url()))
-                .header("x-request-deadline-ms", "60"),
+        .get_with_header(
+            &app.up.catalog,
+            "/categories",
+            "x-request-deadline-ms",
+            "60",
         )
         .await;
     let elapsed = started.elapsed();
@@ -65,10 +66,11 @@ async fn a_deadline_shorter_than_the_latency_gets_a_504_at_the_deadline() {
     assert!(elapsed < Duration::from_millis(300), "{elapsed:?}");
 
     let patient = app
-        .send(
-            app.http
-                .get(format!("{}/categories", app.up.catalog.url()))
-                .header("x-request-deadline-ms", "5000"),
+        .get_with_header(
+            &app.up.catalog,
+            "/categories",
+            "x-request-deadline-ms",
+            "5000",
         )
         .await;
     assert_eq!(patient.status, 200);
@@ -85,7 +87,7 @@ async fn an_error_rate_of_one_fails_every_request_but_health() {
             .problem(503);
     }
     assert_eq!(app.get(&app.up.offers, "/healthz").await.status, 200);
-    assert_eq!(app.get(&app.up.catalog, "/categories").await.status, 200);
+    assert_eq!(app.catalog("/categories").await.status, 200);
 }
 
 #[tokio::test]

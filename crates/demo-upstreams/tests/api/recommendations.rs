@@ -23,7 +23,7 @@ async fn related_products_share_the_category_and_never_include_the_product() {
     unique.sort();
     unique.dedup();
     assert_eq!(unique.len(), ids.len());
-    let product = app.get(&app.up.catalog, "/products/p00042").await.json();
+    let product = app.catalog("/products/p00042").await.json();
     let cards = app
         .get(
             &app.up.catalog,

@@ -27,16 +27,7 @@ async fn the_confidential_client_signs_in_through_the_login_form_and_gets_verifi
     let code = query(&callback, "code").unwrap();
 
     let response = app
-        .post_form(
-            "/token",
-            &[
-                ("grant_type", "authorization_code"),
-                ("code", &code),
-                ("redirect_uri", WEB_CALLBACK),
-                ("code_verifier", &pkce.verifier),
-            ],
-            Some((WEB, WEB_SECRET)),
-        )
+        .redeem_code(&code, WEB_CALLBACK, &pkce.verifier, Some((WEB, WEB_SECRET)))
         .await;
     let tokens = tokens(response).await;
     assert_eq!(tokens.token_type, "Bearer");

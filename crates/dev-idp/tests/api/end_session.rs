@@ -3,12 +3,7 @@ use reqwest::StatusCode;
 use crate::helpers::*;
 
 async fn end_session(app: &App, params: &[(&str, &str)]) -> reqwest::Response {
-    app.http
-        .get(format!("{}/end_session", app.url))
-        .query(params)
-        .send()
-        .await
-        .unwrap()
+    app.get_with("/end_session", params).await
 }
 
 #[tokio::test]
@@ -22,17 +17,8 @@ async fn end_session_redirects_to_an_exactly_registered_uri_with_the_state() {
     );
     let code = query(&callback, "code").unwrap();
     let tokens = tokens(
-        app.post_form(
-            "/token",
-            &[
-                ("grant_type", "authorization_code"),
-                ("code", &code),
-                ("redirect_uri", WEB_CALLBACK),
-                ("code_verifier", &pkce.verifier),
-            ],
-            Some((WEB, WEB_SECRET)),
-        )
-        .await,
+        app.redeem_code(&code, WEB_CALLBACK, &pkce.verifier, Some((WEB, WEB_SECRET)))
+            .await,
     )
     .await;
 
@@ -51,16 +37,7 @@ async fn end_session_redirects_to_an_exactly_registered_uri_with_the_state() {
         "http://localhost:8080/?state=bye-1"
     );
     // The sign-in has ended: its refresh token no longer works.
-    let refresh = app
-        .post_form(
-            "/token",
-            &[
-                ("grant_type", "refresh_token"),
-                ("refresh_token", &tokens.refresh_token),
-            ],
-            Some((WEB, WEB_SECRET)),
-        )
-        .await;
+    let refresh = app.refresh_as_web(&tokens.refresh_token).await;
     assert_eq!(error_code(refresh).await.1, "invalid_grant");
 }
 

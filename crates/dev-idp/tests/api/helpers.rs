@@ -127,20 +127,22 @@ pub fn request_id(page: &str) -> String {
 
 impl App {
     pub async fn get(&self, path: &str) -> reqwest::Response {
-        self.http
-            .get(format!("{}{path}", self.url))
-            .send()
-            .await
-            .unwrap()
+        let request = self.http.get(format!("{}{path}", self.url));
+        request.send().await.unwrap()
+    }
+
+    /// GETs `path` with a query.
+    pub async fn get_with<Q: serde::Serialize + ?Sized>(
+        &self,
+        path: &str,
+        query: &Q,
+    ) -> reqwest::Response {
+        let request = self.http.get(format!("{}{path}", self.url)).query(query);
+        request.send().await.unwrap()
     }
 
     pub async fn authorize(&self, params: &[(String, String)]) -> reqwest::Response {
-        self.http
-            .get(format!("{}/authorize", self.url))
-            .query(params)
-            .send()
-            .await
-            .unwrap()
+        self.get_with("/authorize", params).await
     }
 
     /// POSTs a form, with Basic client credentials when given.
@@ -209,18 +211,92 @@ impl App {
 
     /// Redeems a `mobile-app` code.
     pub async fn redeem_mobile_code(&self, code: &str, verifier: &str) -> reqwest::Response {
+        self.redeem_code(code, MOBILE_CALLBACK, verifier, None)
+            .await
+    }
+
+    /// Redeems a code naming `redirect_uri`: with `basic` client credentials, or else as the
+    /// public `mobile-app`.
+    pub async fn redeem_code(
+        &self,
+        code: &str,
+        redirect_uri: &str,
+        verifier: &str,
+        basic: Option<(&str, &str)>,
+    ) -> reqwest::Response {
+        let mut form = vec![
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", redirect_uri),
+        ];
+        if basic.is_none() {
+            form.push(("client_id", MOBILE));
+        }
+        form.push(("code_verifier", verifier));
+        self.post_form("/token", &form, basic).await
+    }
+
+    /// Refreshes as `bff-web` (Basic credentials).
+    pub async fn refresh_as_web(&self, refresh_token: &str) -> reqwest::Response {
         self.post_form(
             "/token",
             &[
-                ("grant_type", "authorization_code"),
-                ("code", code),
-                ("redirect_uri", MOBILE_CALLBACK),
+                ("grant_type", "refresh_token"),
+                ("refresh_token", refresh_token),
+            ],
+            Some((WEB, WEB_SECRET)),
+        )
+        .await
+    }
+
+    /// Refreshes a `mobile-app` token asking for `scope`.
+    pub async fn refresh_mobile_with_scope(
+        &self,
+        refresh_token: &str,
+        scope: &str,
+    ) -> reqwest::Response {
+        self.post_form(
+            "/token",
+            &[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", refresh_token),
                 ("client_id", MOBILE),
-                ("code_verifier", verifier),
+                ("scope", scope),
             ],
             None,
         )
         .await
+    }
+
+    /// Revokes `token` as `mobile-app`, with `extra` parameters.
+    pub async fn revoke_as_mobile(&self, token: &str, extra: &[(&str, &str)]) -> reqwest::Response {
+        let mut form = vec![("token", token)];
+        form.extend_from_slice(extra);
+        form.push(("client_id", MOBILE));
+        self.post_form("/revoke", &form, None).await
+    }
+
+    /// Revokes `token` as `bff-web` (Basic credentials).
+    pub async fn revoke_as_web(&self, token: &str) -> reqwest::Response {
+        self.post_form("/revoke", &[("token", token)], Some((WEB, WEB_SECRET)))
+            .await
+    }
+
+    /// `/userinfo` refuses `access_token` (revoked, or its family was).
+    pub async fn assert_access_refused(&self, access_token: &str) {
+        let status = self.userinfo_status(access_token).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+    }
+
+    /// `mobile-app`'s refresh of `refresh_token` is refused with `invalid_grant`.
+    pub async fn assert_refresh_refused(&self, refresh_token: &str) {
+        let response = self.refresh_mobile(refresh_token).await;
+        assert_eq!(error_code(response).await.1, "invalid_grant");
+    }
+
+    /// The status `/userinfo` answers for `token`.
+    pub async fn userinfo_status(&self, token: &str) -> StatusCode {
+        self.userinfo(token).await.status()
     }
 
     pub async fn refresh_mobile(&self, refresh_token: &str) -> reqwest::Response {
@@ -237,12 +313,8 @@ impl App {
     }
 
     pub async fn userinfo(&self, token: &str) -> reqwest::Response {
-        self.http
-            .get(format!("{}/userinfo", self.url))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap()
+        let request = self.http.get(format!("{}/userinfo", self.url));
+        request.bearer_auth(token).send().await.unwrap()
     }
 
     pub async fn jwks(&self) -> JwkSet {

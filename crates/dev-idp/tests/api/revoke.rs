@@ -8,62 +8,32 @@ async fn revoking_a_refresh_token_revokes_its_family_and_the_access_tokens_issue
     let first = app.idp.mobile_tokens("ada").await;
     let second = tokens(app.refresh_mobile(&first.refresh_token).await).await;
     let response = app
-        .post_form(
-            "/revoke",
-            &[
-                ("token", &second.refresh_token),
-                ("token_type_hint", "refresh_token"),
-                ("client_id", MOBILE),
-            ],
-            None,
+        .revoke_as_mobile(
+            &second.refresh_token,
+            &[("token_type_hint", "refresh_token")],
         )
         .await;
     assert_eq!(response.status(), StatusCode::OK);
-    let refresh = app.refresh_mobile(&second.refresh_token).await;
-    assert_eq!(error_code(refresh).await.1, "invalid_grant");
-    assert_eq!(
-        app.userinfo(&second.access_token).await.status(),
-        StatusCode::UNAUTHORIZED
-    );
+    app.assert_refresh_refused(&second.refresh_token).await;
+    app.assert_access_refused(&second.access_token).await;
 }
 
 #[tokio::test]
 async fn revoking_an_access_token_makes_userinfo_refuse_it() {
     let app = spawn().await;
     let tokens = app.idp.mobile_tokens("ada").await;
-    let response = app
-        .post_form(
-            "/revoke",
-            &[("token", &tokens.access_token), ("client_id", MOBILE)],
-            None,
-        )
-        .await;
+    let response = app.revoke_as_mobile(&tokens.access_token, &[]).await;
     assert_eq!(response.status(), StatusCode::OK);
-    assert_eq!(
-        app.userinfo(&tokens.access_token).await.status(),
-        StatusCode::UNAUTHORIZED
-    );
+    app.assert_access_refused(&tokens.access_token).await;
 }
 
 #[tokio::test]
 async fn revoking_an_unknown_token_or_another_clients_token_answers_200_and_changes_nothing() {
     let app = spawn().await;
     let mobile = app.idp.mobile_tokens("ada").await;
-    let unknown = app
-        .post_form(
-            "/revoke",
-            &[("token", "no-such-token")],
-            Some((WEB, WEB_SECRET)),
-        )
-        .await;
+    let unknown = app.revoke_as_web("no-such-token").await;
     assert_eq!(unknown.status(), StatusCode::OK);
-    let foreign = app
-        .post_form(
-            "/revoke",
-            &[("token", &mobile.refresh_token)],
-            Some((WEB, WEB_SECRET)),
-        )
-        .await;
+    let foreign = app.revoke_as_web(&mobile.refresh_token).await;
     assert_eq!(foreign.status(), StatusCode::OK);
     tokens(app.refresh_mobile(&mobile.refresh_token).await).await;
 }

@@ -45,7 +45,7 @@ async fn a_reused_code_is_invalid_grant_and_revokes_the_tokens_issued_from_it() 
     let code = app.mobile_code(&pkce, "demo-user-1").await;
     let first = tokens(app.redeem_mobile_code(&code, &pkce.verifier).await).await;
     assert_eq!(
-        app.userinfo(&first.access_token).await.status(),
+        app.userinfo_status(&first.access_token).await,
         StatusCode::OK
     );
 
@@ -54,12 +54,8 @@ async fn a_reused_code_is_invalid_grant_and_revokes_the_tokens_issued_from_it() 
         error_code(replay).await,
         (StatusCode::BAD_REQUEST, "invalid_grant".to_owned())
     );
-    let refresh = app.refresh_mobile(&first.refresh_token).await;
-    assert_eq!(error_code(refresh).await.1, "invalid_grant");
-    assert_eq!(
-        app.userinfo(&first.access_token).await.status(),
-        StatusCode::UNAUTHORIZED
-    );
+    app.assert_refresh_refused(&first.refresh_token).await;
+    app.assert_access_refused(&first.access_token).await;
 }
 
 #[tokio::test]
@@ -71,29 +67,20 @@ async fn a_code_is_bound_to_its_client_and_redirect_uri() {
     let code = app.mobile_code(&pkce, "demo-user-1").await;
     // Another client cannot redeem it (and does not spend it).
     let response = app
-        .post_form(
-            "/token",
-            &[
-                ("grant_type", "authorization_code"),
-                ("code", &code),
-                ("redirect_uri", MOBILE_CALLBACK),
-                ("code_verifier", &pkce.verifier),
-            ],
+        .redeem_code(
+            &code,
+            MOBILE_CALLBACK,
+            &pkce.verifier,
             Some((WEB, WEB_SECRET)),
         )
         .await;
     assert_eq!(error_code(response).await.1, "invalid_grant");
     // Another registered redirect URI does not match the one of the request.
     let response = app
-        .post_form(
-            "/token",
-            &[
-                ("grant_type", "authorization_code"),
-                ("code", &code),
-                ("redirect_uri", "http://127.0.0.1:8765/callback"),
-                ("client_id", MOBILE),
-                ("code_verifier", &pkce.verifier),
-            ],
+        .redeem_code(
+            &code,
+            "http://127.0.0.1:8765/callback",
+            &pkce.verifier,
             None,
         )
         .await;
@@ -210,30 +197,12 @@ async fn a_refresh_may_narrow_the_scope_but_not_widen_it() {
     let app = spawn().await;
     let first = app.idp.mobile_tokens("ada").await;
     let narrowed = app
-        .post_form(
-            "/token",
-            &[
-                ("grant_type", "refresh_token"),
-                ("refresh_token", &first.refresh_token),
-                ("client_id", MOBILE),
-                ("scope", "openid"),
-            ],
-            None,
-        )
+        .refresh_mobile_with_scope(&first.refresh_token, "openid")
         .await;
     let narrowed = tokens(narrowed).await;
     assert_eq!(narrowed.scope, "openid");
     let widened = app
-        .post_form(
-            "/token",
-            &[
-                ("grant_type", "refresh_token"),
-                ("refresh_token", &narrowed.refresh_token),
-                ("client_id", MOBILE),
-                ("scope", "openid admin"),
-            ],
-            None,
-        )
+        .refresh_mobile_with_scope(&narrowed.refresh_token, "openid admin")
         .await;
     assert_eq!(error_code(widened).await.1, "invalid_scope");
 }
@@ -250,13 +219,9 @@ async fn reusing_a_rotated_refresh_token_revokes_the_whole_family() {
         (StatusCode::BAD_REQUEST, "invalid_grant".to_owned())
     );
     // The legitimate-looking newest token is dead too, and so are the family's access tokens.
-    let response = app.refresh_mobile(&second.refresh_token).await;
-    assert_eq!(error_code(response).await.1, "invalid_grant");
+    app.assert_refresh_refused(&second.refresh_token).await;
     for access in [&first.access_token, &second.access_token] {
-        assert_eq!(
-            app.userinfo(access).await.status(),
-            StatusCode::UNAUTHORIZED
-        );
+        app.assert_access_refused(access).await;
     }
     // Other sign-ins are unaffected.
     let other = app.idp.mobile_tokens("ada").await;
@@ -267,15 +232,6 @@ async fn reusing_a_rotated_refresh_token_revokes_the_whole_family() {
 async fn a_refresh_token_of_another_client_is_invalid_grant() {
     let app = spawn().await;
     let mobile = app.idp.mobile_tokens("ada").await;
-    let response = app
-        .post_form(
-            "/token",
-            &[
-                ("grant_type", "refresh_token"),
-                ("refresh_token", &mobile.refresh_token),
-            ],
-            Some((WEB, WEB_SECRET)),
-        )
-        .await;
+    let response = app.refresh_as_web(&mobile.refresh_token).await;
     assert_eq!(error_code(response).await.1, "invalid_grant");
 }

@@ -19,357 +19,40 @@
 //! redirect. Secrets (client secret, tokens, PKCE verifier, nonce) never appear in `Debug`
 //! output or logs.
 
+//!
+//! # Layout
+//! - this module — [`OidcClient`] and the calls it makes to the provider;
+//! - [`settings`] — [`OidcSettings`];
+//! - [`flow`] — [`PendingLogin`], [`CallbackParams`], [`User`], [`TokenSet`];
+//! - [`error`] — [`LoginError`], [`RefreshError`], [`OidcError`].
+
+pub mod error;
+pub mod flow;
+pub mod settings;
+
+pub use error::{LoginError, OidcError, RefreshError};
+use flow::now;
+pub use flow::{CallbackParams, PendingLogin, TokenSet, User};
+pub use settings::OidcSettings;
+
 use std::fmt;
 use std::sync::Arc;
-use std::time::Duration;
 
-use axum::http::StatusCode;
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-use secrecy::{ExposeSecret, SecretString};
-use serde::{Deserialize, Serialize};
+use secrecy::ExposeSecret;
+use serde::Deserialize;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use url::Url;
 use url::form_urlencoded;
 
-use super::jwks::{JwksError, JwksKeyStore, JwksSettings, KeyStore};
-use super::provider::{self, DiscoveryError, FetchError, ProviderMetadata};
-use super::return_to;
-use super::secret::{SecretToken, ct_eq, random_urlsafe};
-use super::validator::{self, Checks, Kind, MAX_LEEWAY, TokenError, parse_algorithms};
+use crate::auth::jwks::{JwksKeyStore, KeyStore};
+use crate::auth::provider::{self, DiscoveryError, FetchError, ProviderMetadata};
+use crate::auth::return_to;
+use crate::auth::secret::{SecretToken, ct_eq, random_urlsafe};
+use crate::auth::validator::{self, Checks, Kind, TokenError, parse_algorithms};
 use crate::config::ConfigError;
-use crate::problem::Problem;
-
-/// The web BFF's client registration and how the provider is called. Env `…__OIDC__<KEY>`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct OidcSettings {
-    /// The provider's issuer identifier; discovery starts at
-    /// `{issuer}/.well-known/openid-configuration` and the document must name it exactly.
-    /// Required.
-    pub issuer: String,
-    /// This BFF's client id. Required.
-    pub client_id: String,
-    /// This BFF's client secret (sent as `client_secret_basic`). Required; give it through the
-    /// environment (`…__OIDC__CLIENT_SECRET`), never in a file under version control.
-    pub client_secret: SecretString,
-    /// The BFF's callback URL as registered with the provider, on the BFF's public origin.
-    /// Required.
-    pub redirect_uri: Url,
-    /// Scopes asked for at login. Default `["openid", "profile", "email", "offline_access"]`.
-    #[serde(default = "default_scopes")]
-    pub scopes: Vec<String>,
-    /// Accepted ID-token signature algorithms. Default `["ES256", "RS256"]`.
-    #[serde(default = "default_algorithms")]
-    pub algorithms: Vec<String>,
-    /// Clock skew tolerated on ID-token times. Default `30s`; at most `5m`.
-    #[serde(default = "default_leeway", with = "humantime_serde")]
-    pub leeway: Duration,
-    /// Timeout of each call to the provider (discovery, token, revocation, userinfo).
-    /// Default `5s`.
-    #[serde(default = "default_timeout", with = "humantime_serde")]
-    pub timeout: Duration,
-    /// Largest provider response read (and largest ID token). Default `65536` (64 KiB).
-    #[serde(default = "default_max_body_bytes")]
-    pub max_body_bytes: usize,
-    /// How the provider's JWKS is fetched and cached; every key has a default.
-    #[serde(default)]
-    pub jwks: JwksSettings,
-    /// The provider's base URL as this service reaches it, when that differs from the issuer
-    /// URL browsers use (containers: `http://dev-idp:7000` vs `http://localhost:7000`).
-    /// Default: none, the issuer URL is used.
-    #[serde(default)]
-    pub backchannel_url: Option<Url>,
-}
-
-fn default_scopes() -> Vec<String> {
-    ["openid", "profile", "email", "offline_access"]
-        .map(str::to_owned)
-        .to_vec()
-}
-
-fn default_algorithms() -> Vec<String> {
-    vec!["ES256".to_owned(), "RS256".to_owned()]
-}
-
-fn default_leeway() -> Duration {
-    Duration::from_secs(30)
-}
-
-fn default_timeout() -> Duration {
-    Duration::from_secs(5)
-}
-
-fn default_max_body_bytes() -> usize {
-    64 * 1024
-}
-
-impl OidcSettings {
-    /// Settings with every default.
-    pub fn new(
-        issuer: impl Into<String>,
-        client_id: impl Into<String>,
-        client_secret: impl Into<String>,
-        redirect_uri: Url,
-    ) -> Self {
-        Self {
-            issuer: issuer.into(),
-            client_id: client_id.into(),
-            client_secret: SecretString::from(client_secret.into()),
-            redirect_uri,
-            scopes: default_scopes(),
-            algorithms: default_algorithms(),
-            leeway: default_leeway(),
-            timeout: default_timeout(),
-            max_body_bytes: default_max_body_bytes(),
-            jwks: JwksSettings::default(),
-            backchannel_url: None,
-        }
-    }
-
-    /// Checks the values; `prefix` names the section in errors (e.g. `oidc`).
-    pub fn validate(&self, prefix: &str) -> Result<(), ConfigError> {
-        let key = |name: &str| format!("{prefix}.{name}");
-        provider::discovery_url(&self.issuer)
-            .map_err(|e| ConfigError::invalid(&key("issuer"), e))?;
-        if self.client_id.is_empty() {
-            return Err(ConfigError::invalid(&key("client_id"), "must not be empty"));
-        }
-        if self.client_secret.expose_secret().is_empty() {
-            return Err(ConfigError::invalid(
-                &key("client_secret"),
-                "must not be empty",
-            ));
-        }
-        if !matches!(self.redirect_uri.scheme(), "http" | "https")
-            || self.redirect_uri.fragment().is_some()
-        {
-            return Err(ConfigError::invalid(
-                &key("redirect_uri"),
-                "must be an http(s) URL without fragment",
-            ));
-        }
-        if !self.scopes.iter().any(|s| s == "openid") {
-            return Err(ConfigError::invalid(
-                &key("scopes"),
-                "must contain \"openid\"",
-            ));
-        }
-        parse_algorithms(&self.algorithms)
-            .map_err(|e| ConfigError::invalid(&key("algorithms"), e))?;
-        if self.leeway > MAX_LEEWAY {
-            return Err(ConfigError::invalid(&key("leeway"), "must be at most 5m"));
-        }
-        if self.timeout.is_zero() {
-            return Err(ConfigError::invalid(&key("timeout"), "must be positive"));
-        }
-        if self.max_body_bytes < 1024 {
-            return Err(ConfigError::invalid(
-                &key("max_body_bytes"),
-                "must be at least 1024",
-            ));
-        }
-        self.jwks.validate(&key("jwks"))
-    }
-}
-
-/// A login in progress, between [`OidcClient::begin_login`] and the callback. The web BFF keeps it
-/// in the browser, sealed (encrypted and authenticated) in the login cookie, never server-side:
-/// anonymous requests create no state.
-#[derive(Clone, Serialize, Deserialize)]
-pub struct PendingLogin {
-    /// 32 random bytes, base64url: sent to the provider, echoed to the callback.
-    pub state: String,
-    /// 32 random bytes, base64url: must come back in the ID token.
-    pub nonce: SecretToken,
-    /// The PKCE verifier (32 random bytes, base64url); its S256 hash went to the provider.
-    pub pkce_verifier: SecretToken,
-    /// Where the browser goes after login (already sanitised).
-    pub return_to: String,
-    /// When the login began, seconds since the epoch.
-    pub created_at: u64,
-}
-
-impl fmt::Debug for PendingLogin {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("PendingLogin")
-            .field("state", &"[redacted]")
-            .field("return_to", &self.return_to)
-            .field("created_at", &self.created_at)
-            .finish_non_exhaustive()
-    }
-}
-
-/// The query parameters of the callback (RFC 6749 §4.1.2, RFC 9207). Unknown ones are ignored.
-#[derive(Clone, Default, Deserialize)]
-pub struct CallbackParams {
-    /// The authorization code.
-    pub code: Option<String>,
-    /// The `state` sent with the authorization request.
-    pub state: Option<String>,
-    /// The issuer that answered (RFC 9207).
-    pub iss: Option<String>,
-    /// An error code instead of a code (e.g. `access_denied`).
-    pub error: Option<String>,
-    /// The error's human-readable text (logged only, never shown).
-    pub error_description: Option<String>,
-}
-
-impl fmt::Debug for CallbackParams {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CallbackParams")
-            .field("code", &self.code.as_ref().map(|_| "[redacted]"))
-            .field("iss", &self.iss)
-            .field("error", &self.error)
-            .finish_non_exhaustive()
-    }
-}
-
-/// Who logged in, from the ID token (or UserInfo when the ID token lacks the profile).
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct User {
-    /// The provider's subject identifier.
-    pub sub: String,
-    /// Display name, if released.
-    pub name: Option<String>,
-    /// E-mail address, if released.
-    pub email: Option<String>,
-}
-
-/// The tokens of a session. Kept server-side only; every token is redacted in `Debug`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct TokenSet {
-    /// The access token to forward to upstreams.
-    pub access_token: SecretToken,
-    /// The refresh token, if the provider issued one (`offline_access`).
-    pub refresh_token: Option<SecretToken>,
-    /// The last ID token (for `id_token_hint`).
-    pub id_token: Option<SecretToken>,
-    /// When the access token expires, seconds since the epoch.
-    pub expires_at: u64,
-    /// The user.
-    pub user: User,
-}
-
-impl TokenSet {
-    /// Whether the access token expires within `margin` (or has expired).
-    pub fn expires_within(&self, margin: Duration) -> bool {
-        self.expires_at <= now() + margin.as_secs()
-    }
-}
-
-/// Why a login could not be completed.
-#[derive(Debug, thiserror::Error)]
-pub enum LoginError {
-    /// The provider sent an `error` instead of a code (e.g. `access_denied`).
-    #[error("the provider refused the login: {0}")]
-    Provider(String),
-    /// The callback's `state` is absent or not the pending login's.
-    #[error("state mismatch")]
-    StateMismatch,
-    /// The callback's `iss` is not the issuer, or is absent while the provider announces it.
-    #[error("iss mismatch")]
-    IssuerMismatch,
-    /// No `code` in the callback.
-    #[error("no code in the callback")]
-    MissingCode,
-    /// The token endpoint refused the code (OAuth error code).
-    #[error("the token endpoint refused the code: {0}")]
-    Token(String),
-    /// The token endpoint could not be reached or answered badly.
-    #[error("token endpoint: {0}")]
-    Fetch(#[from] FetchError),
-    /// The token response lacks something required.
-    #[error("invalid token response: {0}")]
-    InvalidResponse(&'static str),
-    /// The ID token is invalid.
-    #[error("invalid ID token: {0}")]
-    IdToken(#[from] TokenError),
-}
-
-impl LoginError {
-    /// What the browser sees: 400 for a callback that does not belong to this login, 502 when the
-    /// provider failed. The detail never says which check failed.
-    pub fn to_problem(&self) -> Problem {
-        match self {
-            Self::Fetch(_) => {
-                Problem::bad_gateway("The identity provider did not answer correctly.")
-            }
-            Self::Provider(_) => Problem::new(StatusCode::BAD_REQUEST)
-                .with_detail("The login was cancelled or refused."),
-            _ => Problem::new(StatusCode::BAD_REQUEST)
-                .with_detail("The login could not be completed."),
-        }
-    }
-}
-
-/// Why tokens could not be refreshed.
-#[derive(Debug, thiserror::Error)]
-pub enum RefreshError {
-    /// The provider refused the refresh token (`invalid_grant`: expired, revoked, reused): the
-    /// session must end.
-    #[error("refresh token refused (invalid_grant)")]
-    InvalidGrant,
-    /// There is no refresh token: the session ends when the access token expires.
-    #[error("no refresh token")]
-    NoRefreshToken,
-    /// Anything else (provider down, timeout, bad response, other OAuth error): the session is
-    /// kept and a later request may succeed.
-    #[error("refresh failed: {0}")]
-    Failed(String),
-}
-
-impl RefreshError {
-    /// Whether the session must end.
-    pub fn ends_session(&self) -> bool {
-        matches!(self, Self::InvalidGrant | Self::NoRefreshToken)
-    }
-}
-
-/// Errors of calls that are neither login nor refresh (revocation, setup).
-#[derive(Debug, thiserror::Error)]
-pub enum OidcError {
-    /// The settings are invalid.
-    #[error(transparent)]
-    Config(#[from] ConfigError),
-    /// The HTTP client could not be built.
-    #[error("HTTP client: {0}")]
-    Client(#[from] reqwest::Error),
-    /// Discovery failed.
-    #[error(transparent)]
-    Discovery(#[from] DiscoveryError),
-    /// The key store could not be built.
-    #[error(transparent)]
-    Keys(#[from] JwksError),
-    /// The provider lacks something this client needs.
-    #[error("provider unsupported: {0}")]
-    Unsupported(&'static str),
-    /// A call to the provider failed.
-    #[error(transparent)]
-    Fetch(#[from] FetchError),
-    /// The provider refused a request (OAuth error code).
-    #[error("the provider refused: {0}")]
-    Refused(String),
-}
-
-impl OidcError {
-    /// Whether the provider may answer later (unreachable, timed out, 5xx), as opposed to a
-    /// configuration the provider contradicts.
-    pub fn is_transient(&self) -> bool {
-        match self {
-            Self::Discovery(DiscoveryError::Fetch(error)) | Self::Fetch(error) => {
-                error.is_transient()
-            }
-            Self::Keys(error) => error.is_transient(),
-            Self::Config(_)
-            | Self::Client(_)
-            | Self::Discovery(_)
-            | Self::Unsupported(_)
-            | Self::Refused(_) => false,
-        }
-    }
-}
 
 /// The successful token response (RFC 6749 §5.1).
 #[derive(Deserialize)]
@@ -398,10 +81,6 @@ fn error_code(value: &str) -> String {
         .filter(|c| c.is_ascii_graphic())
         .take(64)
         .collect()
-}
-
-fn now() -> u64 {
-    jsonwebtoken::get_current_timestamp()
 }
 
 /// The PKCE S256 challenge of `verifier` (RFC 7636 §4.2).
@@ -893,45 +572,5 @@ mod tests {
             pkce_challenge("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"),
             "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
         );
-    }
-
-    #[test]
-    fn settings_need_openid_and_a_secret_and_default_the_rest() {
-        let settings: OidcSettings = serde_json::from_value(serde_json::json!({
-            "issuer": "https://idp.example",
-            "client_id": "web",
-            "client_secret": "s3cret",
-            "redirect_uri": "https://shop.example/auth/callback",
-        }))
-        .unwrap();
-        settings.validate("oidc").unwrap();
-        assert_eq!(
-            settings.scopes,
-            ["openid", "profile", "email", "offline_access"]
-        );
-        assert_eq!(settings.timeout, Duration::from_secs(5));
-        assert!(!format!("{settings:?}").contains("s3cret"));
-
-        let mut no_openid = settings.clone();
-        no_openid.scopes = vec!["profile".to_owned()];
-        assert!(no_openid.validate("oidc").is_err());
-    }
-
-    #[test]
-    fn pending_logins_and_callback_params_do_not_show_secrets_in_debug() {
-        let pending = PendingLogin {
-            state: "state-value".to_owned(),
-            nonce: SecretToken::new("nonce-value"),
-            pkce_verifier: SecretToken::new("verifier-value"),
-            return_to: "/orders".to_owned(),
-            created_at: 0,
-        };
-        let debug = format!("{pending:?}");
-        assert!(!debug.contains("value"), "{debug}");
-        let params = CallbackParams {
-            code: Some("code-value".to_owned()),
-            ..CallbackParams::default()
-        };
-        assert!(!format!("{params:?}").contains("value"));
     }
 }

@@ -1,6 +1,6 @@
-//! A `redis-server` per test, as `shared/tests/auth_sessions.rs` starts it: a child process on a
-//! free port, killed when dropped. Without `redis-server` on the PATH the test fails with a
-//! message saying how to install it.
+//! A `redis-server` per test (feature `test-helpers`): a child process on a free port, killed
+//! when dropped, for the Redis session tests of `shared` and bff-web. Without `redis-server` on
+//! the PATH, starting one panics with a message saying how to install it.
 
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
@@ -27,8 +27,8 @@ impl RedisServer {
             .spawn()
             .unwrap_or_else(|error| {
                 panic!(
-                    "cannot start redis-server ({error}): bff-web's Redis session tests need it \
-                     on the PATH; install it with `apt-get install -y redis-server`"
+                    "cannot start redis-server ({error}): the Redis session tests need it on the \
+                     PATH; install it with `apt-get install -y redis-server`"
                 )
             });
         let server = Self { child, port };
