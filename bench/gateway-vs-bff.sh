@@ -31,11 +31,12 @@ source "$ROOT/scripts/lib/release-stack.sh"
 PROFILES_MOBILE=("3G 300 1600kbit 768kbit" "4G 70 12mbit 12mbit" "Wi-Fi 20 50mbit 50mbit")
 # Lighthouse's desktop throttling: 40 ms, 10 Mbit/s each way.
 PROFILE_DESKTOP="desktop 40 10mbit 10mbit"
-PHONE_IP=10.203.0.1 EDGE_IP=10.203.0.2 EDGE_PORT=80 NGINX_PORT=8000
+# The edge: the relay on the veth address (80: HTTP/1.1, 81: HTTP/2 over cleartext), nginx behind it.
+PHONE_IP=10.203.0.1 EDGE_IP=10.203.0.2 NGINX_PORT=8000 NGINX_H2_PORT=8002
 
 # --- inside the edge namespace: the servers, then the profiles one after the other ---------------------
 if [[ ${1:-} == --inside ]]; then
-  # From the outer invocation: WORK NS_PHONE VETH_PHONE VETH_EDGE BIN QUICK RUNS
+  # From the outer invocation: WORK NS_PHONE VETH_PHONE VETH_EDGE BIN NGINX QUICK RUNS H2
   PIDS=()
   cleanup_inside() {
     [[ -f $WORK/nginx.pid ]] && kill -TERM "$(cat "$WORK/nginx.pid")" 2>/dev/null || true
@@ -88,6 +89,7 @@ if [[ ${1:-} == --inside ]]; then
   upstream bff_mobile { server 127.0.0.1:8081; keepalive 16; }
   server {
     listen 127.0.0.1:$NGINX_PORT;
+    listen 127.0.0.1:$NGINX_H2_PORT http2;
     proxy_http_version 1.1;
     proxy_set_header Connection "";
     location /catalog/ { proxy_pass http://catalog/; }
@@ -117,11 +119,14 @@ EOF
     echo "== $name ($platform): RTT ${rtt} ms, ${down} down, ${up} up" >&2
     $(shape "$VETH_EDGE" "$down")
     ip netns exec "$NS_PHONE" $(shape "$VETH_PHONE" "$up")
-    python3 "$HARNESS" relay --listen "$EDGE_IP:$EDGE_PORT" --target "127.0.0.1:$NGINX_PORT" \
-      --rtt-ms "$rtt" --control "$WORK/relay.sock" >"$WORK/relay-$name.log" 2>&1 &
+    python3 "$HARNESS" relay --route "$EDGE_IP:80=127.0.0.1:$NGINX_PORT" \
+      --route "$EDGE_IP:81=127.0.0.1:$NGINX_H2_PORT" --rtt-ms "$rtt" --control "$WORK/relay.sock" \
+      >"$WORK/relay-$name.log" 2>&1 &
     local relay=$!
     for _ in $(seq 50); do [[ -S $WORK/relay.sock ]] && break; sleep 0.1; done
-    ip netns exec "$NS_PHONE" python3 "$HARNESS" client --edge "$EDGE_IP:$EDGE_PORT" \
+    local h2=()
+    [[ $H2 == 1 ]] && h2=(--h2-edge "$EDGE_IP:81")
+    ip netns exec "$NS_PHONE" python3 "$HARNESS" client --edge "$EDGE_IP:80" "${h2[@]}" \
       --control "$WORK/relay.sock" --profile "$name" --platform "$platform" --runs "$RUNS" \
       --out "$WORK/result-$platform-$name.json"
     stop_pids "$relay"
@@ -153,8 +158,11 @@ if [[ -z $RUNS ]]; then RUNS=$((QUICK ? 5 : 20)); fi
 need_nginx
 need curl curl
 need tc iproute2
-if [[ $QUICK == 0 ]] && ! python3 -c 'import matplotlib' 2>/dev/null; then
-  python3 -m pip install --quiet matplotlib
+# The full run: the chart (matplotlib) and the gateway over HTTP/2 too (h2, a client for it).
+H2=0
+if [[ $QUICK == 0 ]]; then
+  python3 -c 'import matplotlib, h2' 2>/dev/null || python3 -m pip install --quiet matplotlib h2
+  H2=1
 fi
 if [[ $BUILD == 0 && -z ${BIN_DIR:-} ]]; then BIN_DIR=${CARGO_TARGET_DIR:-$ROOT/target}/release; fi
 release_bins
@@ -188,7 +196,7 @@ ip -n "$NS_PHONE" link set lo up
 
 started=$SECONDS
 WORK=$WORK NS_PHONE=$NS_PHONE VETH_PHONE=$VETH_PHONE VETH_EDGE=$VETH_EDGE BIN=$BIN NGINX=$NGINX \
-  QUICK=$QUICK RUNS=$RUNS ip netns exec "$NS_EDGE" "$0" --inside &
+  QUICK=$QUICK RUNS=$RUNS H2=$H2 ip netns exec "$NS_EDGE" "$0" --inside &
 INSIDE=$!
 wait "$INSIDE"
 INSIDE=""

@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
+import functools
 import gzip
 import json
 import math
@@ -40,7 +41,6 @@ async def relay_main(a: argparse.Namespace) -> None:
     loop = asyncio.get_running_loop()
     one_way = a.rtt_ms / 2000.0
     rtt = a.rtt_ms / 1000.0
-    target_host, target_port = a.target.rsplit(":", 1)
     counters = Counters()
 
     async def pipe(reader, writer, delay_until, count_attr):
@@ -86,14 +86,14 @@ async def relay_main(a: argparse.Namespace) -> None:
         finally:
             deliverer.cancel()
 
-    async def handle(client_reader, client_writer):
+    async def handle(target_host, target_port, client_reader, client_writer):
         counters.connections += 1
         accepted = loop.time()
         # TCP's handshake costs the phone one round trip before its first byte can leave; the relay
         # accepts at once, so it holds the first bytes for that round trip instead.
         handshake_done = accepted + rtt
         try:
-            server_reader, server_writer = await asyncio.open_connection(target_host, int(target_port))
+            server_reader, server_writer = await asyncio.open_connection(target_host, target_port)
         except OSError:
             client_writer.close()
             return
@@ -111,14 +111,18 @@ async def relay_main(a: argparse.Namespace) -> None:
         await writer.drain()
         writer.close()
 
-    host, port = a.listen.rsplit(":", 1)
-    server = await asyncio.start_server(handle, host, int(port), backlog=256)
+    servers = []
+    for route in a.route:
+        listen, target = route.split("=")
+        host, port = listen.rsplit(":", 1)
+        target_host, target_port = target.rsplit(":", 1)
+        servers.append(await asyncio.start_server(
+            functools.partial(handle, target_host, int(target_port)), host, int(port), backlog=256))
+        print(f"relay {listen} -> {target}, +{a.rtt_ms / 2:g} ms each way", flush=True)
     if os.path.exists(a.control):
         os.unlink(a.control)
-    control_server = await asyncio.start_unix_server(control, a.control)
-    print(f"relay {a.listen} -> {a.target}, +{a.rtt_ms / 2:g} ms each way", flush=True)
-    async with server, control_server:
-        await asyncio.gather(server.serve_forever(), control_server.serve_forever())
+    servers.append(await asyncio.start_unix_server(control, a.control))
+    await asyncio.gather(*(server.serve_forever() for server in servers))
 
 
 async def relay_counters(path: str) -> dict:
@@ -221,6 +225,81 @@ class Pool:
             conn.writer.close()
         self.idle.clear()
         self.open = 0
+
+
+class H2Pool:
+    """HTTP/2 over cleartext (prior knowledge) to one origin: one connection, each request a
+    stream on it, so no request ever waits for a connection (only for what it depends on)."""
+
+    def __init__(self, host: str, port: int, headers: dict[str, str]):
+        import h2.config
+        import h2.connection
+
+        self.host, self.port = host, port
+        self.headers = [(k.lower(), v) for k, v in headers.items()]
+        self.config = h2.config.H2Configuration(client_side=True, header_encoding="latin-1")
+        self.new_connection = h2.connection.H2Connection
+        self.conn = None
+        self.streams: dict[int, dict] = {}
+        self.requests = 0
+        self.ready_lock = asyncio.Lock()
+
+    async def _connect(self) -> None:
+        self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        self.conn = self.new_connection(config=self.config)
+        self.conn.initiate_connection()
+        # A larger window than the 64 KB default, as browsers and OkHttp open with.
+        self.conn.increment_flow_control_window(16 * 1024 * 1024)
+        self.writer.write(self.conn.data_to_send())
+        self.pump = asyncio.get_running_loop().create_task(self._read())
+
+    async def _read(self) -> None:
+        import h2.events
+
+        while True:
+            data = await self.reader.read(65536)
+            if not data:
+                for stream in self.streams.values():
+                    if not stream["done"].done():
+                        stream["done"].set_exception(HttpError("HTTP/2 connection closed"))
+                return
+            for event in self.conn.receive_data(data):
+                stream = self.streams.get(getattr(event, "stream_id", None))
+                if isinstance(event, h2.events.ResponseReceived):
+                    stream["headers"] = dict(event.headers)
+                elif isinstance(event, h2.events.DataReceived):
+                    stream["body"].append(event.data)
+                    self.conn.acknowledge_received_data(event.flow_controlled_length, event.stream_id)
+                elif isinstance(event, h2.events.StreamEnded):
+                    stream["done"].set_result(None)
+                elif isinstance(event, h2.events.StreamReset):
+                    stream["done"].set_exception(HttpError(f"stream reset: {event.error_code}"))
+            self.writer.write(self.conn.data_to_send())
+
+    async def get(self, path: str, ready: int = 0, headers: dict[str, str] | None = None):
+        async with self.ready_lock:
+            if self.conn is None:
+                await self._connect()
+                ready += 1  # the handshake's round trip
+        stream_id = self.conn.get_next_available_stream_id()
+        done = asyncio.get_running_loop().create_future()
+        self.streams[stream_id] = {"headers": {}, "body": [], "done": done}
+        request = [(":method", "GET"), (":scheme", "http"), (":authority", f"{self.host}:{self.port}"),
+                   (":path", path), *self.headers, *[(k.lower(), v) for k, v in (headers or {}).items()]]
+        self.conn.send_headers(stream_id, request, end_stream=True)
+        self.writer.write(self.conn.data_to_send())
+        self.requests += 1
+        await done
+        stream = self.streams.pop(stream_id)
+        status, resp_headers, body = int(stream["headers"][":status"]), stream["headers"], b"".join(stream["body"])
+        if resp_headers.get("content-encoding") == "gzip":
+            body = gzip.decompress(body)
+        return status, resp_headers, body, ready + 1
+
+    def close(self):
+        if self.conn is not None:
+            self.pump.cancel()
+            self.writer.close()
 
 
 async def read_response(reader) -> tuple[int, dict[str, str], bytes, bool]:
@@ -366,6 +445,10 @@ async def client_main(a: argparse.Namespace) -> None:
     cases = ["gateway", "bff"] if web else ["gateway", "bff", "bff-304", "bff-save-data"]
     # One client per case, as separate apps would be: each keeps its own connections for the run.
     pools = {c: Pool(host, port, 6, base_headers) for c in cases}
+    if a.h2_edge:
+        h2_host, h2_port = a.h2_edge.rsplit(":", 1)
+        cases.insert(1, "gateway-h2")
+        pools["gateway-h2"] = H2Pool(h2_host, int(h2_port), base_headers)
     if web:
         pools["bff"].headers["X-CSRF"] = "1"
     results: dict = {"profile": a.profile, "platform": a.platform, "runs": a.runs, "cases": {}}
@@ -386,7 +469,7 @@ async def client_main(a: argparse.Namespace) -> None:
         before = await relay_counters(a.control)
         requests_before = pool.requests
         started = time.perf_counter()
-        if case == "gateway":
+        if case.startswith("gateway"):
             if screen == "home":
                 rtts = await gw_home(pool, n, web)
             elif screen == "product":
@@ -425,7 +508,7 @@ async def client_main(a: argparse.Namespace) -> None:
 
 # --- the report -------------------------------------------------------------------------------------------
 
-CASE_LABEL = {"gateway": "gateway (app calls each service)", "bff": "BFF", "bff-304": "BFF, revalidated (304)",
+CASE_LABEL = {"gateway": "gateway (app calls each service)", "gateway-h2": "gateway, HTTP/2", "bff": "BFF", "bff-304": "BFF, revalidated (304)",
               "bff-save-data": "BFF, Save-Data"}
 
 
@@ -463,7 +546,7 @@ def table(results: list[dict]) -> list[str]:
     for r in results:
         for screen in ("home", "product", "search"):
             gw = summarise(r["cases"][f"{screen}/gateway"])
-            for case in ("gateway", "bff", "bff-304", "bff-save-data"):
+            for case in ("gateway", "gateway-h2", "bff", "bff-304", "bff-save-data"):
                 key = f"{screen}/{case}"
                 if key not in r["cases"]:
                     continue
@@ -491,7 +574,7 @@ def chart(results: list[dict], path: str) -> None:
         for r in results:
             g = summarise(r["cases"][f"{screen}/gateway"])
             b = summarise(r["cases"][f"{screen}/bff"])
-            labels.append(r["profile"] + ("\n(web)" if r["platform"] == "web" else ""))
+            labels.append(r["profile"] + ("\n(web screens)" if r["platform"] == "web" else ""))
             gw.append(g["median_ms"]), bff.append(b["median_ms"])
             gw90.append(g["p90_ms"] - g["median_ms"]), bff90.append(b["p90_ms"] - b["median_ms"])
         x = range(len(labels))
@@ -499,11 +582,14 @@ def chart(results: list[dict], path: str) -> None:
         bars_g = ax.bar([i - w / 2 for i in x], gw, w, yerr=[[0] * len(gw), gw90], capsize=3,
                         color="#c0504d", label="gateway: the app calls each service")
         bars_b = ax.bar([i + w / 2 for i in x], bff, w, yerr=[[0] * len(bff), bff90], capsize=3,
-                        color="#2e75b6", label="BFF: one request per screen")
+                        color="#2e75b6", label="BFF: one request per screen (× the gateway's time)")
         for bars in (bars_g, bars_b):
             for bar in bars:
                 ax.annotate(f"{bar.get_height():.0f}", (bar.get_x() + bar.get_width() / 2, 0),
                             xytext=(0, 3), textcoords="offset points", ha="center", fontsize=7, color="white")
+        for i in x:  # the BFF's time as a share of the gateway path's
+            ax.annotate(f"{bff[i] / gw[i]:.2f}×", (i + w / 2, bff[i] + bff90[i]), xytext=(0, 3),
+                        textcoords="offset points", ha="center", fontsize=7)
         ax.set_xticks(list(x), labels, fontsize=8)
         ax.set_title(f"{screen} screen")
         ax.set_ylabel("ms (median; whisker: p90)" if screen == "home" else "")
@@ -571,12 +657,12 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="cmd", required=True)
     r = sub.add_parser("relay")
-    r.add_argument("--listen", required=True)
-    r.add_argument("--target", required=True)
+    r.add_argument("--route", action="append", required=True, help="LISTEN_HOST:PORT=TARGET_HOST:PORT")
     r.add_argument("--rtt-ms", type=float, required=True)
     r.add_argument("--control", required=True)
     c = sub.add_parser("client")
     c.add_argument("--edge", required=True)
+    c.add_argument("--h2-edge", help="the edge's HTTP/2 (cleartext) address: adds the gateway over HTTP/2")
     c.add_argument("--control", required=True)
     c.add_argument("--profile", required=True)
     c.add_argument("--platform", choices=["mobile", "web"], required=True)
