@@ -568,35 +568,41 @@ def chart(results: list[dict], path: str) -> None:
 
     matplotlib.rcParams["svg.hashsalt"] = "gateway-vs-bff"  # stable ids: a rerun diffs cleanly
     screens = ("home", "product", "search")
-    fig, axes = plt.subplots(1, len(screens), figsize=(11, 4.2), sharey=False)
+    series = [("gateway", "#c0504d", "gateway: the app calls each service (HTTP/1.1, ≤ 6 connections)"),
+              ("gateway-h2", "#e6a09e", "gateway, HTTP/2 (one connection)"),
+              ("bff", "#2e75b6", "BFF: one request per screen (× the gateway's time)")]
+    series = [s for s in series if all(f"home/{s[0]}" in r["cases"] for r in results)]
+    fig, axes = plt.subplots(1, len(screens), figsize=(12, 4.4))
     for ax, screen in zip(axes, screens):
-        labels, gw, bff, gw90, bff90 = [], [], [], [], []
-        for r in results:
-            g = summarise(r["cases"][f"{screen}/gateway"])
-            b = summarise(r["cases"][f"{screen}/bff"])
-            labels.append(r["profile"] + ("\n(web screens)" if r["platform"] == "web" else ""))
-            gw.append(g["median_ms"]), bff.append(b["median_ms"])
-            gw90.append(g["p90_ms"] - g["median_ms"]), bff90.append(b["p90_ms"] - b["median_ms"])
+        labels = [r["profile"] + ("\n(web screens)" if r["platform"] == "web" else "") for r in results]
+        medians, whiskers = {}, {}
+        for case, _, _ in series:
+            stats = [summarise(r["cases"][f"{screen}/{case}"]) for r in results]
+            medians[case] = [st["median_ms"] for st in stats]
+            whiskers[case] = [st["p90_ms"] - st["median_ms"] for st in stats]
         x = range(len(labels))
-        w = 0.38
-        bars_g = ax.bar([i - w / 2 for i in x], gw, w, yerr=[[0] * len(gw), gw90], capsize=3,
-                        color="#c0504d", label="gateway: the app calls each service")
-        bars_b = ax.bar([i + w / 2 for i in x], bff, w, yerr=[[0] * len(bff), bff90], capsize=3,
-                        color="#2e75b6", label="BFF: one request per screen (× the gateway's time)")
-        for bars in (bars_g, bars_b):
+        w = 0.8 / len(series)
+        for k, (case, color, label) in enumerate(series):
+            offset = (k - (len(series) - 1) / 2) * w
+            bars = ax.bar([i + offset for i in x], medians[case], w, yerr=[[0] * len(x), whiskers[case]],
+                          capsize=2, color=color, label=label, error_kw={"elinewidth": 0.8})
             for bar in bars:
-                ax.annotate(f"{bar.get_height():.0f}", (bar.get_x() + bar.get_width() / 2, 0),
-                            xytext=(0, 3), textcoords="offset points", ha="center", fontsize=7, color="white")
-        for i in x:  # the BFF's time as a share of the gateway path's
-            ax.annotate(f"{bff[i] / gw[i]:.2f}×", (i + w / 2, bff[i] + bff90[i]), xytext=(0, 3),
-                        textcoords="offset points", ha="center", fontsize=7)
+                ax.annotate(f"{bar.get_height():.0f}", (bar.get_x() + bar.get_width() / 2, 0), xytext=(0, 3),
+                            textcoords="offset points", ha="center", fontsize=6, color="black", rotation=90,
+                            va="bottom")
+            if case == "bff":  # the BFF's time as a share of the gateway path's (HTTP/1.1)
+                for i in x:
+                    share = medians["bff"][i] / medians["gateway"][i]
+                    ax.annotate(f"{share:.2f}×", (i + offset, medians["bff"][i] + whiskers["bff"][i]),
+                                xytext=(0, 3), textcoords="offset points", ha="center", fontsize=7)
         ax.set_xticks(list(x), labels, fontsize=8)
         ax.set_title(f"{screen} screen")
         ax.set_ylabel("ms (median; whisker: p90)" if screen == "home" else "")
         ax.spines[["top", "right"]].set_visible(False)
-    axes[0].legend(loc="upper right", fontsize=8, frameon=False)
+    handles, names = axes[0].get_legend_handles_labels()
+    fig.legend(handles, names, loc="lower center", ncol=len(series), fontsize=8, frameon=False)
     fig.suptitle("Time to a complete screen by network: generic gateway vs BFF")
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.06, 1, 1))
     fig.savefig(path, metadata={"Date": None})
 
 
