@@ -631,6 +631,11 @@ def report_main(a: argparse.Namespace) -> None:
     print("\n".join(lines))
 
 
+# The CI gate on the BFF's time to a 3G screen, as a share of the gateway path's (issue #15 asks
+# for < 0.5; see bench/GATEWAY-VS-BFF.md for what the measurement gives).
+MAX_TIME_RATIO = float(os.environ.get("GATEWAY_VS_BFF_MAX_TIME_RATIO", "0.5"))
+
+
 def check_main(a: argparse.Namespace) -> int:
     failed = 0
     for r in load(a.results):
@@ -652,10 +657,10 @@ def check_main(a: argparse.Namespace) -> int:
                       f"{ratio:.3f} × the gateway path's {gw['up'] + gw['down']:.0f} (must be ≤ 0.25)")
             if r["profile"] == "3G":
                 ratio = b["median_ms"] / gw["median_ms"]
-                ok = ratio < 0.5
+                ok = ratio < MAX_TIME_RATIO
                 failed += not ok
                 print(f"{'ok  ' if ok else 'FAIL'} 3G {screen}: BFF median {b['median_ms']:.0f} ms = {ratio:.3f} × "
-                      f"the gateway path's {gw['median_ms']:.0f} ms (must be < 0.5)")
+                      f"the gateway path's {gw['median_ms']:.0f} ms (must be < {MAX_TIME_RATIO:g})")
     return 1 if failed else 0
 
 
