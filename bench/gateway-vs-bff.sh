@@ -148,7 +148,7 @@ while [[ $# -gt 0 ]]; do
     --quick) QUICK=1 ;;
     --runs) RUNS=$2; shift ;;
     --skip-build) BUILD=0 ;;
-    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
     *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
