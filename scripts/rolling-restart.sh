@@ -19,22 +19,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 
-need() { # command package
-  command -v "$1" >/dev/null && return 0
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$2" >/dev/null
-}
-if ! command -v nginx >/dev/null && [[ ! -x /usr/sbin/nginx ]]; then need nginx nginx-light || need nginx nginx; fi
-NGINX=$(command -v nginx || echo /usr/sbin/nginx)
-need redis-server redis-server
-need curl curl
-
 SCRIPT=rolling-restart
 # shellcheck source=lib/release-stack.sh
 source "$ROOT/scripts/lib/release-stack.sh"
+need_nginx
+need redis-server redis-server
+need curl curl
 release_bins
 
 WORK=$(mktemp -d /tmp/rolling-restart.XXXXXX)
-mkdir -p "$WORK/nginx"
 declare -A PID=()
 cleanup() {
   local status=$?
@@ -107,19 +100,8 @@ start_instance() { # mobile1|mobile2|web1|web2
 
 for name in mobile1 mobile2 web1 web2; do start_instance "$name"; done
 
-cat >"$WORK/nginx.conf" <<EOF
-daemon off;
-worker_processes 1;
-pid $WORK/nginx.pid;
-error_log $WORK/nginx-error.log warn;
-events { worker_connections 1024; }
-http {
+start_nginx <<EOF
   access_log $WORK/nginx-access.log;
-  client_body_temp_path $WORK/nginx/body;
-  proxy_temp_path $WORK/nginx/proxy;
-  fastcgi_temp_path $WORK/nginx/fastcgi;
-  uwsgi_temp_path $WORK/nginx/uwsgi;
-  scgi_temp_path $WORK/nginx/scgi;
   upstream bff_mobile {
     server 127.0.0.1:${BFF_PORT[mobile1]} max_fails=1 fail_timeout=3s;
     server 127.0.0.1:${BFF_PORT[mobile2]} max_fails=1 fail_timeout=3s;
@@ -142,10 +124,8 @@ http {
     location /v1/ { proxy_pass http://bff_mobile; }
     location / { proxy_pass http://bff_web; }
   }
-}
 EOF
-"$NGINX" -c "$WORK/nginx.conf" -p "$WORK/nginx" >"$WORK/nginx.out" 2>&1 &
-PID[nginx]=$!
+PID[nginx]=$NGINX_PID
 wait_healthy "$LB/v1/home" 10
 
 # Sign in through the load balancer (the provider signs Ada in at once); the stream then asks for

@@ -1,5 +1,5 @@
-# Sourced by scripts/hardening.sh and scripts/rolling-restart.sh: the release binaries and the
-# processes of a local stack. Callers set ROOT and SCRIPT (their name, for messages).
+# Sourced by scripts/hardening.sh, scripts/rolling-restart.sh and bench/gateway-vs-bff.sh: the
+# release binaries and the processes of a local stack. Callers set ROOT and SCRIPT (their name, for messages).
 
 # Sets BIN: BIN_DIR when given (CI builds the binaries once, statically, for the compose images
 # too), else the release binaries built here.
@@ -11,6 +11,44 @@ release_bins() {
     cargo build --release --quiet -p bff-mobile -p bff-web -p demo-upstreams -p dev-idp -p load-check
     BIN=${CARGO_TARGET_DIR:-$ROOT/target}/release
   fi
+}
+
+# Installs Debian's PACKAGE when COMMAND is missing.
+need() { # command package
+  command -v "$1" >/dev/null && return 0
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$2" >/dev/null
+}
+
+# Sets NGINX to Debian's nginx, installed (nginx-light, else nginx) when missing.
+need_nginx() {
+  if ! command -v nginx >/dev/null && [[ ! -x /usr/sbin/nginx ]]; then need nginx nginx-light || need nginx nginx; fi
+  NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+}
+
+# Starts nginx in the background (its pid in NGINX_PID) with $WORK/nginx.conf: the process settings
+# (foreground, one worker, pid and logs and temporary files under $WORK), then stdin as the body of
+# its http block. Callers stop it with SIGTERM to $WORK/nginx.pid (or NGINX_PID).
+start_nginx() {
+  mkdir -p "$WORK/nginx"
+  {
+    cat <<EOF
+daemon off;
+worker_processes 1;
+pid $WORK/nginx.pid;
+error_log $WORK/nginx-error.log warn;
+events { worker_connections 1024; }
+http {
+  client_body_temp_path $WORK/nginx/body;
+  proxy_temp_path $WORK/nginx/proxy;
+  fastcgi_temp_path $WORK/nginx/fastcgi;
+  uwsgi_temp_path $WORK/nginx/uwsgi;
+  scgi_temp_path $WORK/nginx/scgi;
+EOF
+    cat
+    echo "}"
+  } >"$WORK/nginx.conf"
+  "$NGINX" -c "$WORK/nginx.conf" -p "$WORK/nginx" >"$WORK/nginx.out" 2>&1 &
+  NGINX_PID=$!
 }
 
 # SIGTERM to every pid given, then SIGKILL to any still running after 5 s.
