@@ -108,6 +108,13 @@ pub async fn build(settings: Settings) -> anyhow::Result<Router> {
     Ok(app(AppState::new(settings).await?))
 }
 
+/// Builds the public app and the admin routes from settings, as `main` serves them
+/// ([`shared::cli::run`]).
+pub async fn build_apps(settings: Settings) -> anyhow::Result<shared::cli::Apps> {
+    let state = AppState::new(settings).await?;
+    Ok(shared::cli::Apps::of(state, admin_routes, app))
+}
+
 /// The routes and the shared middleware stack around them.
 pub fn app(state: AppState) -> Router {
     let server = state.settings.server.clone();

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use shared::auth::JwtSettings;
 use shared::config::ConfigError;
 use shared::server::ServerSettings;
@@ -20,8 +20,8 @@ pub const ENV_PREFIX: &str = "BFF_MOBILE";
 pub const FILE_ENV: &str = "BFF_MOBILE_CONFIG";
 const DEFAULTS: &str = include_str!("../config/default.toml");
 
-/// Everything bff-mobile can be told.
-#[derive(Debug, Clone, Deserialize)]
+/// Everything bff-mobile can be told. It serializes with every secret masked (`--check-config`).
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Settings {
     /// Listener and inbound limits.
@@ -50,7 +50,7 @@ pub struct Settings {
 
 /// How long each screen may take, all upstream calls included; optional sections that are not
 /// back by then are left out.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ScreenDeadlines {
     /// `GET /v1/home`. Default `500ms`; env `BFF_MOBILE__SCREENS__HOME`.
@@ -72,7 +72,7 @@ pub struct ScreenDeadlines {
 }
 
 /// Which app builds are still served.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct AppSettings {
     /// Requests whose `X-App-Version` is below this get `426 Upgrade Required`, so builds with
@@ -82,7 +82,7 @@ pub struct AppSettings {
 }
 
 /// The device assumed when a request carries no (valid) viewport or pixel-density hint.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ImageSettings {
     /// Screen width in CSS pixels, 100 to 4096. Default `390` (a common phone);
@@ -142,6 +142,17 @@ impl Settings {
         self.server.validate()?;
         self.upstreams.validate()?;
         Ok(self)
+    }
+}
+
+/// What `main` ([`shared::cli::run`]) needs: loading, the listener and logging sections.
+impl shared::cli::ServiceSettings for Settings {
+    fn load() -> Result<Self, ConfigError> {
+        Settings::load()
+    }
+
+    fn common(&self) -> (&ServerSettings, &TelemetrySettings) {
+        (&self.server, &self.telemetry)
     }
 }
 

@@ -14,7 +14,7 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use shared::problem::Problem;
 
 /// The request header carrying the app's version.
@@ -27,8 +27,8 @@ pub const UPGRADE_PRODUCT: &str = "storefront-app";
 pub const UPDATE_REQUIRED_TYPE: &str = "https://bff.example/problems/app-update-required";
 
 /// A version `MAJOR.MINOR.PATCH`, compared numerically part by part.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
-#[serde(try_from = "String")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Serialize)]
+#[serde(try_from = "String", into = "String")]
 pub struct AppVersion {
     /// Incompatible releases.
     pub major: u32,
@@ -78,6 +78,12 @@ impl TryFrom<String> for AppVersion {
 
     fn try_from(value: String) -> Result<Self, MalformedVersion> {
         value.parse()
+    }
+}
+
+impl From<AppVersion> for String {
+    fn from(version: AppVersion) -> Self {
+        version.to_string()
     }
 }
 

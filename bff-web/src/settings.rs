@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use secrecy::ExposeSecret as _;
 use serde::de::Error as _;
-use serde::{Deserialize, Deserializer};
+use serde::{Deserialize, Deserializer, Serialize};
 use shared::auth::{OidcSettings, SessionSettings};
 use shared::config::ConfigError;
 use shared::server::ServerSettings;
@@ -33,8 +33,8 @@ pub const DEV_CLIENT_SECRET: &str = "dev-secret-change-me";
 /// point here on the public origin).
 pub const CALLBACK_PATH: &str = "/auth/callback";
 
-/// Everything bff-web can be told.
-#[derive(Debug, Clone, Deserialize)]
+/// Everything bff-web can be told. It serializes with every secret masked (`--check-config`).
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Settings {
     /// Listener, inbound limits and the public origin.
@@ -65,7 +65,7 @@ pub struct Settings {
 }
 
 /// The `server` section: shared's listener settings plus where the browser reaches this BFF.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize)]
 pub struct WebServerSettings {
     /// The origin browsers use to reach this BFF (`scheme://host[:port]`, nothing else). Every
     /// link and redirect is built from it, never from the request's `Host`. Default
@@ -73,6 +73,7 @@ pub struct WebServerSettings {
     pub public_origin: Url,
     /// The keys every BFF has (host, port, timeouts, limits; see [`ServerSettings`]); env
     /// `BFF_WEB__SERVER__<KEY>`.
+    #[serde(flatten)]
     pub common: ServerSettings,
 }
 
@@ -96,7 +97,7 @@ impl<'de> Deserialize<'de> for WebServerSettings {
 
 /// The `oidc` section: shared's OIDC client settings plus where the provider sends the browser
 /// after logout.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize)]
 pub struct WebOidcSettings {
     /// Where the provider sends the browser after logout; must be registered with the provider
     /// for this client. Default `http://localhost:8080/`; env
@@ -106,6 +107,7 @@ pub struct WebOidcSettings {
     /// for the dev-idp: `issuer` `http://localhost:7000`, `client_id` `bff-web`,
     /// `client_secret` `dev-secret-change-me` (a WARN at start-up), `redirect_uri`
     /// `http://localhost:8080/auth/callback`.
+    #[serde(flatten)]
     pub client: OidcSettings,
 }
 
@@ -121,7 +123,7 @@ impl<'de> Deserialize<'de> for WebOidcSettings {
 }
 
 /// The session and login cookies.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct CookieSettings {
     /// Strict cookies: the `__Host-` name prefix and `Secure` (browsers treat
@@ -133,7 +135,7 @@ pub struct CookieSettings {
 
 /// How long each screen may take, all upstream calls included; optional sections that are not
 /// back by then are left out.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ScreenDeadlines {
     /// `GET /api/home`. Default `800ms`; env `BFF_WEB__SCREENS__HOME`.
@@ -317,6 +319,21 @@ fn take<T: serde::de::DeserializeOwned, E: serde::de::Error>(
     T::deserialize(value).map_err(|e| E::custom(format!("{section}.{key}: {e}")))
 }
 
+/// What `main` ([`shared::cli::run`]) needs: loading, the listener and logging sections.
+impl shared::cli::ServiceSettings for Settings {
+    fn load() -> Result<Self, ConfigError> {
+        Settings::load()
+    }
+
+    fn common(&self) -> (&ServerSettings, &TelemetrySettings) {
+        (&self.server.common, &self.telemetry)
+    }
+
+    fn warnings(&self) -> Vec<String> {
+        self.startup_warnings()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use shared::auth::session::StoreKind;
@@ -437,6 +454,39 @@ mod tests {
         for ((key, value), named) in cases {
             let error = Settings::from_env(env(&[(key, value)])).unwrap_err();
             assert!(error.to_string().contains(named), "{key}={value}: {error}");
+        }
+    }
+
+    #[test]
+    fn the_printed_settings_name_every_section_and_mask_every_secret() {
+        let settings = Settings::from_env(env(&[
+            ("BFF_WEB__OIDC__CLIENT_SECRET", "client-s3cret"),
+            ("BFF_WEB__SESSION__STORE", "redis"),
+            ("BFF_WEB__SESSION__REPLICATED", "true"),
+            (
+                "BFF_WEB__SESSION__REDIS_URL",
+                "redis://:redis-s3cret@redis:6379/0",
+            ),
+            (
+                "BFF_WEB__SESSION__LOGIN_COOKIE_KEY",
+                "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+            ),
+        ]))
+        .unwrap();
+        let printed = serde_json::to_value(&settings).unwrap();
+        assert_eq!(printed["oidc"]["client_secret"], "***");
+        assert_eq!(printed["oidc"]["client_id"], "bff-web");
+        assert_eq!(printed["session"]["redis_url"], "redis://:***@redis:6379/0");
+        assert_eq!(printed["session"]["login_cookie_key"], "***");
+        assert_eq!(printed["session"]["replicated"], true);
+        assert_eq!(printed["server"]["public_origin"], "http://localhost:8080/");
+        assert_eq!(
+            printed["server"]["port"], 8080,
+            "the shared keys sit beside it"
+        );
+        let text = printed.to_string();
+        for secret in ["client-s3cret", "redis-s3cret", "AAAAAAAA"] {
+            assert!(!text.contains(secret), "{secret} printed");
         }
     }
 

@@ -10,6 +10,8 @@ use std::path::Path;
 use config::{Config, Environment, File, FileFormat};
 use serde::de::DeserializeOwned;
 
+pub mod masked;
+
 /// Why settings could not be loaded; the message names the offending key or file.
 #[derive(Debug, thiserror::Error)]
 #[error("invalid configuration: {0}")]

@@ -5,6 +5,8 @@
 //!
 //! # Layout
 //! - [`mod@config`] — layered settings (defaults, file, `PREFIX__…` environment variables).
+//! - [`cli`] — the start-up every BFF binary shares: `--health-check`, `--check-config`,
+//!   settings, logging, listeners, serve until SIGTERM.
 //! - [`upstream`] — one typed client per upstream service over a pooled `reqwest` client, with
 //!   timeouts, deadline propagation, byte caps and typed decoding; the wire types live here.
 //! - [`auth`] — bearer-token validation (JWKS, RFC 9068 access tokens, extractors), the web
@@ -32,6 +34,7 @@ pub mod aggregate;
 pub mod auth;
 pub mod cards;
 pub mod cart_line;
+pub mod cli;
 pub mod config;
 pub mod etag;
 pub mod health;

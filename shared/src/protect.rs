@@ -33,7 +33,7 @@ use crate::config::ConfigError;
 use crate::problem::Problem;
 
 /// Per-client rate limit. Env `…__SERVER__RATE_LIMIT__<KEY>`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct RateLimitSettings {
     /// Whether requests are limited per client IP. Default `true`.

@@ -26,7 +26,7 @@ use serde::Deserialize;
 use crate::aggregate::Screen;
 
 /// The rendered-screen cache. Env `…__SCREEN_CACHE__<KEY>`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ScreenCacheSettings {
     /// Whether complete public screens are kept. Default `true`.

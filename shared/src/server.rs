@@ -21,7 +21,7 @@ use axum::extract::Request;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use tokio::net::TcpListener;
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -35,7 +35,7 @@ use crate::protect::{ClientRateLimiter, LoadShedder, RateLimitSettings};
 use crate::request_id;
 
 /// Where and how a BFF listens.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ServerSettings {
     /// Address to bind. Default `127.0.0.1`; containers set `0.0.0.0`. Env `…__SERVER__HOST`.

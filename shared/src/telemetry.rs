@@ -17,14 +17,14 @@ use opentelemetry::trace::{
 use opentelemetry::{Context, KeyValue};
 use opentelemetry_otlp::{WithExportConfig as _, WithHttpConfig as _};
 use opentelemetry_sdk::trace::{SdkTracer, SdkTracerProvider};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use tracing_subscriber::EnvFilter;
 use url::Url;
 
 use crate::trace_context::TraceContext;
 
 /// How a binary logs and traces.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct TelemetrySettings {
     /// `pretty` for a terminal, `json` for a log pipeline. Default `pretty`; env `…__TELEMETRY__FORMAT`.
@@ -37,11 +37,12 @@ pub struct TelemetrySettings {
 }
 
 /// OpenTelemetry trace export over OTLP/HTTP (protobuf). Env `…__TELEMETRY__OTLP__<KEY>`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct OtlpSettings {
     /// The collector's traces URL, e.g. `http://otel-collector:4318/v1/traces`. Default none
     /// (no export).
+    #[serde(serialize_with = "crate::config::masked::optional_url")]
     pub endpoint: Option<Url>,
     /// `service.name` of the exported spans. Default: the executable's name.
     pub service_name: Option<String>,
@@ -61,7 +62,7 @@ impl Default for OtlpSettings {
 }
 
 /// The log line format.
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
 pub enum LogFormat {
     /// Human-readable lines.

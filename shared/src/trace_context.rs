@@ -38,7 +38,7 @@ pub struct TraceContext {
 }
 
 /// Whose inbound `traceparent` is continued. Env `…__SERVER__TRUST_INBOUND_TRACEPARENT`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TraceparentTrust {
     /// Only a request whose TCP peer is a trusted proxy (the default).

@@ -30,7 +30,7 @@ use url::Url;
 use super::{CallContext, ErrorKind, UpstreamClient, UpstreamError};
 
 /// The response cache of one upstream. Env `…__UPSTREAMS__<NAME>__CACHE__<KEY>`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct CacheSettings {
     /// Whether GET answers are cached and coalesced. Default `true`.

@@ -43,10 +43,11 @@ pub use reviews::ReviewsClient;
 pub const DEADLINE_HEADER: &str = "x-request-deadline-ms";
 
 /// How to reach one upstream.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct UpstreamSettings {
     /// Base URL (`http` or `https`). Env `…__UPSTREAMS__<NAME>__URL`.
+    #[serde(serialize_with = "crate::config::masked::url")]
     pub url: Url,
     /// Longest wait for a TCP connection. Default `250ms`.
     #[serde(with = "humantime_serde")]
@@ -73,7 +74,7 @@ pub struct UpstreamSettings {
 }
 
 /// All upstreams of the storefront, as configured.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct UpstreamsSettings {
     /// Products, categories, images.

@@ -25,7 +25,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use rand::Rng;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use tokio::sync::{Semaphore, SemaphorePermit};
 use tokio::time::Instant;
 
@@ -33,7 +33,7 @@ use super::ErrorKind;
 use crate::config::ConfigError;
 
 /// How one upstream's calls are protected.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ResilienceSettings {
     /// Retries of idempotent calls.
@@ -49,7 +49,7 @@ pub struct ResilienceSettings {
 }
 
 /// Retry policy. Env `…__UPSTREAMS__<NAME>__RESILIENCE__RETRIES__<KEY>`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct RetrySettings {
     /// Attempts per call, the first included; 1 disables retries. Default `3`.
@@ -68,7 +68,7 @@ pub struct RetrySettings {
 }
 
 /// Circuit breaker policy. Env `…__UPSTREAMS__<NAME>__RESILIENCE__CIRCUIT__<KEY>`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct CircuitSettings {
     /// Consecutive failures that open the circuit. Default `5`.
@@ -79,7 +79,7 @@ pub struct CircuitSettings {
 }
 
 /// The circuit settings of one route class that differ from the upstream's `circuit`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct CircuitOverride {
     /// Consecutive failures that open this class's circuit. Default: the upstream's.

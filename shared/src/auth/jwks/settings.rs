@@ -7,7 +7,7 @@ use serde::Deserialize;
 use crate::config::ConfigError;
 
 /// How the JWKS is fetched and cached. Env `…__JWKS__<KEY>`; every key has a default.
-#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields, default)]
 pub struct JwksSettings {
     /// How often the key set is fetched in the background. Default `5m`.

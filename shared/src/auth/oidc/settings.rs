@@ -12,7 +12,7 @@ use crate::auth::validator::{MAX_LEEWAY, parse_algorithms};
 use crate::config::ConfigError;
 
 /// The web BFF's client registration and how the provider is called. Env `…__OIDC__<KEY>`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct OidcSettings {
     /// The provider's issuer identifier; discovery starts at
@@ -23,6 +23,7 @@ pub struct OidcSettings {
     pub client_id: String,
     /// This BFF's client secret (sent as `client_secret_basic`). Required; give it through the
     /// environment (`…__OIDC__CLIENT_SECRET`), never in a file under version control.
+    #[serde(serialize_with = "crate::config::masked::secret")]
     pub client_secret: SecretString,
     /// The BFF's callback URL as registered with the provider, on the BFF's public origin.
     /// Required.
@@ -49,7 +50,7 @@ pub struct OidcSettings {
     /// The provider's base URL as this service reaches it, when that differs from the issuer
     /// URL browsers use (containers: `http://dev-idp:7000` vs `http://localhost:7000`).
     /// Default: none, the issuer URL is used.
-    #[serde(default)]
+    #[serde(default, serialize_with = "crate::config::masked::optional_url")]
     pub backchannel_url: Option<Url>,
 }
 

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use crate::config::ConfigError;
 
 /// Which [`SessionStore`] to use.
-#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, Deserialize, serde::Serialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
 pub enum StoreKind {
     /// In this process: for one instance; sessions are lost on restart.
@@ -19,13 +19,18 @@ pub enum StoreKind {
 }
 
 /// Sessions of the web BFF. Env `…__SESSION__<KEY>`; every key has a default.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct SessionSettings {
     /// Where sessions live: `memory` or `redis`. Default `memory`.
     pub store: StoreKind,
+    /// Whether several instances of the BFF serve the same users (replicas behind one balancer).
+    /// Then sessions must live where every instance finds them: `true` with `store = "memory"`
+    /// stops start-up. Default `false`.
+    pub replicated: bool,
     /// The Redis URL (`redis://[:password@]host:port[/db]`), required when `store = "redis"`.
     /// Default none.
+    #[serde(serialize_with = "crate::config::masked::optional_secret_url")]
     pub redis_url: Option<SecretString>,
     /// Timeout of one Redis command and of connecting. Default `1s`.
     #[serde(with = "humantime_serde")]
@@ -48,6 +53,7 @@ pub struct SessionSettings {
     /// `return_to`): 32 bytes, base64. Every instance behind one balancer needs the same key;
     /// give it through the environment (`…__SESSION__LOGIN_COOKIE_KEY`). Default none: the key is
     /// derived from the OIDC client secret (HKDF-SHA256), which every instance shares already.
+    #[serde(serialize_with = "crate::config::masked::optional_secret")]
     pub login_cookie_key: Option<SecretString>,
 }
 
@@ -55,6 +61,7 @@ impl Default for SessionSettings {
     fn default() -> Self {
         Self {
             store: StoreKind::Memory,
+            replicated: false,
             redis_url: None,
             redis_timeout: Duration::from_secs(1),
             idle_timeout: Duration::from_secs(30 * 60),
@@ -71,6 +78,17 @@ impl SessionSettings {
     /// Checks the values; `prefix` names the section in errors (e.g. `session`).
     pub fn validate(&self, prefix: &str) -> Result<(), ConfigError> {
         let key = |name: &str| format!("{prefix}.{name}");
+        if self.replicated && self.store == StoreKind::Memory {
+            return Err(ConfigError::invalid(
+                &key("store"),
+                format!(
+                    "is \"memory\" but {} is true: each replica would keep its own sessions, so \
+                     a user signed in through one replica is signed out on the others; use \
+                     store = \"redis\" with a redis_url every replica reaches",
+                    key("replicated")
+                ),
+            ));
+        }
         if self.store == StoreKind::Redis && self.redis_url.is_none() {
             return Err(ConfigError::invalid(
                 &key("redis_url"),
@@ -140,6 +158,26 @@ mod tests {
         let error = settings.validate("session").unwrap_err().to_string();
         assert!(error.contains("session.redis_url"), "{error}");
         assert!(serde_json::from_str::<SessionSettings>(r#"{"store": "file"}"#).is_err());
+    }
+
+    #[test]
+    fn a_replicated_bff_refuses_the_memory_store() {
+        let replicated = |store| SessionSettings {
+            store,
+            replicated: true,
+            redis_url: Some(SecretString::from("redis://redis:6379/")),
+            ..SessionSettings::default()
+        };
+        let error = replicated(StoreKind::Memory)
+            .validate("session")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("session.store") && error.contains("session.replicated"),
+            "{error}"
+        );
+        assert!(replicated(StoreKind::Redis).validate("session").is_ok());
+        assert!(SessionSettings::default().validate("session").is_ok());
     }
 
     #[test]

@@ -12,7 +12,7 @@ use crate::config::ConfigError;
 pub const MAX_LEEWAY: Duration = Duration::from_secs(300);
 
 /// How access tokens are validated. Env `…__JWT__<KEY>` (the BFF chooses the section name).
-#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct JwtSettings {
     /// The issuer: `iss` must equal it exactly, and keys are discovered from
@@ -43,7 +43,7 @@ pub struct JwtSettings {
     pub jwks: JwksSettings,
     /// The provider's base URL as this service reaches it, when that differs from the issuer
     /// URL (containers: `http://dev-idp:7000` vs `http://localhost:7000`). Default: none.
-    #[serde(default)]
+    #[serde(default, serialize_with = "crate::config::masked::optional_url")]
     pub backchannel_url: Option<url::Url>,
 }
 
