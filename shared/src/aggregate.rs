@@ -88,7 +88,8 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 #[derive(Debug)]
 pub struct Screen {
     deadline: Instant,
-    request_id: Option<std::sync::Arc<str>>,
+    /// The request id as the header forwarded on every call (a plain id: always a valid value).
+    request_id_header: Option<HeaderValue>,
     trace: Option<TraceContext>,
     degraded: Mutex<Vec<Section>>,
     stale: Mutex<Vec<&'static str>>,
@@ -111,7 +112,7 @@ impl Screen {
     pub fn start(budget: Duration) -> Self {
         Self {
             deadline: Instant::now() + budget,
-            request_id: request_id::current().map(std::sync::Arc::from),
+            request_id_header: request_id::current().and_then(|id| HeaderValue::try_from(id).ok()),
             trace: request_id::current_trace(),
             degraded: Mutex::new(Vec::new()),
             stale: Mutex::new(Vec::new()),
@@ -149,14 +150,16 @@ impl Screen {
 
     /// The id of the request this screen serves, forwarded to upstreams.
     pub fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
+        self.request_id_header
+            .as_ref()
+            .and_then(|value| value.to_str().ok())
     }
 
     /// What an upstream call needs to know of this screen.
     pub fn call_context(&self) -> CallContext {
         CallContext {
             deadline: self.deadline,
-            request_id: self.request_id.clone(),
+            request_id_header: self.request_id_header.clone(),
             trace: self.trace.clone(),
         }
     }

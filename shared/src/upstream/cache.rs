@@ -377,24 +377,6 @@ impl Policy {
     }
 }
 
-impl ErrorKind {
-    /// Whether the failure says the upstream is unhealthy (rather than that the request was
-    /// wrong): counts toward opening the circuit and allows serving stale answers.
-    pub(crate) fn is_upstream_fault(&self) -> bool {
-        matches!(
-            self,
-            Self::Unreachable
-                | Self::Interrupted
-                | Self::Timeout
-                | Self::Failed(_)
-                | Self::InvalidBody
-                | Self::TooLarge
-                | Self::CircuitOpen
-                | Self::Overloaded
-        )
-    }
-}
-
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex
         .lock()

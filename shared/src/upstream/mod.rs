@@ -11,15 +11,17 @@
 pub mod accounts;
 pub mod cache;
 pub mod catalog;
+mod error;
 pub mod offers;
 pub mod recommendations;
 pub mod resilience;
 pub mod reviews;
+mod settings;
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::http::{HeaderValue, StatusCode};
+use axum::http::HeaderValue;
 use bytes::{Bytes, BytesMut};
 use reqwest::Method;
 use serde::de::DeserializeOwned;
@@ -27,100 +29,21 @@ use serde::{Deserialize, Serialize};
 use url::Url;
 
 use crate::aggregate::Screen;
-use crate::problem::Problem;
 use crate::telemetry::ClientSpan;
 use resilience::Verdict;
 
 pub use accounts::AccountsClient;
 pub use cache::CacheSettings;
 pub use catalog::CatalogClient;
+pub use error::{ErrorKind, UpstreamError};
 pub use offers::OffersClient;
 pub use recommendations::RecommendationsClient;
 pub use resilience::ResilienceSettings;
 pub use reviews::ReviewsClient;
+pub use settings::{UpstreamSettings, UpstreamsSettings};
 
 /// The header that tells an upstream how many milliseconds the caller will still wait.
 pub const DEADLINE_HEADER: &str = "x-request-deadline-ms";
-
-/// How to reach one upstream.
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct UpstreamSettings {
-    /// Base URL (`http` or `https`). Env `…__UPSTREAMS__<NAME>__URL`.
-    #[serde(serialize_with = "crate::config::masked::url")]
-    pub url: Url,
-    /// Longest wait for a TCP connection. Default `250ms`.
-    #[serde(with = "humantime_serde")]
-    pub connect_timeout: Duration,
-    /// Longest a single call may take, body included; the screen's deadline may cut it shorter.
-    /// Default `2s`.
-    #[serde(with = "humantime_serde")]
-    pub timeout: Duration,
-    /// Largest response body read; larger is an error. Default `4194304` (4 MiB).
-    pub max_body_bytes: usize,
-    /// Idle pooled connections kept per upstream host. Default `256`, the bulkhead's
-    /// `max_concurrency`: every connection a burst opens stays for the next one instead of
-    /// being closed and reopened (64 concurrent screens keep ~190 calls in flight).
-    pub pool_max_idle: usize,
-    /// Whether `/readyz` fails while this upstream is unreachable: true for upstreams without
-    /// which no screen works.
-    pub required_for_readiness: bool,
-    /// Retries, circuit breaker and concurrency cap; every key has a default.
-    #[serde(default)]
-    pub resilience: ResilienceSettings,
-    /// The response cache of GET answers; every key has a default.
-    #[serde(default)]
-    pub cache: CacheSettings,
-}
-
-/// All upstreams of the storefront, as configured.
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct UpstreamsSettings {
-    /// Products, categories, images.
-    pub catalog: UpstreamSettings,
-    /// Prices, stock, delivery.
-    pub offers: UpstreamSettings,
-    /// Reviews and ratings.
-    pub reviews: UpstreamSettings,
-    /// Related and popular products.
-    pub recommendations: UpstreamSettings,
-    /// Profile, cart, orders (called with the user's token).
-    pub accounts: UpstreamSettings,
-}
-
-impl UpstreamsSettings {
-    /// Every upstream's settings, e.g. to change one key for all.
-    pub fn all_mut(&mut self) -> [&mut UpstreamSettings; 5] {
-        [
-            &mut self.catalog,
-            &mut self.offers,
-            &mut self.reviews,
-            &mut self.recommendations,
-            &mut self.accounts,
-        ]
-    }
-
-    /// Checks what serde cannot; the error names the key.
-    pub fn validate(&self) -> Result<(), crate::config::ConfigError> {
-        for (name, upstream, classes) in [
-            ("catalog", &self.catalog, catalog::route::ALL),
-            ("offers", &self.offers, offers::route::ALL),
-            ("reviews", &self.reviews, reviews::route::ALL),
-            (
-                "recommendations",
-                &self.recommendations,
-                recommendations::route::ALL,
-            ),
-            ("accounts", &self.accounts, accounts::route::ALL),
-        ] {
-            upstream
-                .resilience
-                .validate(&format!("upstreams.{name}.resilience"), classes)?;
-        }
-        Ok(())
-    }
-}
 
 /// The typed clients of every upstream, built once at start-up and shared by all handlers.
 #[derive(Debug, Clone)]
@@ -161,105 +84,6 @@ impl Upstreams {
             self.recommendations.raw(),
             self.accounts.raw(),
         ]
-    }
-}
-
-/// What went wrong calling an upstream. The message is for logs; clients get a [`Problem`].
-#[derive(Debug, Clone, thiserror::Error)]
-#[error("upstream {upstream}: {kind}")]
-pub struct UpstreamError {
-    /// Which upstream.
-    pub upstream: &'static str,
-    /// What happened.
-    pub kind: ErrorKind,
-}
-
-/// The kinds of upstream failure, each with one client-facing meaning.
-#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
-pub enum ErrorKind {
-    /// 404: the thing asked for does not exist.
-    #[error("not found")]
-    NotFound,
-    /// 401/403: the forwarded credentials were refused.
-    #[error("credentials refused ({0})")]
-    Unauthorized(u16),
-    /// Another 4xx: the BFF sent something the upstream refused.
-    #[error("request refused ({0})")]
-    Rejected(u16),
-    /// 5xx other than 504.
-    #[error("failed ({0})")]
-    Failed(u16),
-    /// No answer within the call's timeout or the screen's deadline (or the upstream's own 504).
-    #[error("timed out")]
-    Timeout,
-    /// No connection could be made.
-    #[error("unreachable")]
-    Unreachable,
-    /// The body was larger than `max_body_bytes`.
-    #[error("body too large")]
-    TooLarge,
-    /// The body was not JSON or not the expected shape.
-    #[error("invalid body")]
-    InvalidBody,
-    /// The connection broke before the whole response arrived.
-    #[error("connection interrupted")]
-    Interrupted,
-    /// The circuit breaker is open: the call was not attempted.
-    #[error("circuit open")]
-    CircuitOpen,
-    /// Too many calls already in flight to this upstream: the call was not attempted.
-    #[error("overloaded")]
-    Overloaded,
-}
-
-impl ErrorKind {
-    /// A short label for metrics.
-    pub fn label(&self) -> &'static str {
-        match self {
-            Self::NotFound => "not_found",
-            Self::Unauthorized(_) => "unauthorized",
-            Self::Rejected(_) => "rejected",
-            Self::Failed(_) => "failed",
-            Self::Timeout => "timeout",
-            Self::Unreachable => "unreachable",
-            Self::TooLarge => "too_large",
-            Self::InvalidBody => "invalid_body",
-            Self::Interrupted => "interrupted",
-            Self::CircuitOpen => "circuit_open",
-            Self::Overloaded => "overloaded",
-        }
-    }
-}
-
-impl UpstreamError {
-    fn new(upstream: &'static str, kind: ErrorKind) -> Self {
-        Self { upstream, kind }
-    }
-
-    /// The problem a client sees when this upstream was critical for its request.
-    pub fn to_problem(&self) -> Problem {
-        match self.kind {
-            ErrorKind::NotFound => Problem::not_found("The requested resource does not exist."),
-            ErrorKind::Unauthorized(401) => {
-                Problem::new(StatusCode::UNAUTHORIZED).with_detail("The credentials were refused.")
-            }
-            ErrorKind::Unauthorized(_) => {
-                Problem::new(StatusCode::FORBIDDEN).with_detail("This action is not allowed.")
-            }
-            ErrorKind::Rejected(_) => Problem::bad_request("The request was refused."),
-            ErrorKind::Timeout => {
-                Problem::gateway_timeout("A service this request needs did not answer in time.")
-            }
-            ErrorKind::Unreachable
-            | ErrorKind::Failed(_)
-            | ErrorKind::TooLarge
-            | ErrorKind::InvalidBody
-            | ErrorKind::Interrupted
-            | ErrorKind::CircuitOpen
-            | ErrorKind::Overloaded => {
-                Problem::bad_gateway("A service this request needs is unavailable.")
-            }
-        }
     }
 }
 
@@ -440,11 +264,9 @@ impl UpstreamClient {
     ) -> Result<Fetched, UpstreamError> {
         let _slot = self.guard.enter().map_err(|kind| self.error(kind))?;
         self.guard.deposit();
-        let method = request
-            .try_clone()
-            .and_then(|r| r.build().ok())
-            .map(|r| r.method().clone());
-        let idempotent = method.as_ref().is_some_and(Method::is_idempotent);
+        // Built once; each attempt sends a copy.
+        let request = request.build().map_err(|e| self.transport_error(&e))?;
+        let idempotent = request.method().is_idempotent();
         let mut attempts = 0;
         loop {
             let remaining = call.remaining();
@@ -458,7 +280,7 @@ impl UpstreamClient {
             attempts += 1;
             // The screen's deadline cuts the attempt here, apart from the upstream's own
             // `timeout` (reqwest's): only the latter says something about the upstream.
-            let attempt = self.send(call, remaining, this_attempt, method.as_ref());
+            let attempt = self.send(call, remaining, this_attempt);
             let (result, verdict) = match tokio::time::timeout_at(call.deadline, attempt).await {
                 Ok(result) => {
                     let verdict =
@@ -488,14 +310,12 @@ impl UpstreamClient {
         &self,
         call: &CallContext,
         remaining: Duration,
-        request: reqwest::RequestBuilder,
-        method: Option<&Method>,
+        request: reqwest::Request,
     ) -> Result<Fetched, UpstreamError> {
         let Some(trace) = &call.trace else {
             return self.send_traced(call, remaining, request, None).await;
         };
-        let method = method.map_or("HTTP", Method::as_str);
-        let (span, traceparent) = ClientSpan::start(trace, self.name, method);
+        let (span, traceparent) = ClientSpan::start(trace, self.name, request.method().as_str());
         let result = self
             .send_traced(call, remaining, request, Some(traceparent))
             .await;
@@ -510,29 +330,35 @@ impl UpstreamClient {
         &self,
         call: &CallContext,
         remaining: Duration,
-        request: reqwest::RequestBuilder,
+        mut request: reqwest::Request,
         traceparent: Option<String>,
     ) -> Result<Fetched, UpstreamError> {
         // reqwest enforces the upstream's own `timeout`; the screen's deadline is enforced
         // around the attempt (see `attempts`), and told to the upstream.
         let budget = remaining.min(self.timeout);
-        let mut request = request
-            .timeout(self.timeout)
-            .header(DEADLINE_HEADER, budget.as_millis().to_string());
-        if let Some(value) = call
-            .request_id
-            .as_deref()
-            .and_then(|id| HeaderValue::from_str(id).ok())
-        {
-            request = request.header(crate::request_id::HEADER.clone(), value);
+        *request.timeout_mut() = Some(self.timeout);
+        let headers = request.headers_mut();
+        let budget_ms = u64::try_from(budget.as_millis()).unwrap_or(u64::MAX);
+        headers.insert(DEADLINE_HEADER, HeaderValue::from(budget_ms));
+        if let Some(value) = &call.request_id_header {
+            headers.insert(crate::request_id::HEADER.clone(), value.clone());
         }
-        if let Some(traceparent) = traceparent {
-            request = request.header(crate::trace_context::HEADER, traceparent);
-            if let Some(state) = call.trace.as_ref().and_then(|trace| trace.state.as_deref()) {
-                request = request.header(crate::trace_context::STATE_HEADER, state);
+        if let Some(traceparent) = traceparent.and_then(|t| HeaderValue::try_from(t).ok()) {
+            headers.insert(crate::trace_context::HEADER, traceparent);
+            if let Some(state) = call
+                .trace
+                .as_ref()
+                .and_then(|trace| trace.state.as_deref())
+                .and_then(|state| HeaderValue::from_str(state).ok())
+            {
+                headers.insert(crate::trace_context::STATE_HEADER, state);
             }
         }
-        let mut response = request.send().await.map_err(|e| self.transport_error(&e))?;
+        let mut response = self
+            .http
+            .execute(request)
+            .await
+            .map_err(|e| self.transport_error(&e))?;
         let status = response.status();
         let cache_control = response
             .headers()
@@ -602,8 +428,8 @@ impl UpstreamClient {
 pub struct CallContext {
     /// When the screen's deadline passes.
     pub deadline: tokio::time::Instant,
-    /// The inbound request's id, forwarded.
-    pub request_id: Option<Arc<str>>,
+    /// The inbound request's id, forwarded (as the header value: made once per screen).
+    pub request_id_header: Option<HeaderValue>,
     /// The inbound request's trace; each call carries a child `traceparent`.
     pub trace: Option<crate::trace_context::TraceContext>,
 }

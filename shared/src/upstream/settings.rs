@@ -1,0 +1,90 @@
+//! Where each upstream is and how it is called: the `upstreams.<name>` settings.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+use super::{
+    CacheSettings, ResilienceSettings, accounts, catalog, offers, recommendations, reviews,
+};
+
+/// How to reach one upstream.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpstreamSettings {
+    /// Base URL (`http` or `https`). Env `…__UPSTREAMS__<NAME>__URL`.
+    #[serde(serialize_with = "crate::config::masked::url")]
+    pub url: Url,
+    /// Longest wait for a TCP connection. Default `250ms`.
+    #[serde(with = "humantime_serde")]
+    pub connect_timeout: Duration,
+    /// Longest a single call may take, body included; the screen's deadline may cut it shorter.
+    /// Default `2s`.
+    #[serde(with = "humantime_serde")]
+    pub timeout: Duration,
+    /// Largest response body read; larger is an error. Default `4194304` (4 MiB).
+    pub max_body_bytes: usize,
+    /// Idle pooled connections kept per upstream host. Default `256`, the bulkhead's
+    /// `max_concurrency`: every connection a burst opens stays for the next one instead of
+    /// being closed and reopened (64 concurrent screens keep ~190 calls in flight).
+    pub pool_max_idle: usize,
+    /// Whether `/readyz` fails while this upstream is unreachable: true for upstreams without
+    /// which no screen works.
+    pub required_for_readiness: bool,
+    /// Retries, circuit breaker and concurrency cap; every key has a default.
+    #[serde(default)]
+    pub resilience: ResilienceSettings,
+    /// The response cache of GET answers; every key has a default.
+    #[serde(default)]
+    pub cache: CacheSettings,
+}
+
+/// All upstreams of the storefront, as configured.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpstreamsSettings {
+    /// Products, categories, images.
+    pub catalog: UpstreamSettings,
+    /// Prices, stock, delivery.
+    pub offers: UpstreamSettings,
+    /// Reviews and ratings.
+    pub reviews: UpstreamSettings,
+    /// Related and popular products.
+    pub recommendations: UpstreamSettings,
+    /// Profile, cart, orders (called with the user's token).
+    pub accounts: UpstreamSettings,
+}
+
+impl UpstreamsSettings {
+    /// Every upstream's settings, e.g. to change one key for all.
+    pub fn all_mut(&mut self) -> [&mut UpstreamSettings; 5] {
+        [
+            &mut self.catalog,
+            &mut self.offers,
+            &mut self.reviews,
+            &mut self.recommendations,
+            &mut self.accounts,
+        ]
+    }
+
+    /// Checks what serde cannot; the error names the key.
+    pub fn validate(&self) -> Result<(), crate::config::ConfigError> {
+        for (name, upstream, classes) in [
+            ("catalog", &self.catalog, catalog::route::ALL),
+            ("offers", &self.offers, offers::route::ALL),
+            ("reviews", &self.reviews, reviews::route::ALL),
+            (
+                "recommendations",
+                &self.recommendations,
+                recommendations::route::ALL,
+            ),
+            ("accounts", &self.accounts, accounts::route::ALL),
+        ] {
+            upstream
+                .resilience
+                .validate(&format!("upstreams.{name}.resilience"), classes)?;
+        }
+        Ok(())
+    }
+}
