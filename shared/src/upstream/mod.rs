@@ -247,7 +247,10 @@ impl UpstreamClient {
         request: reqwest::RequestBuilder,
     ) -> Result<Fetched, UpstreamError> {
         let started = std::time::Instant::now();
-        let result = self.attempts(route, call, request).await;
+        // Boxed: a call in flight (reqwest's future, the retries, the timers) is kilobytes, and
+        // a screen holds several at once in a future that every layer moves; one allocation per
+        // call keeps the screen's future small.
+        let result = Box::pin(self.attempts(route, call, request)).await;
         let outcome = match &result {
             Ok(_) => "ok",
             Err(error) => error.kind.label(),
