@@ -15,6 +15,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::extract::{ConnectInfo, Request};
 use axum::http::StatusCode;
+use futures::FutureExt;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
@@ -163,25 +164,10 @@ pub async fn serve_with(
         }
     };
     tokio::pin!(stop);
-    loop {
-        let (stream, peer) = tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok(pair) => pair,
-                Err(error) => {
-                    // Usually EMFILE: back off instead of spinning, and keep serving.
-                    metrics::counter!("http_accept_errors_total").increment(1);
-                    accept_errors.note(|count| {
-                        tracing::warn!(%error, count, "accept failed; backing off");
-                    });
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    continue;
-                }
-            },
-            () = &mut stop => break,
-        };
+    let mut admit = |stream: TcpStream, peer: SocketAddr| {
         let Ok(slot) = slots.clone().try_acquire_owned() else {
             refuse(stream, options.max_connections, &mut refusals);
-            continue;
+            return;
         };
         let _ = stream.set_nodelay(true);
         let connection = Connection {
@@ -204,6 +190,29 @@ pub async fn serve_with(
                 tokio::spawn(connection.run(graceful.watch(served), timeouts));
             }
         }
+    };
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(pair) => pair,
+                Err(error) => {
+                    // Usually EMFILE: back off instead of spinning, and keep serving.
+                    metrics::counter!("http_accept_errors_total").increment(1);
+                    accept_errors.note(|count| {
+                        tracing::warn!(%error, count, "accept failed; backing off");
+                    });
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut stop => break,
+        };
+        admit(stream, peer);
+    }
+    // Connections the kernel completed before the listener closes were told "come in": serve
+    // them, rather than reset them when the listener is dropped.
+    while let Some(Ok((stream, peer))) = listener.accept().now_or_never() {
+        admit(stream, peer);
     }
     drop(listener);
     tracing::info!("shutting down: finishing in-flight requests");
