@@ -79,16 +79,16 @@ type KeptSeries = HashMap<Box<str>, HashMap<(Method, u16), RouteSeries>>;
 /// Methods outside the standard ones are not kept (a client could invent any number of them).
 fn route_series(route: &str, method: &Method, status: u16) -> RouteSeries {
     static KEPT: LazyLock<RwLock<KeptSeries>> = LazyLock::new(RwLock::default);
-    let standard = [
-        Method::GET,
-        Method::HEAD,
-        Method::POST,
-        Method::PUT,
-        Method::DELETE,
-        Method::PATCH,
-        Method::OPTIONS,
-    ]
-    .contains(method);
+    let standard = matches!(
+        *method,
+        Method::GET
+            | Method::HEAD
+            | Method::POST
+            | Method::PUT
+            | Method::DELETE
+            | Method::PATCH
+            | Method::OPTIONS
+    );
     let key = (method.clone(), status);
     if standard && let Some(series) = read(&KEPT).get(route).and_then(|by| by.get(&key)) {
         return series.clone();

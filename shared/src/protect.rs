@@ -100,21 +100,25 @@ impl Default for RateLimitSettings {
     }
 }
 
-/// Sheds requests above `max_in_flight` concurrent ones.
+/// Sheds requests above `max_in_flight` concurrent ones, then refuses a client over its rate
+/// (when a [`ClientRateLimiter`] is given): one layer, so a limiter that is off costs nothing.
 #[derive(Debug, Clone)]
 pub struct LoadShedder {
     permits: Arc<Semaphore>,
+    rate_limiter: Option<ClientRateLimiter>,
 }
 
 impl LoadShedder {
-    /// Allows `max_in_flight` requests at once.
-    pub fn new(max_in_flight: usize) -> Self {
+    /// Allows `max_in_flight` requests at once, each client within `rate_limiter`'s rate.
+    pub fn new(max_in_flight: usize, rate_limiter: Option<ClientRateLimiter>) -> Self {
         Self {
             permits: Arc::new(Semaphore::new(max_in_flight.max(1))),
+            rate_limiter,
         }
     }
 
-    /// Middleware: a 503 problem with `Retry-After: 1` when the BFF is at capacity.
+    /// Middleware: a 503 problem with `Retry-After: 1` when the BFF is at capacity, a 429 when
+    /// the client is over its rate.
     pub async fn middleware(self, request: Request, next: Next) -> Response {
         let Ok(_permit) = self.permits.try_acquire() else {
             metrics::counter!("http_requests_refused_total", "reason" => "overloaded").increment(1);
@@ -123,6 +127,13 @@ impl LoadShedder {
                 .with_retry_after(1)
                 .into_response();
         };
+        if let Some(refused) = self
+            .rate_limiter
+            .as_ref()
+            .and_then(|limiter| limiter.refusal(&request))
+        {
+            return refused;
+        }
         next.run(request).await
     }
 }
@@ -305,9 +316,9 @@ impl ClientRateLimiter {
         }
     }
 
-    /// Middleware: a 429 problem with `Retry-After` when the client is over its rate.
-    pub async fn middleware(self, request: Request, next: Next) -> Response {
-        if let Some(ip) = self.proxies.client_of(&request) {
+    /// A 429 problem with `Retry-After` when the client is over its rate, else `None`.
+    pub fn refusal(&self, request: &Request) -> Option<Response> {
+        if let Some(ip) = self.proxies.client_of(request) {
             // Forget idle clients now and then, so the table stays small.
             if self.checks.fetch_add(1, Ordering::Relaxed) % 10_000 == 9_999 {
                 self.limiter.retain_recent();
@@ -317,13 +328,15 @@ impl ClientRateLimiter {
                 let wait = not_until.wait_time_from(DefaultClock::default().now());
                 metrics::counter!("http_requests_refused_total", "reason" => "rate_limited")
                     .increment(1);
-                return Problem::new(StatusCode::TOO_MANY_REQUESTS)
-                    .with_detail("Too many requests; slow down.")
-                    .with_retry_after(wait.as_secs().max(1))
-                    .into_response();
+                return Some(
+                    Problem::new(StatusCode::TOO_MANY_REQUESTS)
+                        .with_detail("Too many requests; slow down.")
+                        .with_retry_after(wait.as_secs().max(1))
+                        .into_response(),
+                );
             }
         }
-        next.run(request).await
+        None
     }
 }
 

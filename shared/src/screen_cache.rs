@@ -15,15 +15,15 @@
 //! gets its `ETag` here, so the `ETag` middleware compares tags instead of hashing bodies.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use axum::body::{Body, Bytes, to_bytes};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use moka::Expiry;
 use serde::Deserialize;
 
 use crate::aggregate::Screen;
+use crate::upstream::cache::{AtTheirTime, Expires};
 
 /// The rendered-screen cache. Env `…__SCREEN_CACHE__<KEY>`.
 #[derive(Debug, Clone, Deserialize, serde::Serialize)]
@@ -51,17 +51,10 @@ struct Rendered {
     until: Instant,
 }
 
-/// Entries leave when their earliest source stops being fresh.
-struct UntilStale;
-
-impl Expiry<String, Arc<Rendered>> for UntilStale {
-    fn expire_after_create(
-        &self,
-        _key: &String,
-        entry: &Arc<Rendered>,
-        created_at: Instant,
-    ) -> Option<Duration> {
-        Some(entry.until.saturating_duration_since(created_at))
+/// A kept screen leaves when its earliest source stops being fresh.
+impl Expires for Rendered {
+    fn expires_at(&self) -> Instant {
+        self.until
     }
 }
 
@@ -90,7 +83,7 @@ impl ScreenCache {
                 .weigher(|key: &String, entry: &Arc<Rendered>| {
                     u32::try_from(key.len() + entry.body.len()).unwrap_or(u32::MAX)
                 })
-                .expire_after(UntilStale)
+                .expire_after(AtTheirTime)
                 .build()
         });
         // The handles are resolved once: a hit costs no registry lookup.

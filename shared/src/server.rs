@@ -282,15 +282,15 @@ pub fn stack(app: Router, settings: &ServerSettings) -> Router {
         .and(NotForContentType::IMAGES)
         .and(NotForContentType::SSE);
     let request_timeout = settings.request_timeout;
-    let shedder = LoadShedder::new(settings.max_in_flight);
-    let edge = request_id::Edge::new(
-        settings.rate_limit.proxies(),
-        settings.trust_inbound_traceparent,
-    );
     let rate_limiter = settings
         .rate_limit
         .enabled
         .then(|| ClientRateLimiter::new(&settings.rate_limit));
+    let shedder = LoadShedder::new(settings.max_in_flight, rate_limiter);
+    let edge = request_id::Edge::new(
+        settings.rate_limit.proxies(),
+        settings.trust_inbound_traceparent,
+    );
     // Per-route metrics, inside routing where the matched route is known; served on the admin
     // listener unless the settings relax that.
     // The recorder is installed now, before the first request is counted.
@@ -316,19 +316,10 @@ pub fn stack(app: Router, settings: &ServerSettings) -> Router {
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
         ))
-        // Shed load above the concurrency limit before any work is done.
+        // Shed load above the concurrency limit before any work is done, then refuse a client
+        // over its rate before it costs anything more.
         .layer(middleware::from_fn(move |req: Request, next: Next| {
             shedder.clone().middleware(req, next)
-        }))
-        // Refuse a client over its rate before it costs anything more.
-        .layer(middleware::from_fn(move |req: Request, next: Next| {
-            let limiter = rate_limiter.clone();
-            async move {
-                match limiter {
-                    Some(limiter) => limiter.middleware(req, next).await,
-                    None => next.run(req).await,
-                }
-            }
         }))
         // Compress large responses for clients that accept br, zstd or gzip.
         .layer(CompressionLayer::new().compress_when(compress_when))

@@ -126,27 +126,41 @@ impl std::fmt::Debug for ResponseCache {
     }
 }
 
-/// Entries leave the cache when even their stale window is over.
-struct UntilStale;
+/// A cached value that knows when it stops being usable.
+pub(crate) trait Expires {
+    /// When the value leaves the cache.
+    fn expires_at(&self) -> Instant;
+}
 
-impl Expiry<String, Arc<Entry>> for UntilStale {
+/// Entries leave a moka cache at their own [`Expires::expires_at`] (this cache's and
+/// [`crate::screen_cache`]'s).
+pub(crate) struct AtTheirTime;
+
+impl<K, V: Expires> Expiry<K, Arc<V>> for AtTheirTime {
     fn expire_after_create(
         &self,
-        _key: &String,
-        entry: &Arc<Entry>,
+        _key: &K,
+        value: &Arc<V>,
         created_at: Instant,
     ) -> Option<Duration> {
-        Some(entry.stale_until.saturating_duration_since(created_at))
+        Some(value.expires_at().saturating_duration_since(created_at))
     }
 
     fn expire_after_update(
         &self,
-        _key: &String,
-        entry: &Arc<Entry>,
+        _key: &K,
+        value: &Arc<V>,
         updated_at: Instant,
         _duration_until_expiry: Option<Duration>,
     ) -> Option<Duration> {
-        Some(entry.stale_until.saturating_duration_since(updated_at))
+        Some(value.expires_at().saturating_duration_since(updated_at))
+    }
+}
+
+/// An entry leaves the cache when even its stale window is over.
+impl Expires for Entry {
+    fn expires_at(&self) -> Instant {
+        self.stale_until
     }
 }
 
@@ -157,7 +171,7 @@ impl ResponseCache {
             entries: moka::sync::Cache::builder()
                 .max_capacity(settings.max_bytes)
                 .weigher(|_key: &String, entry: &Arc<Entry>| entry.weight)
-                .expire_after(UntilStale)
+                .expire_after(AtTheirTime)
                 .build(),
             in_flight: Mutex::new(HashMap::new()),
             next_flight: AtomicU64::new(0),
