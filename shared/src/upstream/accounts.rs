@@ -1,6 +1,6 @@
 //! Accounts: the user's profile, cart and orders, always called with the user's own access token.
 
-use reqwest::Method;
+use http::Method;
 use serde::{Deserialize, Serialize};
 
 use super::{UpstreamClient, UpstreamError};

@@ -20,8 +20,8 @@ use std::time::{Duration, Instant};
 
 use futures::FutureExt;
 use futures::future::{BoxFuture, Shared};
+use http::header::{HeaderValue, IF_NONE_MATCH};
 use moka::Expiry;
-use reqwest::header::{HeaderValue, IF_NONE_MATCH};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use tracing::Instrument;
@@ -277,7 +277,7 @@ impl ResponseCache {
     where
         T: DeserializeOwned + Send + Sync + 'static,
     {
-        let mut request = client.http.get(url);
+        let mut request = super::Outbound::get(&url);
         if let Some(etag) = cached.as_ref().and_then(|entry| entry.etag.clone()) {
             request = request.header(IF_NONE_MATCH, etag);
         }

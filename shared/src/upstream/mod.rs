@@ -1,7 +1,7 @@
 //! Typed clients for the upstream services.
 //!
-//! One [`UpstreamClient`] per upstream holds one pooled `reqwest::Client` with connect and total
-//! timeouts and no redirect following. Every call is bounded by the screen's remaining deadline,
+//! One [`UpstreamClient`] per upstream holds one pooled HTTP client ([`transport`]: hyper-util
+//! over rustls) with connect and total timeouts and no redirect following. Every call is bounded by the screen's remaining deadline,
 //! carries the request id and the deadline to the upstream, builds its URL from encoded path
 //! segments (never by string concatenation), reads the body under a byte cap and decodes it into
 //! typed structs. Upstream error bodies are never read or passed on.
@@ -17,13 +17,15 @@ pub mod recommendations;
 pub mod resilience;
 pub mod reviews;
 mod settings;
+mod transport;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::http::HeaderValue;
-use bytes::{Bytes, BytesMut};
-use reqwest::Method;
+use bytes::Bytes;
+use http::Method;
+use http::header::{AUTHORIZATION, HeaderMap};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use url::Url;
@@ -41,6 +43,8 @@ pub use recommendations::RecommendationsClient;
 pub use resilience::ResilienceSettings;
 pub use reviews::ReviewsClient;
 pub use settings::{UpstreamSettings, UpstreamsSettings};
+pub use transport::TransportError;
+use transport::{BodyError, Failure, Outbound, Transport};
 
 /// The header that tells an upstream how many milliseconds the caller will still wait.
 pub const DEADLINE_HEADER: &str = "x-request-deadline-ms";
@@ -62,7 +66,7 @@ pub struct Upstreams {
 
 impl Upstreams {
     /// Builds every client; fails only on an invalid TLS or client setup.
-    pub fn new(settings: &UpstreamsSettings) -> Result<Self, reqwest::Error> {
+    pub fn new(settings: &UpstreamsSettings) -> Result<Self, TransportError> {
         Ok(Self {
             catalog: CatalogClient::new(UpstreamClient::new("catalog", &settings.catalog)?),
             offers: OffersClient::new(UpstreamClient::new("offers", &settings.offers)?),
@@ -92,8 +96,7 @@ impl Upstreams {
 pub struct UpstreamClient {
     name: &'static str,
     base: Url,
-    http: reqwest::Client,
-    timeout: Duration,
+    http: Transport,
     max_body_bytes: usize,
     required_for_readiness: bool,
     guard: Arc<resilience::Guard>,
@@ -103,22 +106,12 @@ pub struct UpstreamClient {
 
 impl UpstreamClient {
     /// Builds the pooled client for one upstream.
-    pub fn new(name: &'static str, settings: &UpstreamSettings) -> Result<Self, reqwest::Error> {
-        let http = reqwest::Client::builder()
-            .connect_timeout(settings.connect_timeout)
-            .timeout(settings.timeout)
-            .pool_max_idle_per_host(settings.pool_max_idle)
-            .pool_idle_timeout(Duration::from_secs(60))
-            .tcp_nodelay(true)
-            // Never follow an upstream's redirect: the user's token must not travel elsewhere.
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("bff-shared/", env!("CARGO_PKG_VERSION")))
-            .build()?;
+    pub fn new(name: &'static str, settings: &UpstreamSettings) -> Result<Self, TransportError> {
+        let http = Transport::new(settings)?;
         Ok(Self {
             name,
             base: settings.url.clone(),
             http,
-            timeout: settings.timeout,
             max_body_bytes: settings.max_body_bytes,
             required_for_readiness: settings.required_for_readiness,
             guard: Arc::new(resilience::Guard::new(name, &settings.resilience)),
@@ -183,7 +176,7 @@ impl UpstreamClient {
             None => {
                 screen.note_source(None);
                 let fetched = self
-                    .execute(route, &screen.call_context(), self.http.get(url))
+                    .execute(route, &screen.call_context(), Outbound::get(&url))
                     .await?;
                 self.decode(fetched.body())
             }
@@ -206,13 +199,17 @@ impl UpstreamClient {
     ) -> Result<T, UpstreamError> {
         // The user's own answer: a screen built from it is never kept for anyone.
         screen.note_source(None);
-        let mut request = self
-            .http
-            .request(method, self.url(segments))
-            .query(query)
-            .bearer_auth(access_token);
+        let mut url = self.url(segments);
+        if !query.is_empty() {
+            url.query_pairs_mut().extend_pairs(query);
+        }
+        let mut bearer = HeaderValue::try_from(format!("Bearer {access_token}"))
+            .map_err(|_| self.error(ErrorKind::Unauthorized(401)))?;
+        bearer.set_sensitive(true);
+        let mut request = Outbound::new(method, &url).header(AUTHORIZATION, bearer);
         if let Some(body) = body {
-            request = request.json(body);
+            let json = serde_json::to_vec(body).map_err(|_| self.error(ErrorKind::InvalidBody))?;
+            request = request.json_body(json);
         }
         let fetched = self.execute(route, &screen.call_context(), request).await?;
         self.decode(fetched.body())
@@ -220,11 +217,17 @@ impl UpstreamClient {
 
     /// True when the upstream's `/healthz` answers 2xx within a second.
     pub async fn probe(&self) -> bool {
-        let request = self
+        let request = Outbound::get(&self.url(&["healthz"]));
+        let answer = self
             .http
-            .get(self.url(&["healthz"]))
-            .timeout(Duration::from_secs(1));
-        matches!(request.send().await, Ok(r) if r.status().is_success())
+            .send(
+                &request,
+                HeaderMap::new(),
+                4096,
+                Some(Duration::from_secs(1)),
+            )
+            .await;
+        matches!(answer, Ok(answer) if answer.status.is_success())
     }
 
     pub(crate) fn decode<T: DeserializeOwned>(&self, body: &[u8]) -> Result<T, UpstreamError> {
@@ -244,7 +247,7 @@ impl UpstreamClient {
         &self,
         route: &'static str,
         call: &CallContext,
-        request: reqwest::RequestBuilder,
+        request: Outbound,
     ) -> Result<Fetched, UpstreamError> {
         let started = std::time::Instant::now();
         // Boxed: a call in flight (reqwest's future, the retries, the timers) is kilobytes, and
@@ -263,13 +266,11 @@ impl UpstreamClient {
         &self,
         route: &'static str,
         call: &CallContext,
-        request: reqwest::RequestBuilder,
+        request: Outbound,
     ) -> Result<Fetched, UpstreamError> {
         let _slot = self.guard.enter().map_err(|kind| self.error(kind))?;
         self.guard.deposit();
-        // Built once; each attempt sends a copy.
-        let request = request.build().map_err(|e| self.transport_error(&e))?;
-        let idempotent = request.method().is_idempotent();
+        let idempotent = request.method.is_idempotent();
         let mut attempts = 0;
         loop {
             let remaining = call.remaining();
@@ -277,13 +278,10 @@ impl UpstreamClient {
                 return Err(self.error(ErrorKind::Timeout));
             }
             let admission = self.guard.admit(route).map_err(|kind| self.error(kind))?;
-            let Some(this_attempt) = request.try_clone() else {
-                return Err(self.error(ErrorKind::Rejected(0)));
-            };
             attempts += 1;
             // The screen's deadline cuts the attempt here, apart from the upstream's own
             // `timeout` (reqwest's): only the latter says something about the upstream.
-            let attempt = self.send(call, remaining, this_attempt);
+            let attempt = self.send(call, remaining, &request);
             let (result, verdict) = match tokio::time::timeout_at(call.deadline, attempt).await {
                 Ok(result) => {
                     let verdict =
@@ -313,12 +311,12 @@ impl UpstreamClient {
         &self,
         call: &CallContext,
         remaining: Duration,
-        request: reqwest::Request,
+        request: &Outbound,
     ) -> Result<Fetched, UpstreamError> {
         let Some(trace) = &call.trace else {
             return self.send_traced(call, remaining, request, None).await;
         };
-        let (span, traceparent) = ClientSpan::start(trace, self.name, request.method().as_str());
+        let (span, traceparent) = ClientSpan::start(trace, self.name, request.method.as_str());
         let result = self
             .send_traced(call, remaining, request, Some(traceparent))
             .await;
@@ -333,14 +331,13 @@ impl UpstreamClient {
         &self,
         call: &CallContext,
         remaining: Duration,
-        mut request: reqwest::Request,
+        request: &Outbound,
         traceparent: Option<String>,
     ) -> Result<Fetched, UpstreamError> {
-        // reqwest enforces the upstream's own `timeout`; the screen's deadline is enforced
+        // The transport enforces the upstream's own `timeout`; the screen's deadline is enforced
         // around the attempt (see `attempts`), and told to the upstream.
-        let budget = remaining.min(self.timeout);
-        *request.timeout_mut() = Some(self.timeout);
-        let headers = request.headers_mut();
+        let budget = remaining.min(self.http.timeout());
+        let mut headers = HeaderMap::with_capacity(4);
         let budget_ms = u64::try_from(budget.as_millis()).unwrap_or(u64::MAX);
         headers.insert(DEADLINE_HEADER, HeaderValue::from(budget_ms));
         if let Some(value) = &call.request_id_header {
@@ -357,18 +354,15 @@ impl UpstreamClient {
                 headers.insert(crate::trace_context::STATE_HEADER, state);
             }
         }
-        let mut response = self
+        let answer = self
             .http
-            .execute(request)
+            .send(request, headers, self.max_body_bytes, None)
             .await
-            .map_err(|e| self.transport_error(&e))?;
-        let status = response.status();
-        let cache_control = response
-            .headers()
-            .get(reqwest::header::CACHE_CONTROL)
-            .cloned();
-        let etag = response.headers().get(reqwest::header::ETAG).cloned();
-        if status == reqwest::StatusCode::NOT_MODIFIED {
+            .map_err(|failure| self.transport_error(failure))?;
+        let status = answer.status;
+        let cache_control = answer.headers.get(http::header::CACHE_CONTROL).cloned();
+        let etag = answer.headers.get(http::header::ETAG).cloned();
+        if status == http::StatusCode::NOT_MODIFIED {
             return Ok(Fetched {
                 body: None,
                 cache_control,
@@ -384,44 +378,24 @@ impl UpstreamClient {
                 code => ErrorKind::Failed(code),
             }));
         }
-        if response
-            .content_length()
-            .is_some_and(|len| len > self.max_body_bytes as u64)
-        {
-            return Err(self.error(ErrorKind::TooLarge));
-        }
-        let mut body = BytesMut::with_capacity(
-            response
-                .content_length()
-                .map_or(16 * 1024, |len| len as usize),
-        );
-        while let Some(chunk) = response
-            .chunk()
-            .await
-            .map_err(|e| self.transport_error(&e))?
-        {
-            if body.len() + chunk.len() > self.max_body_bytes {
-                return Err(self.error(ErrorKind::TooLarge));
-            }
-            body.extend_from_slice(&chunk);
-        }
+        let body = answer.body.map_err(|error| match error {
+            BodyError::TooLarge => self.error(ErrorKind::TooLarge),
+            BodyError::Failed(failure) => self.transport_error(failure),
+        })?;
         Ok(Fetched {
-            body: Some(body.freeze()),
+            body: Some(body),
             cache_control,
             etag,
         })
     }
 
-    fn transport_error(&self, error: &reqwest::Error) -> UpstreamError {
-        let kind = if error.is_timeout() {
-            ErrorKind::Timeout
-        } else if error.is_connect() {
-            ErrorKind::Unreachable
-        } else {
-            ErrorKind::Interrupted
-        };
-        tracing::debug!(upstream = self.name, error = %error, "upstream transport error");
-        self.error(kind)
+    fn transport_error(&self, failure: Failure) -> UpstreamError {
+        tracing::debug!(upstream = self.name, ?failure, "upstream transport error");
+        self.error(match failure {
+            Failure::Timeout => ErrorKind::Timeout,
+            Failure::Unreachable => ErrorKind::Unreachable,
+            Failure::Interrupted => ErrorKind::Interrupted,
+        })
     }
 }
 

@@ -86,7 +86,7 @@ impl RecommendationsClient {
             .call_as_user::<Recommended, ()>(
                 screen,
                 route::POPULAR,
-                reqwest::Method::GET,
+                http::Method::GET,
                 &["popular"],
                 &[("limit", limit.as_str())],
                 access_token,

@@ -1,0 +1,238 @@
+//! The HTTP transport of the screen calls: hyper-util's pooled client over rustls, with the
+//! platform's trusted roots (`SSL_CERT_FILE` adds a private CA), as reqwest configures it.
+//!
+//! Why not reqwest here: a screen makes five to nine calls, and reqwest turns each call's URL
+//! into a string and parses it back three times (request conversion, its redirect policy even
+//! when redirects are off, and `Response::url`), clones the request for its retry layer and
+//! consults the proxy matcher. The cold mobile product profile put reqwest's own frames at 15%
+//! of the BFF's CPU (`bench/flamegraph-mobile-product-cold.svg`, 2026-12-06). The OIDC, JWKS
+//! and token-exchange calls, a few per session, keep reqwest.
+//!
+//! What reqwest gave the screen calls is kept: connect timeout, a total timeout that covers
+//! the body, TCP_NODELAY, the idle pool size and timeout, HTTP/2 by ALPN on `https`, no
+//! redirect following (a 3xx is an upstream error), no proxy (upstreams are addressed
+//! directly; `HTTP_PROXY` is not honoured for them).
+
+use std::error::Error as _;
+use std::time::Duration;
+
+use bytes::{Bytes, BytesMut};
+use http::header::{CONTENT_TYPE, HeaderMap, HeaderValue, USER_AGENT};
+use http::{Method, Request, Response, Uri};
+use http_body_util::{BodyExt as _, Full};
+use hyper::body::Incoming;
+use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::{TokioExecutor, TokioTimer};
+use rustls_platform_verifier::BuilderVerifierExt as _;
+
+use super::settings::UpstreamSettings;
+
+/// Why the transport could not be built: the TLS set-up (no usable root store).
+#[derive(Debug, thiserror::Error)]
+#[error("upstream TLS set-up failed: {0}")]
+pub struct TransportError(#[from] rustls::Error);
+
+/// One outbound request, built once per call; each attempt sends a copy (cheap: the body and
+/// the URI share their bytes).
+#[derive(Debug, Clone)]
+pub(crate) struct Outbound {
+    pub(crate) method: Method,
+    pub(crate) uri: Uri,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: Bytes,
+}
+
+impl Outbound {
+    /// A request without a body.
+    pub(crate) fn new(method: Method, url: &url::Url) -> Self {
+        Self {
+            method,
+            // A `Url` always serialises to a valid URI.
+            uri: Uri::try_from(url.as_str()).unwrap_or_default(),
+            headers: HeaderMap::new(),
+            body: Bytes::new(),
+        }
+    }
+
+    /// A `GET` of `url`.
+    pub(crate) fn get(url: &url::Url) -> Self {
+        Self::new(Method::GET, url)
+    }
+
+    /// Adds a header.
+    pub(crate) fn header(mut self, name: http::header::HeaderName, value: HeaderValue) -> Self {
+        self.headers.insert(name, value);
+        self
+    }
+
+    /// Sets a JSON body.
+    pub(crate) fn json_body(mut self, body: Vec<u8>) -> Self {
+        self.headers
+            .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        self.body = Bytes::from(body);
+        self
+    }
+}
+
+/// How an attempt failed below HTTP.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Failure {
+    /// No answer within the upstream's `timeout` (or its `connect_timeout`).
+    Timeout,
+    /// No connection (refused, DNS, TLS).
+    Unreachable,
+    /// The connection broke during the exchange.
+    Interrupted,
+}
+
+/// The pooled client of one upstream.
+#[derive(Debug, Clone)]
+pub(crate) struct Transport {
+    client: Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
+    timeout: Duration,
+}
+
+/// The answer of one attempt: status, headers and the body read in full under the cap.
+pub(crate) struct Answer {
+    pub(crate) status: http::StatusCode,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: Result<Bytes, BodyError>,
+}
+
+/// Why a 2xx body was not read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum BodyError {
+    /// Longer than `max_body_bytes`.
+    TooLarge,
+    /// The transfer failed.
+    Failed(Failure),
+}
+
+impl Transport {
+    pub(crate) fn new(settings: &UpstreamSettings) -> Result<Self, TransportError> {
+        let mut http = HttpConnector::new();
+        http.set_connect_timeout(Some(settings.connect_timeout));
+        http.set_nodelay(true);
+        http.enforce_http(false);
+        let provider = rustls::crypto::CryptoProvider::get_default()
+            .cloned()
+            .unwrap_or_else(|| std::sync::Arc::new(rustls::crypto::aws_lc_rs::default_provider()));
+        let tls = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()?
+            .with_platform_verifier()?
+            .with_no_client_auth();
+        let https = HttpsConnectorBuilder::new()
+            .with_tls_config(tls)
+            .https_or_http()
+            .enable_all_versions()
+            .wrap_connector(http);
+        let client = Client::builder(TokioExecutor::new())
+            .pool_max_idle_per_host(settings.pool_max_idle)
+            .pool_idle_timeout(Duration::from_secs(60))
+            .pool_timer(TokioTimer::new())
+            .timer(TokioTimer::new())
+            .build(https);
+        Ok(Self {
+            client,
+            timeout: settings.timeout,
+        })
+    }
+
+    /// The upstream's own total timeout of a call.
+    pub(crate) fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    /// Sends `request` with `extra` headers and reads a 2xx body up to `max_body_bytes`, all
+    /// within `timeout` (the upstream's own, or shorter).
+    pub(crate) async fn send(
+        &self,
+        request: &Outbound,
+        extra: HeaderMap,
+        max_body_bytes: usize,
+        timeout: Option<Duration>,
+    ) -> Result<Answer, Failure> {
+        let timeout = timeout.unwrap_or(self.timeout);
+        let mut http_request = Request::new(Full::new(request.body.clone()));
+        *http_request.method_mut() = request.method.clone();
+        *http_request.uri_mut() = request.uri.clone();
+        let headers = http_request.headers_mut();
+        headers.reserve(request.headers.len() + extra.len() + 1);
+        headers.insert(USER_AGENT, HeaderValue::from_static(USER_AGENT_VALUE));
+        for (name, value) in request.headers.iter().chain(extra.iter()) {
+            headers.insert(name, value.clone());
+        }
+        let exchange = async {
+            let response = self.client.request(http_request).await.map_err(classify)?;
+            Ok(read(response, max_body_bytes).await)
+        };
+        match tokio::time::timeout(timeout, exchange).await {
+            Ok(answer) => answer,
+            Err(_) => Err(Failure::Timeout),
+        }
+    }
+}
+
+const USER_AGENT_VALUE: &str = concat!("bff-shared/", env!("CARGO_PKG_VERSION"));
+
+async fn read(response: Response<Incoming>, max_body_bytes: usize) -> Answer {
+    let (parts, body) = response.into_parts();
+    // Only a success's body is read: an error body is never passed on.
+    let body = if parts.status.is_success() {
+        read_body(&parts.headers, body, max_body_bytes).await
+    } else {
+        Ok(Bytes::new())
+    };
+    Answer {
+        status: parts.status,
+        headers: parts.headers,
+        body,
+    }
+}
+
+async fn read_body(
+    headers: &HeaderMap,
+    mut body: Incoming,
+    max_body_bytes: usize,
+) -> Result<Bytes, BodyError> {
+    let length = headers
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok()?.parse::<u64>().ok());
+    if length.is_some_and(|length| length > max_body_bytes as u64) {
+        return Err(BodyError::TooLarge);
+    }
+    let mut bytes = BytesMut::with_capacity(length.map_or(16 * 1024, |length| length as usize));
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|_| BodyError::Failed(Failure::Interrupted))?;
+        if let Ok(chunk) = frame.into_data() {
+            if bytes.len() + chunk.len() > max_body_bytes {
+                return Err(BodyError::TooLarge);
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+    }
+    Ok(bytes.freeze())
+}
+
+/// A connect timeout is a timeout (as reqwest counted it); any other failure to connect is
+/// unreachable; the rest broke mid-exchange.
+fn classify(error: hyper_util::client::legacy::Error) -> Failure {
+    let mut source = error.source();
+    while let Some(cause) = source {
+        if cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::TimedOut)
+        {
+            return Failure::Timeout;
+        }
+        source = cause.source();
+    }
+    if error.is_connect() {
+        Failure::Unreachable
+    } else {
+        tracing::debug!(%error, "upstream exchange failed");
+        Failure::Interrupted
+    }
+}
