@@ -262,6 +262,47 @@ async fn an_error_callback_a_wrong_verifier_and_a_replayed_code_are_refused() {
     ));
 }
 
+/// A provider that follows OpenID Connect Core §11: `offline_access` only with `prompt=consent`.
+async fn consent_minded_idp() -> TestIdp {
+    TestIdp::spawn_with(dev_idp::IdpConfig {
+        allow_login_hint: true,
+        offline_access_needs_consent: true,
+        ..dev_idp::IdpConfig::default()
+    })
+    .await
+}
+
+#[tokio::test]
+async fn offline_access_asks_for_consent_so_a_conforming_provider_issues_a_refresh_token() {
+    let idp = consent_minded_idp().await;
+    let client = client_for(&idp).await;
+    let (url, _) = client.begin_login("/");
+    assert_eq!(query(&url, "prompt").as_deref(), Some("consent"));
+    let (url, _) = client.begin_login_with("/", &[("prompt", "login")]);
+    assert_eq!(query(&url, "prompt").as_deref(), Some("login consent"));
+    assert_eq!(url.query_pairs().filter(|(k, _)| k == "prompt").count(), 1);
+
+    let tokens = login(&client, "ada").await;
+    assert!(tokens.refresh_token.is_some(), "offline_access was granted");
+    assert!(client.refresh(&tokens).await.is_ok());
+}
+
+#[tokio::test]
+async fn without_offline_access_no_consent_is_asked_and_no_refresh_is_pretended() {
+    let idp = consent_minded_idp().await;
+    let mut settings = settings(&idp.url());
+    settings.scopes = vec!["openid".to_owned(), "profile".to_owned()];
+    let client = OidcClient::discover(&settings).await.unwrap();
+    let (url, _) = client.begin_login("/");
+    assert_eq!(query(&url, "prompt"), None);
+    let tokens = login(&client, "ada").await;
+    assert!(tokens.refresh_token.is_none());
+    assert!(matches!(
+        client.refresh(&tokens).await,
+        Err(RefreshError::NoRefreshToken)
+    ));
+}
+
 #[tokio::test]
 async fn refresh_rotates_the_refresh_token_and_a_replayed_one_is_invalid_grant() {
     let idp = TestIdp::spawn().await;

@@ -195,6 +195,13 @@ fn validate(state: &AppState, params: &Params) -> Result<AuthorizationRequest, B
     if !scopes.contains(&"openid") {
         return Err(fail(&request, "invalid_scope", "scope must include openid"));
     }
+    let consent = params
+        .get("prompt")
+        .is_some_and(|prompt| prompt.split(' ').any(|p| p == "consent"));
+    if state.config.offline_access_needs_consent && !consent {
+        // OpenID Connect Core §11: offline_access without prompt=consent is ignored.
+        scopes.retain(|scope| *scope != "offline_access");
+    }
     request.scope = scopes.join(" ");
     match params.get("code_challenge_method") {
         Some("S256") => {}

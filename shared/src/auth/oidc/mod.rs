@@ -227,7 +227,14 @@ impl OidcClient {
             "nonce",
             "code_challenge",
             "code_challenge_method",
+            "prompt",
         ];
+        let prompt = self.prompt(
+            extra
+                .iter()
+                .find(|(name, _)| *name == "prompt")
+                .map(|p| p.1),
+        );
         {
             let mut query = url.query_pairs_mut();
             query
@@ -242,6 +249,12 @@ impl OidcClient {
                     &pkce_challenge(pending.pkce_verifier.expose()),
                 )
                 .append_pair("code_challenge_method", "S256");
+            if let Some(prompt) = &prompt {
+                query.append_pair("prompt", prompt);
+            }
+            for (name, value) in &self.inner.settings.resource_params() {
+                query.append_pair(name, value);
+            }
             for (name, value) in extra {
                 if !reserved.contains(name) {
                     query.append_pair(name, value);
@@ -249,6 +262,31 @@ impl OidcClient {
             }
         }
         (url, pending)
+    }
+
+    /// The `prompt` of an authorization request: the caller's, with `consent` added when the
+    /// scopes ask for `offline_access` (OpenID Connect Core §11: without `prompt=consent` a
+    /// provider ignores `offline_access` and issues no refresh token). `prompt=none` is left
+    /// alone: it cannot be combined with `consent`.
+    fn prompt(&self, requested: Option<&str>) -> Option<String> {
+        let offline = self.wants_offline_access();
+        match requested {
+            None if offline => Some("consent".to_owned()),
+            Some(prompt)
+                if offline && !prompt.split(' ').any(|p| p == "consent" || p == "none") =>
+            {
+                Some(format!("{prompt} consent"))
+            }
+            other => other.map(str::to_owned),
+        }
+    }
+
+    fn wants_offline_access(&self) -> bool {
+        self.inner
+            .settings
+            .scopes
+            .iter()
+            .any(|scope| scope == "offline_access")
     }
 
     /// Completes a login from the callback's parameters; see the module documentation.
@@ -291,19 +329,18 @@ impl OidcClient {
             .filter(|c| !c.is_empty())
             .ok_or(LoginError::MissingCode)?;
         let redirect_uri = self.inner.settings.redirect_uri.as_str();
-        let response = self
-            .token_request(&[
-                ("grant_type", "authorization_code"),
-                ("code", code),
-                ("redirect_uri", redirect_uri),
-                ("code_verifier", pending.pkce_verifier.expose()),
-            ])
-            .await
-            .map_err(|e| match e {
-                TokenEndpointError::OAuth(code) => LoginError::Token(code),
-                TokenEndpointError::Fetch(e) => LoginError::Fetch(e),
-                TokenEndpointError::Invalid(why) => LoginError::InvalidResponse(why),
-            })?;
+        let mut params = vec![
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", redirect_uri),
+            ("code_verifier", pending.pkce_verifier.expose()),
+        ];
+        params.extend(self.inner.settings.resource_params());
+        let response = self.token_request(&params).await.map_err(|e| match e {
+            TokenEndpointError::OAuth(code) => LoginError::Token(code),
+            TokenEndpointError::Fetch(e) => LoginError::Fetch(e),
+            TokenEndpointError::Invalid(why) => LoginError::InvalidResponse(why),
+        })?;
         let id_token = response
             .id_token
             .as_deref()
@@ -315,6 +352,12 @@ impl OidcClient {
             .is_some_and(|nonce| pending.nonce.ct_eq(nonce));
         if !nonce_matches {
             return Err(TokenError::NonceMismatch.into());
+        }
+        if response.refresh_token.is_none() && self.wants_offline_access() {
+            tracing::warn!(
+                "the provider issued no refresh token although offline_access was asked for: \
+                 this session ends when its access token expires"
+            );
         }
         let mut user = user_from_claims(&claims);
         if user.name.is_none() && user.email.is_none() {
@@ -330,22 +373,21 @@ impl OidcClient {
         let Some(refresh_token) = &tokens.refresh_token else {
             return Err(RefreshError::NoRefreshToken);
         };
-        let response = self
-            .token_request(&[
-                ("grant_type", "refresh_token"),
-                ("refresh_token", refresh_token.expose()),
-            ])
-            .await
-            .map_err(|e| match e {
-                TokenEndpointError::OAuth(code) if code == "invalid_grant" => {
-                    RefreshError::InvalidGrant
-                }
-                TokenEndpointError::OAuth(code) => {
-                    RefreshError::Failed(format!("the provider refused: {code}"))
-                }
-                TokenEndpointError::Fetch(e) => RefreshError::Failed(e.to_string()),
-                TokenEndpointError::Invalid(why) => RefreshError::Failed(why.to_owned()),
-            })?;
+        let mut params = vec![
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh_token.expose()),
+        ];
+        params.extend(self.inner.settings.resource_params());
+        let response = self.token_request(&params).await.map_err(|e| match e {
+            TokenEndpointError::OAuth(code) if code == "invalid_grant" => {
+                RefreshError::InvalidGrant
+            }
+            TokenEndpointError::OAuth(code) => {
+                RefreshError::Failed(format!("the provider refused: {code}"))
+            }
+            TokenEndpointError::Fetch(e) => RefreshError::Failed(e.to_string()),
+            TokenEndpointError::Invalid(why) => RefreshError::Failed(why.to_owned()),
+        })?;
         let mut user = tokens.user.clone();
         if let Some(id_token) = response.id_token.as_deref() {
             let claims = self
