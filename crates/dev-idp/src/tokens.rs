@@ -44,7 +44,7 @@ pub struct TokenResponse {
 pub(crate) struct AccessClaims {
     pub iss: String,
     pub sub: String,
-    /// The client's configured audiences.
+    /// The client's configured audiences, or the RFC 8707 resources asked for.
     pub aud: Vec<String>,
     pub exp: u64,
     pub iat: u64,
@@ -87,6 +87,7 @@ pub(crate) fn issue(
     state: &AppState,
     client: &ClientConfig,
     session: &Session,
+    audience: &[String],
     jti: String,
     now: u64,
 ) -> Result<TokenResponse, OAuthError> {
@@ -96,7 +97,7 @@ pub(crate) fn issue(
     let access = AccessClaims {
         iss: state.issuer().to_owned(),
         sub: user.id.to_owned(),
-        aud: client.audiences.clone(),
+        aud: audience.to_vec(),
         exp: access_token_expiry(state, now),
         iat: now,
         nbf: now,
