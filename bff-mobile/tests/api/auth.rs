@@ -489,6 +489,50 @@ async fn a_key_rotated_at_the_provider_is_used_without_a_restart() {
     assert_eq!(app.get_me(&before).await.status(), 200);
 }
 
+/// Issue 18: a provider that signs with a key the moment it publishes it. With the default
+/// settings (app and upstreams), a token of the new key works at once, not after a 30 s
+/// cooldown; and a flood of random `kid`s right after costs a bounded number of fetches.
+#[tokio::test]
+async fn a_key_rotated_right_after_the_jwks_fetch_works_at_once_and_a_kid_flood_stays_bounded() {
+    let app = spawn_app().await;
+    let warm = app.token_of("demo-user-1").await;
+    assert_eq!(
+        app.get_me(&warm).await.status(),
+        200,
+        "app and accounts fetched the JWKS"
+    );
+
+    app.idp.rotate_keys();
+    let rotated = app.token_of("demo-user-1").await;
+    let started = std::time::Instant::now();
+    let response = app.get_me(&rotated).await;
+    let took = started.elapsed();
+    assert_eq!(response.status(), 200, "the new kid was refused");
+    assert!(took < Duration::from_secs(2), "{took:?}");
+
+    let fetched = app.idp.jwks_requests();
+    let started = std::time::Instant::now();
+    let flood: Vec<String> = (0..100)
+        .map(|_| {
+            let header = json!({
+                "alg": "ES256",
+                "typ": "at+jwt",
+                "kid": format!("{:032x}", rand::random::<u128>()),
+            });
+            with_header(&rotated, &header)
+        })
+        .collect();
+    let responses = futures::future::join_all(flood.iter().map(|token| app.get_me(token))).await;
+    for response in responses {
+        assert_unauthorized(response, INVALID_TOKEN, &[]).await;
+    }
+    let extra = app.idp.jwks_requests() - fetched;
+    let bound = started.elapsed().as_secs() as usize + 1;
+    assert!(extra <= bound, "{extra} JWKS fetches for 100 random kids");
+    eprintln!("new kid accepted in {took:?}; {extra} JWKS fetches for 100 random kids");
+    assert_eq!(app.get_me(&rotated).await.status(), 200);
+}
+
 #[tokio::test]
 async fn with_the_provider_unreachable_the_app_starts_serves_public_screens_and_answers_503_for_tokens()
  {

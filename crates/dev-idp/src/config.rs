@@ -61,6 +61,9 @@ pub struct IdpConfig {
     /// Honour `login_hint` non-interactively: that user is signed in without a password
     /// (default false, a WARN at start-up when on; `DEV_IDP__ALLOW_LOGIN_HINT`).
     pub allow_login_hint: bool,
+    /// Grant `offline_access` (and issue a refresh token) only with `prompt=consent`, as OpenID
+    /// Connect Core §11 says (default false; `DEV_IDP__OFFLINE_ACCESS_NEEDS_CONSENT`).
+    pub offline_access_needs_consent: bool,
     /// Serve `/_control/*` (default true; `DEV_IDP__CONTROL_ENABLED`).
     pub control_enabled: bool,
     /// Log format and filter (`DEV_IDP__TELEMETRY__FORMAT`, `..__FILTER`).

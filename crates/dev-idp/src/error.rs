@@ -59,6 +59,11 @@ impl OAuthError {
         Self::new(StatusCode::BAD_REQUEST, "invalid_scope", description)
     }
 
+    /// 400 `invalid_target` (RFC 8707 §2): a `resource` that is malformed or not granted.
+    pub const fn invalid_target(description: &'static str) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "invalid_target", description)
+    }
+
     /// 400 `unsupported_grant_type`.
     pub const fn unsupported_grant_type() -> Self {
         Self::new(

@@ -10,8 +10,9 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 
 use super::no_store_json;
+use crate::config::ClientConfig;
 use crate::error::OAuthError;
-use crate::grants::{AccessToken, GrantError, unix_now};
+use crate::grants::{AccessToken, GrantError, Session, unix_now};
 use crate::params::{Params, authenticate_client, is_form};
 use crate::state::AppState;
 use crate::tokens::{self, TokenResponse};
@@ -108,7 +109,31 @@ fn exchange(
         GrantError::InvalidScope(description) => OAuthError::invalid_scope(description),
         GrantError::Busy => OAuthError::busy(),
     })?;
-    tokens::issue(state, &client, &session, jti, now)
+    let audience = audience(&client, &session, params.checked_resources()?)?;
+    tokens::issue(state, &client, &session, &audience, jti, now)
+}
+
+/// The `aud` of the access token (RFC 8707 §2.2): the resources of this token request, which
+/// must have been granted when the authorization request named any; else the granted
+/// resources; else the client's configured audiences.
+fn audience(
+    client: &ClientConfig,
+    session: &Session,
+    requested: &[String],
+) -> Result<Vec<String>, OAuthError> {
+    if requested.is_empty() {
+        return Ok(if session.resources.is_empty() {
+            client.audiences.clone()
+        } else {
+            session.resources.clone()
+        });
+    }
+    if !session.resources.is_empty() && !requested.iter().all(|r| session.resources.contains(r)) {
+        return Err(OAuthError::invalid_target(
+            "resource was not part of the authorization request",
+        ));
+    }
+    Ok(requested.to_vec())
 }
 
 /// RFC 7636 §4.1: 43 to 128 characters of `[A-Z] / [a-z] / [0-9] / "-" / "." / "_" / "~"`.
