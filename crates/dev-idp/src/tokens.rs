@@ -52,6 +52,15 @@ pub(crate) struct AccessClaims {
     pub jti: String,
     pub client_id: String,
     pub scope: String,
+    /// The party acting for the subject, on exchanged tokens (RFC 8693 §4.1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub act: Option<Actor>,
+}
+
+/// The `act` claim: who acts on the subject's behalf.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct Actor {
+    pub sub: String,
 }
 
 /// The claims of an ID token (OpenID Connect Core §2).
@@ -104,6 +113,7 @@ pub(crate) fn issue(
         jti,
         client_id: client.client_id.clone(),
         scope: session.scope.clone(),
+        act: None,
     };
     let id = IdClaims {
         iss: state.issuer().to_owned(),
@@ -135,6 +145,14 @@ pub(crate) fn issue(
 /// consented to and was not granted.
 fn issues_refresh_token(state: &AppState, scope: &str) -> bool {
     !state.config.offline_access_needs_consent || scope.split(' ').any(|s| s == "offline_access")
+}
+
+/// Signs access token claims (`typ` `at+jwt`).
+pub(crate) fn sign_access_token(
+    state: &AppState,
+    claims: &AccessClaims,
+) -> Result<String, OAuthError> {
+    sign(state, ACCESS_TOKEN_TYP, claims)
 }
 
 fn sign<T: Serialize>(state: &AppState, typ: &str, claims: &T) -> Result<String, OAuthError> {
