@@ -118,7 +118,7 @@ web_env=(
   BFF_WEB__SESSION__REFRESH_MARGIN=2s
   BFF_WEB__STOREFRONT__IMAGE_ORIGIN="http://localhost:$catalog"
 )
-# A list: from a file (BFF_WEB__OIDC__RESOURCE in the environment must be a TOML sequence).
+# A list, so from a file: BFF_WEB__OIDC__RESOURCE=<one URI> is refused ("expected a sequence").
 printf '[oidc]\nresource = ["urn:storefront:bff-web"]\n' >"$out/bff-web.toml"
 web_new=(
   BFF_WEB_CONFIG="$out/bff-web.toml"
