@@ -43,15 +43,18 @@ debug_bins
 bin="$DEBUG_BIN"
 
 # Free ports, chosen by the kernel: provider, five upstreams, two BFFs and their admin ports.
-read -r idp catalog offers reviews recommendations accounts web mobile web_admin mobile_admin < <(
+read -r idp catalog offers reviews recommendations accounts web mobile web_admin mobile_admin \
+  idp_post web_post web_post_admin < <(
   python3 -c '
 import socket
-socks = [socket.socket() for _ in range(10)]
+socks = [socket.socket() for _ in range(13)]
 for s in socks: s.bind(("127.0.0.1", 0))
 print(*[s.getsockname()[1] for s in socks])
 for s in socks: s.close()')
 issuer="http://localhost:$idp"
 web_url="http://localhost:$web"
+issuer_post="http://localhost:$idp_post"
+web_post_url="http://localhost:$web_post"
 mobile_url="http://localhost:$mobile"
 web_secret="web-$(python3 -c 'import secrets; print(secrets.token_urlsafe(24))')"
 mobile_secret="mobile-$(python3 -c 'import secrets; print(secrets.token_urlsafe(24))')"
@@ -92,7 +95,14 @@ OIDC_ISSUER="$issuer" OIDC_WEB_ORIGIN="$web_url" OIDC_WEB_SECRET="$web_secret" \
   OIDC_MOBILE_SECRET="$mobile_secret" OIDC_ACCESS_TOKEN_TTL="$ttl" OIDC_CONTROL=1 \
   node e2e/oidc-provider/provider.js >"$out/oidc-provider.log" 2>&1 &
 pids+=($!)
+# A second provider that announces only client_secret_post, with a second bff-web: the client
+# authentication bff-web picks from discovery.
+OIDC_ISSUER="$issuer_post" OIDC_WEB_ORIGIN="$web_post_url" OIDC_WEB_SECRET="$web_secret" \
+  OIDC_CLIENT_AUTH=client_secret_post OIDC_ACCESS_TOKEN_TTL="$ttl" \
+  node e2e/oidc-provider/provider.js >"$out/oidc-provider-post.log" 2>&1 &
+pids+=($!)
 wait_for oidc-provider "$issuer/.well-known/openid-configuration"
+wait_for oidc-provider-post "$issuer_post/.well-known/openid-configuration"
 
 echo "== demo upstreams"
 DEMO_UPSTREAMS__AUTH__ISSUER="$issuer" DEMO_UPSTREAMS__AUTH__ACCOUNTS_AUDIENCE=accounts \
@@ -158,32 +168,44 @@ start_bff() { # NAME base settings... -- new settings...
   while [[ $1 != -- ]]; do base+=("$1"); shift; done
   shift
   new=("$@")
-  if ! env "${base[@]}" "$bin/$name" --check-config >"$out/$name-check.log" 2>&1; then
+  if ! env "${base[@]}" "$bin/$name" --check-config >"$out/${name_log:-$name}-check.log" 2>&1; then
     echo "FAIL: $name --check-config" >&2
-    cat "$out/$name-check.log" >&2
+    cat "$out/${name_log:-$name}-check.log" >&2
     exit 1
   fi
   for setting in "${new[@]}"; do
     if env "${base[@]}" "${accepted[@]}" "$setting" "$bin/$name" --check-config >/dev/null 2>&1; then
       accepted+=("$setting")
     else
+      [[ -n ${name_log:-} ]] && continue
       unsupported+=("${setting%%=*}")
       echo "NOTE: $name refuses ${setting%%=*} (issue 18's Rust side not merged?): started without it"
     fi
   done
-  env "${base[@]}" "${accepted[@]}" "$bin/$name" >"$out/$name.log" 2>&1 &
+  env "${base[@]}" "${accepted[@]}" "$bin/$name" >"$out/${name_log:-$name}.log" 2>&1 &
   pids+=($!)
 }
 wait_for demo-upstreams "http://127.0.0.1:$accounts/healthz"
 echo "== bff-web at $web_url, bff-mobile at $mobile_url"
 start_bff bff-web "${web_env[@]}" -- "${web_new[@]}"
+web_post_env=()
+for setting in "${web_env[@]}"; do
+  case "$setting" in
+    BFF_WEB__SERVER__PORT=*) setting="BFF_WEB__SERVER__PORT=$web_post" ;;
+    BFF_WEB__SERVER__ADMIN_PORT=*) setting="BFF_WEB__SERVER__ADMIN_PORT=$web_post_admin" ;;
+    *) setting=${setting//$web_url/$web_post_url} setting=${setting//$issuer/$issuer_post} ;;
+  esac
+  web_post_env+=("$setting")
+done
+name_log=bff-web-post start_bff bff-web "${web_post_env[@]}" -- "${web_new[@]}"
 start_bff bff-mobile "${mobile_env[@]}" -- "${mobile_new[@]}"
 wait_for bff-web "$web_url/healthz"
+wait_for bff-web-post "$web_post_url/healthz"
 wait_for bff-mobile "$mobile_url/healthz"
 echo "stack up after $((SECONDS - started)) s"
 
 echo "== journeys"
 ISSUER="$issuer" WEB="$web_url" MOBILE="$mobile_url" WEB_SECRET="$web_secret" \
   MOBILE_SECRET="$mobile_secret" ACCESS_TOKEN_TTL="$ttl" MOBILE_LEEWAY=1 \
-  UNSUPPORTED="${unsupported[*]}" \
+  UNSUPPORTED="${unsupported[*]}" WEB_POST="$web_post_url" \
   timeout 240 node e2e/oidc-provider/journeys.js

@@ -17,6 +17,7 @@ const MOBILE_SECRET = env('MOBILE_SECRET', 'bff-mobile-secret-change-me');
 const TTL = Number(env('ACCESS_TOKEN_TTL', 10));
 const MOBILE_LEEWAY = Number(env('MOBILE_LEEWAY', 1));
 const UNSUPPORTED = env('UNSUPPORTED', '');
+const WEB_POST = process.env.WEB_POST;
 const APP = { client_id: 'mobile-app', redirect_uri: 'http://127.0.0.1:8765/callback' };
 const APP_RESOURCE = 'urn:storefront:bff-mobile';
 const PRODUCT = 'p00042';
@@ -120,12 +121,12 @@ async function within(seconds, attempt) {
 /** A web request with the CSRF header every API call carries. */
 const api = (browser, method, path, json) => browser.request(method, `${WEB}${path}`, { headers: { 'x-csrf': '1' }, json });
 
-async function webSignIn(browser, { cancel = false, edit } = {}) {
-  const login = await browser.get(`${WEB}/auth/login?return_to=/cart`);
+async function webSignIn(browser, { cancel = false, edit, web = WEB } = {}) {
+  const login = await browser.get(`${web}/auth/login?return_to=/cart`);
   ensure(login.status === 302, `/auth/login: ${login.status}`);
   const authorize = new URL(login.headers.get('location'));
   if (edit) edit(authorize.searchParams);
-  const callback = await browser.signIn(authorize.href, `${WEB}/auth/callback`, { cancel });
+  const callback = await browser.signIn(authorize.href, `${web}/auth/callback`, { cancel });
   return { authorize, callback: new URL(callback) };
 }
 
@@ -254,6 +255,17 @@ await journey('web: the provider\'s sign-in errors are bff-web\'s own clear answ
   errors.push(await providerError(new Browser(), 'invalid_scope', { edit: (q) => q.set('scope', 'openid storefront:admin') }));
   return errors.join('; ');
 });
+
+if (WEB_POST) {
+  await journey('web: a provider that takes only client_secret_post (bff-web picks it from discovery)', async () => {
+    const browser = new Browser();
+    const { callback } = await webSignIn(browser, { web: WEB_POST });
+    const back = await browser.get(callback.href);
+    ensure(back.status === 302, `callback: ${back.status} ${(await back.text()).slice(0, 300)}`);
+    const session = await browser.request('GET', `${WEB_POST}/auth/session`, { headers: { 'x-csrf': '1' } });
+    ensure(session.status === 200, `/auth/session: ${session.status}`);
+  });
+}
 
 // ---------------------------------------------------------------------------------------------
 // bff-mobile

@@ -15,6 +15,9 @@
 //   OIDC_MOBILE_SECRET     bff-mobile's client secret, for token exchange (default
 //                          bff-mobile-secret-change-me)
 //   OIDC_ACCESS_TOKEN_TTL  access-token lifetime in seconds (default 300)
+//   OIDC_CLIENT_AUTH       how the confidential clients authenticate, the only method besides
+//                          `none` that discovery announces: client_secret_basic (default) or
+//                          client_secret_post
 //   OIDC_KEYS_FILE         a private JWKS ({"keys": [...]}) to sign with, the first key signing;
 //                          default: one RSA key generated at start
 //   OIDC_CONTROL           `1` serves POST /_control/rotate-keys and GET /_control/* (tests)
@@ -37,6 +40,7 @@ const host = process.env.OIDC_HOST ?? '127.0.0.1';
 const webOrigin = (process.env.OIDC_WEB_ORIGIN ?? 'http://localhost:8080').replace(/\/$/, '');
 const accessTokenTtl = Number(process.env.OIDC_ACCESS_TOKEN_TTL ?? 300);
 const controlEnabled = process.env.OIDC_CONTROL === '1';
+const clientAuth = process.env.OIDC_CLIENT_AUTH ?? 'client_secret_basic';
 
 const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
 const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
@@ -63,7 +67,7 @@ const clients = [
     client_id: 'bff-web',
     client_secret: process.env.OIDC_WEB_SECRET ?? 'dev-secret-change-me',
     client_name: 'Storefront (web)',
-    token_endpoint_auth_method: process.env.OIDC_WEB_AUTH_METHOD ?? 'client_secret_basic',
+    token_endpoint_auth_method: clientAuth,
     grant_types: ['authorization_code', 'refresh_token', TOKEN_EXCHANGE],
     response_types: ['code'],
     redirect_uris: [`${webOrigin}/auth/callback`],
@@ -75,7 +79,7 @@ const clients = [
     client_id: 'bff-mobile',
     client_secret: process.env.OIDC_MOBILE_SECRET ?? 'bff-mobile-secret-change-me',
     client_name: 'Storefront mobile BFF',
-    token_endpoint_auth_method: 'client_secret_basic',
+    token_endpoint_auth_method: clientAuth,
     grant_types: [TOKEN_EXCHANGE],
     response_types: [],
     redirect_uris: [],
@@ -128,6 +132,7 @@ function resourceServerInfo(audience) {
 function configuration() {
   return {
     clients,
+    clientAuthMethods: [clientAuth, 'none'],
     findAccount,
     jwks: { keys },
     cookies: { keys: cookieKeys },
