@@ -2,10 +2,12 @@
 // one PASS or FAIL line per journey, then `journeys: N passed, N failed`; exits 1 on any
 // failure. scripts/oidc-provider-e2e.sh starts the stack and runs it.
 //
-// Environment: ISSUER, WEB, MOBILE (base URLs), WEB_SECRET and MOBILE_SECRET (the BFFs' client
+// Environment: ISSUER, WEB, MOBILE, WEB_POST (base URLs; WEB_POST: a bff-web whose provider
+// takes only client_secret_post), WEB_SECRET and MOBILE_SECRET (the BFFs' client
 // secrets: the replay journey acts as a thief holding bff-web's credentials, the refusal
 // journeys mint tokens for other audiences), ACCESS_TOKEN_TTL (seconds), MOBILE_LEEWAY
-// (seconds), UNSUPPORTED (settings the BFFs did not accept, named on failures).
+// (seconds), UNSUPPORTED (settings the BFFs did not accept, named once), PRIOR_PASSED and
+// PRIOR_FAILED (journeys the script ran before, counted in the closing line).
 import { Browser } from './browser.js';
 
 const env = (name, fallback) => process.env[name] ?? fallback;
@@ -23,8 +25,9 @@ const APP_RESOURCE = 'urn:storefront:bff-mobile';
 const PRODUCT = 'p00042';
 const TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
 
-let passed = 0;
-let failed = 0;
+// Journeys run before this file (the stack-check ones) count in the closing line.
+let passed = Number(env('PRIOR_PASSED', 0));
+let failed = Number(env('PRIOR_FAILED', 0));
 
 function ensure(condition, message) {
   if (!condition) throw new Error(message);
