@@ -11,6 +11,7 @@ use config::{Config, Environment, File, FileFormat};
 use serde::de::DeserializeOwned;
 
 pub mod masked;
+pub mod sections;
 
 /// Why settings could not be loaded; the message names the offending key or file.
 #[derive(Debug, thiserror::Error)]

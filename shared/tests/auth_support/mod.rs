@@ -363,12 +363,16 @@ async fn token(
         )
             .into_response(),
         TokenMode::Down => (StatusCode::SERVICE_UNAVAILABLE, "down: secret detail").into_response(),
-        TokenMode::Exchanged(expires_in) => axum::Json(json!({
+        TokenMode::Exchanged(expires_in) => {
+            // Slow enough that concurrent identical exchanges overlap.
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            axum::Json(json!({
             "access_token": format!("exchanged-{n}"),
             "token_type": "Bearer",
             "expires_in": expires_in,
             "issued_token_type": "urn:ietf:params:oauth:token-type:access_token",
-        }))
-        .into_response(),
+            }))
+            .into_response()
+        }
     }
 }
