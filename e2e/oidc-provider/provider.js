@@ -25,7 +25,8 @@
 // Routes besides the provider's own: GET /healthz, /interaction/{uid} (the login and consent
 // pages), and /_control/* when enabled.
 import { createServer } from 'node:http';
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { generateKeyPair, randomBytes } from 'node:crypto';
+import { promisify } from 'node:util';
 import { readFileSync } from 'node:fs';
 
 import Provider, { errors } from 'oidc-provider';
@@ -98,9 +99,13 @@ const clients = [
   },
 ];
 
-/** A new RSA signing key (RS256: what Keycloak, Auth0 and Entra ID sign with by default). */
-function newSigningKey() {
-  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+/**
+ * A new RSA signing key (RS256: what Keycloak, Auth0 and Entra ID sign with by default).
+ * Generated off the main thread: Node 20's generateKeyPairSync deadlocked here now and then
+ * (about one start in eight, waiting on a futex before the provider was built).
+ */
+async function newSigningKey() {
+  const { privateKey } = await promisify(generateKeyPair)('rsa', { modulusLength: 2048 });
   const jwk = privateKey.export({ format: 'jwk' });
   return { ...jwk, kid: `rsa-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`, use: 'sig', alg: 'RS256' };
 }
@@ -109,7 +114,7 @@ function newSigningKey() {
 // in-memory store of grants, sessions and tokens is the module's, shared by every instance.
 let keys = process.env.OIDC_KEYS_FILE
   ? JSON.parse(readFileSync(process.env.OIDC_KEYS_FILE, 'utf8')).keys
-  : [newSigningKey()];
+  : [await newSigningKey()];
 const cookieKeys = [randomBytes(32).toString('base64url')];
 const publicJwks = () => ({
   keys: keys.map(({ kty, kid, use, alg, n, e, crv, x, y }) => ({ kty, kid, use, alg, n, e, crv, x, y })),
@@ -298,8 +303,8 @@ let handle = provider.callback();
 const interactions = interactionRoutes(() => provider);
 
 /** Replaces the signing key: a new key signs at once; `keep` previous keys stay published. */
-function rotateKeys(keep) {
-  keys = [newSigningKey(), ...keys.slice(0, keep)];
+async function rotateKeys(keep) {
+  keys = [await newSigningKey(), ...keys.slice(0, keep)];
   provider = newProvider();
   handle = provider.callback();
   console.log(`keys rotated: signing with ${keys[0].kid}; published: ${keys.map((k) => k.kid).join(', ')}`);
@@ -313,7 +318,7 @@ function json(res, status, body) {
 
 async function control(req, res, url) {
   if (req.method === 'POST' && url.pathname === '/_control/rotate-keys') {
-    return json(res, 200, rotateKeys(Number(url.searchParams.get('keep') ?? 1)));
+    return json(res, 200, await rotateKeys(Number(url.searchParams.get('keep') ?? 1)));
   }
   if (req.method === 'GET' && url.pathname === '/_control/stats') {
     return json(res, 200, { refresh_grants: observed.refreshGrants, exchanges: observed.exchanges });
