@@ -438,6 +438,13 @@ async fn a_deferred_client_discovers_a_provider_that_was_down_once_per_cooldown(
 async fn mock_client(provider: &MockProvider, timeout: Duration) -> OidcClient {
     let mut settings = settings(&provider.url);
     settings.timeout = timeout;
+    mock_client_with(provider, &settings).await.unwrap()
+}
+
+async fn mock_client_with(
+    provider: &MockProvider,
+    settings: &OidcSettings,
+) -> Result<OidcClient, shared::auth::oidc::OidcError> {
     let metadata: ProviderMetadata =
         reqwest::get(format!("{}/.well-known/openid-configuration", provider.url))
             .await
@@ -445,7 +452,22 @@ async fn mock_client(provider: &MockProvider, timeout: Duration) -> OidcClient {
             .json()
             .await
             .unwrap();
-    OidcClient::new(&settings, metadata, Arc::new(StaticKeyStore::new())).unwrap()
+    OidcClient::new(settings, metadata, Arc::new(StaticKeyStore::new()))
+}
+
+/// Tokens whose access token has expired, with a refresh token.
+fn expired_tokens() -> TokenSet {
+    TokenSet {
+        access_token: SecretToken::new("at"),
+        refresh_token: Some(SecretToken::new("rt")),
+        id_token: None,
+        expires_at: 0,
+        user: shared::auth::oidc::User {
+            sub: "u".to_owned(),
+            name: None,
+            email: None,
+        },
+    }
 }
 
 async fn exchange(client: &OidcClient) -> Result<TokenSet, LoginError> {
@@ -498,17 +520,7 @@ async fn a_redirect_from_the_token_endpoint_is_not_followed() {
 async fn invalid_grant_on_refresh_ends_the_session_and_other_failures_do_not() {
     let provider = MockProvider::spawn(&[]).await;
     let client = mock_client(&provider, Duration::from_millis(300)).await;
-    let tokens = TokenSet {
-        access_token: SecretToken::new("at"),
-        refresh_token: Some(SecretToken::new("rt")),
-        id_token: None,
-        expires_at: 0,
-        user: shared::auth::oidc::User {
-            sub: "u".to_owned(),
-            name: None,
-            email: None,
-        },
-    };
+    let tokens = expired_tokens();
     let error = client.refresh(&tokens).await.unwrap_err();
     assert!(matches!(error, RefreshError::InvalidGrant) && error.ends_session());
     provider.set_token_mode(TokenMode::Slow(Duration::from_secs(5)));
@@ -567,26 +579,9 @@ async fn resource_indicators_go_on_the_code_exchange_and_every_refresh() {
         "https://accounts.shop.test/".to_owned(),
         "urn:shop:recommendations".to_owned(),
     ];
-    let metadata: ProviderMetadata =
-        reqwest::get(format!("{}/.well-known/openid-configuration", provider.url))
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-    let client = OidcClient::new(&settings, metadata, Arc::new(StaticKeyStore::new())).unwrap();
+    let client = mock_client_with(&provider, &settings).await.unwrap();
     let _ = exchange(&client).await;
-    let tokens = TokenSet {
-        access_token: SecretToken::new("at"),
-        refresh_token: Some(SecretToken::new("rt")),
-        id_token: None,
-        expires_at: 0,
-        user: shared::auth::oidc::User {
-            sub: "u".to_owned(),
-            name: None,
-            email: None,
-        },
-    };
+    let tokens = expired_tokens();
     let _ = client.refresh(&tokens).await;
     let requests = provider.token_requests();
     assert_eq!(requests.len(), 2);
@@ -637,19 +632,9 @@ async fn the_client_authenticates_with_basic_unless_the_provider_offers_only_pos
     }
     let provider = MockProvider::spawn(&[]).await;
     provider.set_auth_methods(&["private_key_jwt"]);
-    let metadata: ProviderMetadata =
-        reqwest::get(format!("{}/.well-known/openid-configuration", provider.url))
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
     assert!(
-        OidcClient::new(
-            &settings(&provider.url),
-            metadata,
-            Arc::new(StaticKeyStore::new())
-        )
-        .is_err()
+        mock_client_with(&provider, &settings(&provider.url))
+            .await
+            .is_err()
     );
 }

@@ -323,6 +323,14 @@ mod tests {
                 "s3cret".to_owned(),
             ),
             ("DEV_IDP__AUTO_LOGIN".to_owned(), "grace".to_owned()),
+            (
+                "DEV_IDP__CLIENTS__BFF_MOBILE__SECRET".to_owned(),
+                "exchange-s3cret".to_owned(),
+            ),
+            (
+                "DEV_IDP__ONE_AUDIENCE_PER_TOKEN".to_owned(),
+                "true".to_owned(),
+            ),
         ];
         let config: IdpConfig =
             shared::config::load_from(ENV_PREFIX, DEFAULTS_TOML, None, Some(env))
@@ -337,6 +345,14 @@ mod tests {
             Some("s3cret")
         );
         assert_eq!(config.auto_login.as_deref(), Some("grace"));
+        assert_eq!(
+            config.clients["bff_mobile"]
+                .secret
+                .as_ref()
+                .map(ClientSecret::expose),
+            Some("exchange-s3cret")
+        );
+        assert!(config.one_audience_per_token);
     }
 
     #[test]

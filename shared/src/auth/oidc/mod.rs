@@ -568,7 +568,7 @@ impl OidcClient {
 }
 
 /// The `error` of an OAuth error response, sanitised for logs.
-fn oauth_error(body: &[u8]) -> Option<String> {
+pub(crate) fn oauth_error(body: &[u8]) -> Option<String> {
     #[derive(Deserialize)]
     struct ErrorResponse {
         error: String,

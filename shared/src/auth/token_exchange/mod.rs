@@ -76,7 +76,8 @@ impl fmt::Debug for ExchangeSettings {
     }
 }
 
-/// An exchanged access token, until it leaves the cache.
+/// An exchanged access token, until it leaves the cache. `Debug` redacts the token.
+#[derive(Debug)]
 pub struct Exchanged {
     token: SecretToken,
     until: Instant,

@@ -8,6 +8,7 @@ use url::Url;
 
 use super::ExchangeError;
 use crate::auth::client_auth::ClientCredentials;
+use crate::auth::oidc::oauth_error;
 use crate::auth::provider::{self, FetchError};
 
 /// `grant_type` of a token exchange.
@@ -97,19 +98,4 @@ pub(crate) async fn exchange(
         },
         other => Err(ExchangeError::Unavailable(FetchError::Status(other))),
     }
-}
-
-/// The `error` code of an OAuth error body, short and printable (never the description).
-fn oauth_error(body: &[u8]) -> Option<String> {
-    #[derive(Deserialize)]
-    struct ErrorBody {
-        error: String,
-    }
-    serde_json::from_slice::<ErrorBody>(body).ok().map(|e| {
-        e.error
-            .chars()
-            .filter(|c| c.is_ascii_graphic())
-            .take(64)
-            .collect()
-    })
 }
