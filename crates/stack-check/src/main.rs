@@ -20,6 +20,9 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use url::Url;
 
+mod pages;
+use pages::{attribute_after, first_button, hidden, hidden_inputs};
+
 #[derive(Debug, Parser)]
 #[command(about)]
 struct Cli {
@@ -612,42 +615,4 @@ fn query(url: &Url, name: &str) -> Option<String> {
     url.query_pairs()
         .find(|(k, _)| k == name)
         .map(|(_, v)| v.into_owned())
-}
-
-/// The text from after `marker` to the next `"` (an attribute value), `&amp;` decoded.
-fn attribute_after(html: &str, marker: &str) -> Option<String> {
-    let start = html.find(marker)? + marker.len();
-    let end = html[start..].find('"')? + start;
-    Some(html[start..end].replace("&amp;", "&"))
-}
-
-/// Every `<input type="hidden" name=… value=…>` of a page, in order.
-fn hidden_inputs(html: &str) -> Vec<(String, String)> {
-    html.split("<input type=\"hidden\" ")
-        .skip(1)
-        .filter_map(|tag| {
-            let name = attribute_after(tag, "name=\"")?;
-            let value = attribute_after(tag, "value=\"").unwrap_or_default();
-            Some((name, value))
-        })
-        .collect()
-}
-
-/// The name and value of a page's first submit button that has them.
-fn first_button(html: &str) -> Option<(String, String)> {
-    html.split("<button").skip(1).find_map(|tag| {
-        let tag = &tag[..tag.find('>')?];
-        Some((
-            attribute_after(tag, "name=\"")?,
-            attribute_after(tag, "value=\"")?,
-        ))
-    })
-}
-
-/// The value of a hidden input in a server-rendered form.
-fn hidden(html: &str, name: &str) -> Option<String> {
-    let marker = format!("name=\"{name}\" value=\"");
-    let start = html.find(&marker)? + marker.len();
-    let end = html[start..].find('"')? + start;
-    Some(html[start..end].replace("&amp;", "&"))
 }
