@@ -3,7 +3,8 @@
 // (`username`, `password`, `action` = login | deny), so a test that fills in one fills in both.
 import { USERS, PASSWORD, authenticate } from './users.js';
 
-const escapeHtml = (text) => String(text).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+/** Text made safe for HTML element content and quoted attribute values. */
+export const escapeHtml = (text) => String(text).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 const HEADERS = {
   'content-type': 'text/html; charset=utf-8',

@@ -32,7 +32,7 @@ import { readFileSync } from 'node:fs';
 import Provider, { errors } from 'oidc-provider';
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 
-import { interactionRoutes } from './interactions.js';
+import { escapeHtml, interactionRoutes } from './interactions.js';
 import { USERS, findAccount } from './users.js';
 
 const issuer = process.env.OIDC_ISSUER ?? 'http://localhost:7400';
@@ -185,10 +185,6 @@ function configuration() {
       ctx.body = `<!doctype html><title>Error</title><h1>Sign-in error</h1><p>${escapeHtml(out.error)}: ${escapeHtml(out.error_description ?? '')}</p>`;
     },
   };
-}
-
-export function escapeHtml(text) {
-  return String(text).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
 /** RFC 8693: exchanges an access token this provider issued for one naming another audience. */
