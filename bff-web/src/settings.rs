@@ -349,6 +349,14 @@ mod tests {
             ("BFF_WEB__OIDC__CLIENT_SECRET", "a-real-secret"),
             ("BFF_WEB__OIDC__TIMEOUT", "2s"),
             ("BFF_WEB__OIDC__BACKCHANNEL_URL", "http://dev-idp:7000"),
+            (
+                "BFF_WEB__OIDC__RESOURCE",
+                "https://api.shop.example/, urn:shop:accounts",
+            ),
+            (
+                "BFF_WEB__UPSTREAMS__ACCOUNTS__AUDIENCE",
+                "urn:shop:accounts",
+            ),
             ("BFF_WEB__SESSION__STORE", "redis"),
             ("BFF_WEB__SESSION__REDIS_URL", "redis://127.0.0.1:6379/"),
             ("BFF_WEB__SESSION__IDLE_TIMEOUT", "5m"),
@@ -366,6 +374,14 @@ mod tests {
                 .as_ref()
                 .map(Url::as_str),
             Some("http://dev-idp:7000/")
+        );
+        assert_eq!(
+            settings.oidc.client.resource,
+            ["https://api.shop.example/", "urn:shop:accounts"]
+        );
+        assert_eq!(
+            settings.upstreams.accounts.audience.as_deref(),
+            Some("urn:shop:accounts")
         );
         assert_eq!(settings.session.store, StoreKind::Redis);
         assert_eq!(settings.session.idle_timeout, Duration::from_secs(300));

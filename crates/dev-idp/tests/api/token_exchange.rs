@@ -15,18 +15,26 @@ async fn exchange_as(
     subject: &str,
     audience: &str,
 ) -> reqwest::Response {
-    app.post_form(
-        "/token",
-        &[
-            ("grant_type", GRANT),
-            ("subject_token", subject),
-            ("subject_token_type", ACCESS),
-            ("requested_token_type", ACCESS),
-            ("audience", audience),
-        ],
-        client,
-    )
-    .await
+    exchange_with(app, client, subject, audience, &[]).await
+}
+
+/// A token exchange with `extra` form parameters (client authentication in the form).
+async fn exchange_with(
+    app: &App,
+    basic: Option<(&str, &str)>,
+    subject: &str,
+    audience: &str,
+    extra: &[(&str, &str)],
+) -> reqwest::Response {
+    let mut form = vec![
+        ("grant_type", GRANT),
+        ("subject_token", subject),
+        ("subject_token_type", ACCESS),
+        ("requested_token_type", ACCESS),
+        ("audience", audience),
+    ];
+    form.extend_from_slice(extra);
+    app.post_form("/token", &form, basic).await
 }
 
 #[tokio::test]
@@ -55,20 +63,8 @@ async fn an_allowed_client_gets_a_token_for_the_audience_only_with_the_same_subj
     assert!(claims["exp"].as_u64() <= subject["exp"].as_u64());
 
     // The web BFF's client may exchange too (client_secret_post here).
-    let response = app
-        .post_form(
-            "/token",
-            &[
-                ("grant_type", GRANT),
-                ("subject_token", &user.access_token),
-                ("subject_token_type", ACCESS),
-                ("audience", "recommendations"),
-                ("client_id", WEB),
-                ("client_secret", WEB_SECRET),
-            ],
-            None,
-        )
-        .await;
+    let post = [("client_id", WEB), ("client_secret", WEB_SECRET)];
+    let response = exchange_with(&app, None, &user.access_token, "recommendations", &post).await;
     assert_eq!(response.status(), StatusCode::OK);
 
     let discovery: Value = app
@@ -140,19 +136,8 @@ async fn bad_subjects_clients_and_audiences_are_refused() {
         assert_eq!(error_code(response).await.1, expected, "{case}");
     }
     // mobile-app is public: it cannot even authenticate with a secret; sending its id only.
-    let response = app
-        .post_form(
-            "/token",
-            &[
-                ("grant_type", GRANT),
-                ("subject_token", &user.access_token),
-                ("subject_token_type", ACCESS),
-                ("audience", "accounts"),
-                ("client_id", MOBILE),
-            ],
-            None,
-        )
-        .await;
+    let public = [("client_id", MOBILE)];
+    let response = exchange_with(&app, None, &user.access_token, "accounts", &public).await;
     assert_eq!(error_code(response).await.1, "unauthorized_client");
 
     // A revoked subject token (its refresh family revoked) is refused.

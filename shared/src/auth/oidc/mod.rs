@@ -25,23 +25,26 @@
 //! - this module — [`OidcClient`] and the calls it makes to the provider;
 //! - [`settings`] — [`OidcSettings`];
 //! - [`flow`] — [`PendingLogin`], [`CallbackParams`], [`User`], [`TokenSet`];
-//! - [`error`] — [`LoginError`], [`RefreshError`], [`OidcError`].
+//! - [`error`] — [`LoginError`], [`RefreshError`], [`OidcError`];
+//! - `token_endpoint` — the token endpoint's responses and error codes.
 
 pub mod error;
 pub mod flow;
 pub mod settings;
+mod token_endpoint;
 
 pub use error::{LoginError, OidcError, RefreshError};
 use flow::now;
 pub use flow::{CallbackParams, PendingLogin, TokenSet, User};
 pub use settings::OidcSettings;
+pub(crate) use token_endpoint::oauth_error;
+use token_endpoint::{TokenEndpointError, TokenResponse, error_code};
 
 use std::fmt;
 use std::sync::Arc;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use serde::Deserialize;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use url::Url;
@@ -53,35 +56,6 @@ use crate::auth::return_to;
 use crate::auth::secret::{SecretToken, ct_eq, random_urlsafe};
 use crate::auth::validator::{self, Checks, Kind, TokenError, parse_algorithms};
 use crate::config::ConfigError;
-
-/// The successful token response (RFC 6749 §5.1).
-#[derive(Deserialize)]
-struct TokenResponse {
-    access_token: String,
-    token_type: String,
-    #[serde(default)]
-    expires_in: Option<u64>,
-    #[serde(default)]
-    refresh_token: Option<String>,
-    #[serde(default)]
-    id_token: Option<String>,
-}
-
-enum TokenEndpointError {
-    /// An OAuth error response (`{"error": "invalid_grant"}`).
-    OAuth(String),
-    Fetch(FetchError),
-    Invalid(&'static str),
-}
-
-/// Keeps a provider-chosen error code short and printable for the logs.
-fn error_code(value: &str) -> String {
-    value
-        .chars()
-        .filter(|c| c.is_ascii_graphic())
-        .take(64)
-        .collect()
-}
 
 /// The PKCE S256 challenge of `verifier` (RFC 7636 §4.2).
 pub fn pkce_challenge(verifier: &str) -> String {
@@ -565,17 +539,6 @@ impl OidcClient {
             other => Err(TokenEndpointError::Fetch(FetchError::Status(other))),
         }
     }
-}
-
-/// The `error` of an OAuth error response, sanitised for logs.
-pub(crate) fn oauth_error(body: &[u8]) -> Option<String> {
-    #[derive(Deserialize)]
-    struct ErrorResponse {
-        error: String,
-    }
-    serde_json::from_slice::<ErrorResponse>(body)
-        .ok()
-        .map(|e| error_code(&e.error))
 }
 
 fn user_from_claims(claims: &Map<String, Value>) -> User {

@@ -54,8 +54,10 @@ pub struct OidcSettings {
     pub backchannel_url: Option<Url>,
     /// RFC 8707 resource indicators: the APIs the access token is for, each an absolute URI
     /// without fragment, sent as `resource` parameters on the authorization request, the code
-    /// exchange and every refresh. Default none (the provider's default audience).
-    #[serde(default)]
+    /// exchange and every refresh (a list, or one comma-separated string from the environment:
+    /// `…__OIDC__RESOURCE=https://api.shop.example/`). Default none (the provider's default
+    /// audience).
+    #[serde(default, deserialize_with = "crate::config::list_or_comma_separated")]
     pub resource: Vec<String>,
 }
 
