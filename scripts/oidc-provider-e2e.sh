@@ -128,10 +128,8 @@ web_env=(
   BFF_WEB__SESSION__REFRESH_MARGIN=2s
   BFF_WEB__STOREFRONT__IMAGE_ORIGIN="http://localhost:$catalog"
 )
-# A list, so from a file: BFF_WEB__OIDC__RESOURCE=<one URI> is refused ("expected a sequence").
-printf '[oidc]\nresource = ["urn:storefront:bff-web"]\n' >"$out/bff-web.toml"
 web_new=(
-  BFF_WEB_CONFIG="$out/bff-web.toml"
+  BFF_WEB__OIDC__RESOURCE=urn:storefront:bff-web
   BFF_WEB__UPSTREAMS__ACCOUNTS__AUDIENCE=accounts
   BFF_WEB__UPSTREAMS__RECOMMENDATIONS__AUDIENCE=recommendations
 )
