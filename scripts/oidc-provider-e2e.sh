@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # The whole sign-in story against an OpenID Certified provider that the team did not write:
 # panva's oidc-provider (npm, pinned in e2e/oidc-provider/package-lock.json), configured as a
-# deployment would be (e2e/oidc-provider/provider.js). Starts it, the five demo upstreams and
-# both BFFs (debug builds) on free ports, runs e2e/oidc-provider/journeys.js (one PASS/FAIL line
-# per journey) and stops everything it started. Logs: target/oidc-provider-e2e/.
+# deployment would be (e2e/oidc-provider/provider.js). Starts it (and a second one that takes only
+# client_secret_post, with a second bff-web), the five demo upstreams and both BFFs (debug
+# builds) on free ports; runs stack-check's web and mobile journeys, then
+# e2e/oidc-provider/journeys.js: one PASS/FAIL line per journey, `journeys: N passed, N failed`,
+# non-zero on any failure. Stops everything it started. Logs: target/oidc-provider-e2e/.
 #
 # Access tokens live OIDC_E2E_TOKEN_TTL seconds (default 10) so that bff-web's refresh and the
 # expiry checks happen within the run.
