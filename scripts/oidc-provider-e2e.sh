@@ -100,7 +100,7 @@ pids+=($!)
 # A second provider that announces only client_secret_post, with a second bff-web: the client
 # authentication bff-web picks from discovery.
 OIDC_ISSUER="$issuer_post" OIDC_WEB_ORIGIN="$web_post_url" OIDC_WEB_SECRET="$web_secret" \
-  OIDC_CLIENT_AUTH=client_secret_post OIDC_ACCESS_TOKEN_TTL="$ttl" \
+  OIDC_CLIENT_AUTH=client_secret_post OIDC_ACCESS_TOKEN_TTL="$ttl" OIDC_CONTROL=1 \
   node e2e/oidc-provider/provider.js >"$out/oidc-provider-post.log" 2>&1 &
 pids+=($!)
 wait_for oidc-provider "$issuer/.well-known/openid-configuration"
@@ -220,6 +220,6 @@ for journey in web-journey mobile-journey; do
 done
 ISSUER="$issuer" WEB="$web_url" MOBILE="$mobile_url" WEB_SECRET="$web_secret" \
   MOBILE_SECRET="$mobile_secret" ACCESS_TOKEN_TTL="$ttl" MOBILE_LEEWAY=1 \
-  UNSUPPORTED="${unsupported[*]}" WEB_POST="$web_post_url" \
+  UNSUPPORTED="${unsupported[*]}" WEB_POST="$web_post_url" ISSUER_POST="$issuer_post" \
   PRIOR_PASSED=$passed PRIOR_FAILED=$failed \
   timeout 240 node e2e/oidc-provider/journeys.js

@@ -20,6 +20,7 @@ const TTL = Number(env('ACCESS_TOKEN_TTL', 10));
 const MOBILE_LEEWAY = Number(env('MOBILE_LEEWAY', 1));
 const UNSUPPORTED = env('UNSUPPORTED', '');
 const WEB_POST = process.env.WEB_POST;
+const ISSUER_POST = process.env.ISSUER_POST;
 const APP = { client_id: 'mobile-app', redirect_uri: 'http://127.0.0.1:8765/callback' };
 const APP_RESOURCE = 'urn:storefront:bff-mobile';
 const PRODUCT = 'p00042';
@@ -57,8 +58,8 @@ if (UNSUPPORTED) console.log(`NOTE: started without ${UNSUPPORTED}`);
 
 const discovery = await (await fetch(`${ISSUER}/.well-known/openid-configuration`)).json();
 
-async function control(path, method = 'GET') {
-  const response = await fetch(`${ISSUER}/_control/${path}`, { method });
+async function control(path, method = 'GET', issuer = ISSUER) {
+  const response = await fetch(`${issuer}/_control/${path}`, { method });
   ensure(response.ok, `/_control/${path}: ${response.status}`);
   return response.json();
 }
@@ -154,6 +155,8 @@ await journey('web: sign-in (code + PKCE S256, state, nonce, iss), session cooki
   const body = await session.text();
   ensure(session.status === 200, `/auth/session: ${session.status} ${body}`);
   ensure(body.includes('Ada Lovelace'), `/auth/session has no name: ${body}`);
+  const used = (await control('stats')).client_auth;
+  ensure(used['bff-web client_secret_basic'] > 0 && !used['bff-web client_secret_post'], `bff-web authenticated with ${JSON.stringify(used)} (discovery offers client_secret_basic)`);
   return `scope "${q.get('scope')}", prompt ${q.get('prompt') ?? '(none)'}, resource ${q.getAll('resource').join(' ') || '(none)'}`;
 });
 
@@ -260,13 +263,17 @@ await journey('web: the provider\'s sign-in errors are bff-web\'s own clear answ
 });
 
 if (WEB_POST) {
-  await journey('web: a provider that takes only client_secret_post (bff-web picks it from discovery)', async () => {
+  await journey('web: a provider that announces only client_secret_post: bff-web authenticates with it', async () => {
     const browser = new Browser();
     const { callback } = await webSignIn(browser, { web: WEB_POST });
     const back = await browser.get(callback.href);
     ensure(back.status === 302, `callback: ${back.status} ${(await back.text()).slice(0, 300)}`);
     const session = await browser.request('GET', `${WEB_POST}/auth/session`, { headers: { 'x-csrf': '1' } });
     ensure(session.status === 200, `/auth/session: ${session.status}`);
+    // oidc-provider would take Basic too: what bff-web sent is what counts.
+    const used = (await control('stats', 'GET', ISSUER_POST)).client_auth;
+    ensure(used['bff-web client_secret_post'] > 0 && !used['bff-web client_secret_basic'], `bff-web authenticated with ${JSON.stringify(used)}`);
+    return JSON.stringify(used);
   });
 }
 

@@ -121,7 +121,7 @@ const publicJwks = () => ({
 });
 
 // Test hooks (only read through /_control): what a replay test needs to act as a thief.
-const observed = { refreshGrants: {}, exchanges: {}, consumedRefreshTokens: {} };
+const observed = { refreshGrants: {}, exchanges: {}, consumedRefreshTokens: {}, clientAuth: {} };
 
 function resourceServerInfo(audience) {
   return {
@@ -277,6 +277,16 @@ function newProvider() {
     ['audience', 'resource', 'scope', 'requested_token_type', 'subject_token', 'subject_token_type', 'actor_token', 'actor_token_type'],
     ['audience', 'resource'],
   );
+  // How each client authenticated at the token and revocation endpoints (oidc-provider takes
+  // client_secret_basic and client_secret_post alike, whatever discovery announces).
+  provider.use(async (ctx, next) => {
+    await next();
+    const client = ctx.oidc?.client?.clientId;
+    if (!client || !['token', 'revocation'].includes(ctx.oidc.route)) return;
+    const method = /^basic /i.test(ctx.headers.authorization ?? '') ? 'client_secret_basic'
+      : ctx.oidc.params?.client_secret ? 'client_secret_post' : 'none';
+    observed.clientAuth[`${client} ${method}`] = (observed.clientAuth[`${client} ${method}`] ?? 0) + 1;
+  });
   provider.on('grant.success', (ctx) => {
     if (ctx.oidc.params.grant_type === 'refresh_token') {
       const id = ctx.oidc.client.clientId;
@@ -317,7 +327,11 @@ async function control(req, res, url) {
     return json(res, 200, await rotateKeys(Number(url.searchParams.get('keep') ?? 1)));
   }
   if (req.method === 'GET' && url.pathname === '/_control/stats') {
-    return json(res, 200, { refresh_grants: observed.refreshGrants, exchanges: observed.exchanges });
+    return json(res, 200, {
+      refresh_grants: observed.refreshGrants,
+      exchanges: observed.exchanges,
+      client_auth: observed.clientAuth,
+    });
   }
   if (req.method === 'GET' && url.pathname === '/_control/consumed-refresh-token') {
     const token = observed.consumedRefreshTokens[url.searchParams.get('client_id')];
