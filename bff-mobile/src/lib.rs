@@ -54,6 +54,7 @@ use axum::http::{HeaderValue, header};
 use axum::middleware;
 use axum::response::Response;
 use shared::auth::TokenValidator;
+use shared::auth::token_exchange::{ExchangeSettings, TokenExchanger};
 use shared::screen_cache::ScreenCache;
 use shared::upstream::Upstreams;
 
@@ -79,13 +80,20 @@ impl AppState {
     /// the first token arrives (tokens get 503 until then); one that contradicts the settings
     /// fails the start.
     pub async fn new(settings: Settings) -> anyhow::Result<Self> {
-        let upstreams = Arc::new(Upstreams::new(&settings.upstreams)?);
-        let validator = TokenValidator::from_settings(&settings.auth)
+        for warning in settings.startup_warnings() {
+            tracing::warn!("{warning}");
+        }
+        let mut upstreams = Upstreams::new(&settings.upstreams)?;
+        if let Some(exchanger) = token_exchanger(&settings).await? {
+            upstreams = upstreams.with_token_exchange(&exchanger, &settings.upstreams);
+        }
+        let upstreams = Arc::new(upstreams);
+        let validator = TokenValidator::from_settings(&settings.auth.jwt)
             .await
             .with_context(|| {
                 format!(
                     "cannot set up token validation for the issuer {}",
-                    settings.auth.issuer
+                    settings.auth.jwt.issuer
                 )
             })?;
         Ok(Self {
@@ -95,6 +103,30 @@ impl AppState {
             validator: Arc::new(validator),
         })
     }
+}
+
+/// The exchanger of the app's tokens for the upstreams' audiences, when any upstream has one:
+/// the `auth.token_exchange` client at the token issuer.
+async fn token_exchanger(settings: &Settings) -> anyhow::Result<Option<TokenExchanger>> {
+    if !settings.upstreams.exchanges_tokens() {
+        return Ok(None);
+    }
+    let (jwt, client) = (&settings.auth.jwt, &settings.auth.token_exchange);
+    let secret = client
+        .client_secret
+        .clone()
+        .context("auth.token_exchange.client_secret is required for token exchange")?;
+    let exchanger = TokenExchanger::start(ExchangeSettings {
+        issuer: jwt.issuer.clone(),
+        backchannel_url: jwt.backchannel_url.clone(),
+        client_id: client.client_id.clone(),
+        client_secret: secret,
+        timeout: jwt.jwks.timeout,
+        max_body_bytes: jwt.jwks.max_bytes,
+        discovery_cooldown: jwt.jwks.refresh_cooldown,
+    })
+    .await?;
+    Ok(Some(exchanger))
 }
 
 impl FromRef<AppState> for Arc<TokenValidator> {

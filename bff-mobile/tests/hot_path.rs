@@ -48,7 +48,7 @@ fn screens_stay_within_their_allocation_and_upstream_call_budgets() {
         }
         settings.screen_cache.enabled = cached;
         // No token is sent: the provider is never needed (its discovery fails quietly).
-        settings.auth.issuer = "http://127.0.0.1:9".into();
+        settings.auth.jwt.issuer = "http://127.0.0.1:9".into();
         async move {
             let state = bff_mobile::AppState::new(settings)
                 .await

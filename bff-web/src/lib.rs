@@ -44,6 +44,7 @@ pub mod settings;
 pub mod storefront;
 pub mod views;
 
+use shared::auth::token_exchange::{ExchangeSettings, TokenExchanger};
 use std::sync::Arc;
 
 use axum::Router;
@@ -74,7 +75,12 @@ impl AppState {
         for warning in settings.startup_warnings() {
             tracing::warn!("{warning}");
         }
-        let upstreams = Arc::new(Upstreams::new(&settings.upstreams)?);
+        let mut upstreams = Upstreams::new(&settings.upstreams)?;
+        if settings.upstreams.exchanges_tokens() {
+            let exchanger = TokenExchanger::start(exchange_settings(&settings.oidc.client)).await?;
+            upstreams = upstreams.with_token_exchange(&exchanger, &settings.upstreams);
+        }
+        let upstreams = Arc::new(upstreams);
         let auth = Arc::new(auth::Auth::new(&settings).await?);
         Ok(Self {
             upstreams,
@@ -82,6 +88,20 @@ impl AppState {
             settings: Arc::new(settings),
             auth,
         })
+    }
+}
+
+/// The session's access token is exchanged (RFC 8693) as this BFF's own OIDC client, at the
+/// same provider.
+fn exchange_settings(oidc: &shared::auth::OidcSettings) -> ExchangeSettings {
+    ExchangeSettings {
+        issuer: oidc.issuer.clone(),
+        backchannel_url: oidc.backchannel_url.clone(),
+        client_id: oidc.client_id.clone(),
+        client_secret: oidc.client_secret.clone(),
+        timeout: oidc.timeout,
+        max_body_bytes: oidc.max_body_bytes,
+        discovery_cooldown: oidc.jwks.refresh_cooldown,
     }
 }
 

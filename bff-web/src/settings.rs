@@ -4,7 +4,7 @@
 //! Two sections extend a shared settings struct with keys of this crate: `server` (shared's
 //! [`ServerSettings`] plus `public_origin`) and `oidc` (shared's [`OidcSettings`] plus
 //! `post_logout_redirect_uri`). Both keep `deny_unknown_fields`: this crate takes its own keys
-//! out of the section and hands the rest to the shared struct (see [`split_section`]).
+//! out of the section and hands the rest to the shared struct (see [`split_section`](shared::config::sections::split_section)).
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -14,6 +14,7 @@ use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serialize};
 use shared::auth::{OidcSettings, SessionSettings};
 use shared::config::ConfigError;
+use shared::config::sections::{split_section, take};
 use shared::server::ServerSettings;
 use shared::telemetry::TelemetrySettings;
 use shared::upstream::UpstreamsSettings;
@@ -287,38 +288,6 @@ fn is_localhost(url: &Url) -> bool {
     }
 }
 
-/// Reads a section as a table, takes out the keys `own` (this crate's), and returns them with
-/// the rest as a [`config::Value`] that still deserialises with `config`'s conversions (numbers
-/// and booleans given as environment strings) and still refuses unknown keys.
-fn split_section<'de, D: Deserializer<'de>>(
-    deserializer: D,
-    section: &str,
-    own: &[&str],
-) -> Result<(config::Map<String, config::Value>, config::Value), D::Error> {
-    let mut table = config::Value::deserialize(deserializer)?
-        .into_table()
-        .map_err(|e| D::Error::custom(format!("{section}: {e}")))?;
-    let mut taken = config::Map::new();
-    for key in own {
-        if let Some(value) = table.remove(*key) {
-            taken.insert((*key).to_owned(), value);
-        }
-    }
-    Ok((taken, config::Value::from(table)))
-}
-
-/// Deserialises the key `key` taken out by [`split_section`]; a missing key is an error.
-fn take<T: serde::de::DeserializeOwned, E: serde::de::Error>(
-    own: &mut config::Map<String, config::Value>,
-    section: &str,
-    key: &str,
-) -> Result<T, E> {
-    let value = own
-        .remove(key)
-        .ok_or_else(|| E::custom(format!("{section}: missing field `{key}`")))?;
-    T::deserialize(value).map_err(|e| E::custom(format!("{section}.{key}: {e}")))
-}
-
 /// What `main` ([`shared::cli::run`]) needs: loading, the listener and logging sections.
 impl shared::cli::ServiceSettings for Settings {
     fn load() -> Result<Self, ConfigError> {
@@ -380,6 +349,14 @@ mod tests {
             ("BFF_WEB__OIDC__CLIENT_SECRET", "a-real-secret"),
             ("BFF_WEB__OIDC__TIMEOUT", "2s"),
             ("BFF_WEB__OIDC__BACKCHANNEL_URL", "http://dev-idp:7000"),
+            (
+                "BFF_WEB__OIDC__RESOURCE",
+                "https://api.shop.example/, urn:shop:accounts",
+            ),
+            (
+                "BFF_WEB__UPSTREAMS__ACCOUNTS__AUDIENCE",
+                "urn:shop:accounts",
+            ),
             ("BFF_WEB__SESSION__STORE", "redis"),
             ("BFF_WEB__SESSION__REDIS_URL", "redis://127.0.0.1:6379/"),
             ("BFF_WEB__SESSION__IDLE_TIMEOUT", "5m"),
@@ -397,6 +374,14 @@ mod tests {
                 .as_ref()
                 .map(Url::as_str),
             Some("http://dev-idp:7000/")
+        );
+        assert_eq!(
+            settings.oidc.client.resource,
+            ["https://api.shop.example/", "urn:shop:accounts"]
+        );
+        assert_eq!(
+            settings.upstreams.accounts.audience.as_deref(),
+            Some("urn:shop:accounts")
         );
         assert_eq!(settings.session.store, StoreKind::Redis);
         assert_eq!(settings.session.idle_timeout, Duration::from_secs(300));

@@ -11,6 +11,7 @@ use config::{Config, Environment, File, FileFormat};
 use serde::de::DeserializeOwned;
 
 pub mod masked;
+pub mod sections;
 
 /// Why settings could not be loaded; the message names the offending key or file.
 #[derive(Debug, thiserror::Error)]
@@ -191,4 +192,27 @@ pub fn unlisted_common_keys(defaults_toml: &str) -> Vec<String> {
         .iter()
         .flat_map(|(section, fields)| unlisted_keys(defaults_toml, section, fields))
         .collect()
+}
+
+/// A TOML list, or a comma-separated string (how a list arrives from one environment variable).
+pub fn list_or_comma_separated<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Vec<String>, D::Error> {
+    #[derive(serde::Deserialize)]
+    #[serde(untagged)]
+    enum ListOrString {
+        List(Vec<String>),
+        String(String),
+    }
+    Ok(
+        match <ListOrString as serde::Deserialize>::deserialize(deserializer)? {
+            ListOrString::List(list) => list,
+            ListOrString::String(joined) => joined
+                .split(',')
+                .map(str::trim)
+                .filter(|entry| !entry.is_empty())
+                .map(str::to_owned)
+                .collect(),
+        },
+    )
 }

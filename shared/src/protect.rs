@@ -48,29 +48,8 @@ pub struct RateLimitSettings {
     /// overwrite or strip a client's `Forwarded`, which wins over `X-Forwarded-For`. It is
     /// believed (a list, or one comma-separated string from the environment). Default none: the
     /// TCP peer is the client.
-    #[serde(deserialize_with = "list_or_comma_separated")]
+    #[serde(deserialize_with = "crate::config::list_or_comma_separated")]
     pub trusted_proxies: Vec<String>,
-}
-
-/// A TOML list, or a comma-separated string (how a list arrives from one environment variable).
-fn list_or_comma_separated<'de, D: serde::Deserializer<'de>>(
-    deserializer: D,
-) -> Result<Vec<String>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum ListOrString {
-        List(Vec<String>),
-        String(String),
-    }
-    Ok(match ListOrString::deserialize(deserializer)? {
-        ListOrString::List(list) => list,
-        ListOrString::String(joined) => joined
-            .split(',')
-            .map(str::trim)
-            .filter(|entry| !entry.is_empty())
-            .map(str::to_owned)
-            .collect(),
-    })
 }
 
 /// The setting's name in errors.

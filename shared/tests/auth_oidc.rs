@@ -262,6 +262,47 @@ async fn an_error_callback_a_wrong_verifier_and_a_replayed_code_are_refused() {
     ));
 }
 
+/// A provider that follows OpenID Connect Core §11: `offline_access` only with `prompt=consent`.
+async fn consent_minded_idp() -> TestIdp {
+    TestIdp::spawn_with(dev_idp::IdpConfig {
+        allow_login_hint: true,
+        offline_access_needs_consent: true,
+        ..dev_idp::IdpConfig::default()
+    })
+    .await
+}
+
+#[tokio::test]
+async fn offline_access_asks_for_consent_so_a_conforming_provider_issues_a_refresh_token() {
+    let idp = consent_minded_idp().await;
+    let client = client_for(&idp).await;
+    let (url, _) = client.begin_login("/");
+    assert_eq!(query(&url, "prompt").as_deref(), Some("consent"));
+    let (url, _) = client.begin_login_with("/", &[("prompt", "login")]);
+    assert_eq!(query(&url, "prompt").as_deref(), Some("login consent"));
+    assert_eq!(url.query_pairs().filter(|(k, _)| k == "prompt").count(), 1);
+
+    let tokens = login(&client, "ada").await;
+    assert!(tokens.refresh_token.is_some(), "offline_access was granted");
+    assert!(client.refresh(&tokens).await.is_ok());
+}
+
+#[tokio::test]
+async fn without_offline_access_no_consent_is_asked_and_no_refresh_is_pretended() {
+    let idp = consent_minded_idp().await;
+    let mut settings = settings(&idp.url());
+    settings.scopes = vec!["openid".to_owned(), "profile".to_owned()];
+    let client = OidcClient::discover(&settings).await.unwrap();
+    let (url, _) = client.begin_login("/");
+    assert_eq!(query(&url, "prompt"), None);
+    let tokens = login(&client, "ada").await;
+    assert!(tokens.refresh_token.is_none());
+    assert!(matches!(
+        client.refresh(&tokens).await,
+        Err(RefreshError::NoRefreshToken)
+    ));
+}
+
 #[tokio::test]
 async fn refresh_rotates_the_refresh_token_and_a_replayed_one_is_invalid_grant() {
     let idp = TestIdp::spawn().await;
@@ -397,6 +438,13 @@ async fn a_deferred_client_discovers_a_provider_that_was_down_once_per_cooldown(
 async fn mock_client(provider: &MockProvider, timeout: Duration) -> OidcClient {
     let mut settings = settings(&provider.url);
     settings.timeout = timeout;
+    mock_client_with(provider, &settings).await.unwrap()
+}
+
+async fn mock_client_with(
+    provider: &MockProvider,
+    settings: &OidcSettings,
+) -> Result<OidcClient, shared::auth::oidc::OidcError> {
     let metadata: ProviderMetadata =
         reqwest::get(format!("{}/.well-known/openid-configuration", provider.url))
             .await
@@ -404,7 +452,22 @@ async fn mock_client(provider: &MockProvider, timeout: Duration) -> OidcClient {
             .json()
             .await
             .unwrap();
-    OidcClient::new(&settings, metadata, Arc::new(StaticKeyStore::new())).unwrap()
+    OidcClient::new(settings, metadata, Arc::new(StaticKeyStore::new()))
+}
+
+/// Tokens whose access token has expired, with a refresh token.
+fn expired_tokens() -> TokenSet {
+    TokenSet {
+        access_token: SecretToken::new("at"),
+        refresh_token: Some(SecretToken::new("rt")),
+        id_token: None,
+        expires_at: 0,
+        user: shared::auth::oidc::User {
+            sub: "u".to_owned(),
+            name: None,
+            email: None,
+        },
+    }
 }
 
 async fn exchange(client: &OidcClient) -> Result<TokenSet, LoginError> {
@@ -457,17 +520,7 @@ async fn a_redirect_from_the_token_endpoint_is_not_followed() {
 async fn invalid_grant_on_refresh_ends_the_session_and_other_failures_do_not() {
     let provider = MockProvider::spawn(&[]).await;
     let client = mock_client(&provider, Duration::from_millis(300)).await;
-    let tokens = TokenSet {
-        access_token: SecretToken::new("at"),
-        refresh_token: Some(SecretToken::new("rt")),
-        id_token: None,
-        expires_at: 0,
-        user: shared::auth::oidc::User {
-            sub: "u".to_owned(),
-            name: None,
-            email: None,
-        },
-    };
+    let tokens = expired_tokens();
     let error = client.refresh(&tokens).await.unwrap_err();
     assert!(matches!(error, RefreshError::InvalidGrant) && error.ends_session());
     provider.set_token_mode(TokenMode::Slow(Duration::from_secs(5)));
@@ -478,4 +531,110 @@ async fn invalid_grant_on_refresh_ends_the_session_and_other_failures_do_not() {
         ..tokens
     };
     assert!(client.refresh(&without).await.unwrap_err().ends_session());
+}
+
+#[tokio::test]
+async fn resource_indicators_go_on_the_authorization_request_and_the_token_is_for_them() {
+    let idp = TestIdp::spawn().await;
+    let mut settings = settings(&idp.url());
+    let resource = "https://accounts.shop.test/";
+    settings.resource = vec![resource.to_owned()];
+    let client = OidcClient::discover(&settings).await.unwrap();
+    let (url, _) = client.begin_login("/");
+    assert_eq!(query(&url, "resource").as_deref(), Some(resource));
+
+    let tokens = login(&client, "ada").await;
+    let for_the_resource = TokenValidator::from_settings(&JwtSettings::new(idp.url(), resource))
+        .await
+        .unwrap();
+    let claims = for_the_resource
+        .validate(tokens.access_token.expose())
+        .await
+        .unwrap();
+    assert_eq!(claims.sub, "demo-user-1");
+    // Not for the client's default audiences any more.
+    let for_the_bff = TokenValidator::from_settings(&JwtSettings::new(idp.url(), WEB_CLIENT_ID))
+        .await
+        .unwrap();
+    assert!(
+        for_the_bff
+            .validate(tokens.access_token.expose())
+            .await
+            .is_err()
+    );
+    let refreshed = client.refresh(&tokens).await.unwrap();
+    assert!(
+        for_the_resource
+            .validate(refreshed.access_token.expose())
+            .await
+            .is_ok()
+    );
+}
+
+#[tokio::test]
+async fn resource_indicators_go_on_the_code_exchange_and_every_refresh() {
+    let provider = MockProvider::spawn(&[]).await;
+    let mut settings = settings(&provider.url);
+    settings.resource = vec![
+        "https://accounts.shop.test/".to_owned(),
+        "urn:shop:recommendations".to_owned(),
+    ];
+    let client = mock_client_with(&provider, &settings).await.unwrap();
+    let _ = exchange(&client).await;
+    let tokens = expired_tokens();
+    let _ = client.refresh(&tokens).await;
+    let requests = provider.token_requests();
+    assert_eq!(requests.len(), 2);
+    for (_, body) in &requests {
+        let resources: Vec<String> = url::form_urlencoded::parse(body.as_bytes())
+            .filter(|(k, _)| k == "resource")
+            .map(|(_, v)| v.into_owned())
+            .collect();
+        assert_eq!(
+            resources,
+            ["https://accounts.shop.test/", "urn:shop:recommendations"],
+            "{body}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_client_authenticates_with_basic_unless_the_provider_offers_only_post() {
+    for (methods, basic) in [
+        (None, true),
+        (
+            Some(&["client_secret_post", "client_secret_basic"][..]),
+            true,
+        ),
+        (Some(&["client_secret_post", "private_key_jwt"][..]), false),
+    ] {
+        let provider = MockProvider::spawn(&[]).await;
+        if let Some(methods) = methods {
+            provider.set_auth_methods(methods);
+        }
+        let client = mock_client(&provider, Duration::from_secs(5)).await;
+        let _ = exchange(&client).await;
+        let (authorization, body) = provider.token_requests().remove(0);
+        let form: Vec<(String, String)> = url::form_urlencoded::parse(body.as_bytes())
+            .into_owned()
+            .collect();
+        let posted = form
+            .iter()
+            .any(|(k, v)| k == "client_secret" && v == WEB_CLIENT_SECRET);
+        assert_eq!(authorization.is_some(), basic, "{methods:?}");
+        assert_eq!(posted, !basic, "{methods:?}");
+        if !basic {
+            assert!(
+                form.iter()
+                    .any(|(k, v)| k == "client_id" && v == WEB_CLIENT_ID)
+            );
+        }
+    }
+    let provider = MockProvider::spawn(&[]).await;
+    provider.set_auth_methods(&["private_key_jwt"]);
+    assert!(
+        mock_client_with(&provider, &settings(&provider.url))
+            .await
+            .is_err()
+    );
 }

@@ -193,6 +193,29 @@ mod suite {
         );
     }
 
+    pub async fn a_session_without_a_refresh_token_keeps_its_token_until_expiry_then_ends(
+        backend: Backend,
+    ) {
+        let manager = SessionManager::new(backend.store, SessionSettings::default());
+        let counting = CountingRefresher::default();
+        let mut without = tokens("only", 5);
+        without.refresh_token = None;
+        let (id, _) = manager.create(without.clone()).await.unwrap();
+        // Within the refresh margin, but nothing to refresh with: the token is used as it is.
+        let session = manager.with_fresh_tokens(&id, &counting).await.unwrap();
+        assert_eq!(session.tokens.access_token.expose(), "only");
+        assert_eq!(counting.calls.load(Ordering::SeqCst), 0, "no refresh tried");
+
+        without.expires_at = support_now() - 5;
+        let (expired, _) = manager.create(without).await.unwrap();
+        assert!(matches!(
+            manager.with_fresh_tokens(&expired, &counting).await,
+            Err(SessionError::Ended)
+        ));
+        assert!(manager.load(&expired).await.unwrap().is_none(), "deleted");
+        assert_eq!(counting.calls.load(Ordering::SeqCst), 0, "no refresh tried");
+    }
+
     pub async fn invalid_grant_deletes_the_session(backend: Backend) {
         let manager = SessionManager::new(backend.store, SessionSettings::default());
         let (id, _) = manager.create(tokens("old", 5)).await.unwrap();
@@ -222,6 +245,19 @@ impl TokenRefresher for SlowRefresher {
             tokio::time::sleep(Duration::from_millis(100)).await;
             Ok(tokens(&format!("new-{n}"), 300))
         })
+    }
+}
+
+/// Counts calls and answers like the OIDC client without a refresh token.
+#[derive(Default)]
+struct CountingRefresher {
+    calls: AtomicUsize,
+}
+
+impl TokenRefresher for CountingRefresher {
+    fn refresh<'a>(&'a self, _: &'a TokenSet) -> BoxFuture<'a, Result<TokenSet, RefreshError>> {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        Box::pin(async { Err(RefreshError::NoRefreshToken) })
     }
 }
 
@@ -268,6 +304,13 @@ macro_rules! session_suite {
             async fn a_provider_failure_keeps_the_session_and_its_still_valid_token() {
                 suite::a_provider_failure_keeps_the_session_and_its_still_valid_token($backend)
                     .await;
+            }
+            #[tokio::test]
+            async fn a_session_without_a_refresh_token_keeps_its_token_until_expiry_then_ends() {
+                suite::a_session_without_a_refresh_token_keeps_its_token_until_expiry_then_ends(
+                    $backend,
+                )
+                .await;
             }
             #[tokio::test]
             async fn invalid_grant_deletes_the_session() {

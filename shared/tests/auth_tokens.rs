@@ -474,7 +474,14 @@ async fn keys_named_by_jku_x5u_jwk_or_x5c_headers_are_never_fetched_or_used() {
 async fn a_storm_of_random_unknown_kids_causes_at_most_one_jwks_fetch_per_cooldown() {
     let key = TestKey::es256("k1");
     let provider = MockProvider::spawn(&[&key]).await;
-    let store = jwks_store(&provider, JwksSettings::default()).await;
+    let store = jwks_store(
+        &provider,
+        JwksSettings {
+            refresh_cooldown: Duration::from_secs(30),
+            ..JwksSettings::default()
+        },
+    )
+    .await;
     let validator = Arc::new(validator_over(&provider, &store));
     assert_eq!(provider.jwks_hits(), 1, "the store fetches once at start");
     let tasks: Vec<_> = (0..200)
@@ -497,6 +504,51 @@ async fn a_storm_of_random_unknown_kids_causes_at_most_one_jwks_fetch_per_cooldo
             .is_ok()
     );
     assert_eq!(provider.jwks_hits(), 1);
+}
+
+#[tokio::test]
+async fn a_key_that_signs_the_moment_it_is_published_is_accepted_and_a_flood_stays_bounded() {
+    let old = TestKey::es256("old");
+    let provider = MockProvider::spawn(&[&old]).await;
+    // The defaults: the store has just fetched, so the cooldown is running.
+    let store = jwks_store(&provider, JwksSettings::default()).await;
+    let validator = Arc::new(validator_over(&provider, &store));
+    assert_eq!(provider.jwks_hits(), 1);
+    let new = TestKey::es256("new");
+    provider.publish(&new);
+    let started = Instant::now();
+    assert!(
+        validator
+            .validate(&provider_token(&provider, &new, json!({})))
+            .await
+            .is_ok(),
+        "the new key is refused"
+    );
+    let waited = started.elapsed();
+    assert!(waited < Duration::from_millis(1500), "{waited:?}");
+    assert_eq!(provider.jwks_hits(), 2);
+
+    // 100 garbage kids, twice, right after that fetch: one fetch per cooldown at most.
+    let started = Instant::now();
+    for _ in 0..2 {
+        let tasks: Vec<_> = (0..100)
+            .map(|i| {
+                let validator = validator.clone();
+                let forged = provider_token(&provider, &new, json!({"kid": format!("junk-{i}")}));
+                tokio::spawn(async move { validator.validate(&forged).await })
+            })
+            .collect();
+        for task in tasks {
+            assert_eq!(task.await.unwrap(), Err(TokenError::UnknownKey));
+        }
+    }
+    let fetches = provider.jwks_hits() - 2;
+    let cooldowns = started.elapsed().as_secs_f64().ceil() as usize + 1;
+    assert!(
+        fetches >= 1 && fetches <= cooldowns,
+        "{fetches} fetches in {:?}",
+        started.elapsed()
+    );
 }
 
 #[tokio::test]

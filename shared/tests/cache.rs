@@ -76,6 +76,7 @@ async fn spawn() -> (Origin, UpstreamClient) {
         required_for_readiness: true,
         resilience: Default::default(),
         cache: Default::default(),
+        audience: None,
     };
     (origin, UpstreamClient::new("origin", &settings).unwrap())
 }

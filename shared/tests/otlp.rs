@@ -86,6 +86,7 @@ async fn a_request_and_its_upstream_call_are_exported_as_joined_spans() {
             required_for_readiness: true,
             resilience: Default::default(),
             cache: Default::default(),
+            audience: None,
         },
     )
     .unwrap();

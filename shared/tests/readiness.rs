@@ -56,6 +56,7 @@ fn upstream(url: &str) -> UpstreamSettings {
         required_for_readiness: true,
         resilience: Default::default(),
         cache: Default::default(),
+        audience: None,
     }
 }
 

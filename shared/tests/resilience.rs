@@ -83,6 +83,7 @@ fn client_with_timeout(
             enabled: false,
             ..Default::default()
         },
+        audience: None,
     };
     UpstreamClient::new("flaky", &settings).unwrap()
 }

@@ -557,6 +557,7 @@ fn unreachable_upstreams(required: bool) -> shared::upstream::UpstreamsSettings 
         required_for_readiness: required,
         resilience: Default::default(),
         cache: Default::default(),
+        audience: None,
     };
     shared::upstream::UpstreamsSettings {
         catalog: one.clone(),

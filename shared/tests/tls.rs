@@ -106,6 +106,7 @@ fn client(url: &str) -> UpstreamClient {
         required_for_readiness: true,
         resilience: Default::default(),
         cache: Default::default(),
+        audience: None,
     };
     UpstreamClient::new("tls", &settings).unwrap()
 }

@@ -86,6 +86,7 @@ fn client(url: &str) -> UpstreamClient {
         required_for_readiness: true,
         resilience: Default::default(),
         cache: Default::default(),
+        audience: None,
     };
     UpstreamClient::new("test", &settings).unwrap()
 }

@@ -26,7 +26,7 @@ use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
 use crate::helpers::{
     DEADLINE, INVALID_TOKEN, NO_TOKEN, SLACK, TestApp, assert_problem, assert_unauthorized, bearer,
-    client, screen_json, spawn_app, spawn_app_against, spawn_app_with,
+    client, forward_user_tokens, screen_json, spawn_app, spawn_app_against, spawn_app_with,
 };
 
 /// What only a leak would put in a problem: panics, source locations, library names, upstream
@@ -106,7 +106,9 @@ async fn spawn_against_mock_provider() -> (TestApp, Forge) {
     let upstreams = TestUpstreams::spawn_verifying(&provider.url).await;
     let issuer = provider.url.clone();
     let app = spawn_app_against(TestIdp::spawn().await, upstreams, move |settings| {
-        settings.auth.issuer = issuer;
+        settings.auth.jwt.issuer = issuer;
+        // The mock provider cannot exchange tokens; its tokens name every audience.
+        forward_user_tokens(settings);
     })
     .await;
     (app, Forge { provider, es, rsa })
@@ -322,7 +324,9 @@ async fn forged_and_misused_tokens_are_401_on_every_route_and_no_named_key_is_ev
         kit.token(&kit.rsa, json!({}), json!({})),
         kit.es(
             json!({"typ": "application/at+jwt"}),
-            json!({"exp": now - 10}),
+            // `now()` again: the refused tokens above took a while (an unknown kid waits for
+            // the next JWKS fetch).
+            json!({"exp": self::now() - 10}),
         ),
     ] {
         let me = screen_json(app.get_me(&token).await).await;
@@ -439,6 +443,7 @@ async fn an_upstream_redirect_is_never_followed_so_the_token_goes_nowhere_else()
         let accounts = redirector.url.clone();
         let app = spawn_app_with(move |settings| {
             settings.upstreams.accounts.url = accounts.parse().unwrap();
+            forward_user_tokens(settings);
         })
         .await;
         let token = app.token_of("demo-user-1").await;

@@ -19,7 +19,8 @@ use shared::auth::{JwtSettings, TokenValidator};
 
 use crate::helpers::{
     Bearer, INVALID_TOKEN, NO_TOKEN, TestApp, assert_problem, assert_unauthorized, bearer,
-    cache_control, keys, screen_json, spawn_app, spawn_app_against, spawn_app_with,
+    cache_control, forward_user_tokens, keys, screen_json, spawn_app, spawn_app_against,
+    spawn_app_with,
 };
 
 /// Seconds since the epoch.
@@ -324,8 +325,8 @@ async fn every_missing_or_invalid_credential_is_a_401_and_accounts_is_never_call
 }
 
 #[tokio::test]
-async fn accounts_receives_exactly_the_users_own_token_and_nothing_the_app_sent_besides() {
-    let app = spawn_app().await;
+async fn without_an_audience_accounts_receives_exactly_the_users_own_token_and_nothing_else() {
+    let app = spawn_app_with(forward_user_tokens).await;
     let token = app.token_of("demo-user-1").await;
     let authorization = bearer(&token);
     let headers = [
@@ -467,7 +468,7 @@ async fn a_key_rotated_at_the_provider_is_used_without_a_restart() {
     let idp = TestIdp::spawn().await;
     let upstreams = upstreams_verifying_with_cooldown(&idp.url(), COOLDOWN).await;
     let app = spawn_app_against(idp, upstreams, |settings| {
-        settings.auth.jwks.refresh_cooldown = COOLDOWN;
+        settings.auth.jwt.jwks.refresh_cooldown = COOLDOWN;
     })
     .await;
     let before = app.token_of("demo-user-1").await;
@@ -489,6 +490,50 @@ async fn a_key_rotated_at_the_provider_is_used_without_a_restart() {
     assert_eq!(app.get_me(&before).await.status(), 200);
 }
 
+/// Issue 18: a provider that signs with a key the moment it publishes it. With the default
+/// settings (app and upstreams), a token of the new key works at once, not after a 30 s
+/// cooldown; and a flood of random `kid`s right after costs a bounded number of fetches.
+#[tokio::test]
+async fn a_key_rotated_right_after_the_jwks_fetch_works_at_once_and_a_kid_flood_stays_bounded() {
+    let app = spawn_app().await;
+    let warm = app.token_of("demo-user-1").await;
+    assert_eq!(
+        app.get_me(&warm).await.status(),
+        200,
+        "app and accounts fetched the JWKS"
+    );
+
+    app.idp.rotate_keys();
+    let rotated = app.token_of("demo-user-1").await;
+    let started = std::time::Instant::now();
+    let response = app.get_me(&rotated).await;
+    let took = started.elapsed();
+    assert_eq!(response.status(), 200, "the new kid was refused");
+    assert!(took < Duration::from_secs(2), "{took:?}");
+
+    let fetched = app.idp.jwks_requests();
+    let started = std::time::Instant::now();
+    let flood: Vec<String> = (0..100)
+        .map(|_| {
+            let header = json!({
+                "alg": "ES256",
+                "typ": "at+jwt",
+                "kid": format!("{:032x}", rand::random::<u128>()),
+            });
+            with_header(&rotated, &header)
+        })
+        .collect();
+    let responses = futures::future::join_all(flood.iter().map(|token| app.get_me(token))).await;
+    for response in responses {
+        assert_unauthorized(response, INVALID_TOKEN, &[]).await;
+    }
+    let extra = app.idp.jwks_requests() - fetched;
+    let bound = started.elapsed().as_secs() as usize + 1;
+    assert!(extra <= bound, "{extra} JWKS fetches for 100 random kids");
+    eprintln!("new kid accepted in {took:?}; {extra} JWKS fetches for 100 random kids");
+    assert_eq!(app.get_me(&rotated).await.status(), 200);
+}
+
 #[tokio::test]
 async fn with_the_provider_unreachable_the_app_starts_serves_public_screens_and_answers_503_for_tokens()
  {
@@ -497,7 +542,7 @@ async fn with_the_provider_unreachable_the_app_starts_serves_public_screens_and_
     let backchannel = format!("http://{}", dead.local_addr().unwrap());
     drop(dead);
     let app = spawn_app_with(|settings| {
-        settings.auth.backchannel_url = Some(backchannel.parse().unwrap());
+        settings.auth.jwt.backchannel_url = Some(backchannel.parse().unwrap());
     })
     .await;
     assert_eq!(app.get_home().await.status(), 200);
@@ -513,7 +558,7 @@ async fn with_the_provider_unreachable_the_app_starts_serves_public_screens_and_
 #[tokio::test]
 async fn a_storm_of_unknown_key_ids_costs_at_most_one_jwks_fetch() {
     const COOLDOWN: Duration = Duration::from_secs(2);
-    let app = spawn_app_with(|settings| settings.auth.jwks.refresh_cooldown = COOLDOWN).await;
+    let app = spawn_app_with(|settings| settings.auth.jwt.jwks.refresh_cooldown = COOLDOWN).await;
     let valid = app.token_of("demo-user-1").await;
     // Past the cooldown of the start-up fetch, so the storm could fetch: it may, once.
     tokio::time::sleep(COOLDOWN + Duration::from_millis(100)).await;
@@ -544,7 +589,7 @@ async fn a_storm_of_unknown_key_ids_costs_at_most_one_jwks_fetch() {
 #[tokio::test]
 async fn an_oversized_token_is_refused_before_it_is_decoded() {
     const COOLDOWN: Duration = Duration::from_millis(100);
-    let app = spawn_app_with(|settings| settings.auth.jwks.refresh_cooldown = COOLDOWN).await;
+    let app = spawn_app_with(|settings| settings.auth.jwt.jwks.refresh_cooldown = COOLDOWN).await;
     let valid = app.token_of("demo-user-1").await;
     let unknown_kid = |padding: usize| {
         let header = json!({

@@ -2,7 +2,9 @@
 //! settings struct without its default (or, for one without a default, a commented example)
 //! fails here.
 
-use bff_mobile::settings::{AppSettings, ImageSettings, ScreenDeadlines, Settings};
+use bff_mobile::settings::{
+    AppSettings, ImageSettings, ScreenDeadlines, Settings, TokenExchangeClient,
+};
 use shared::auth::jwks::JwksSettings;
 use shared::auth::validator::JwtSettings;
 use shared::config::{field_names, unlisted_common_keys, unlisted_keys};
@@ -19,6 +21,7 @@ fn default_toml_lists_every_setting() {
         ("images", field_names::<ImageSettings>()),
         ("auth", field_names::<JwtSettings>()),
         ("auth.jwks", field_names::<JwksSettings>()),
+        ("auth.token_exchange", field_names::<TokenExchangeClient>()),
     ] {
         assert!(!fields.is_empty(), "no fields read for [{section}]");
         unlisted.extend(unlisted_keys(DEFAULTS, section, fields));

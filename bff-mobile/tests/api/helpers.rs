@@ -45,6 +45,23 @@ pub async fn spawn_app() -> TestApp {
     spawn_app_with(|_| {}).await
 }
 
+/// Calls accounts and recommendations with the app's own token, unexchanged (no `audience`): a
+/// provider that puts every audience in one token, or one that cannot exchange (the mock).
+pub fn forward_user_tokens(settings: &mut Settings) {
+    settings.upstreams.accounts.audience = None;
+    settings.upstreams.recommendations.audience = None;
+}
+
+/// The claims of a JWT, unverified (a token the test got from a real server).
+pub fn claims_of(token: &str) -> Value {
+    use base64::Engine as _;
+    let payload = token.split('.').nth(1).expect("a JWT");
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .expect("base64url");
+    serde_json::from_slice(&bytes).expect("JSON claims")
+}
+
 /// Spawns the app with test deadlines, then `configure` applied to its settings.
 pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     let idp = TestIdp::spawn().await;
@@ -61,7 +78,7 @@ pub async fn spawn_app_against(
 ) -> TestApp {
     let mut settings = Settings::defaults().expect("the defaults are valid");
     upstreams.point(&mut settings.upstreams);
-    settings.auth.issuer = idp.url();
+    settings.auth.jwt.issuer = idp.url();
     settings.screens.home = DEADLINE;
     settings.screens.product = DEADLINE;
     settings.screens.search = DEADLINE;

@@ -8,7 +8,8 @@ use serde_json::json;
 
 use crate::helpers::{
     INVALID_TOKEN, TestApp, assert_card, assert_problem, assert_unauthorized,
-    assert_within_deadline, bearer, cache_control, ids, keys, screen_json, spawn_app, varies_on,
+    assert_within_deadline, bearer, cache_control, claims_of, ids, keys, screen_json, spawn_app,
+    varies_on,
 };
 
 #[tokio::test]
@@ -191,14 +192,17 @@ async fn home_with_a_valid_token_shows_popular_products_for_you_privately() {
     let for_you = home["for_you"].as_array().unwrap();
     assert_eq!(for_you.len(), 6);
     for_you.iter().for_each(assert_card);
-    // The list was asked for with the user's own token; no other upstream saw it.
+    // The list was asked for on the user's behalf, with the user's token exchanged for one
+    // of recommendations' own audience; no other upstream saw a token.
     let asked = app.upstreams.recommendations.requests();
     assert_eq!(asked.len(), 1);
     assert_eq!(asked[0].path_and_query, "/popular?limit=6");
-    assert_eq!(
-        asked[0].headers["authorization"].as_bytes(),
-        format!("Bearer {token}").as_bytes()
-    );
+    let sent = asked[0].headers["authorization"].to_str().unwrap();
+    let exchanged = sent.strip_prefix("Bearer ").unwrap();
+    assert_ne!(exchanged, token);
+    let claims = claims_of(exchanged);
+    assert_eq!(claims["aud"], serde_json::json!(["recommendations"]));
+    assert_eq!(claims["sub"], claims_of(&token)["sub"]);
     for service in [
         &app.upstreams.catalog,
         &app.upstreams.offers,

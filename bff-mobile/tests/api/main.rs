@@ -13,4 +13,5 @@ mod images;
 mod product;
 mod readiness;
 mod search;
+mod token_exchange;
 mod version_gate;

@@ -56,6 +56,12 @@ pub struct Options {
     pub idle_timeout: Option<Duration>,
     /// Applied to the settings last.
     pub configure: Option<Configure>,
+    /// Keep the defaults' `audience` of accounts and recommendations (token exchange). Off:
+    /// the session's token is forwarded as it is, which the tests about exactly what reaches
+    /// an upstream assert on.
+    pub exchange_tokens: bool,
+    /// The provider's settings (default: `TestIdp::spawn`'s).
+    pub idp: Option<dev_idp::IdpConfig>,
 }
 
 impl Default for Options {
@@ -66,6 +72,8 @@ impl Default for Options {
             secure_cookies: false,
             idle_timeout: None,
             configure: None,
+            exchange_tokens: false,
+            idp: None,
         }
     }
 }
@@ -116,7 +124,10 @@ pub async fn spawn_with_store(store: Store) -> TestApp {
 
 /// Spawns the provider, the upstreams and the app as `options` say.
 pub async fn spawn_with(options: Options) -> TestApp {
-    let idp = TestIdp::spawn().await;
+    let idp = match options.idp.clone() {
+        Some(config) => TestIdp::spawn_with(config).await,
+        None => TestIdp::spawn().await,
+    };
     idp.set_auto_login(Some("demo-user-1"));
     let upstreams = TestUpstreams::spawn_verifying(&idp.url()).await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -128,6 +139,10 @@ pub async fn spawn_with(options: Options) -> TestApp {
 
     let mut settings = Settings::defaults().expect("the defaults are valid");
     upstreams.point(&mut settings.upstreams);
+    if !options.exchange_tokens {
+        settings.upstreams.accounts.audience = None;
+        settings.upstreams.recommendations.audience = None;
+    }
     let screens = &mut settings.screens;
     for deadline in [
         &mut screens.home,

@@ -18,3 +18,4 @@ mod reviews;
 mod search;
 mod sessions;
 mod storefront;
+mod token_exchange;

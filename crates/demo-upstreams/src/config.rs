@@ -54,9 +54,14 @@ pub struct DemoConfig {
 pub struct AuthSettings {
     /// The OpenID provider whose access tokens are accepted (`DEMO_UPSTREAMS__AUTH__ISSUER`;
     /// default the dev-idp's `http://localhost:7000`). Each service checks that `aud` contains
-    /// its own name (`accounts`, `recommendations`). Required: there is no mode that trusts
-    /// tokens unverified.
+    /// its own audience (below). Required: there is no mode that trusts tokens unverified.
     pub issuer: String,
+    /// The `aud` accounts requires (`DEMO_UPSTREAMS__AUTH__ACCOUNTS_AUDIENCE`; default
+    /// `accounts`).
+    pub accounts_audience: String,
+    /// The `aud` recommendations requires
+    /// (`DEMO_UPSTREAMS__AUTH__RECOMMENDATIONS_AUDIENCE`; default `recommendations`).
+    pub recommendations_audience: String,
     /// The provider's URL as this service reaches it, when the issuer URL is only reachable from
     /// browsers (containers; `DEMO_UPSTREAMS__AUTH__BACKCHANNEL_URL`). Default: the issuer.
     #[serde(default)]
@@ -169,6 +174,17 @@ impl DemoConfig {
                 "must be the token issuer's http(s) URL, without a trailing slash \
                  (tokens are never trusted unverified)",
             ));
+        }
+        for (key, audience) in [
+            ("auth.accounts_audience", &self.auth.accounts_audience),
+            (
+                "auth.recommendations_audience",
+                &self.auth.recommendations_audience,
+            ),
+        ] {
+            if audience.trim().is_empty() {
+                return Err(ConfigError::invalid(key, "must not be empty"));
+            }
         }
         let url = &self.catalog.public_base_url;
         if !(url.starts_with("http://") || url.starts_with("https://")) || url.ends_with('/') {

@@ -167,7 +167,8 @@ impl ServiceContext {
         self
     }
 
-    /// Makes `service` verify bearer tokens of `config.auth.issuer` for its own audience, when
+    /// Makes `service` verify bearer tokens of `config.auth.issuer` for its own audience
+    /// (`auth.accounts_audience`, `auth.recommendations_audience`), when
     /// the service takes tokens (accounts, recommendations). A provider that cannot be reached
     /// yet is discovered when the first token arrives (until then tokens are refused), so the
     /// services may start before the provider.
@@ -175,13 +176,15 @@ impl ServiceContext {
         self,
         service: Service,
     ) -> Result<Self, shared::auth::validator::ValidatorError> {
-        let issuer = self.config.auth.issuer.clone();
-        if !matches!(service, Service::Accounts | Service::Recommendations) {
-            return Ok(self);
-        }
-        let backchannel = self.config.auth.backchannel_url.clone();
-        let verifier =
-            accounts::JwtVerifier::discover(&issuer, backchannel, service.name()).await?;
+        let auth = &self.config.auth;
+        let audience = match service {
+            Service::Accounts => auth.accounts_audience.clone(),
+            Service::Recommendations => auth.recommendations_audience.clone(),
+            _ => return Ok(self),
+        };
+        let issuer = auth.issuer.clone();
+        let backchannel = auth.backchannel_url.clone();
+        let verifier = accounts::JwtVerifier::discover(&issuer, backchannel, &audience).await?;
         Ok(self.with_token_verifier(Arc::new(verifier)))
     }
 

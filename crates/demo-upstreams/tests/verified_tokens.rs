@@ -103,3 +103,60 @@ fn an_empty_issuer_stops_start_up_naming_the_key() {
     let error = config.validated().unwrap_err().to_string();
     assert!(error.contains("auth.issuer"), "{error}");
 }
+
+/// Issue 18: the audience each service requires comes from the settings (env
+/// `DEMO_UPSTREAMS__AUTH__ACCOUNTS_AUDIENCE`), so a provider that names its APIs otherwise (a
+/// URI, one audience per token) works.
+#[tokio::test]
+async fn each_service_requires_the_audience_its_settings_name() {
+    use std::sync::Arc;
+
+    use demo_upstreams::config::{DEFAULTS_TOML, DemoConfig, ENV_PREFIX};
+    use demo_upstreams::testing::RunningService;
+    use demo_upstreams::{Service, ServiceContext};
+
+    let env = vec![
+        (
+            "DEMO_UPSTREAMS__AUTH__ACCOUNTS_AUDIENCE".to_owned(),
+            "https://accounts.shop.test/".to_owned(),
+        ),
+        (
+            "DEMO_UPSTREAMS__AUTH__RECOMMENDATIONS_AUDIENCE".to_owned(),
+            "urn:shop:recommendations".to_owned(),
+        ),
+    ];
+    let config: DemoConfig = shared::config::load_from(ENV_PREFIX, DEFAULTS_TOML, None, Some(env))
+        .and_then(DemoConfig::validated)
+        .expect("the audience settings are known keys");
+    assert_eq!(config.auth.accounts_audience, "https://accounts.shop.test/");
+    assert_eq!(
+        config.auth.recommendations_audience,
+        "urn:shop:recommendations"
+    );
+    let defaults = DemoConfig::default();
+    assert_eq!(defaults.auth.accounts_audience, "accounts");
+    assert_eq!(defaults.auth.recommendations_audience, "recommendations");
+
+    let idp = TestIdp::spawn().await;
+    let mut config = config.without_injection();
+    config.auth.issuer = idp.url();
+    let config = Arc::new(config);
+    let accounts = RunningService::spawn_context(
+        Service::Accounts,
+        ServiceContext::new(Arc::clone(&config))
+            .verifying_tokens(Service::Accounts)
+            .await
+            .unwrap(),
+    )
+    .await;
+    let me = format!("{}/me", accounts.url());
+    let for_it = idp.mint_access_token(json!({"aud": ["https://accounts.shop.test/"]}));
+    assert_eq!(get(&me, &for_it).await.status(), 200);
+    let for_the_old_name = idp.mint_access_token(json!({"aud": ["accounts"]}));
+    assert_eq!(get(&me, &for_the_old_name).await.status(), 401);
+
+    let mut empty = DemoConfig::default();
+    empty.auth.accounts_audience = String::new();
+    let error = empty.validated().unwrap_err().to_string();
+    assert!(error.contains("auth.accounts_audience"), "{error}");
+}

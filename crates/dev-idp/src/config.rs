@@ -61,6 +61,13 @@ pub struct IdpConfig {
     /// Honour `login_hint` non-interactively: that user is signed in without a password
     /// (default false, a WARN at start-up when on; `DEV_IDP__ALLOW_LOGIN_HINT`).
     pub allow_login_hint: bool,
+    /// Grant `offline_access` (and issue a refresh token) only with `prompt=consent`, as OpenID
+    /// Connect Core §11 says (default false; `DEV_IDP__OFFLINE_ACCESS_NEEDS_CONSENT`).
+    pub offline_access_needs_consent: bool,
+    /// Access tokens of the code and refresh grants carry only the client's first audience, as
+    /// providers that issue one audience per token do (default false;
+    /// `DEV_IDP__ONE_AUDIENCE_PER_TOKEN`).
+    pub one_audience_per_token: bool,
     /// Serve `/_control/*` (default true; `DEV_IDP__CONTROL_ENABLED`).
     pub control_enabled: bool,
     /// Log format and filter (`DEV_IDP__TELEMETRY__FORMAT`, `..__FILTER`).
@@ -78,13 +85,19 @@ pub struct ClientConfig {
     /// The client secret of a confidential client; `None` for a public client.
     #[serde(default)]
     pub secret: Option<ClientSecret>,
-    /// Redirect URIs, matched by exact string equality.
+    /// Redirect URIs, matched by exact string equality. May be empty only for a client that
+    /// just exchanges tokens.
+    #[serde(default)]
     pub redirect_uris: Vec<String>,
     /// Where `/end_session` may send the browser afterwards, matched exactly.
     #[serde(default)]
     pub post_logout_redirect_uris: Vec<String>,
     /// The `aud` of this client's access tokens.
     pub audiences: Vec<String>,
+    /// Whether this client may exchange access tokens (RFC 8693 token exchange) for another
+    /// audience. Confidential clients only. Default false.
+    #[serde(default)]
+    pub token_exchange: bool,
 }
 
 /// A client secret: never shown in `Debug` output or logs.
@@ -199,7 +212,13 @@ impl IdpConfig {
                     "must not be empty (leave it out for a public client)",
                 ));
             }
-            if client.redirect_uris.is_empty() {
+            if client.token_exchange && client.secret.is_none() {
+                return Err(ConfigError::invalid(
+                    &key("token_exchange"),
+                    "only a confidential client (with a secret) may exchange tokens",
+                ));
+            }
+            if client.redirect_uris.is_empty() && !client.token_exchange {
                 return Err(ConfigError::invalid(
                     &key("redirect_uris"),
                     "must not be empty",
@@ -274,6 +293,15 @@ mod tests {
             web.secret.as_ref().map(ClientSecret::expose),
             Some("dev-secret-change-me")
         );
+        assert!(web.token_exchange);
+        let exchanger = &config.clients["bff_mobile"];
+        assert_eq!(exchanger.client_id, "bff-mobile");
+        assert!(exchanger.token_exchange);
+        assert_eq!(
+            exchanger.secret.as_ref().map(ClientSecret::expose),
+            Some("bff-mobile-dev-secret")
+        );
+        assert!(!config.one_audience_per_token);
         let mobile = &config.clients["mobile"];
         assert_eq!(mobile.client_id, "mobile-app");
         assert!(mobile.secret.is_none());
@@ -295,6 +323,14 @@ mod tests {
                 "s3cret".to_owned(),
             ),
             ("DEV_IDP__AUTO_LOGIN".to_owned(), "grace".to_owned()),
+            (
+                "DEV_IDP__CLIENTS__BFF_MOBILE__SECRET".to_owned(),
+                "exchange-s3cret".to_owned(),
+            ),
+            (
+                "DEV_IDP__ONE_AUDIENCE_PER_TOKEN".to_owned(),
+                "true".to_owned(),
+            ),
         ];
         let config: IdpConfig =
             shared::config::load_from(ENV_PREFIX, DEFAULTS_TOML, None, Some(env))
@@ -309,6 +345,14 @@ mod tests {
             Some("s3cret")
         );
         assert_eq!(config.auto_login.as_deref(), Some("grace"));
+        assert_eq!(
+            config.clients["bff_mobile"]
+                .secret
+                .as_ref()
+                .map(ClientSecret::expose),
+            Some("exchange-s3cret")
+        );
+        assert!(config.one_audience_per_token);
     }
 
     #[test]

@@ -59,12 +59,23 @@ impl OAuthError {
         Self::new(StatusCode::BAD_REQUEST, "invalid_scope", description)
     }
 
+    /// 400 `invalid_target` (RFC 8707 §2): a `resource` that is malformed or not granted.
+    pub const fn invalid_target(description: &'static str) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "invalid_target", description)
+    }
+
+    /// 400 `unauthorized_client`: the client may not use this grant.
+    pub const fn unauthorized_client(description: &'static str) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "unauthorized_client", description)
+    }
+
     /// 400 `unsupported_grant_type`.
     pub const fn unsupported_grant_type() -> Self {
         Self::new(
             StatusCode::BAD_REQUEST,
             "unsupported_grant_type",
-            "grant_type must be authorization_code or refresh_token",
+            "grant_type must be authorization_code, refresh_token or \
+             urn:ietf:params:oauth:grant-type:token-exchange",
         )
     }
 

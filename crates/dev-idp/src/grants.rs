@@ -41,6 +41,8 @@ pub(crate) struct AuthorizationRequest {
     pub code_challenge: String,
     /// The granted scope (space separated, includes `openid`).
     pub scope: String,
+    /// The RFC 8707 resources asked for (absolute URIs); empty for the client's audiences.
+    pub resources: Vec<String>,
 }
 
 /// What a successful code exchange or refresh yields, for minting the tokens.
@@ -58,6 +60,8 @@ pub(crate) struct Session {
     pub sid: String,
     /// The new refresh token.
     pub refresh_token: String,
+    /// The RFC 8707 resources of the grant; empty for the client's audiences.
+    pub resources: Vec<String>,
 }
 
 /// Why a grant was refused.
@@ -101,6 +105,7 @@ struct Family {
     nonce: Option<String>,
     auth_time: u64,
     sid: String,
+    resources: Vec<String>,
     revoked: bool,
     /// The latest expiry of anything in the family; swept after it.
     expires_at: Instant,
@@ -295,6 +300,7 @@ impl Grants {
                 nonce: request.nonce.clone(),
                 auth_time,
                 sid: sid.clone(),
+                resources: request.resources.clone(),
                 revoked: false,
                 expires_at,
                 access_tokens: vec![(access.jti.to_owned(), access.exp)],
@@ -315,6 +321,7 @@ impl Grants {
             auth_time,
             sid,
             refresh_token,
+            resources: request.resources,
         })
     }
 
@@ -381,6 +388,7 @@ impl Grants {
             auth_time: family.auth_time,
             sid: family.sid.clone(),
             refresh_token: new_token.clone(),
+            resources: family.resources.clone(),
         };
         if let Some(family) = inner.families.get_mut(&family_id) {
             family.expires_at = family.expires_at.max(new_expiry);

@@ -2,7 +2,8 @@
 //!
 //! A real HTTP server that the stack and the tests use the way they would use Keycloak or
 //! Auth0: discovery, JWKS, the authorization code flow with PKCE (S256 only), refresh token
-//! rotation with replay detection, userinfo, revocation and RP-initiated logout. Demo users,
+//! rotation with replay detection, RFC 8707 resource indicators, RFC 8693 token exchange,
+//! userinfo, revocation and RP-initiated logout. Demo users,
 //! ES256 keys generated at start-up, all state in memory. The BFFs know it only through
 //! configuration (issuer URL, client id, secret). See `README.md` for the users and clients.
 //!

@@ -2,7 +2,8 @@
 //! authentication at the token and revocation endpoints.
 //!
 //! RFC 6749 §3.1: parameters sent without a value are treated as omitted, and a parameter must
-//! not appear twice (a repeated one is refused rather than silently picking one value).
+//! not appear twice (a repeated one is refused rather than silently picking one value), except
+//! `resource`, which RFC 8707 §2 lets a client repeat.
 
 use std::collections::HashMap;
 
@@ -16,9 +17,12 @@ use crate::config::ClientConfig;
 use crate::error::OAuthError;
 use crate::state::AppState;
 
-/// Decoded, de-duplicated parameters.
+/// Decoded, de-duplicated parameters, and the `resource` values (RFC 8707) apart.
 #[derive(Debug, Default)]
-pub(crate) struct Params(HashMap<String, String>);
+pub(crate) struct Params {
+    values: HashMap<String, String>,
+    resources: Vec<String>,
+}
 
 /// A parameter appeared more than once.
 #[derive(Debug, Clone, Copy)]
@@ -28,19 +32,47 @@ impl Params {
     /// Parses `application/x-www-form-urlencoded` bytes (a query string or a form body).
     pub fn parse(bytes: &[u8]) -> Result<Self, RepeatedParameter> {
         let mut map = HashMap::new();
+        let mut resources = Vec::new();
         for (key, value) in url::form_urlencoded::parse(bytes) {
+            if key == "resource" {
+                if !value.is_empty() && !resources.iter().any(|r| r == &value) {
+                    resources.push(value.into_owned());
+                }
+                continue;
+            }
             if map.contains_key(key.as_ref()) {
                 return Err(RepeatedParameter);
             }
             map.insert(key.into_owned(), value.into_owned());
         }
         map.retain(|_, value: &mut String| !value.is_empty());
-        Ok(Self(map))
+        Ok(Self {
+            values: map,
+            resources,
+        })
     }
 
     /// The value of `key`, if present and not empty.
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.0.get(key).map(String::as_str)
+        self.values.get(key).map(String::as_str)
+    }
+}
+
+/// Whether `resource` can be an RFC 8707 resource indicator: an absolute URI without fragment.
+pub(crate) fn is_resource_indicator(resource: &str) -> bool {
+    url::Url::parse(resource).is_ok_and(|url| url.fragment().is_none())
+}
+
+impl Params {
+    /// The `resource` values, checked: absolute URIs without fragment (`invalid_target`).
+    pub fn checked_resources(&self) -> Result<&[String], OAuthError> {
+        if self.resources.iter().all(|r| is_resource_indicator(r)) {
+            Ok(&self.resources)
+        } else {
+            Err(OAuthError::invalid_target(
+                "resource must be an absolute URI without fragment",
+            ))
+        }
     }
 }
 

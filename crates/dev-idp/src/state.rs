@@ -72,6 +72,17 @@ impl AppState {
             .cloned()
     }
 
+    /// Whether `audience` is one of a registered client's audiences (the only ones a token
+    /// exchange may ask for).
+    pub fn is_known_audience(&self, audience: &str) -> bool {
+        self.registry
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clients
+            .values()
+            .any(|client| client.audiences.iter().any(|a| a == audience))
+    }
+
     /// The user signed in without a login page, if any.
     pub fn auto_login(&self) -> Option<&'static User> {
         self.registry

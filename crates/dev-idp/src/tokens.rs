@@ -28,7 +28,9 @@ pub struct TokenResponse {
     pub token_type: String,
     /// Seconds until the access token expires.
     pub expires_in: u64,
-    /// The new refresh token (rotated on every use).
+    /// The new refresh token (rotated on every use); empty, and left out of the response, when
+    /// none is issued (`offline_access_needs_consent` and no `offline_access` granted).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub refresh_token: String,
     /// The ID token.
     pub id_token: String,
@@ -42,7 +44,7 @@ pub struct TokenResponse {
 pub(crate) struct AccessClaims {
     pub iss: String,
     pub sub: String,
-    /// The client's configured audiences.
+    /// The client's configured audiences, or the RFC 8707 resources asked for.
     pub aud: Vec<String>,
     pub exp: u64,
     pub iat: u64,
@@ -50,6 +52,15 @@ pub(crate) struct AccessClaims {
     pub jti: String,
     pub client_id: String,
     pub scope: String,
+    /// The party acting for the subject, on exchanged tokens (RFC 8693 §4.1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub act: Option<Actor>,
+}
+
+/// The `act` claim: who acts on the subject's behalf.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct Actor {
+    pub sub: String,
 }
 
 /// The claims of an ID token (OpenID Connect Core §2).
@@ -85,6 +96,7 @@ pub(crate) fn issue(
     state: &AppState,
     client: &ClientConfig,
     session: &Session,
+    audience: &[String],
     jti: String,
     now: u64,
 ) -> Result<TokenResponse, OAuthError> {
@@ -94,13 +106,14 @@ pub(crate) fn issue(
     let access = AccessClaims {
         iss: state.issuer().to_owned(),
         sub: user.id.to_owned(),
-        aud: client.audiences.clone(),
+        aud: audience.to_vec(),
         exp: access_token_expiry(state, now),
         iat: now,
         nbf: now,
         jti,
         client_id: client.client_id.clone(),
         scope: session.scope.clone(),
+        act: None,
     };
     let id = IdClaims {
         iss: state.issuer().to_owned(),
@@ -118,10 +131,28 @@ pub(crate) fn issue(
         access_token: sign(state, ACCESS_TOKEN_TYP, &access)?,
         token_type: "Bearer".to_owned(),
         expires_in: state.config.access_token_ttl.as_secs(),
-        refresh_token: session.refresh_token.clone(),
+        refresh_token: if issues_refresh_token(state, &session.scope) {
+            session.refresh_token.clone()
+        } else {
+            String::new()
+        },
         id_token: sign(state, ID_TOKEN_TYP, &id)?,
         scope: session.scope.clone(),
     })
+}
+
+/// Whether a grant of `scope` gets a refresh token: always, unless `offline_access` must be
+/// consented to and was not granted.
+fn issues_refresh_token(state: &AppState, scope: &str) -> bool {
+    !state.config.offline_access_needs_consent || scope.split(' ').any(|s| s == "offline_access")
+}
+
+/// Signs access token claims (`typ` `at+jwt`).
+pub(crate) fn sign_access_token(
+    state: &AppState,
+    claims: &AccessClaims,
+) -> Result<String, OAuthError> {
+    sign(state, ACCESS_TOKEN_TYP, claims)
 }
 
 fn sign<T: Serialize>(state: &AppState, typ: &str, claims: &T) -> Result<String, OAuthError> {

@@ -20,6 +20,9 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use url::Url;
 
+mod pages;
+use pages::{attribute_after, first_button, hidden, hidden_inputs};
+
 #[derive(Debug, Parser)]
 #[command(about)]
 struct Cli {
@@ -32,6 +35,10 @@ struct Cli {
     /// The identity provider's public URL (its issuer).
     #[arg(long, default_value = "http://localhost:7000")]
     idp: String,
+    /// The RFC 8707 resource the mobile app asks its token for (a provider that issues one
+    /// audience per token needs it: `urn:storefront:bff-mobile` at oidc-provider). Default: none.
+    #[arg(long)]
+    mobile_resource: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -85,6 +92,7 @@ async fn main() -> anyhow::Result<()> {
         web: cli.web.trim_end_matches('/').to_owned(),
         mobile: cli.mobile.trim_end_matches('/').to_owned(),
         idp: cli.idp.trim_end_matches('/').to_owned(),
+        mobile_resource: cli.mobile_resource,
     };
     match cli.command {
         Command::Wait { seconds } => stack.wait(Duration::from_secs(seconds)).await,
@@ -112,6 +120,7 @@ struct Stack {
     web: String,
     mobile: String,
     idp: String,
+    mobile_resource: Option<String>,
 }
 
 /// The mobile app's registration at the dev provider.
@@ -144,7 +153,7 @@ impl Stack {
         let verifier = random();
         let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
         let state = random();
-        let mut authorize = Url::parse(&format!("{}/authorize", self.idp))?;
+        let mut authorize = self.authorization_endpoint().await?;
         authorize
             .query_pairs_mut()
             .append_pair("response_type", "code")
@@ -155,9 +164,19 @@ impl Stack {
             .append_pair("code_challenge", &challenge)
             .append_pair("code_challenge_method", "S256")
             .append_pair("login_hint", user);
-        let response = self.http.get(authorize).send().await?;
+        if let Some(resource) = &self.mobile_resource {
+            authorize
+                .query_pairs_mut()
+                .append_pair("resource", resource);
+        }
+        let response = self.http.get(authorize.clone()).send().await?;
         let location = match location(&response) {
-            Some(location) => location,
+            Some(location) if location.starts_with(MOBILE_REDIRECT) => location,
+            // Another provider's sign-in: redirects, its own pages and cookies.
+            Some(_) => {
+                self.sign_in_through_pages(authorize.as_str(), MOBILE_REDIRECT, user)
+                    .await?
+            }
             // The provider does not honour login_hint (its default): sign in with the password
             // on its login page, as the app's user would.
             None => {
@@ -171,16 +190,20 @@ impl Stack {
             "state mismatch"
         );
         let code = query(&callback, "code").context("no code in the callback")?;
+        let mut form = vec![
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", MOBILE_REDIRECT),
+            ("client_id", MOBILE_CLIENT),
+            ("code_verifier", &verifier),
+        ];
+        if let Some(resource) = &self.mobile_resource {
+            form.push(("resource", resource));
+        }
         let token: Value = self
             .http
-            .post(format!("{}/token", self.idp))
-            .form(&[
-                ("grant_type", "authorization_code"),
-                ("code", &code),
-                ("redirect_uri", MOBILE_REDIRECT),
-                ("client_id", MOBILE_CLIENT),
-                ("code_verifier", &verifier),
-            ])
+            .post(self.token_endpoint().await?)
+            .form(&form)
             .send()
             .await?
             .error_for_status()
@@ -258,8 +281,14 @@ impl Stack {
             "login redirected elsewhere: {to_provider}"
         );
         // 2. The provider's login page; submit its form as the user would.
-        let page = self.http.get(&to_provider).send().await?.text().await?;
-        let callback = self.sign_in_on_page(&page, "ada").await?;
+        let page = self.http.get(&to_provider).send().await?;
+        let callback = if page.status().is_redirection() {
+            let back = format!("{}/auth/callback", self.web);
+            self.sign_in_through_pages(&to_provider, &back, "ada")
+                .await?
+        } else {
+            self.sign_in_on_page(&page.text().await?, "ada").await?
+        };
         ensure!(
             callback.starts_with(&self.web),
             "callback elsewhere: {callback}"
@@ -323,6 +352,77 @@ impl Stack {
         let login = format!("{}/login", self.idp);
         let signed_in = self.http.post(login).form(&form).send().await?;
         location(&signed_in).context("the provider did not redirect back")
+    }
+
+    /// Signs `user` in at a provider whose sign-in is a chain of redirects and pages with cookies
+    /// of its own (oidc-provider): follows the redirects from `start`, fills in each page's form
+    /// (the password when it asks for one, then its first button, e.g. consent's "allow"), and
+    /// returns the first redirect that leads to `stop_at`, unfollowed.
+    async fn sign_in_through_pages(
+        &self,
+        start: &str,
+        stop_at: &str,
+        user: &str,
+    ) -> anyhow::Result<String> {
+        let mut jar = Jar::default();
+        let mut next = Url::parse(start)?;
+        for _ in 0..20 {
+            if next.as_str().starts_with(stop_at) {
+                return Ok(next.into());
+            }
+            let response = jar.send(self.http.get(next.clone())).await?;
+            if let Some(to) = location(&response) {
+                next = next.join(&to)?;
+                continue;
+            }
+            let status = response.status();
+            let page = response.text().await?;
+            let action = attribute_after(&page, "<form method=\"post\" action=\"")
+                .with_context(|| format!("{status} without a form at {}", next.path()))?;
+            let mut form: Vec<(String, String)> = hidden_inputs(&page);
+            if page.contains("type=\"password\"") {
+                form.push(("username".into(), user.into()));
+                form.push(("password".into(), "demo".into()));
+            }
+            if let Some((name, value)) = first_button(&page) {
+                form.push((name, value));
+            }
+            let target = next.join(&action)?;
+            let answer = jar.send(self.http.post(target.clone()).form(&form)).await?;
+            let to = location(&answer).with_context(|| {
+                format!("the form at {} answered {}", target.path(), answer.status())
+            })?;
+            next = target.join(&to)?;
+        }
+        bail!("more than 20 redirects signing in")
+    }
+
+    /// The provider's authorization endpoint, from its discovery document.
+    async fn authorization_endpoint(&self) -> anyhow::Result<Url> {
+        Ok(Url::parse(
+            &self.discovered("authorization_endpoint").await?,
+        )?)
+    }
+
+    /// The provider's token endpoint, from its discovery document.
+    async fn token_endpoint(&self) -> anyhow::Result<String> {
+        self.discovered("token_endpoint").await
+    }
+
+    async fn discovered(&self, field: &str) -> anyhow::Result<String> {
+        let url = format!("{}/.well-known/openid-configuration", self.idp);
+        let document: Value = self
+            .http
+            .get(&url)
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        document[field]
+            .as_str()
+            .map(str::to_owned)
+            .with_context(|| format!("discovery has no {field}"))
     }
 
     /// A request to bff-web's `path`, with the `X-CSRF: 1` every API call carries.
@@ -515,12 +615,4 @@ fn query(url: &Url, name: &str) -> Option<String> {
     url.query_pairs()
         .find(|(k, _)| k == name)
         .map(|(_, v)| v.into_owned())
-}
-
-/// The value of a hidden input in a server-rendered form.
-fn hidden(html: &str, name: &str) -> Option<String> {
-    let marker = format!("name=\"{name}\" value=\"");
-    let start = html.find(&marker)? + marker.len();
-    let end = html[start..].find('"')? + start;
-    Some(html[start..end].replace("&amp;", "&"))
 }

@@ -19,11 +19,16 @@
 //!   single-flight refresh of a session's tokens ([`session::SessionManager`]).
 //! - [`provider`] — discovery and the capped, redirect-free HTTP used toward the provider.
 //! - [`secret`] — [`secret::SecretToken`], a token whose `Debug` output is redacted.
+//! - [`token_exchange`] — [`token_exchange::TokenExchanger`]: RFC 8693 token exchange, a token
+//!   per upstream audience in place of the user's own, cached and single-flight (both BFFs).
+//! - [`client_auth`] — [`client_auth::ClientCredentials`]: `client_secret_basic` or
+//!   `client_secret_post`, as the provider's discovery allows.
 //!
 //! Errors are `thiserror` enums written for logs; what a client sees is a
 //! [`Problem`](crate::problem::Problem) that never says which check failed.
 
 pub mod bearer;
+pub mod client_auth;
 pub mod deferred_oidc;
 pub mod extract;
 pub mod jwks;
@@ -32,6 +37,7 @@ pub mod provider;
 pub mod return_to;
 pub mod secret;
 pub mod session;
+pub mod token_exchange;
 pub mod validator;
 
 pub use deferred_oidc::DeferredOidcClient;

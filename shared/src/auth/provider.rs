@@ -233,6 +233,10 @@ pub struct ProviderMetadata {
     /// RFC 9207: whether the callback carries `iss` (then it is required).
     #[serde(default)]
     pub authorization_response_iss_parameter_supported: bool,
+    /// How clients may authenticate at the token endpoint; absent means
+    /// `client_secret_basic` (RFC 8414 §2).
+    #[serde(default)]
+    pub token_endpoint_auth_methods_supported: Vec<String>,
 }
 
 /// Why discovery failed.

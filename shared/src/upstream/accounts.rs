@@ -86,6 +86,10 @@ impl AccountsClient {
         &self.0
     }
 
+    pub(crate) fn raw_mut(&mut self) -> &mut UpstreamClient {
+        &mut self.0
+    }
+
     /// The token's user's profile.
     pub async fn me(&self, screen: &Screen, access_token: &str) -> Result<Profile, UpstreamError> {
         self.0

@@ -231,6 +231,10 @@ impl CatalogClient {
         &self.0
     }
 
+    pub(crate) fn raw_mut(&mut self) -> &mut UpstreamClient {
+        &mut self.0
+    }
+
     /// One product in full.
     pub async fn product(&self, screen: &Screen, id: &ProductId) -> Result<Product, UpstreamError> {
         self.0

@@ -24,6 +24,10 @@ pub enum ErrorKind {
     /// 401/403: the forwarded credentials were refused.
     #[error("credentials refused ({0})")]
     Unauthorized(u16),
+    /// The identity provider refused to exchange the user's token for this upstream's audience
+    /// (`invalid_grant`): the user's token is no good, whatever the BFF thought of it.
+    #[error("the user's token was refused at the token exchange")]
+    TokenRefused,
     /// Another 4xx: the BFF sent something the upstream refused.
     #[error("request refused ({0})")]
     Rejected(u16),
@@ -59,6 +63,7 @@ impl ErrorKind {
         match self {
             Self::NotFound => "not_found",
             Self::Unauthorized(_) => "unauthorized",
+            Self::TokenRefused => "token_refused",
             Self::Rejected(_) => "rejected",
             Self::Failed(_) => "failed",
             Self::Timeout => "timeout",
@@ -87,6 +92,7 @@ impl UpstreamError {
             ErrorKind::Unauthorized(_) => {
                 Problem::new(StatusCode::FORBIDDEN).with_detail("This action is not allowed.")
             }
+            ErrorKind::TokenRefused => crate::auth::validator::invalid_token_problem(),
             ErrorKind::Rejected(_) => Problem::bad_request("The request was refused."),
             ErrorKind::Timeout => {
                 Problem::gateway_timeout("A service this request needs did not answer in time.")

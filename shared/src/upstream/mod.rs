@@ -31,6 +31,7 @@ use serde::{Deserialize, Serialize};
 use url::Url;
 
 use crate::aggregate::Screen;
+use crate::auth::token_exchange::{Exchanged, TokenExchanger};
 use crate::telemetry::ClientSpan;
 use resilience::Verdict;
 
@@ -79,6 +80,31 @@ impl Upstreams {
         })
     }
 
+    /// Calls every upstream that has an `audience` setting with tokens exchanged by `exchanger`
+    /// for that audience, in place of the user's own.
+    pub fn with_token_exchange(
+        mut self,
+        exchanger: &TokenExchanger,
+        settings: &UpstreamsSettings,
+    ) -> Self {
+        let pairs: [(&mut UpstreamClient, &UpstreamSettings); 5] = [
+            (self.catalog.raw_mut(), &settings.catalog),
+            (self.offers.raw_mut(), &settings.offers),
+            (self.reviews.raw_mut(), &settings.reviews),
+            (self.recommendations.raw_mut(), &settings.recommendations),
+            (self.accounts.raw_mut(), &settings.accounts),
+        ];
+        for (client, settings) in pairs {
+            if let Some(audience) = &settings.audience {
+                client.exchange = Some(AudienceExchange {
+                    exchanger: exchanger.clone(),
+                    audience: Arc::from(audience.as_str()),
+                });
+            }
+        }
+        self
+    }
+
     /// The raw clients, for health checks and metrics.
     pub fn all(&self) -> [&UpstreamClient; 5] {
         [
@@ -102,6 +128,15 @@ pub struct UpstreamClient {
     guard: Arc<resilience::Guard>,
     cache: Option<Arc<cache::ResponseCache>>,
     series: crate::metrics::UpstreamSeries,
+    /// Set when calls on the user's behalf carry a token exchanged for this audience.
+    exchange: Option<AudienceExchange>,
+}
+
+/// An upstream's audience and the exchanger that gets tokens for it.
+#[derive(Debug, Clone)]
+struct AudienceExchange {
+    exchanger: TokenExchanger,
+    audience: Arc<str>,
 }
 
 impl UpstreamClient {
@@ -120,6 +155,7 @@ impl UpstreamClient {
                 .cache
                 .enabled
                 .then(|| Arc::new(cache::ResponseCache::new(name, &settings.cache))),
+            exchange: None,
         })
     }
 
@@ -199,11 +235,18 @@ impl UpstreamClient {
     ) -> Result<T, UpstreamError> {
         // The user's own answer: a screen built from it is never kept for anyone.
         screen.note_source(None);
+        let exchanged = match &self.exchange {
+            Some(exchange) => Some(self.exchanged(screen, exchange, access_token).await?),
+            None => None,
+        };
+        let token = exchanged
+            .as_ref()
+            .map_or(access_token, |exchanged| exchanged.token().expose());
         let mut url = self.url(segments);
         if !query.is_empty() {
             url.query_pairs_mut().extend_pairs(query);
         }
-        let mut bearer = HeaderValue::try_from(format!("Bearer {access_token}"))
+        let mut bearer = HeaderValue::try_from(format!("Bearer {token}"))
             .map_err(|_| self.error(ErrorKind::Unauthorized(401)))?;
         bearer.set_sensitive(true);
         let mut request = Outbound::new(method, &url).header(AUTHORIZATION, bearer);
@@ -213,6 +256,27 @@ impl UpstreamClient {
         }
         let fetched = self.execute(route, &screen.call_context(), request).await?;
         self.decode(fetched.body())
+    }
+
+    /// The user's token exchanged for this upstream's audience, within the screen's deadline.
+    async fn exchanged(
+        &self,
+        screen: &Screen,
+        exchange: &AudienceExchange,
+        access_token: &str,
+    ) -> Result<Arc<Exchanged>, UpstreamError> {
+        let exchanged = tokio::time::timeout(
+            screen.remaining(),
+            exchange
+                .exchanger
+                .token_for(access_token, &exchange.audience),
+        )
+        .await
+        .map_err(|_| self.error(ErrorKind::Timeout))?;
+        exchanged.map_err(|error| {
+            tracing::info!(upstream = self.name, %error, "no token for the upstream's audience");
+            self.error(error.upstream_kind())
+        })
     }
 
     /// True when the upstream's `/healthz` answers 2xx within a second.

@@ -97,6 +97,10 @@ impl OffersClient {
         &self.0
     }
 
+    pub(crate) fn raw_mut(&mut self) -> &mut UpstreamClient {
+        &mut self.0
+    }
+
     /// Offers for `ids` in one call, by product id.
     pub async fn offers<S: AsRef<str>>(
         &self,

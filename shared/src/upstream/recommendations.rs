@@ -43,6 +43,10 @@ impl RecommendationsClient {
         &self.0
     }
 
+    pub(crate) fn raw_mut(&mut self) -> &mut UpstreamClient {
+        &mut self.0
+    }
+
     /// Products related to `product_id`.
     pub async fn related(
         &self,

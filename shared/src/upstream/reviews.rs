@@ -85,6 +85,10 @@ impl ReviewsClient {
         &self.0
     }
 
+    pub(crate) fn raw_mut(&mut self) -> &mut UpstreamClient {
+        &mut self.0
+    }
+
     /// A page of a product's reviews.
     pub async fn reviews(
         &self,

@@ -38,6 +38,14 @@ pub struct UpstreamSettings {
     /// The response cache of GET answers; every key has a default.
     #[serde(default)]
     pub cache: CacheSettings,
+    /// The audience of the tokens this upstream accepts. When set, the user's access token is
+    /// exchanged (OAuth 2.0 Token Exchange, RFC 8693) for one with this audience only before
+    /// the upstream is called on the user's behalf; unset, the user's token is forwarded as it
+    /// is (a provider that puts every audience in one token). Env
+    /// `…__UPSTREAMS__<NAME>__AUDIENCE`. Default: none, except `accounts` and
+    /// `recommendations` in the BFFs' defaults.
+    #[serde(default)]
+    pub audience: Option<String>,
 }
 
 /// All upstreams of the storefront, as configured.
@@ -84,7 +92,31 @@ impl UpstreamsSettings {
             upstream
                 .resilience
                 .validate(&format!("upstreams.{name}.resilience"), classes)?;
+            if upstream
+                .audience
+                .as_deref()
+                .is_some_and(|a| a.trim().is_empty())
+            {
+                return Err(crate::config::ConfigError::invalid(
+                    &format!("upstreams.{name}.audience"),
+                    "must not be empty (leave it out to forward the user's token as it is)",
+                ));
+            }
         }
         Ok(())
+    }
+
+    /// Whether any upstream is called with exchanged tokens (then the BFF needs a client that
+    /// may exchange).
+    pub fn exchanges_tokens(&self) -> bool {
+        [
+            &self.catalog,
+            &self.offers,
+            &self.reviews,
+            &self.recommendations,
+            &self.accounts,
+        ]
+        .iter()
+        .any(|upstream| upstream.audience.is_some())
     }
 }

@@ -153,6 +153,10 @@ pub enum TokenMode {
     Slow(Duration),
     /// A 302 to another host (which must not be followed).
     Redirect,
+    /// Answers 503.
+    Down,
+    /// A token exchange answer (RFC 8693): `exchanged-<n>` valid for this many seconds.
+    Exchanged(u64),
 }
 
 pub struct MockState {
@@ -168,6 +172,10 @@ pub struct MockState {
     /// Discovery answers 503 while set.
     pub discovery_down: AtomicBool,
     pub other_hits: AtomicUsize,
+    /// The `token_endpoint_auth_methods_supported` the discovery document lists, if any.
+    pub auth_methods: Mutex<Option<Vec<String>>>,
+    /// Every token request: its `Authorization` header and its form body.
+    pub token_requests: Mutex<Vec<(Option<String>, String)>>,
 }
 
 /// A counting provider: `/.well-known/openid-configuration`, `/jwks`; every other path is
@@ -200,6 +208,8 @@ impl MockProvider {
             discovery_hits: AtomicUsize::new(0),
             discovery_down: AtomicBool::new(false),
             other_hits: AtomicUsize::new(0),
+            auth_methods: Mutex::new(None),
+            token_requests: Mutex::new(Vec::new()),
         });
         let app = Router::new()
             .route("/.well-known/openid-configuration", get(discovery))
@@ -250,6 +260,17 @@ impl MockProvider {
         self.state.discovery_down.store(down, Ordering::SeqCst);
     }
 
+    /// Lists these client authentication methods in the discovery document.
+    pub fn set_auth_methods(&self, methods: &[&str]) {
+        *self.state.auth_methods.lock().unwrap() =
+            Some(methods.iter().map(|m| (*m).to_owned()).collect());
+    }
+
+    /// The token requests so far: `Authorization` header and form body.
+    pub fn token_requests(&self) -> Vec<(Option<String>, String)> {
+        self.state.token_requests.lock().unwrap().clone()
+    }
+
     pub fn claim_issuer(&self, issuer: &str) {
         *self.state.claimed_issuer.lock().unwrap() = Some(issuer.to_owned());
     }
@@ -267,13 +288,16 @@ async fn discovery(State(state): State<Arc<MockState>>) -> Response {
         .unwrap()
         .clone()
         .unwrap_or_else(|| issuer.clone());
-    axum::Json(json!({
+    let mut document = json!({
         "issuer": claimed,
         "jwks_uri": format!("{issuer}/jwks"),
         "authorization_endpoint": format!("{issuer}/authorize"),
         "token_endpoint": format!("{issuer}/token"),
-    }))
-    .into_response()
+    });
+    if let Some(methods) = state.auth_methods.lock().unwrap().clone() {
+        document["token_endpoint_auth_methods_supported"] = json!(methods);
+    }
+    axum::Json(document).into_response()
 }
 
 async fn jwks(State(state): State<Arc<MockState>>) -> Response {
@@ -302,8 +326,21 @@ async fn serve_keys(state: &MockState) -> Response {
     }
 }
 
-async fn token(State(state): State<Arc<MockState>>) -> Response {
-    state.token_hits.fetch_add(1, Ordering::SeqCst);
+async fn token(
+    State(state): State<Arc<MockState>>,
+    headers: axum::http::HeaderMap,
+    body: String,
+) -> Response {
+    let n = state.token_hits.fetch_add(1, Ordering::SeqCst) + 1;
+    let authorization = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    state
+        .token_requests
+        .lock()
+        .unwrap()
+        .push((authorization, body));
     let mode = state.token_mode.lock().unwrap().clone();
     match mode {
         TokenMode::InvalidGrant => (
@@ -325,5 +362,17 @@ async fn token(State(state): State<Arc<MockState>>) -> Response {
             [(axum::http::header::LOCATION, "http://127.0.0.1:9/steal")],
         )
             .into_response(),
+        TokenMode::Down => (StatusCode::SERVICE_UNAVAILABLE, "down: secret detail").into_response(),
+        TokenMode::Exchanged(expires_in) => {
+            // Slow enough that concurrent identical exchanges overlap.
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            axum::Json(json!({
+            "access_token": format!("exchanged-{n}"),
+            "token_type": "Bearer",
+            "expires_in": expires_in,
+            "issued_token_type": "urn:ietf:params:oauth:token-type:access_token",
+            }))
+            .into_response()
+        }
     }
 }

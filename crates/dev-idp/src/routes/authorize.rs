@@ -108,6 +108,7 @@ fn validate(state: &AppState, params: &Params) -> Result<AuthorizationRequest, B
         nonce: params.get("nonce").map(str::to_owned),
         code_challenge: String::new(),
         scope: String::new(),
+        resources: Vec::new(),
     };
     let fail = |request: &AuthorizationRequest, error: &str, description: &str| {
         Box::new(error_redirect(
@@ -195,7 +196,24 @@ fn validate(state: &AppState, params: &Params) -> Result<AuthorizationRequest, B
     if !scopes.contains(&"openid") {
         return Err(fail(&request, "invalid_scope", "scope must include openid"));
     }
+    let consent = params
+        .get("prompt")
+        .is_some_and(|prompt| prompt.split(' ').any(|p| p == "consent"));
+    if state.config.offline_access_needs_consent && !consent {
+        // OpenID Connect Core §11: offline_access without prompt=consent is ignored.
+        scopes.retain(|scope| *scope != "offline_access");
+    }
     request.scope = scopes.join(" ");
+    match params.checked_resources() {
+        Ok(resources) => request.resources = resources.to_vec(),
+        Err(_) => {
+            return Err(fail(
+                &request,
+                "invalid_target",
+                "resource must be an absolute URI without fragment",
+            ));
+        }
+    }
     match params.get("code_challenge_method") {
         Some("S256") => {}
         Some(_) => {

@@ -27,7 +27,11 @@ pub(crate) async fn configuration(State(state): State<Arc<AppState>>) -> Respons
         "end_session_endpoint": format!("{issuer}/end_session"),
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
-        "grant_types_supported": ["authorization_code", "refresh_token"],
+        "grant_types_supported": [
+            "authorization_code",
+            "refresh_token",
+            super::token_exchange::GRANT_TYPE
+        ],
         "code_challenge_methods_supported": ["S256"],
         "id_token_signing_alg_values_supported": ["ES256"],
         "token_endpoint_auth_methods_supported": AUTH_METHODS,

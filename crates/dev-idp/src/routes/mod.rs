@@ -19,6 +19,7 @@ mod discovery;
 mod end_session;
 mod revoke;
 mod token;
+mod token_exchange;
 mod userinfo;
 
 /// Form bodies larger than this are refused; OAuth requests are a few hundred bytes.

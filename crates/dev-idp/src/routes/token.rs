@@ -9,9 +9,10 @@ use axum::extract::rejection::BytesRejection;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 
-use super::no_store_json;
+use super::{no_store_json, token_exchange};
+use crate::config::ClientConfig;
 use crate::error::OAuthError;
-use crate::grants::{AccessToken, GrantError, unix_now};
+use crate::grants::{AccessToken, GrantError, Session, unix_now};
 use crate::params::{Params, authenticate_client, is_form};
 use crate::state::AppState;
 use crate::tokens::{self, TokenResponse};
@@ -23,7 +24,7 @@ pub(crate) async fn token(
 ) -> Response {
     state.count_token_request();
     match exchange(&state, &headers, body) {
-        Ok(tokens) => no_store_json(&tokens),
+        Ok(response) => response,
         Err(error) => {
             tracing::info!(error = error.code(), "token request refused");
             error.into_response()
@@ -51,9 +52,21 @@ fn exchange(
     state: &AppState,
     headers: &HeaderMap,
     body: Result<Bytes, BytesRejection>,
-) -> Result<TokenResponse, OAuthError> {
+) -> Result<Response, OAuthError> {
     let params = form_params(headers, body)?;
     let client = authenticate_client(state, headers, &params)?;
+    if params.get("grant_type") == Some(token_exchange::GRANT_TYPE) {
+        return token_exchange::exchange(state, &client, &params).map(|r| no_store_json(&r));
+    }
+    grant(state, &client, &params).map(|tokens| no_store_json(&tokens))
+}
+
+/// The authorization code and refresh token grants.
+fn grant(
+    state: &AppState,
+    client: &ClientConfig,
+    params: &Params,
+) -> Result<TokenResponse, OAuthError> {
     let now = unix_now();
     let jti = tokens::new_jti();
     let access = AccessToken {
@@ -108,7 +121,35 @@ fn exchange(
         GrantError::InvalidScope(description) => OAuthError::invalid_scope(description),
         GrantError::Busy => OAuthError::busy(),
     })?;
-    tokens::issue(state, &client, &session, jti, now)
+    let requested = params.checked_resources()?;
+    let mut audience = audience(client, &session, requested)?;
+    if state.config.one_audience_per_token && requested.is_empty() && session.resources.is_empty() {
+        audience.truncate(1);
+    }
+    tokens::issue(state, client, &session, &audience, jti, now)
+}
+
+/// The `aud` of the access token (RFC 8707 §2.2): the resources of this token request, which
+/// must have been granted when the authorization request named any; else the granted
+/// resources; else the client's configured audiences.
+fn audience(
+    client: &ClientConfig,
+    session: &Session,
+    requested: &[String],
+) -> Result<Vec<String>, OAuthError> {
+    if requested.is_empty() {
+        return Ok(if session.resources.is_empty() {
+            client.audiences.clone()
+        } else {
+            session.resources.clone()
+        });
+    }
+    if !session.resources.is_empty() && !requested.iter().all(|r| session.resources.contains(r)) {
+        return Err(OAuthError::invalid_target(
+            "resource was not part of the authorization request",
+        ));
+    }
+    Ok(requested.to_vec())
 }
 
 /// RFC 7636 §4.1: 43 to 128 characters of `[A-Z] / [a-z] / [0-9] / "-" / "." / "_" / "~"`.

@@ -41,7 +41,11 @@ async fn the_discovery_document_builds_every_url_from_the_issuer() {
     );
     assert_eq!(
         doc["grant_types_supported"],
-        serde_json::json!(["authorization_code", "refresh_token"])
+        serde_json::json!([
+            "authorization_code",
+            "refresh_token",
+            "urn:ietf:params:oauth:grant-type:token-exchange"
+        ])
     );
     assert!(
         doc["scopes_supported"]

@@ -8,4 +8,5 @@ mod end_session;
 mod keys;
 mod revoke;
 mod token;
+mod token_exchange;
 mod userinfo;

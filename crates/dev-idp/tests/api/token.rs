@@ -235,3 +235,53 @@ async fn a_refresh_token_of_another_client_is_invalid_grant() {
     let response = app.refresh_as_web(&mobile.refresh_token).await;
     assert_eq!(error_code(response).await.1, "invalid_grant");
 }
+
+#[tokio::test]
+async fn resource_indicators_set_the_audience_and_may_only_narrow() {
+    let app = spawn().await;
+    let pkce = Pkce::new();
+    let mut params = authorize_params(WEB, WEB_CALLBACK, &pkce);
+    params.push(("login_hint".to_owned(), "ada".to_owned()));
+    params.push(("resource".to_owned(), "https://a.shop.test/".to_owned()));
+    params.push(("resource".to_owned(), "urn:shop:b".to_owned()));
+    let callback = location(&app.authorize(&params).await);
+    let code = query(&callback, "code").expect("a code");
+    let response = app
+        .post_form(
+            "/token",
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("redirect_uri", WEB_CALLBACK),
+                ("code_verifier", &pkce.verifier),
+                ("resource", "urn:shop:b"),
+            ],
+            Some((WEB, WEB_SECRET)),
+        )
+        .await;
+    let tokens = tokens(response).await;
+    let claims = app
+        .verify(&tokens.access_token, "at+jwt", "urn:shop:b")
+        .await
+        .claims;
+    assert_eq!(claims["aud"], serde_json::json!(["urn:shop:b"]));
+
+    let response = app
+        .post_form(
+            "/token",
+            &[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", &tokens.refresh_token),
+                ("resource", "https://elsewhere.test/"),
+            ],
+            Some((WEB, WEB_SECRET)),
+        )
+        .await;
+    assert_eq!(error_code(response).await.1, "invalid_target");
+
+    let mut relative = authorize_params(WEB, WEB_CALLBACK, &Pkce::new());
+    relative.push(("login_hint".to_owned(), "ada".to_owned()));
+    relative.push(("resource".to_owned(), "/api".to_owned()));
+    let refused = location(&app.authorize(&relative).await);
+    assert_eq!(query(&refused, "error").as_deref(), Some("invalid_target"));
+}

@@ -1,5 +1,11 @@
 //! [`JwksKeyStore`]: the provider's keys, fetched from its `jwks_uri`, cached, refreshed in the
 //! background, with a cooldown against unknown-`kid` storms.
+//!
+//! An unknown `kid` waits for a fetch that starts after it arrived: the one in flight, or the
+//! next one, which goes as soon as the cooldown since the last allows (when that is at most
+//! [`MAX_WAIT_FOR_REFETCH`] away; a longer configured cooldown refuses at once, as before). All
+//! lookups that arrived before a fetch started share it, so a flood of garbage `kid`s costs one
+//! fetch per cooldown, and a key that signs the moment it is published is accepted at once.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -15,6 +21,12 @@ use url::Url;
 use crate::auth::provider::{self, DiscoveryError, FetchError, ProviderMetadata};
 
 use super::{JwksSettings, KeyError, KeyStore, VerificationKey, parse_jwks};
+
+/// Longest an unknown `kid` waits for the cooldown to let the next fetch go.
+pub const MAX_WAIT_FOR_REFETCH: Duration = Duration::from_secs(1);
+/// Least delay between background retries while the provider fails (a short unknown-`kid`
+/// cooldown must not turn into a fetch per second against a provider that is down).
+const MIN_RETRY_WHILE_FAILING: Duration = Duration::from_secs(5);
 
 /// The key set last fetched.
 #[derive(Default)]
@@ -59,7 +71,7 @@ impl Inner {
     }
 
     async fn fetch_into_cache(&self) -> Result<(), FetchError> {
-        self.fetches.fetch_add(1, Ordering::Relaxed);
+        self.fetches.fetch_add(1, Ordering::AcqRel);
         let request = self.http.get(self.jwks_uri.clone()).header(
             http::header::ACCEPT,
             "application/jwk-set+json, application/json",
@@ -121,8 +133,12 @@ impl Inner {
         }
         match age() {
             Some(age) if age < interval => interval - age,
-            // The provider is failing: try again after the cooldown.
-            _ => self.settings.refresh_cooldown.min(interval),
+            // The provider is failing: try again after the cooldown, at most every few seconds.
+            _ => self
+                .settings
+                .refresh_cooldown
+                .max(MIN_RETRY_WHILE_FAILING)
+                .min(interval),
         }
         .max(Duration::from_millis(10))
     }
@@ -131,15 +147,25 @@ impl Inner {
         if let Lookup::Found(key) = self.lookup(kid) {
             return Ok(key);
         }
-        // Slow path: wait for a fetch in flight, or start one if the cooldown allows.
+        // Slow path: a fetch that starts after this lookup arrived (fetches start in order
+        // under the lock, so any fetch counted after `arrived` saw the provider's latest keys).
+        let arrived = self.fetches.load(Ordering::Acquire);
         {
             let mut last_fetch = self.fetch.lock().await;
             if let Lookup::Found(key) = self.lookup(kid) {
                 return Ok(key);
             }
-            if !last_fetch.is_some_and(|at| at.elapsed() < self.settings.refresh_cooldown) {
-                let _ = self.fetch_into_cache().await;
-                *last_fetch = Some(Instant::now());
+            let shared_a_fetch = self.fetches.load(Ordering::Acquire) > arrived;
+            if !shared_a_fetch {
+                let wait = last_fetch.map_or(Duration::ZERO, |at| {
+                    self.settings.refresh_cooldown.saturating_sub(at.elapsed())
+                });
+                if wait <= MAX_WAIT_FOR_REFETCH {
+                    // Holding the lock: lookups arriving meanwhile share this fetch.
+                    tokio::time::sleep(wait).await;
+                    let _ = self.fetch_into_cache().await;
+                    *last_fetch = Some(Instant::now());
+                }
             }
         }
         match self.lookup(kid) {

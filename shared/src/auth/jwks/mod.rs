@@ -3,9 +3,10 @@
 //! [`JwksKeyStore`] takes keys only from the `jwks_uri` of the configured issuer's discovery
 //! document: the `jku`, `x5u`, `jwk` and `x5c` headers of a token are never read, let alone
 //! fetched. Lookups by `kid` hit an in-memory map behind a read lock (the fast path). A `kid` that
-//! is not there triggers at most one fetch per `refresh_cooldown`, whatever the number of
-//! requests: concurrent misses wait for the same fetch, and a storm of random `kid`s costs one
-//! fetch. A background task refreshes the set every `refresh_interval`, so rotation works without
+//! is not there triggers at most one fetch per `refresh_cooldown` (default 1 s), whatever the
+//! number of requests: concurrent misses wait for the same fetch (single flight), a miss within
+//! the cooldown waits for its end (at most 1 s) rather than being refused, and a storm of random
+//! `kid`s costs one fetch per cooldown. A background task refreshes the set every `refresh_interval`, so rotation works without
 //! a restart. When the provider is down, the last set keeps working for `stale_for` past its
 //! refresh time, then every key is refused until a fetch succeeds. The JWKS is read under
 //! `max_bytes` within `timeout`, and only signing keys whose type and algorithm are allowed are

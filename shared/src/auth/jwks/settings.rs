@@ -13,8 +13,11 @@ pub struct JwksSettings {
     /// How often the key set is fetched in the background. Default `5m`.
     #[serde(with = "humantime_serde")]
     pub refresh_interval: Duration,
-    /// Least time from the end of a fetch to a fetch caused by an unknown `kid`; also the retry
-    /// delay while the provider fails. Default `30s`.
+    /// Least time from the end of a fetch to a fetch caused by an unknown `kid`: a flood of
+    /// unknown `kid`s costs at most one fetch per cooldown. An unknown `kid` waits (up to 1 s)
+    /// for the cooldown to end rather than being refused, so a key that signs the moment it is
+    /// published is accepted. Also the retry delay while the provider fails (at least 5 s).
+    /// Default `1s`.
     #[serde(with = "humantime_serde")]
     pub refresh_cooldown: Duration,
     /// How long a key set keeps working after its `refresh_interval` has passed without a
@@ -32,7 +35,7 @@ impl Default for JwksSettings {
     fn default() -> Self {
         Self {
             refresh_interval: Duration::from_secs(300),
-            refresh_cooldown: Duration::from_secs(30),
+            refresh_cooldown: Duration::from_secs(1),
             stale_for: Duration::from_secs(30 * 60),
             timeout: Duration::from_secs(5),
             max_bytes: 64 * 1024,

@@ -8,8 +8,9 @@
 //! 2. `GET /callback?code=…&state=…&iss=…`: the BFF opens the login cookie and picks the pending
 //!    login of the callback's `state` (the cookie is cleared: one use only), then
 //!    [`OidcClient::complete_login`] compares the callback's `state` with it
-//!    (constant time), checks `iss` and `error`, exchanges the code (`client_secret_basic`, the
-//!    PKCE verifier) and validates the ID token (signature from the provider's JWKS, `iss`,
+//!    (constant time), checks `iss` and `error`, exchanges the code (`client_secret_basic`, or
+//!    `client_secret_post` when the provider offers only that; the PKCE verifier; the RFC 8707
+//!    `resource`s) and validates the ID token (signature from the provider's JWKS, `iss`,
 //!    `aud` = client id, `exp`, `iat`, `nonce`, `typ` not `at+jwt`). The result is a
 //!    [`TokenSet`] that stays server-side, in a new session.
 //! 3. Later: [`OidcClient::refresh`] (an `invalid_grant` ends the session),
@@ -24,64 +25,37 @@
 //! - this module — [`OidcClient`] and the calls it makes to the provider;
 //! - [`settings`] — [`OidcSettings`];
 //! - [`flow`] — [`PendingLogin`], [`CallbackParams`], [`User`], [`TokenSet`];
-//! - [`error`] — [`LoginError`], [`RefreshError`], [`OidcError`].
+//! - [`error`] — [`LoginError`], [`RefreshError`], [`OidcError`];
+//! - `token_endpoint` — the token endpoint's responses and error codes.
 
 pub mod error;
 pub mod flow;
 pub mod settings;
+mod token_endpoint;
 
 pub use error::{LoginError, OidcError, RefreshError};
 use flow::now;
 pub use flow::{CallbackParams, PendingLogin, TokenSet, User};
 pub use settings::OidcSettings;
+pub(crate) use token_endpoint::oauth_error;
+use token_endpoint::{TokenEndpointError, TokenResponse, error_code};
 
 use std::fmt;
 use std::sync::Arc;
 
 use base64::Engine as _;
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-use secrecy::ExposeSecret;
-use serde::Deserialize;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use url::Url;
-use url::form_urlencoded;
 
+use crate::auth::client_auth::{AuthMethod, ClientCredentials};
 use crate::auth::jwks::{JwksKeyStore, KeyStore};
 use crate::auth::provider::{self, DiscoveryError, FetchError, ProviderMetadata};
 use crate::auth::return_to;
 use crate::auth::secret::{SecretToken, ct_eq, random_urlsafe};
 use crate::auth::validator::{self, Checks, Kind, TokenError, parse_algorithms};
 use crate::config::ConfigError;
-
-/// The successful token response (RFC 6749 §5.1).
-#[derive(Deserialize)]
-struct TokenResponse {
-    access_token: String,
-    token_type: String,
-    #[serde(default)]
-    expires_in: Option<u64>,
-    #[serde(default)]
-    refresh_token: Option<String>,
-    #[serde(default)]
-    id_token: Option<String>,
-}
-
-enum TokenEndpointError {
-    /// An OAuth error response (`{"error": "invalid_grant"}`).
-    OAuth(String),
-    Fetch(FetchError),
-    Invalid(&'static str),
-}
-
-/// Keeps a provider-chosen error code short and printable for the logs.
-fn error_code(value: &str) -> String {
-    value
-        .chars()
-        .filter(|c| c.is_ascii_graphic())
-        .take(64)
-        .collect()
-}
 
 /// The PKCE S256 challenge of `verifier` (RFC 7636 §4.2).
 pub fn pkce_challenge(verifier: &str) -> String {
@@ -93,6 +67,7 @@ struct Inner {
     metadata: ProviderMetadata,
     authorization_endpoint: Url,
     token_endpoint: Url,
+    credentials: ClientCredentials,
     http: reqwest::Client,
     keys: Arc<dyn KeyStore>,
     id_checks: Checks,
@@ -173,6 +148,14 @@ impl OidcClient {
         {
             return Err(OidcError::Unsupported("PKCE S256 not supported"));
         }
+        let method = AuthMethod::for_provider(&metadata).ok_or(OidcError::Unsupported(
+            "neither client_secret_basic nor client_secret_post at the token endpoint",
+        ))?;
+        let credentials = ClientCredentials::new(
+            settings.client_id.clone(),
+            settings.client_secret.clone(),
+            method,
+        );
         let id_checks = Checks {
             issuer: metadata.issuer.clone(),
             audience: settings.client_id.clone(),
@@ -188,6 +171,7 @@ impl OidcClient {
                 metadata,
                 authorization_endpoint,
                 token_endpoint,
+                credentials,
                 http,
                 keys,
                 id_checks,
@@ -227,7 +211,14 @@ impl OidcClient {
             "nonce",
             "code_challenge",
             "code_challenge_method",
+            "prompt",
         ];
+        let prompt = self.prompt(
+            extra
+                .iter()
+                .find(|(name, _)| *name == "prompt")
+                .map(|p| p.1),
+        );
         {
             let mut query = url.query_pairs_mut();
             query
@@ -242,6 +233,12 @@ impl OidcClient {
                     &pkce_challenge(pending.pkce_verifier.expose()),
                 )
                 .append_pair("code_challenge_method", "S256");
+            if let Some(prompt) = &prompt {
+                query.append_pair("prompt", prompt);
+            }
+            for (name, value) in &self.inner.settings.resource_params() {
+                query.append_pair(name, value);
+            }
             for (name, value) in extra {
                 if !reserved.contains(name) {
                     query.append_pair(name, value);
@@ -249,6 +246,31 @@ impl OidcClient {
             }
         }
         (url, pending)
+    }
+
+    /// The `prompt` of an authorization request: the caller's, with `consent` added when the
+    /// scopes ask for `offline_access` (OpenID Connect Core §11: without `prompt=consent` a
+    /// provider ignores `offline_access` and issues no refresh token). `prompt=none` is left
+    /// alone: it cannot be combined with `consent`.
+    fn prompt(&self, requested: Option<&str>) -> Option<String> {
+        let offline = self.wants_offline_access();
+        match requested {
+            None if offline => Some("consent".to_owned()),
+            Some(prompt)
+                if offline && !prompt.split(' ').any(|p| p == "consent" || p == "none") =>
+            {
+                Some(format!("{prompt} consent"))
+            }
+            other => other.map(str::to_owned),
+        }
+    }
+
+    fn wants_offline_access(&self) -> bool {
+        self.inner
+            .settings
+            .scopes
+            .iter()
+            .any(|scope| scope == "offline_access")
     }
 
     /// Completes a login from the callback's parameters; see the module documentation.
@@ -291,19 +313,18 @@ impl OidcClient {
             .filter(|c| !c.is_empty())
             .ok_or(LoginError::MissingCode)?;
         let redirect_uri = self.inner.settings.redirect_uri.as_str();
-        let response = self
-            .token_request(&[
-                ("grant_type", "authorization_code"),
-                ("code", code),
-                ("redirect_uri", redirect_uri),
-                ("code_verifier", pending.pkce_verifier.expose()),
-            ])
-            .await
-            .map_err(|e| match e {
-                TokenEndpointError::OAuth(code) => LoginError::Token(code),
-                TokenEndpointError::Fetch(e) => LoginError::Fetch(e),
-                TokenEndpointError::Invalid(why) => LoginError::InvalidResponse(why),
-            })?;
+        let mut params = vec![
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", redirect_uri),
+            ("code_verifier", pending.pkce_verifier.expose()),
+        ];
+        params.extend(self.inner.settings.resource_params());
+        let response = self.token_request(&params).await.map_err(|e| match e {
+            TokenEndpointError::OAuth(code) => LoginError::Token(code),
+            TokenEndpointError::Fetch(e) => LoginError::Fetch(e),
+            TokenEndpointError::Invalid(why) => LoginError::InvalidResponse(why),
+        })?;
         let id_token = response
             .id_token
             .as_deref()
@@ -315,6 +336,12 @@ impl OidcClient {
             .is_some_and(|nonce| pending.nonce.ct_eq(nonce));
         if !nonce_matches {
             return Err(TokenError::NonceMismatch.into());
+        }
+        if response.refresh_token.is_none() && self.wants_offline_access() {
+            tracing::warn!(
+                "the provider issued no refresh token although offline_access was asked for: \
+                 this session ends when its access token expires"
+            );
         }
         let mut user = user_from_claims(&claims);
         if user.name.is_none() && user.email.is_none() {
@@ -330,22 +357,21 @@ impl OidcClient {
         let Some(refresh_token) = &tokens.refresh_token else {
             return Err(RefreshError::NoRefreshToken);
         };
-        let response = self
-            .token_request(&[
-                ("grant_type", "refresh_token"),
-                ("refresh_token", refresh_token.expose()),
-            ])
-            .await
-            .map_err(|e| match e {
-                TokenEndpointError::OAuth(code) if code == "invalid_grant" => {
-                    RefreshError::InvalidGrant
-                }
-                TokenEndpointError::OAuth(code) => {
-                    RefreshError::Failed(format!("the provider refused: {code}"))
-                }
-                TokenEndpointError::Fetch(e) => RefreshError::Failed(e.to_string()),
-                TokenEndpointError::Invalid(why) => RefreshError::Failed(why.to_owned()),
-            })?;
+        let mut params = vec![
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh_token.expose()),
+        ];
+        params.extend(self.inner.settings.resource_params());
+        let response = self.token_request(&params).await.map_err(|e| match e {
+            TokenEndpointError::OAuth(code) if code == "invalid_grant" => {
+                RefreshError::InvalidGrant
+            }
+            TokenEndpointError::OAuth(code) => {
+                RefreshError::Failed(format!("the provider refused: {code}"))
+            }
+            TokenEndpointError::Fetch(e) => RefreshError::Failed(e.to_string()),
+            TokenEndpointError::Invalid(why) => RefreshError::Failed(why.to_owned()),
+        })?;
         let mut user = tokens.user.clone();
         if let Some(id_token) = response.id_token.as_deref() {
             let claims = self
@@ -370,10 +396,14 @@ impl OidcClient {
         let Some(endpoint) = &self.inner.metadata.revocation_endpoint else {
             return Ok(false);
         };
-        let request = self.client_request(endpoint).body(form(&[
-            ("token", token.expose()),
-            ("token_type_hint", "refresh_token"),
-        ]));
+        let request = self.inner.credentials.post_form(
+            &self.inner.http,
+            endpoint,
+            &[
+                ("token", token.expose()),
+                ("token_type_hint", "refresh_token"),
+            ],
+        );
         let (status, body) = provider::send_capped(
             request,
             self.inner.settings.max_body_bytes,
@@ -475,33 +505,14 @@ impl OidcClient {
         }
     }
 
-    /// A POST to `url` authenticated with `client_secret_basic` (RFC 6749 §2.3.1: id and
-    /// secret form-encoded before base64).
-    fn client_request(&self, url: &Url) -> reqwest::RequestBuilder {
-        let settings = &self.inner.settings;
-        let id: String = form_urlencoded::byte_serialize(settings.client_id.as_bytes()).collect();
-        let secret: String =
-            form_urlencoded::byte_serialize(settings.client_secret.expose_secret().as_bytes())
-                .collect();
-        let credentials = STANDARD.encode(format!("{id}:{secret}"));
-        self.inner
-            .http
-            .post(url.clone())
-            .header(http::header::AUTHORIZATION, format!("Basic {credentials}"))
-            .header(
-                http::header::CONTENT_TYPE,
-                "application/x-www-form-urlencoded",
-            )
-            .header(http::header::ACCEPT, "application/json")
-    }
-
     async fn token_request(
         &self,
         params: &[(&str, &str)],
     ) -> Result<TokenResponse, TokenEndpointError> {
-        let request = self
-            .client_request(&self.inner.token_endpoint)
-            .body(form(params));
+        let request =
+            self.inner
+                .credentials
+                .post_form(&self.inner.http, &self.inner.token_endpoint, params);
         let (status, body) = provider::send_capped(
             request,
             self.inner.settings.max_body_bytes,
@@ -528,23 +539,6 @@ impl OidcClient {
             other => Err(TokenEndpointError::Fetch(FetchError::Status(other))),
         }
     }
-}
-
-fn form(params: &[(&str, &str)]) -> String {
-    form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(params)
-        .finish()
-}
-
-/// The `error` of an OAuth error response, sanitised for logs.
-fn oauth_error(body: &[u8]) -> Option<String> {
-    #[derive(Deserialize)]
-    struct ErrorResponse {
-        error: String,
-    }
-    serde_json::from_slice::<ErrorResponse>(body)
-        .ok()
-        .map(|e| error_code(&e.error))
 }
 
 fn user_from_claims(claims: &Map<String, Value>) -> User {

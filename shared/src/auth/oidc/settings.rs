@@ -52,6 +52,13 @@ pub struct OidcSettings {
     /// Default: none, the issuer URL is used.
     #[serde(default, serialize_with = "crate::config::masked::optional_url")]
     pub backchannel_url: Option<Url>,
+    /// RFC 8707 resource indicators: the APIs the access token is for, each an absolute URI
+    /// without fragment, sent as `resource` parameters on the authorization request, the code
+    /// exchange and every refresh (a list, or one comma-separated string from the environment:
+    /// `…__OIDC__RESOURCE=https://api.shop.example/`). Default none (the provider's default
+    /// audience).
+    #[serde(default, deserialize_with = "crate::config::list_or_comma_separated")]
+    pub resource: Vec<String>,
 }
 
 fn default_scopes() -> Vec<String> {
@@ -96,7 +103,16 @@ impl OidcSettings {
             max_body_bytes: default_max_body_bytes(),
             jwks: JwksSettings::default(),
             backchannel_url: None,
+            resource: Vec::new(),
         }
+    }
+
+    /// The `resource` parameters (RFC 8707) of every authorization and token request.
+    pub(crate) fn resource_params(&self) -> Vec<(&'static str, &str)> {
+        self.resource
+            .iter()
+            .map(|resource| ("resource", resource.as_str()))
+            .collect()
     }
 
     /// Checks the values; `prefix` names the section in errors (e.g. `oidc`).
@@ -141,6 +157,15 @@ impl OidcSettings {
                 "must be at least 1024",
             ));
         }
+        for resource in &self.resource {
+            let valid = Url::parse(resource).is_ok_and(|url| url.fragment().is_none());
+            if !valid {
+                return Err(ConfigError::invalid(
+                    &key("resource"),
+                    "every entry must be an absolute URI without fragment (RFC 8707)",
+                ));
+            }
+        }
         self.jwks.validate(&key("jwks"))
     }
 }
@@ -169,5 +194,19 @@ mod tests {
         let mut no_openid = settings.clone();
         no_openid.scopes = vec!["profile".to_owned()];
         assert!(no_openid.validate("oidc").is_err());
+
+        assert!(settings.resource.is_empty());
+        for bad in ["accounts", "/api", "https://api.example/#frag"] {
+            let mut relative = settings.clone();
+            relative.resource = vec!["https://api.example".to_owned(), bad.to_owned()];
+            let error = relative.validate("oidc").unwrap_err().to_string();
+            assert!(error.contains("oidc.resource"), "{error}");
+        }
+        let mut absolute = settings.clone();
+        absolute.resource = vec![
+            "https://api.example".to_owned(),
+            "urn:shop:accounts".to_owned(),
+        ];
+        absolute.validate("oidc").unwrap();
     }
 }

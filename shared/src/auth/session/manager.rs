@@ -167,6 +167,9 @@ impl SessionManager {
         if !session.tokens.expires_within(margin) {
             return Ok(session);
         }
+        if session.tokens.refresh_token.is_none() {
+            return self.without_refresh_token(id, session).await;
+        }
         let lock = self.refresh_lock(id);
         let _flight = lock.lock().await;
         // Whoever held the lock before may have refreshed already: look again.
@@ -185,6 +188,25 @@ impl SessionManager {
             tracing::warn!(%error, "the refresh lease could not be released; it expires by itself");
         }
         refreshed
+    }
+
+    /// A session the provider gave no refresh token (no `offline_access` granted): nothing to
+    /// refresh, so its access token is used until it expires, and then the session ends.
+    async fn without_refresh_token(
+        &self,
+        id: &SessionId,
+        session: Session,
+    ) -> Result<Session, SessionError> {
+        if !session.tokens.expires_within(Duration::ZERO) {
+            return Ok(session);
+        }
+        metrics::counter!("auth_session_refreshes_total", "outcome" => "no_refresh_token")
+            .increment(1);
+        tracing::info!(
+            "session ended: its access token expired and the provider issued no refresh token"
+        );
+        self.store.delete(id).await?;
+        Err(SessionError::Ended)
     }
 
     /// Takes the refresh lease of `id`, or waits (polling the store) until the instance that

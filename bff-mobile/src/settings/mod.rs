@@ -4,8 +4,11 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+mod auth;
+
+pub use auth::{DEV_EXCHANGE_SECRET, MobileAuthSettings, TokenExchangeClient};
+
 use serde::{Deserialize, Serialize};
-use shared::auth::JwtSettings;
 use shared::config::ConfigError;
 use shared::server::ServerSettings;
 use shared::telemetry::TelemetrySettings;
@@ -18,7 +21,7 @@ use crate::version::AppVersion;
 pub const ENV_PREFIX: &str = "BFF_MOBILE";
 /// The environment variable naming an optional settings file.
 pub const FILE_ENV: &str = "BFF_MOBILE_CONFIG";
-const DEFAULTS: &str = include_str!("../config/default.toml");
+const DEFAULTS: &str = include_str!("../../config/default.toml");
 
 /// Everything bff-mobile can be told. It serializes with every secret masked (`--check-config`).
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -32,12 +35,9 @@ pub struct Settings {
     pub app: AppSettings,
     /// The device profile assumed for image choice when a request sends no hints.
     pub images: ImageSettings,
-    /// How the app's bearer tokens are validated: `issuer` (default `http://localhost:7000`, the
-    /// dev-idp; env `BFF_MOBILE__AUTH__ISSUER`), `audience` (default `bff-mobile`; env
-    /// `BFF_MOBILE__AUTH__AUDIENCE`), and the algorithm allow-list, leeway, `typ`, size cap and
-    /// JWKS cache of [`JwtSettings`] (env `BFF_MOBILE__AUTH__<KEY>`,
-    /// `BFF_MOBILE__AUTH__JWKS__<KEY>`). The issuer is discovered at start-up.
-    pub auth: JwtSettings,
+    /// How the app's bearer tokens are validated, and the client that exchanges them for the
+    /// upstreams' audiences (see [`MobileAuthSettings`]).
+    pub auth: MobileAuthSettings,
     /// Where the upstream services are.
     pub upstreams: UpstreamsSettings,
     /// Complete public screens kept while every upstream answer they were built from is fresh
@@ -138,7 +138,7 @@ impl Settings {
                 "must be between 1.0 and 4.0",
             ));
         }
-        self.auth.validate("auth")?;
+        self.auth.validate(self.upstreams.exchanges_tokens())?;
         self.server.validate()?;
         self.upstreams.validate()?;
         Ok(self)
@@ -153,6 +153,24 @@ impl shared::cli::ServiceSettings for Settings {
 
     fn common(&self) -> (&ServerSettings, &TelemetrySettings) {
         (&self.server, &self.telemetry)
+    }
+
+    fn warnings(&self) -> Vec<String> {
+        self.startup_warnings()
+    }
+}
+
+impl Settings {
+    /// What deserves a WARN at start-up: development values that must not reach production.
+    pub fn startup_warnings(&self) -> Vec<String> {
+        let mut warnings = Vec::new();
+        if self.upstreams.exchanges_tokens() && self.auth.uses_dev_secret() {
+            warnings.push(
+                "auth.token_exchange.client_secret is the dev-idp's development secret; give                  the real one through BFF_MOBILE__AUTH__TOKEN_EXCHANGE__CLIENT_SECRET"
+                    .to_owned(),
+            );
+        }
+        warnings
     }
 }
 
@@ -174,8 +192,8 @@ mod tests {
         assert_eq!(settings.images.default_viewport_width, 390);
         assert!((settings.images.default_dpr - 2.0).abs() < f64::EPSILON);
         assert_eq!(
-            settings.auth,
-            JwtSettings::new("http://localhost:7000", "bff-mobile"),
+            settings.auth.jwt,
+            shared::auth::JwtSettings::new("http://localhost:7000", "bff-mobile"),
             "the dev-idp, this service's audience, and shared's defaults"
         );
         assert_eq!(settings.screens.me, Duration::from_millis(500));
@@ -193,14 +211,18 @@ mod tests {
             ("BFF_MOBILE__AUTH__BACKCHANNEL_URL", "http://idp:7000"),
         ]))
         .unwrap();
-        assert_eq!(settings.auth.issuer, "https://login.example.com");
-        assert_eq!(settings.auth.audience, "shop-app");
-        assert_eq!(settings.auth.leeway, Duration::from_secs(10));
-        assert_eq!(settings.auth.max_token_bytes, 4096);
-        assert_eq!(settings.auth.jwks.refresh_cooldown, Duration::from_secs(60));
+        assert_eq!(settings.auth.jwt.issuer, "https://login.example.com");
+        assert_eq!(settings.auth.jwt.audience, "shop-app");
+        assert_eq!(settings.auth.jwt.leeway, Duration::from_secs(10));
+        assert_eq!(settings.auth.jwt.max_token_bytes, 4096);
+        assert_eq!(
+            settings.auth.jwt.jwks.refresh_cooldown,
+            Duration::from_secs(60)
+        );
         assert_eq!(
             settings
                 .auth
+                .jwt
                 .backchannel_url
                 .as_ref()
                 .map(|url| url.as_str()),
@@ -271,6 +293,21 @@ mod tests {
             ),
             ("BFF_MOBILE__AUTH__JWKS__TIMEOUT", "0s", "auth.jwks.timeout"),
             (
+                "BFF_MOBILE__AUTH__TOKEN_EXCHANGE__CLIENT_SECRET",
+                "",
+                "auth.token_exchange.client_secret",
+            ),
+            (
+                "BFF_MOBILE__AUTH__TOKEN_EXCHANGE__CLIENT_ID",
+                " ",
+                "auth.token_exchange.client_id",
+            ),
+            (
+                "BFF_MOBILE__UPSTREAMS__ACCOUNTS__AUDIENCE",
+                " ",
+                "upstreams.accounts.audience",
+            ),
+            (
                 "BFF_MOBILE__SERVER__RATE_LIMIT__TRUSTED_PROXIES",
                 "10.0.0.0/8,lb.internal",
                 "server.rate_limit.trusted_proxies",
@@ -279,5 +316,46 @@ mod tests {
             let error = Settings::from_env(env(&[(key, value)])).unwrap_err();
             assert!(error.to_string().contains(named), "{key}={value}: {error}");
         }
+    }
+
+    #[test]
+    fn the_exchange_secret_is_masked_warned_about_and_only_required_with_an_audience() {
+        let defaults = Settings::defaults().unwrap();
+        assert_eq!(defaults.auth.token_exchange.client_id, "bff-mobile");
+        assert_eq!(
+            defaults.upstreams.accounts.audience.as_deref(),
+            Some("accounts")
+        );
+        assert_eq!(
+            defaults.upstreams.recommendations.audience.as_deref(),
+            Some("recommendations")
+        );
+        let shown = serde_json::to_string(&defaults).unwrap();
+        assert!(!shown.contains(DEV_EXCHANGE_SECRET), "{shown}");
+        assert!(!format!("{defaults:?}").contains(DEV_EXCHANGE_SECRET));
+        assert!(
+            defaults
+                .startup_warnings()
+                .iter()
+                .any(|w| w.contains("auth.token_exchange.client_secret"))
+        );
+
+        let real = Settings::from_env(env(&[(
+            "BFF_MOBILE__AUTH__TOKEN_EXCHANGE__CLIENT_SECRET",
+            "s3cret",
+        )]))
+        .unwrap();
+        assert!(real.startup_warnings().is_empty());
+
+        // Without any audience, no secret is needed: tokens are forwarded as they are.
+        let forwarding = Settings::from_env(env(&[
+            ("BFF_MOBILE__AUTH__TOKEN_EXCHANGE__CLIENT_SECRET", ""),
+            ("BFF_MOBILE__UPSTREAMS__ACCOUNTS__AUDIENCE", ""),
+            ("BFF_MOBILE__UPSTREAMS__RECOMMENDATIONS__AUDIENCE", ""),
+        ]));
+        assert!(
+            forwarding.is_err(),
+            "an empty audience is an error, not unset"
+        );
     }
 }
