@@ -397,3 +397,25 @@ async fn two_instances_sharing_redis_refresh_an_expired_session_once_and_keep_it
         "the session lives on"
     );
 }
+
+/// Issue 18: against a provider that grants `offline_access` only with `prompt=consent` (OpenID
+/// Connect Core §11), a session still gets a refresh token and outlives its access token.
+#[tokio::test]
+async fn a_provider_that_needs_consent_for_offline_access_still_gives_sessions_a_refresh_token() {
+    let app = crate::helpers::spawn_with(crate::helpers::Options {
+        idp: Some(dev_idp::IdpConfig {
+            allow_login_hint: true,
+            offline_access_needs_consent: true,
+            ..dev_idp::IdpConfig::default()
+        }),
+        ..crate::helpers::Options::default()
+    })
+    .await;
+    let id = app.browser.login().await;
+    let old = app.tokens_of(&id).await;
+    app.expire_access_token(&id).await;
+    let reply = app.browser.get("/api/me").await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(app.state.auth.sessions.refresh_count(), 1);
+    assert_ne!(app.tokens_of(&id).await[0], old[0], "refreshed");
+}
