@@ -86,7 +86,9 @@ where
     let server = settings.common().0.clone();
     let options = ServeOptions::from(&server);
     let admin = bind_admin(&server).await?;
-    let apps = build(settings).await?;
+    // Boxed: building discovers the provider and starts the clients, a large future that would
+    // otherwise sit inside `main`'s for the whole life of the process.
+    let apps = Box::pin(build(settings)).await?;
     let addr = server.addr();
     let listener = tokio::net::TcpListener::bind(addr)
         .await

@@ -314,7 +314,7 @@ impl UpstreamClient {
         request: Outbound,
     ) -> Result<Fetched, UpstreamError> {
         let started = std::time::Instant::now();
-        // Boxed: a call in flight (reqwest's future, the retries, the timers) is kilobytes, and
+        // Boxed: a call in flight (the transport's future, the retries, the timers) is kilobytes, and
         // a screen holds several at once in a future that every layer moves; one allocation per
         // call keeps the screen's future small.
         let result = Box::pin(self.attempts(route, call, request)).await;
@@ -344,7 +344,7 @@ impl UpstreamClient {
             let admission = self.guard.admit(route).map_err(|kind| self.error(kind))?;
             attempts += 1;
             // The screen's deadline cuts the attempt here, apart from the upstream's own
-            // `timeout` (reqwest's): only the latter says something about the upstream.
+            // `timeout` (the transport's): only the latter says something about the upstream.
             let attempt = self.send(call, remaining, &request);
             let (result, verdict) = match tokio::time::timeout_at(call.deadline, attempt).await {
                 Ok(result) => {

@@ -8,8 +8,8 @@
 //! confidential client ([`ClientCredentials`]: `client_secret_basic`, else `client_secret_post`).
 //!
 //! Exchanged tokens are cached, bounded ([`MAX_CACHED`] entries), keyed by a SHA-256 of the
-//! subject token and the audience (never the token itself), until [`EXPIRY_MARGIN`] before they
-//! expire and never past the subject token's own `exp`. Concurrent identical exchanges share one
+//! subject token and the audience (never the token itself), until [`EXPIRY_MARGIN`] (or a quarter
+//! of their life, if shorter) before they expire and never past the subject token's own `exp`. Concurrent identical exchanges share one
 //! call to the provider (single flight). Failures are not cached.
 //!
 //! # Layout
@@ -41,7 +41,8 @@ use crate::auth::secret::SecretToken;
 use crate::upstream::cache::{AtTheirTime, Expires};
 use request::Endpoint;
 
-/// Exchanged tokens are dropped this long before they expire.
+/// Exchanged tokens are dropped this long before they expire (a quarter of their life, if that
+/// is shorter).
 pub const EXPIRY_MARGIN: Duration = Duration::from_secs(30);
 /// Most exchanged tokens kept (users × audiences); the least used go first.
 pub const MAX_CACHED: u64 = 10_000;
@@ -246,8 +247,10 @@ impl Inner {
         .await?;
         let lifetime = issued
             .expires_in
-            .map_or(DEFAULT_LIFETIME, Duration::from_secs)
-            .saturating_sub(EXPIRY_MARGIN);
+            .map_or(DEFAULT_LIFETIME, Duration::from_secs);
+        // Short-lived tokens (a provider issuing them for a minute or less) are still reused
+        // for most of their life.
+        let lifetime = lifetime.saturating_sub(EXPIRY_MARGIN.min(lifetime / 4));
         let mut until = started + lifetime;
         if let Some(left) = subject_lifetime(subject_token) {
             until = until.min(started + left);
