@@ -126,6 +126,7 @@ web_env=(
   BFF_WEB__OIDC__CLIENT_SECRET="$web_secret"
   BFF_WEB__OIDC__REDIRECT_URI="$web_url/auth/callback"
   BFF_WEB__OIDC__POST_LOGOUT_REDIRECT_URI="$web_url/"
+  BFF_WEB__OIDC__LOGOUT_ID_TOKEN_HINT=true
   # Tokens live $ttl s: refresh when 2 s remain (the default 30 s would refresh on every call).
   BFF_WEB__SESSION__REFRESH_MARGIN=2s
   BFF_WEB__STOREFRONT__IMAGE_ORIGIN="http://localhost:$catalog"

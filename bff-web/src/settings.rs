@@ -104,6 +104,12 @@ pub struct WebOidcSettings {
     /// for this client. Default `http://localhost:8080/`; env
     /// `BFF_WEB__OIDC__POST_LOGOUT_REDIRECT_URI`.
     pub post_logout_redirect_uri: Url,
+    /// Whether the logout URL carries `id_token_hint` (OIDC RP-Initiated Logout §2, which
+    /// recommends it; Keycloak and others ask the user to confirm the logout without it).
+    /// Default `false`: that URL goes to the browser, and no token may travel in a URL the
+    /// browser sees (history, logs); `true` is a relaxation, logged at start-up. Env
+    /// `BFF_WEB__OIDC__LOGOUT_ID_TOKEN_HINT`.
+    pub logout_id_token_hint: bool,
     /// The client registration (see [`OidcSettings`]; env `BFF_WEB__OIDC__<KEY>`). Defaults,
     /// for the dev-idp: `issuer` `http://localhost:7000`, `client_id` `bff-web`,
     /// `client_secret` `dev-secret-change-me` (a WARN at start-up), `redirect_uri`
@@ -114,9 +120,14 @@ pub struct WebOidcSettings {
 
 impl<'de> Deserialize<'de> for WebOidcSettings {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let (mut own, rest) = split_section(deserializer, "oidc", &["post_logout_redirect_uri"])?;
+        let (mut own, rest) = split_section(
+            deserializer,
+            "oidc",
+            &["post_logout_redirect_uri", "logout_id_token_hint"],
+        )?;
         Ok(Self {
             post_logout_redirect_uri: take(&mut own, "oidc", "post_logout_redirect_uri")?,
+            logout_id_token_hint: take(&mut own, "oidc", "logout_id_token_hint")?,
             client: OidcSettings::deserialize(rest)
                 .map_err(|e| D::Error::custom(format!("oidc: {e}")))?,
         })
@@ -231,6 +242,13 @@ impl Settings {
             warnings.push(
                 "oidc.client_secret is the dev-idp's development secret; give the real one \
                  through BFF_WEB__OIDC__CLIENT_SECRET"
+                    .to_owned(),
+            );
+        }
+        if self.oidc.logout_id_token_hint {
+            warnings.push(
+                "oidc.logout_id_token_hint is true: the logout URL the browser follows carries \
+                 the user's ID token (browser history, the provider's access logs)"
                     .to_owned(),
             );
         }

@@ -220,6 +220,8 @@ await journey('web: RP-initiated logout through the end_session_endpoint to the 
   const url = new URL(body.logout_url);
   ensure(body.logout_url.startsWith(discovery.end_session_endpoint), `logout_url ${url.origin}${url.pathname} is not the end_session_endpoint`);
   ensure(url.searchParams.get('post_logout_redirect_uri') === `${WEB}/`, `post_logout_redirect_uri: ${url.searchParams.get('post_logout_redirect_uri')}`);
+  // oidc.logout_id_token_hint is on here: the provider gets the session's ID token as the hint.
+  ensure((url.searchParams.get('id_token_hint') || '').split('.').length === 3, 'logout_url without an id_token_hint');
   const hint = url.searchParams.has('id_token_hint') ? 'with id_token_hint' : 'without id_token_hint (client_id instead: no token in a browser URL)';
   const confirm = await web.get(url.href);
   const page = await confirm.text();

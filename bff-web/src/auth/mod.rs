@@ -18,8 +18,8 @@
 //! on demand, once per `oidc.jwks.refresh_cooldown`; see `shared::auth::deferred_oidc`).
 //! - `POST /auth/logout` (`X-CSRF: 1`) — deletes the session, revokes the refresh token at the
 //!   provider (best effort), clears the cookie and answers `{"logout_url": …}`: the provider's
-//!   end-session URL (without `id_token_hint`, so no token travels in a URL) for the page to
-//!   navigate to; 204 when there was no session.
+//!   end-session URL (without `id_token_hint` unless `oidc.logout_id_token_hint`, so by default
+//!   no token travels in a URL) for the page to navigate to; 204 when there was no session.
 //! - `GET /auth/session` — `{"user": {"sub", "name", "email"}, "expires_at": <unix seconds>}`
 //!   or a 401 problem; never a redirect, never a token.
 //!
@@ -76,6 +76,8 @@ pub struct Auth {
     pub public_origin: String,
     /// Where the provider sends the browser after logout.
     pub post_logout_redirect_uri: Url,
+    /// Whether the logout URL carries the session's ID token (`oidc.logout_id_token_hint`).
+    pub logout_id_token_hint: bool,
 }
 
 impl shared::health::ProviderDiscovery for Auth {
@@ -106,6 +108,7 @@ impl Auth {
             logins: LoginSealer::new(&settings.session, &settings.oidc.client.client_secret),
             public_origin: settings.server.origin(),
             post_logout_redirect_uri: settings.oidc.post_logout_redirect_uri.clone(),
+            logout_id_token_hint: settings.oidc.logout_id_token_hint,
         })
     }
 
@@ -399,9 +402,15 @@ async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Result<Res
         }
     }
     tracing::info!(sub = %session.user.sub, "signed out");
-    // No `id_token_hint`: the URL goes to the browser, and no token may.
+    // `id_token_hint` only when configured: the URL goes to the browser, and by default no
+    // token may.
+    let hint = session
+        .tokens
+        .id_token
+        .as_ref()
+        .filter(|_| auth.logout_id_token_hint);
     let logout_url = oidc
-        .and_then(|oidc| oidc.end_session_url(None, Some(&auth.post_logout_redirect_uri)))
+        .and_then(|oidc| oidc.end_session_url(hint, Some(&auth.post_logout_redirect_uri)))
         .unwrap_or_else(|| auth.post_logout_redirect_uri.clone());
     Ok((
         clear,

@@ -321,6 +321,34 @@ async fn logout_revokes_the_refresh_token_and_sends_the_browser_to_the_providers
 }
 
 #[tokio::test]
+async fn with_logout_id_token_hint_the_end_session_url_carries_the_sessions_id_token() {
+    let app = spawn_with(Options {
+        configure: Some(Arc::new(|settings: &mut Settings| {
+            settings.oidc.logout_id_token_hint = true;
+        })),
+        ..Options::default()
+    })
+    .await;
+    let browser = &app.browser;
+    let id = browser.login().await;
+    let id_token = app.tokens_of(&id).await[2].clone();
+
+    let logout = browser.logout().await;
+
+    assert_eq!(logout.status, 200, "{}", logout.body);
+    let logout_url = url::Url::parse(logout.json()["logout_url"].as_str().unwrap()).unwrap();
+    let hint = logout_url
+        .query_pairs()
+        .find(|(name, _)| name == "id_token_hint")
+        .map(|(_, value)| value.into_owned());
+    assert_eq!(hint.as_deref(), Some(id_token.as_str()));
+    // The provider accepts it and sends the browser to the registered URI.
+    let after = browser.get(logout_url.as_str()).await;
+    assert_eq!(after.status, 302, "{}", after.body);
+    assert_eq!(after.location(), format!("{}/", app.address));
+}
+
+#[tokio::test]
 async fn a_provider_down_at_start_up_leaves_the_screens_up_and_sign_in_503_until_it_is_back() {
     const COOLDOWN: Duration = Duration::from_millis(300);
     // The BFF reaches the provider through an address where nothing listens yet (its
