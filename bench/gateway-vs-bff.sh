@@ -117,10 +117,15 @@ EOF
   shape() { # dev rate
     local rate=${2%bit}
     local bytes_per_s=$(($(numfmt --from=si "${rate^^}") / 8))
+    # A link sends its bytes one after the other at its rate. A token bucket alone does not: its
+    # burst leaves at once, so on a 3G profile the first 3 KB after every idle moment (most of a
+    # screen's answers) would cost no time at all. The peak rate (1% over the rate, one frame of
+    # bucket) paces the burst too: only each idle period's first frame is free.
     # Burst: 2 ms at the rate, at least two full frames; a queue deep enough that TCP never sees a
     # drop (a drop would cost a 200 ms retransmission timeout no network profile asked for).
     local burst=$((bytes_per_s / 500 > 3028 ? bytes_per_s / 500 : 3028))
-    echo "tc qdisc replace dev $1 root tbf rate $2 burst $burst limit 4000000"
+    local peak=$((bytes_per_s * 8 * 101 / 100))
+    echo "tc qdisc replace dev $1 root tbf rate $2 burst $burst peakrate ${peak}bit mtu 1514 limit 4000000"
   }
   run_profile() { # platform "name rtt down up"
     local platform=$1 name rtt down up

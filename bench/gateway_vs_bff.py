@@ -631,8 +631,8 @@ def report_main(a: argparse.Namespace) -> None:
     print("\n".join(lines))
 
 
-# The CI gate on the BFF's time to a 3G screen, as a share of the gateway path's (issue #15 asks
-# for < 0.5; see bench/GATEWAY-VS-BFF.md for what the measurement gives).
+# The CI gate on the BFF's time to a 3G screen, as a share of the gateway path's (issue #15: < 0.5;
+# bench/README.md, "Gateway vs BFF", says what the quick run measures).
 MAX_TIME_RATIO = float(os.environ.get("GATEWAY_VS_BFF_MAX_TIME_RATIO", "0.5"))
 
 
