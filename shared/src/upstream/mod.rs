@@ -284,12 +284,7 @@ impl UpstreamClient {
         let request = Outbound::get(&self.url(&["healthz"]));
         let answer = self
             .http
-            .send(
-                &request,
-                HeaderMap::new(),
-                4096,
-                Some(Duration::from_secs(1)),
-            )
+            .send(&request, HeaderMap::new(), 4096, Duration::from_secs(1))
             .await;
         matches!(answer, Ok(answer) if answer.status.is_success())
     }
@@ -343,17 +338,26 @@ impl UpstreamClient {
             }
             let admission = self.guard.admit(route).map_err(|kind| self.error(kind))?;
             attempts += 1;
-            // The screen's deadline cuts the attempt here, apart from the upstream's own
-            // `timeout` (the transport's): only the latter says something about the upstream.
+            // One timer for the attempt: the upstream's own `timeout` or the screen's deadline,
+            // whichever comes first. Only the former says something about the upstream (it
+            // counts against the breaker); the latter cancels.
+            let own_timeout = self.http.timeout();
+            let upstream_first = own_timeout < remaining;
             let attempt = self.send(call, remaining, &request);
-            let (result, verdict) = match tokio::time::timeout_at(call.deadline, attempt).await {
-                Ok(result) => {
-                    let verdict =
-                        Verdict::of(result.as_ref().map(|_| ()).map_err(|error| &error.kind));
-                    (result, verdict)
-                }
-                Err(_) => (Err(self.error(ErrorKind::Timeout)), Verdict::Cancelled),
-            };
+            let (result, verdict) =
+                match tokio::time::timeout(own_timeout.min(remaining), attempt).await {
+                    Ok(result) => {
+                        let verdict =
+                            Verdict::of(result.as_ref().map(|_| ()).map_err(|error| &error.kind));
+                        (result, verdict)
+                    }
+                    Err(_) if upstream_first => {
+                        let error = self.transport_error(Failure::Timeout);
+                        let verdict = Verdict::of(Err(&error.kind));
+                        (Err(error), verdict)
+                    }
+                    Err(_) => (Err(self.error(ErrorKind::Timeout)), Verdict::Cancelled),
+                };
             self.guard.record(route, admission, verdict);
             let Err(error) = result else {
                 return result;
@@ -398,8 +402,8 @@ impl UpstreamClient {
         request: &Outbound,
         traceparent: Option<String>,
     ) -> Result<Fetched, UpstreamError> {
-        // The transport enforces the upstream's own `timeout`; the screen's deadline is enforced
-        // around the attempt (see `attempts`), and told to the upstream.
+        // The upstream's own `timeout` and the screen's deadline are enforced around the attempt
+        // (see `attempts`); the shorter is told to the upstream.
         let budget = remaining.min(self.http.timeout());
         let mut headers = HeaderMap::with_capacity(4);
         let budget_ms = u64::try_from(budget.as_millis()).unwrap_or(u64::MAX);
@@ -420,7 +424,7 @@ impl UpstreamClient {
         }
         let answer = self
             .http
-            .send(request, headers, self.max_body_bytes, None)
+            .exchange(request, headers, self.max_body_bytes)
             .await
             .map_err(|failure| self.transport_error(failure))?;
         let status = answer.status;

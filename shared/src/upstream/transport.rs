@@ -146,15 +146,28 @@ impl Transport {
     }
 
     /// Sends `request` with `extra` headers and reads a 2xx body up to `max_body_bytes`, all
-    /// within `timeout` (the upstream's own, or shorter).
+    /// within `timeout`.
     pub(crate) async fn send(
         &self,
         request: &Outbound,
         extra: HeaderMap,
         max_body_bytes: usize,
-        timeout: Option<Duration>,
+        timeout: Duration,
     ) -> Result<Answer, Failure> {
-        let timeout = timeout.unwrap_or(self.timeout);
+        match tokio::time::timeout(timeout, self.exchange(request, extra, max_body_bytes)).await {
+            Ok(answer) => answer,
+            Err(_) => Err(Failure::Timeout),
+        }
+    }
+
+    /// [`Self::send`] without a timer of its own: the caller bounds it (one timer per attempt
+    /// for both the upstream's `timeout` and the screen's deadline, see `UpstreamClient::attempts`).
+    pub(crate) async fn exchange(
+        &self,
+        request: &Outbound,
+        extra: HeaderMap,
+        max_body_bytes: usize,
+    ) -> Result<Answer, Failure> {
         let mut http_request = Request::new(Full::new(request.body.clone()));
         *http_request.method_mut() = request.method.clone();
         *http_request.uri_mut() = request.uri.clone();
@@ -164,14 +177,8 @@ impl Transport {
         for (name, value) in request.headers.iter().chain(extra.iter()) {
             headers.insert(name, value.clone());
         }
-        let exchange = async {
-            let response = self.client.request(http_request).await.map_err(classify)?;
-            Ok(read(response, max_body_bytes).await)
-        };
-        match tokio::time::timeout(timeout, exchange).await {
-            Ok(answer) => answer,
-            Err(_) => Err(Failure::Timeout),
-        }
+        let response = self.client.request(http_request).await.map_err(classify)?;
+        Ok(read(response, max_body_bytes).await)
     }
 }
 
@@ -203,17 +210,44 @@ async fn read_body(
     if length.is_some_and(|length| length > max_body_bytes as u64) {
         return Err(BodyError::TooLarge);
     }
-    let mut bytes = BytesMut::with_capacity(length.map_or(16 * 1024, |length| length as usize));
+    // Most answers arrive as one frame: that frame's bytes are the body, without a copy.
+    let first = match next_chunk(&mut body).await? {
+        Some(chunk) if chunk.len() > max_body_bytes => return Err(BodyError::TooLarge),
+        Some(chunk) => chunk,
+        None => return Ok(Bytes::new()),
+    };
+    let Some(second) = next_chunk(&mut body).await? else {
+        return Ok(first);
+    };
+    let capacity = length.map_or(first.len() + second.len(), |length| length as usize);
+    let mut bytes = BytesMut::with_capacity(capacity.min(max_body_bytes));
+    let mut chunk = Some(first).into_iter().chain(Some(second));
+    loop {
+        let next = match chunk.next() {
+            Some(next) => next,
+            None => match next_chunk(&mut body).await? {
+                Some(next) => next,
+                None => return Ok(bytes.freeze()),
+            },
+        };
+        if bytes.len() + next.len() > max_body_bytes {
+            return Err(BodyError::TooLarge);
+        }
+        bytes.extend_from_slice(&next);
+    }
+}
+
+/// The body's next data frame (trailers are skipped), `None` at its end.
+async fn next_chunk(body: &mut Incoming) -> Result<Option<Bytes>, BodyError> {
     while let Some(frame) = body.frame().await {
         let frame = frame.map_err(|_| BodyError::Failed(Failure::Interrupted))?;
-        if let Ok(chunk) = frame.into_data() {
-            if bytes.len() + chunk.len() > max_body_bytes {
-                return Err(BodyError::TooLarge);
-            }
-            bytes.extend_from_slice(&chunk);
+        if let Ok(chunk) = frame.into_data()
+            && !chunk.is_empty()
+        {
+            return Ok(Some(chunk));
         }
     }
-    Ok(bytes.freeze())
+    Ok(None)
 }
 
 /// A connect timeout is a timeout (as reqwest counted it); any other failure to connect is
