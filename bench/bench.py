@@ -138,7 +138,7 @@ def metrics(proc: str) -> dict:
     # `/metrics` is on the admin listener: the public port + 1000 (the BFFs' default).
     admin = f"http://127.0.0.1:{int(ENV[PROC[proc][1]]) + 1000}"
     text = urllib.request.urlopen(admin + "/metrics", timeout=10).read().decode()
-    out = {"upstream_calls": 0.0, "cache_hit": 0.0, "cache_miss": 0.0, "degraded": 0.0}
+    out = {"upstream_calls": 0.0, "cache_hit": 0.0, "cache_miss": 0.0, "degraded": 0.0, "connections_opened": 0.0}
     for line in text.splitlines():
         if line.startswith("#"):
             continue
@@ -154,6 +154,8 @@ def metrics(proc: str) -> dict:
             out["cache_miss"] += value
         elif name == "screen_sections_degraded_total":
             out["degraded"] += value
+        elif name == "upstream_connections_opened_total":
+            out["connections_opened"] += value
     return out
 
 
@@ -224,6 +226,9 @@ def run_wrk_scenario(s: dict, d: dict, first: bool) -> dict:
         misses = after["cache_miss"] - before["cache_miss"]
         r["cache_hit_ratio"] = hits / (hits + misses) if hits + misses > 0 else None
         r["degraded"] = after["degraded"] - before["degraded"]
+        # New upstream connections per request during the timed run at 64 connections (after
+        # the warm-up): a pool too small for the work reopens connections all the time.
+        r["new_connections_per_req"] = (after["connections_opened"] - before["connections_opened"]) / n
     return r
 
 
@@ -394,7 +399,7 @@ def summarise(results: dict) -> dict:
 def table(m: dict) -> str:
     head = ("| screen | implementation | req/s @64 | p50 @64 | p90 @64 | p99 @64 | p50 @1 conn | "
             "BFF-added p50 @1 (vs slowest call / vs floor) | CPU µs/req (user share) | upstream CPU µs/req | "
-            "upstream calls/req (cache hits) | peak RSS @64 |")
+            "upstream calls/req (cache hits; new upstream connections/req) | peak RSS @64 |")
     lines = [head, "|" + "---|" * 12]
     for s in SCENARIOS:
         r = m.get(s["key"])
@@ -412,6 +417,8 @@ def table(m: dict) -> str:
             calls = fmt(r.get("upstream_calls_per_req"), 2) if "upstream_calls_per_req" in r else "—"
             if r.get("cache_hit_ratio") is not None:
                 calls += f" ({r['cache_hit_ratio'] * 100:.1f}%)"
+            if r.get("new_connections_per_req") is not None:
+                calls += f"; {r['new_connections_per_req']:.3f} new conn."
             rss = fmt(r["peak_rss_mb"], 1, " MB")
         lines.append(
             f"| {s['group']} | {s['label']} | {fmt(r['rps'])} | {ms(r['p50'])} | {ms(r['p90'])} | "
@@ -538,6 +545,12 @@ def goals(m: dict, idle: dict, results: dict) -> list[str]:
         v = r["rss_mb"] if r else None
         goal(f"RSS with {r['requested'] if r else 10000:,} idle keep-alive connections ≤ 150 MB, {PROC_LABEL[proc]}",
              v, 150, fmt(v, 1, " MB") + (f" ({r['still_open']:,} open; {r['rss_before_mb']:.1f} MB before)" if r else ""))
+    for key, name in [("mp-rust-cold", "mobile product"), ("wp-rust-cold", "web product"),
+                      ("mh-rust-cold", "mobile home"), ("wh-rust-cold", "web home")]:
+        r = m.get(key)
+        v = r.get("new_connections_per_req") if r else None
+        goal(f"New upstream connections per request at 64 concurrent screens ≈ 0 (≤ 0.001), {name}, cache off",
+             v, 0.001, fmt(v, 4))
     for key, name, limit in [("mp-rust-cached", "mobile product", 30), ("wp-rust-cached", "web product", 50),
                              ("mh-rust-cached", "mobile home", 30), ("wh-rust-cached", "web home", 50)]:
         r = m.get(key)

@@ -308,3 +308,78 @@ async fn a_traceparent_from_a_client_that_is_not_a_trusted_proxy_starts_a_new_sa
     );
     assert!(traceparent.ends_with("-01"), "{traceparent}");
 }
+
+/// An upstream whose `/held` answers only once `width` requests are in flight at once, so a
+/// round of `width` concurrent calls needs `width` connections at the same moment.
+async fn spawn_held_upstream(width: usize) -> String {
+    let barrier = Arc::new(tokio::sync::Barrier::new(width));
+    let app = Router::new().route(
+        "/held",
+        get(move || {
+            let barrier = barrier.clone();
+            async move {
+                barrier.wait().await;
+                (
+                    [(header::CONTENT_TYPE, "application/json")],
+                    r#"{"name":"held"}"#,
+                )
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(shared::server::serve(listener, app, std::future::pending()));
+    url
+}
+
+/// Connections the client opens for a second round of `width` concurrent calls, after a first
+/// round of the same width.
+async fn opened_by_a_second_round(width: usize, pool_max_idle: usize) -> u64 {
+    let url = spawn_held_upstream(width).await;
+    let settings = UpstreamSettings {
+        url: url.parse().unwrap(),
+        connect_timeout: Duration::from_secs(1),
+        timeout: Duration::from_secs(5),
+        max_body_bytes: 1024,
+        pool_max_idle,
+        required_for_readiness: true,
+        resilience: Default::default(),
+        cache: Default::default(),
+        audience: None,
+    };
+    let client = UpstreamClient::new("test", &settings).unwrap();
+    let round = || async {
+        let screen = Screen::start(Duration::from_secs(5));
+        // Each call its own query: identical concurrent GETs would share one call.
+        let queries: Vec<String> = (0..width).map(|n| n.to_string()).collect();
+        let calls = queries.iter().map(|n| {
+            let screen = &screen;
+            let client = &client;
+            async move {
+                let query = [("n", n.as_str())];
+                client
+                    .get_json::<Thing>(screen, "test", &["held"], &query)
+                    .await
+            }
+        });
+        for answer in futures::future::join_all(calls).await {
+            assert_eq!(answer.unwrap().name, "held");
+        }
+    };
+    round().await;
+    assert_eq!(client.connections_opened(), width as u64);
+    // The pool takes a connection back on a task of its own once its answer is read.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    round().await;
+    client.connections_opened() - width as u64
+}
+
+#[tokio::test]
+async fn a_pool_as_wide_as_the_work_opens_no_connection_in_steady_state() {
+    assert_eq!(opened_by_a_second_round(64, 256).await, 0);
+}
+
+#[tokio::test]
+async fn a_pool_narrower_than_the_work_reopens_what_it_could_not_keep() {
+    assert_eq!(opened_by_a_second_round(64, 8).await, 56);
+}

@@ -142,7 +142,7 @@ struct AudienceExchange {
 impl UpstreamClient {
     /// Builds the pooled client for one upstream.
     pub fn new(name: &'static str, settings: &UpstreamSettings) -> Result<Self, TransportError> {
-        let http = Transport::new(settings)?;
+        let http = Transport::new(name, settings)?;
         Ok(Self {
             name,
             base: settings.url.clone(),
@@ -162,6 +162,12 @@ impl UpstreamClient {
     /// The upstream's name, as used in logs, metrics and `degraded`.
     pub fn name(&self) -> &'static str {
         self.name
+    }
+
+    /// How many connections this client's pool has opened since start-up (also the metric
+    /// `upstream_connections_opened_total`): in steady state it stays still.
+    pub fn connections_opened(&self) -> u64 {
+        self.http.connections_opened()
     }
 
     /// Whether `/readyz` depends on this upstream.

@@ -14,6 +14,11 @@
 //! directly; `HTTP_PROXY` is not honoured for them).
 
 use std::error::Error as _;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
@@ -90,8 +95,9 @@ pub(crate) enum Failure {
 /// The pooled client of one upstream.
 #[derive(Debug, Clone)]
 pub(crate) struct Transport {
-    client: Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
+    client: Client<HttpsConnector<Counted<HttpConnector>>, Full<Bytes>>,
     timeout: Duration,
+    opened: Arc<AtomicU64>,
 }
 
 /// The answer of one attempt: status, headers and the body read in full under the cap.
@@ -111,7 +117,10 @@ pub(crate) enum BodyError {
 }
 
 impl Transport {
-    pub(crate) fn new(settings: &UpstreamSettings) -> Result<Self, TransportError> {
+    pub(crate) fn new(
+        name: &'static str,
+        settings: &UpstreamSettings,
+    ) -> Result<Self, TransportError> {
         let mut http = HttpConnector::new();
         http.set_connect_timeout(Some(settings.connect_timeout));
         http.set_nodelay(true);
@@ -123,11 +132,13 @@ impl Transport {
             .with_safe_default_protocol_versions()?
             .with_platform_verifier()?
             .with_no_client_auth();
+        let counted = Counted::new(name, http);
+        let opened = counted.opened.clone();
         let https = HttpsConnectorBuilder::new()
             .with_tls_config(tls)
             .https_or_http()
             .enable_all_versions()
-            .wrap_connector(http);
+            .wrap_connector(counted);
         let client = Client::builder(TokioExecutor::new())
             .pool_max_idle_per_host(settings.pool_max_idle)
             .pool_idle_timeout(Duration::from_secs(60))
@@ -135,9 +146,15 @@ impl Transport {
             .timer(TokioTimer::new())
             .build(https);
         Ok(Self {
+            opened,
             client,
             timeout: settings.timeout,
         })
+    }
+
+    /// How many connections this client has opened since it was built.
+    pub(crate) fn connections_opened(&self) -> u64 {
+        self.opened.load(Ordering::Relaxed)
     }
 
     /// The upstream's own total timeout of a call.
@@ -179,6 +196,53 @@ impl Transport {
         }
         let response = self.client.request(http_request).await.map_err(classify)?;
         Ok(read(response, max_body_bytes).await)
+    }
+}
+
+/// A connector that counts the connections it opens, per upstream: a pool too small for the
+/// work shows as a steady stream of new connections (`upstream_connections_opened_total`),
+/// each a TCP (and TLS) handshake the screens wait for.
+#[derive(Debug, Clone)]
+pub(crate) struct Counted<C> {
+    inner: C,
+    opened: Arc<AtomicU64>,
+    metric: metrics::Counter,
+}
+
+impl<C> Counted<C> {
+    fn new(upstream: &'static str, inner: C) -> Self {
+        Self {
+            inner,
+            opened: Arc::default(),
+            metric: metrics::counter!("upstream_connections_opened_total", "upstream" => upstream),
+        }
+    }
+}
+
+impl<C> tower::Service<Uri> for Counted<C>
+where
+    C: tower::Service<Uri>,
+    C::Future: Send + 'static,
+{
+    type Response = C::Response;
+    type Error = C::Error;
+    // Boxed: a connect is rare next to the calls that reuse it.
+    type Future = Pin<Box<dyn Future<Output = Result<C::Response, C::Error>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, uri: Uri) -> Self::Future {
+        let connecting = self.inner.call(uri);
+        let opened = self.opened.clone();
+        let metric = self.metric.clone();
+        Box::pin(async move {
+            let connection = connecting.await?;
+            opened.fetch_add(1, Ordering::Relaxed);
+            metric.increment(1);
+            Ok(connection)
+        })
     }
 }
 
