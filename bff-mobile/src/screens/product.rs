@@ -57,7 +57,7 @@ pub async fn product(
     let just_this = [id.as_str()];
 
     let (product, offers, rating, reviews, related) = tokio::try_join!(
-        screen.critical(upstreams.catalog.product(&screen, id)),
+        screen.critical(upstreams.catalog.product_summary(&screen, id)),
         always(screen.optional(
             Section::Offers,
             upstreams.offers.offers(&screen, &just_this)

@@ -4,7 +4,7 @@ use std::borrow::Cow;
 
 use serde::Serialize;
 use shared::aggregate::Section;
-use shared::upstream::catalog::Product;
+use shared::upstream::catalog::ProductSummary;
 use shared::upstream::reviews::{RatingSummary, Review};
 use utoipa::ToSchema;
 
@@ -58,7 +58,7 @@ pub struct ProductDetail<'a> {
 }
 
 /// The product's first images, one rendition each, picked for the device.
-pub fn images<'a>(product: &'a Product, device: &Device) -> Vec<&'a str> {
+pub fn images<'a>(product: &'a ProductSummary, device: &Device) -> Vec<&'a str> {
     product
         .images
         .iter()
@@ -68,7 +68,7 @@ pub fn images<'a>(product: &'a Product, device: &Device) -> Vec<&'a str> {
 }
 
 /// The description's first paragraph(s), plain text, at most [`SUMMARY_MAX_CHARS`].
-pub fn summary(product: &Product) -> Cow<'_, str> {
+pub fn summary(product: &ProductSummary) -> Cow<'_, str> {
     text::summary(&product.description, SUMMARY_MAX_CHARS)
 }
 

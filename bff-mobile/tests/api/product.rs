@@ -267,3 +267,25 @@ async fn a_degraded_product_is_not_kept_and_the_complete_one_is() {
         .await;
     assert_eq!(revalidated.status(), 304);
 }
+
+#[tokio::test]
+async fn the_upstream_pools_count_the_connections_they_open() {
+    let app = spawn_app().await;
+
+    assert_eq!(app.get_product("p00042").await.status(), 200);
+
+    let metrics = reqwest::get(format!("{}/metrics", app.admin_address))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for upstream in ["catalog", "offers", "reviews", "recommendations"] {
+        let series = format!("upstream_connections_opened_total{{upstream=\"{upstream}\"}}");
+        let opened = metrics
+            .lines()
+            .find_map(|line| line.strip_prefix(&series))
+            .and_then(|value| value.trim().parse::<f64>().ok());
+        assert!(opened.is_some_and(|n| n >= 1.0), "{series}: {metrics}");
+    }
+}

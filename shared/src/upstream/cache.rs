@@ -195,7 +195,13 @@ impl ResponseCache {
     where
         T: DeserializeOwned + Send + Sync + 'static,
     {
-        let key = String::from(url.as_str());
+        // Keyed by URL and the decoded type: two typed views of one document (a product in full
+        // and its summary) are two entries, never one type handed out as the other.
+        let type_name = std::any::type_name::<T>();
+        let mut key = String::with_capacity(url.as_str().len() + 1 + type_name.len());
+        key.push_str(url.as_str());
+        key.push(' ');
+        key.push_str(type_name);
         let cached = self.entries.get(&key);
         let fresh = cached
             .as_ref()
@@ -257,7 +263,7 @@ impl ResponseCache {
                 stale,
                 shared_until: entry.shared_until(stale),
             }),
-            // Two types decoded from one URL: a programming error; don't serve the wrong type.
+            // Cannot happen (the key names the type); never serve the wrong type.
             Err(_) => Err(client.error(ErrorKind::InvalidBody)),
         }
     }

@@ -49,6 +49,20 @@ pub struct Product {
     pub variants: Vec<Variant>,
 }
 
+/// The part of a product that a compact product screen shows: the rest of the document
+/// (brand, specs, features, variants) is skipped while parsing, never decoded into strings.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ProductSummary {
+    /// Product id, e.g. `p00042`.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Plain text, paragraphs separated by blank lines; a few KB.
+    pub description: String,
+    /// Product images, the first is the main one.
+    pub images: Vec<Image>,
+}
+
 /// One specification entry.
 #[derive(Debug, Clone, Deserialize)]
 pub struct Spec {
@@ -237,6 +251,18 @@ impl CatalogClient {
 
     /// One product in full.
     pub async fn product(&self, screen: &Screen, id: &ProductId) -> Result<Product, UpstreamError> {
+        self.0
+            .get_json(screen, route::PRODUCTS, &["products", id.as_str()], &[])
+            .await
+    }
+
+    /// One product, only what [`ProductSummary`] keeps: the same call as [`Self::product`], a
+    /// smaller decoded value (cached apart from the full one).
+    pub async fn product_summary(
+        &self,
+        screen: &Screen,
+        id: &ProductId,
+    ) -> Result<ProductSummary, UpstreamError> {
         self.0
             .get_json(screen, route::PRODUCTS, &["products", id.as_str()], &[])
             .await

@@ -211,6 +211,8 @@ pub(crate) struct Counted<C> {
 
 impl<C> Counted<C> {
     fn new(upstream: &'static str, inner: C) -> Self {
+        // A handle taken before the recorder is installed records nothing, ever.
+        crate::metrics::handle();
         Self {
             inner,
             opened: Arc::default(),
