@@ -19,8 +19,8 @@ use shared::auth::{JwtSettings, TokenValidator};
 
 use crate::helpers::{
     Bearer, INVALID_TOKEN, NO_TOKEN, TestApp, assert_problem, assert_unauthorized, bearer,
-    cache_control, forward_user_tokens, keys, screen_json, spawn_app, spawn_app_against,
-    spawn_app_with,
+    cache_control, cart_lines, forward_user_tokens, keys, screen_json, spawn_app,
+    spawn_app_against, spawn_app_with,
 };
 
 /// Seconds since the epoch.
@@ -402,21 +402,8 @@ async fn one_user_never_sees_or_changes_another_users_cart() {
 
     let adas = screen_json(app.get_cart(&ada).await).await;
     let graces = screen_json(app.get_cart(&grace).await).await;
-    let lines = |cart: &Value| -> Vec<(String, u64)> {
-        cart["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|line| {
-                (
-                    line["product_id"].as_str().unwrap().to_owned(),
-                    line["quantity"].as_u64().unwrap(),
-                )
-            })
-            .collect()
-    };
-    assert_eq!(lines(&adas), [("p00001".to_owned(), 3)]);
-    assert_eq!(lines(&graces), [("p00002".to_owned(), 1)]);
+    assert_eq!(cart_lines(&adas), [("p00001".to_owned(), 3)]);
+    assert_eq!(cart_lines(&graces), [("p00002".to_owned(), 1)]);
     assert_eq!(
         screen_json(app.get_me(&grace).await).await["name"],
         "Grace Hopper"

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use crate::helpers::{Options, Store, spawn_with, spawn_with_store, unix_now};
+use crate::helpers::{Options, Store, cart_lines, spawn_with, spawn_with_store, unix_now};
 
 /// Eight hours, the default absolute timeout, in seconds.
 const EIGHT_HOURS: u64 = 8 * 3600;
@@ -279,21 +279,6 @@ mod suite {
             assert!(!reply.body.contains(&code), "{}", reply.body);
         }
     }
-}
-
-/// `(product_id, quantity)` of each line of a cart page.
-pub fn cart_lines(cart: &serde_json::Value) -> Vec<(String, u64)> {
-    cart["items"]
-        .as_array()
-        .unwrap_or_else(|| panic!("no items in {cart}"))
-        .iter()
-        .map(|line| {
-            (
-                line["product_id"].as_str().unwrap().to_owned(),
-                line["quantity"].as_u64().unwrap(),
-            )
-        })
-        .collect()
 }
 
 /// A query parameter of a URL, decoded.

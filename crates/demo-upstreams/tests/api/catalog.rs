@@ -2,7 +2,7 @@ use std::collections::HashSet;
 
 use serde_json::Value;
 
-use crate::helpers::{TestApp, ids, is_json};
+use crate::helpers::{TestApp, each_str, each_u64, ids, is_json};
 
 #[tokio::test]
 async fn categories_list_every_category_with_its_product_count() {
@@ -61,12 +61,11 @@ async fn a_product_has_the_documented_shape() {
     for (index, image) in images.iter().enumerate() {
         assert!(image["alt"].as_str().is_some_and(|a| !a.is_empty()));
         assert!(image["color"].as_str().unwrap().starts_with('#'));
+        assert_eq!(
+            each_u64(&image["renditions"], "width"),
+            [160, 320, 480, 640, 960, 1280, 1600, 2048]
+        );
         let renditions = image["renditions"].as_array().unwrap();
-        let widths: Vec<u64> = renditions
-            .iter()
-            .map(|r| r["width"].as_u64().unwrap())
-            .collect();
-        assert_eq!(widths, [160, 320, 480, 640, 960, 1280, 1600, 2048]);
         for r in renditions {
             assert_eq!(
                 r["height"].as_u64().unwrap(),
@@ -126,12 +125,7 @@ async fn a_batch_returns_products_in_the_order_asked_and_lists_the_missing() {
         .await;
     assert_eq!(reply.status, 200);
     let body = reply.json();
-    let ids: Vec<&str> = body["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["id"].as_str().unwrap())
-        .collect();
+    let ids = each_str(&body["items"], "id");
     assert_eq!(ids, ["p00003", "p00001", "p02000"]);
     assert_eq!(body["missing"], serde_json::json!(["p09999", "p00000"]));
     assert!(body["items"][0]["description"].is_string());
@@ -255,11 +249,9 @@ async fn health_is_ok_everywhere() {
 }
 
 fn card_ids(page: &Value) -> Vec<String> {
-    page["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["id"].as_str().unwrap().to_owned())
+    each_str(&page["items"], "id")
+        .into_iter()
+        .map(str::to_owned)
         .collect()
 }
 
@@ -374,12 +366,7 @@ async fn search_sorts_by_price_name_and_newest() {
         )
         .await
         .json();
-    let prices: Vec<u64> = offers["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|o| o["price_cents"].as_u64().unwrap())
-        .collect();
+    let prices = each_u64(&offers["items"], "price_cents");
     assert!(prices.windows(2).all(|w| w[0] <= w[1]), "{prices:?}");
 
     let by_price_desc = app
@@ -407,12 +394,7 @@ async fn search_sorts_by_price_name_and_newest() {
         .catalog("/products/search?sort=name&limit=100")
         .await
         .json();
-    let names: Vec<String> = by_name["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["name"].as_str().unwrap().to_owned())
-        .collect();
+    let names = each_str(&by_name["items"], "name");
     assert!(names.windows(2).all(|w| w[0] <= w[1]), "{names:?}");
 
     let newest = card_ids(
@@ -427,12 +409,7 @@ async fn search_sorts_by_price_name_and_newest() {
         )
         .await
         .json();
-    let dates: Vec<String> = products["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["created_at"].as_str().unwrap().to_owned())
-        .collect();
+    let dates = each_str(&products["items"], "created_at");
     assert!(dates.windows(2).all(|w| w[0] >= w[1]), "{dates:?}");
 }
 

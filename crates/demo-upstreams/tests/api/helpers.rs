@@ -7,6 +7,7 @@ use demo_upstreams::testing::{RunningService, TestUpstreams};
 use reqwest::StatusCode;
 use reqwest::header::{CONTENT_TYPE, HeaderMap};
 use serde_json::Value;
+pub use shared::test_server::{cart_lines, each_str, each_u64};
 
 /// The five services and an HTTP client.
 pub struct TestApp {
