@@ -485,7 +485,7 @@ async fn strong_etag(request: Request, next: Next) -> Response {
     };
     let tag = HeaderValue::from_str(&format!("\"{:016x}\"", fnv1a(&bytes)))
         .expect("hex digits in quotes are a valid header value");
-    if if_none_match.is_some_and(|candidates| etag_matches(&candidates, &tag)) {
+    if if_none_match.is_some_and(|candidates| shared::etag::matches(&candidates, &tag)) {
         let mut not_modified = StatusCode::NOT_MODIFIED.into_response();
         for name in [header::CACHE_CONTROL, header::VARY] {
             if let Some(value) = parts.headers.get(&name) {
@@ -497,30 +497,4 @@ async fn strong_etag(request: Request, next: Next) -> Response {
     }
     parts.headers.insert(header::ETAG, tag);
     Response::from_parts(parts, Body::from(bytes))
-}
-
-/// `If-None-Match` uses the weak comparison (RFC 9110 §13.1.2): `W/` prefixes are ignored.
-fn etag_matches(candidates: &HeaderValue, tag: &HeaderValue) -> bool {
-    let (Ok(list), Ok(ours)) = (candidates.to_str(), tag.to_str()) else {
-        return false;
-    };
-    list.split(',')
-        .map(str::trim)
-        .any(|candidate| candidate == "*" || candidate.trim_start_matches("W/") == ours)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn if_none_match_accepts_lists_weak_tags_and_star() {
-        let tag = HeaderValue::from_static("\"00ff\"");
-        for yes in ["\"00ff\"", "W/\"00ff\"", "\"1\", \"00ff\"", "*"] {
-            assert!(etag_matches(&HeaderValue::from_static(yes), &tag), "{yes}");
-        }
-        for no in ["\"00fe\"", "00ff", ""] {
-            assert!(!etag_matches(&HeaderValue::from_static(no), &tag), "{no}");
-        }
-    }
 }
