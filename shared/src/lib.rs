@@ -26,7 +26,8 @@
 //! - [`trace_context`] — W3C `traceparent` continued inbound and propagated to upstreams.
 //! - [`telemetry`] — logging.
 //! - With the `test-helpers` feature: `raw_client` (raw TCP probes for the attack suites) and
-//!   `redis_server` (a `redis-server` per test), `test_server` (an app on port 0).
+//!   `redis_server` (a `redis-server` per test), `test_server` (an app on port 0, reading its
+//!   answers), `test_suite` (one suite against several backends).
 //!
 //! Errors: libraries here use `thiserror` enums; binaries use `anyhow` only at start-up.
 
@@ -55,5 +56,7 @@ pub mod server;
 pub mod telemetry;
 #[cfg(feature = "test-helpers")]
 pub mod test_server;
+#[cfg(feature = "test-helpers")]
+pub mod test_suite;
 pub mod trace_context;
 pub mod upstream;
