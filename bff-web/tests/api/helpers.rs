@@ -457,6 +457,16 @@ impl Reply {
         self.headers.get(name).map(|v| v.to_str().unwrap())
     }
 
+    /// The `Access-Control-*` headers: the BFF answers no cross-origin request, so there must
+    /// be none.
+    pub fn cors_headers(&self) -> Vec<&str> {
+        self.headers
+            .keys()
+            .map(|name| name.as_str())
+            .filter(|name| name.starts_with("access-control-"))
+            .collect()
+    }
+
     /// `Location`.
     pub fn location(&self) -> &str {
         self.header(LOCATION.as_str())
