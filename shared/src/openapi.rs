@@ -173,11 +173,14 @@ pub fn problem_with(description: &str, example: Value, retry_after: bool) -> Res
 }
 
 fn request_id_header() -> utoipa::openapi::Header {
+    string_header("The request's id (also in problem bodies); quote it when reporting a problem.")
+}
+
+/// A response header whose value is a string, and what it means.
+fn string_header(description: &str) -> utoipa::openapi::Header {
     HeaderBuilder::new()
         .schema(ObjectBuilder::new().schema_type(Type::String))
-        .description(Some(
-            "The request's id (also in problem bodies); quote it when reporting a problem.",
-        ))
+        .description(Some(description))
         .build()
 }
 
@@ -315,13 +318,10 @@ pub fn conditional_gets(api: &mut OpenApi) {
             ok.headers.insert("ETag".to_owned(), etag_header());
             ok.headers.insert(
                 "Cache-Control".to_owned(),
-                HeaderBuilder::new()
-                    .schema(ObjectBuilder::new().schema_type(Type::String))
-                    .description(Some(
-                        "`public, max-age=30` when complete; `no-cache` when a section is \
-                         degraded or served stale.",
-                    ))
-                    .build(),
+                string_header(
+                    "`public, max-age=30` when complete; `no-cache` when a section is degraded \
+                     or served stale.",
+                ),
             );
         }
         operation
@@ -340,12 +340,7 @@ pub fn conditional_gets(api: &mut OpenApi) {
 }
 
 fn etag_header() -> utoipa::openapi::Header {
-    HeaderBuilder::new()
-        .schema(ObjectBuilder::new().schema_type(Type::String))
-        .description(Some(
-            "Weak tag of the body; send it back in `If-None-Match` to revalidate.",
-        ))
-        .build()
+    string_header("Weak tag of the body; send it back in `If-None-Match` to revalidate.")
 }
 
 /// How long clients and caches may keep a BFF's document: it changes only with a release.
