@@ -1,5 +1,7 @@
 //! The upstream client against a real local HTTP server that misbehaves on demand.
 
+mod upstream_support;
+
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -10,7 +12,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use serde::Deserialize;
 use shared::aggregate::{Screen, Section};
-use shared::upstream::{ErrorKind, UpstreamClient, UpstreamSettings};
+use shared::upstream::{ErrorKind, UpstreamClient};
+use upstream_support::local_upstream;
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 struct Thing {
@@ -77,18 +80,7 @@ async fn spawn_upstream() -> (String, Seen) {
 }
 
 fn client(url: &str) -> UpstreamClient {
-    let settings = UpstreamSettings {
-        url: url.parse().unwrap(),
-        connect_timeout: Duration::from_millis(200),
-        timeout: Duration::from_secs(2),
-        max_body_bytes: 1024 * 1024,
-        pool_max_idle: 4,
-        required_for_readiness: true,
-        resilience: Default::default(),
-        cache: Default::default(),
-        audience: None,
-    };
-    UpstreamClient::new("test", &settings).unwrap()
+    UpstreamClient::new("test", &local_upstream(url)).unwrap()
 }
 
 #[tokio::test]
