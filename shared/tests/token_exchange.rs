@@ -44,11 +44,17 @@ fn subject(seconds: u64) -> String {
     format!("eyJhbGciOiJFUzI1NiJ9.{payload}.sig")
 }
 
-#[tokio::test]
-async fn the_exchange_request_is_rfc_8693_with_basic_client_authentication() {
+/// A provider that grants 300 s exchanged tokens, and an exchanger started against it.
+async fn exchanging() -> (MockProvider, TokenExchanger) {
     let provider = MockProvider::spawn(&[]).await;
     provider.set_token_mode(TokenMode::Exchanged(300));
     let exchanger = TokenExchanger::start(settings(&provider)).await.unwrap();
+    (provider, exchanger)
+}
+
+#[tokio::test]
+async fn the_exchange_request_is_rfc_8693_with_basic_client_authentication() {
+    let (provider, exchanger) = exchanging().await;
     let user = subject(600);
     let exchanged = exchanger.token_for(&user, "accounts").await.unwrap();
     assert_eq!(exchanged.token().expose(), "exchanged-1");
@@ -100,9 +106,7 @@ async fn a_provider_offering_only_client_secret_post_gets_the_secret_in_the_form
 
 #[tokio::test]
 async fn tokens_are_kept_until_shortly_before_expiry_and_never_past_the_subjects() {
-    let provider = MockProvider::spawn(&[]).await;
-    provider.set_token_mode(TokenMode::Exchanged(300));
-    let exchanger = TokenExchanger::start(settings(&provider)).await.unwrap();
+    let (provider, exchanger) = exchanging().await;
     let user = subject(600);
     for _ in 0..3 {
         exchanger.token_for(&user, "accounts").await.unwrap();
@@ -149,9 +153,8 @@ async fn tokens_are_kept_until_shortly_before_expiry_and_never_past_the_subjects
 
 #[tokio::test]
 async fn concurrent_identical_exchanges_share_one_call() {
-    let provider = MockProvider::spawn(&[]).await;
-    provider.set_token_mode(TokenMode::Exchanged(300));
-    let exchanger = Arc::new(TokenExchanger::start(settings(&provider)).await.unwrap());
+    let (provider, exchanger) = exchanging().await;
+    let exchanger = Arc::new(exchanger);
     let user = subject(600);
     let calls: Vec<_> = (0..50)
         .map(|_| {
