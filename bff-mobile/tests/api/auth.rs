@@ -47,6 +47,26 @@ fn with_header(token: &str, header: &Value) -> String {
 }
 
 /// `token` with the character at `index` replaced by another base64url character.
+/// `token` with a random key id no provider knows, `padding` characters longer.
+fn with_unknown_kid(token: &str, padding: usize) -> String {
+    let header = json!({
+        "alg": "ES256",
+        "typ": "at+jwt",
+        "kid": format!("{:032x}{}", rand::random::<u128>(), "k".repeat(padding)),
+    });
+    with_header(token, &header)
+}
+
+/// Sends 100 copies of `token` at once, each with its own unknown key id, and asserts that each
+/// is refused as an invalid token.
+async fn assert_a_kid_flood_is_refused(app: &TestApp, token: &str) {
+    let flood: Vec<String> = (0..100).map(|_| with_unknown_kid(token, 0)).collect();
+    let responses = futures::future::join_all(flood.iter().map(|token| app.get_me(token))).await;
+    for response in responses {
+        assert_unauthorized(response, INVALID_TOKEN, &[]).await;
+    }
+}
+
 fn mutate(token: &str, index: usize) -> String {
     let mut bytes = token.as_bytes().to_vec();
     assert_ne!(
@@ -500,20 +520,7 @@ async fn a_key_rotated_right_after_the_jwks_fetch_works_at_once_and_a_kid_flood_
 
     let fetched = app.idp.jwks_requests();
     let started = std::time::Instant::now();
-    let flood: Vec<String> = (0..100)
-        .map(|_| {
-            let header = json!({
-                "alg": "ES256",
-                "typ": "at+jwt",
-                "kid": format!("{:032x}", rand::random::<u128>()),
-            });
-            with_header(&rotated, &header)
-        })
-        .collect();
-    let responses = futures::future::join_all(flood.iter().map(|token| app.get_me(token))).await;
-    for response in responses {
-        assert_unauthorized(response, INVALID_TOKEN, &[]).await;
-    }
+    assert_a_kid_flood_is_refused(&app, &rotated).await;
     let extra = app.idp.jwks_requests() - fetched;
     let bound = started.elapsed().as_secs() as usize + 1;
     assert!(extra <= bound, "{extra} JWKS fetches for 100 random kids");
@@ -551,21 +558,7 @@ async fn a_storm_of_unknown_key_ids_costs_at_most_one_jwks_fetch() {
     tokio::time::sleep(COOLDOWN + Duration::from_millis(100)).await;
     let fetched = app.idp.jwks_requests();
 
-    let storm: Vec<String> = (0..100)
-        .map(|_| {
-            let header = json!({
-                "alg": "ES256",
-                "typ": "at+jwt",
-                "kid": format!("{:032x}", rand::random::<u128>()),
-            });
-            with_header(&valid, &header)
-        })
-        .collect();
-    let responses = futures::future::join_all(storm.iter().map(|token| app.get_me(token))).await;
-
-    for response in responses {
-        assert_unauthorized(response, INVALID_TOKEN, &[]).await;
-    }
+    assert_a_kid_flood_is_refused(&app, &valid).await;
     let extra = app.idp.jwks_requests() - fetched;
     assert!(extra <= 1, "{extra} JWKS fetches for one storm");
     assert_eq!(app.upstreams.accounts.hits(), 0);
@@ -578,14 +571,7 @@ async fn an_oversized_token_is_refused_before_it_is_decoded() {
     const COOLDOWN: Duration = Duration::from_millis(100);
     let app = spawn_app_with(|settings| settings.auth.jwt.jwks.refresh_cooldown = COOLDOWN).await;
     let valid = app.token_of("demo-user-1").await;
-    let unknown_kid = |padding: usize| {
-        let header = json!({
-            "alg": "ES256",
-            "typ": "at+jwt",
-            "kid": format!("{:032x}{}", rand::random::<u128>(), "k".repeat(padding)),
-        });
-        with_header(&valid, &header)
-    };
+    let unknown_kid = |padding: usize| with_unknown_kid(&valid, padding);
     tokio::time::sleep(COOLDOWN * 2).await;
     let fetched = app.idp.jwks_requests();
 
