@@ -77,6 +77,14 @@ impl TestApp {
             .await
     }
 
+    /// `GET`s `path` and asserts a problem+json answer of `status` ([`Reply::problem`]); a
+    /// failure names the path. Returns the problem.
+    pub async fn get_problem(&self, service: &RunningService, path: &str, status: u16) -> Value {
+        let reply = self.get(service, path).await;
+        assert_eq!(reply.status.as_u16(), status, "GET {path}: {}", reply.text);
+        reply.problem(status)
+    }
+
     /// `GET` from the catalog, the service most tests read.
     pub async fn catalog(&self, path: &str) -> Reply {
         self.get(&self.up.catalog, path).await

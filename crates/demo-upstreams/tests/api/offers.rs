@@ -61,8 +61,11 @@ async fn offers_keep_the_order_asked_and_list_the_missing() {
     let found = each_str(&body["items"], "product_id");
     assert_eq!(found, ["p00010", "p00002"]);
     assert_eq!(body["missing"], serde_json::json!(["p05000"]));
-    app.get(&app.up.offers, "/offers?ids=p1").await.problem(400);
-    app.get(&app.up.offers, &format!("/offers?ids={}", ids(1..=101)))
-        .await
-        .problem(400);
+    app.get_problem(&app.up.offers, "/offers?ids=p1", 400).await;
+    app.get_problem(
+        &app.up.offers,
+        &format!("/offers?ids={}", ids(1..=101)),
+        400,
+    )
+    .await;
 }
