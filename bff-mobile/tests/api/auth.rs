@@ -460,13 +460,7 @@ async fn upstreams_verifying_with_cooldown(issuer: &str, cooldown: Duration) -> 
             .with_token_verifier(Arc::new(Verifier(validator)));
         RunningService::spawn_context(service, ctx).await
     };
-    TestUpstreams {
-        catalog: RunningService::spawn(Service::Catalog, Arc::clone(&config)).await,
-        offers: RunningService::spawn(Service::Offers, Arc::clone(&config)).await,
-        reviews: RunningService::spawn(Service::Reviews, Arc::clone(&config)).await,
-        recommendations: verifying(Service::Recommendations).await,
-        accounts: verifying(Service::Accounts).await,
-    }
+    TestUpstreams::spawn_with_verifying(&config, verifying).await
 }
 
 #[tokio::test]
