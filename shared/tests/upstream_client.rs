@@ -83,14 +83,19 @@ fn client(url: &str) -> UpstreamClient {
     UpstreamClient::new("test", &local_upstream(url)).unwrap()
 }
 
+/// `GET /thing` within `screen`, decoded.
+async fn get_thing(client: &UpstreamClient, screen: &Screen) -> Thing {
+    client
+        .get_json(screen, "test", &["thing"], &[])
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
 async fn a_json_body_decodes_into_the_typed_struct_ignoring_unknown_fields() {
     let (url, _) = spawn_upstream().await;
     let screen = Screen::start(Duration::from_secs(1));
-    let thing: Thing = client(&url)
-        .get_json(&screen, "test", &["thing"], &[])
-        .await
-        .unwrap();
+    let thing = get_thing(&client(&url), &screen).await;
     assert_eq!(thing, Thing { name: "a".into() });
 }
 
@@ -114,10 +119,7 @@ async fn a_path_segment_is_encoded_as_one_segment() {
 async fn the_remaining_deadline_travels_with_the_call() {
     let (url, seen) = spawn_upstream().await;
     let screen = Screen::start(Duration::from_millis(700));
-    let _: Thing = client(&url)
-        .get_json(&screen, "test", &["thing"], &[])
-        .await
-        .unwrap();
+    get_thing(&client(&url), &screen).await;
     let seen = seen.lock().unwrap();
     let deadline: u64 = seen[0].1["x-request-deadline-ms"]
         .to_str()
@@ -231,10 +233,7 @@ async fn traceparent_upstream_sees(inbound: &str, peer_is_trusted_proxy: bool) -
         let client = client.clone();
         async move {
             let screen = Screen::start(Duration::from_secs(1));
-            let thing: Thing = client
-                .get_json(&screen, "test", &["thing"], &[])
-                .await
-                .unwrap();
+            let thing = get_thing(&client, &screen).await;
             thing.name
         }
     });
