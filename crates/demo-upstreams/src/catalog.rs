@@ -17,6 +17,7 @@ use axum::routing::get;
 use serde::{Deserialize, Serialize};
 use shared::problem::Problem;
 
+use crate::batch::Batch;
 use crate::data::{Dataset, Product, RENDITION_WIDTHS, Spec, Variant, fnv1a};
 use crate::error::{ApiError, Page, Path, Query, check_product_id, product_ids};
 use crate::vocab::CATEGORIES;
@@ -175,12 +176,6 @@ struct BatchQuery {
     view: Option<String>,
 }
 
-#[derive(Serialize)]
-struct Batch<T> {
-    items: Vec<T>,
-    missing: Vec<String>,
-}
-
 async fn products(
     State(catalog): State<Catalog>,
     Query(query): Query<BatchQuery>,
@@ -191,26 +186,17 @@ async fn products(
         Some("card") => true,
         Some(_) => return Err(ApiError::BadRequest("view is card or full")),
     };
-    let mut found = Vec::with_capacity(ids.len());
-    let mut missing = Vec::new();
-    for id in ids {
-        match catalog.data.product_index(id) {
-            Some(index) => found.push(&catalog.data.products[index]),
-            None => missing.push(id.to_owned()),
-        }
-    }
-    let base = &catalog.base_url;
+    let (data, base) = (&catalog.data, &catalog.base_url);
+    let product = |index: usize| &data.products[index];
     Ok(if card {
-        axum::Json(Batch {
-            items: found.into_iter().map(|p| card_json(base, p)).collect(),
-            missing,
-        })
+        axum::Json(Batch::of(data, ids, |_, index| {
+            card_json(base, product(index))
+        }))
         .into_response()
     } else {
-        axum::Json(Batch {
-            items: found.into_iter().map(|p| product_json(base, p)).collect(),
-            missing,
-        })
+        axum::Json(Batch::of(data, ids, |_, index| {
+            product_json(base, product(index))
+        }))
         .into_response()
     })
 }
