@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 use serde_json::{Value, json};
 use utoipa::openapi::path::{Operation, Parameter, ParameterBuilder, ParameterIn};
 use utoipa::openapi::schema::{ObjectBuilder, Type};
+use utoipa::openapi::security::SecurityRequirement;
 use utoipa::openapi::{
     ContentBuilder, HeaderBuilder, OpenApi, Ref, RefOr, Required, Response, ResponseBuilder,
 };
@@ -247,6 +248,28 @@ pub fn add_parameter(operation: &mut Operation, parameter: Parameter) {
     if !parameters.iter().any(same) {
         parameters.push(parameter);
     }
+}
+
+/// Documents a layer that reads a request header on every operation of `api`: the `header`, and
+/// the responses (status, `#/components/responses` name) the layer answers with.
+pub fn requires_header(api: &mut OpenApi, header: &Parameter, responses: &[(u16, &str)]) {
+    for_each_operation(api, |_, _, operation| {
+        add_parameter(operation, header.clone());
+        for &(status, name) in responses {
+            add_response(operation, status, name);
+        }
+    });
+}
+
+/// Documents an authentication extractor on every operation of `api`: the security `scheme` it
+/// requires, and the responses it answers with.
+pub fn requires_security(api: &mut OpenApi, scheme: &str, responses: &[(u16, &str)]) {
+    for_each_operation(api, |_, _, operation| {
+        operation.security = Some(vec![SecurityRequirement::new(scheme, Vec::<String>::new())]);
+        for &(status, name) in responses {
+            add_response(operation, status, name);
+        }
+    });
 }
 
 /// A request header parameter, with its schema and an example.
