@@ -118,10 +118,7 @@ async fn the_data_is_the_same_on_every_spawn_and_every_machine() {
 async fn a_batch_returns_products_in_the_order_asked_and_lists_the_missing() {
     let app = TestApp::spawn().await;
     let reply = app
-        .get(
-            &app.up.catalog,
-            "/products?ids=p00003,p09999,p00001,p02000,p00000",
-        )
+        .catalog("/products?ids=p00003,p09999,p00001,p02000,p00000")
         .await;
     assert_eq!(reply.status, 200);
     let body = reply.json();
@@ -257,10 +254,7 @@ fn card_ids(page: &Value) -> Vec<String> {
 async fn search_matches_every_word_in_name_brand_or_description() {
     let app = TestApp::spawn().await;
     let page = app
-        .get(
-            &app.up.catalog,
-            "/products/search?q=Wireless%20HEADPHONES&limit=100",
-        )
+        .catalog("/products/search?q=Wireless%20HEADPHONES&limit=100")
         .await
         .json();
     let total = page["total"].as_u64().unwrap();
@@ -337,10 +331,7 @@ async fn facets_count_the_matches_before_the_category_filter() {
     assert!(card_ids(&audio).len() <= 24);
 
     let unknown = app
-        .get(
-            &app.up.catalog,
-            "/products/search?category=no-such-category",
-        )
+        .catalog("/products/search?category=no-such-category")
         .await
         .json();
     assert_eq!(unknown["total"], 0);
@@ -350,12 +341,9 @@ async fn facets_count_the_matches_before_the_category_filter() {
 async fn search_sorts_by_price_name_and_newest() {
     let app = TestApp::spawn().await;
     let by_price = card_ids(
-        &app.get(
-            &app.up.catalog,
-            "/products/search?category=kitchen&sort=price_asc&limit=50",
-        )
-        .await
-        .json(),
+        &app.catalog("/products/search?category=kitchen&sort=price_asc&limit=50")
+            .await
+            .json(),
     );
     let offers = app
         .get(
@@ -368,22 +356,16 @@ async fn search_sorts_by_price_name_and_newest() {
     assert!(prices.windows(2).all(|w| w[0] <= w[1]), "{prices:?}");
 
     let by_price_desc = app
-        .get(
-            &app.up.catalog,
-            "/products/search?category=kitchen&sort=price_desc&limit=1",
-        )
+        .catalog("/products/search?category=kitchen&sort=price_desc&limit=1")
         .await
         .json();
     let most_expensive = by_price_desc["items"][0]["id"].as_str().unwrap().to_owned();
     let count = by_price_desc["total"].as_u64().unwrap();
     let cheapest_last = app
-        .get(
-            &app.up.catalog,
-            &format!(
-                "/products/search?category=kitchen&sort=price_asc&limit=1&offset={}",
-                count - 1
-            ),
-        )
+        .catalog(&format!(
+            "/products/search?category=kitchen&sort=price_asc&limit=1&offset={}",
+            count - 1
+        ))
         .await
         .json();
     assert_eq!(cheapest_last["items"][0]["id"], most_expensive);
@@ -401,10 +383,7 @@ async fn search_sorts_by_price_name_and_newest() {
             .json(),
     );
     let products = app
-        .get(
-            &app.up.catalog,
-            &format!("/products?ids={}", newest.join(",")),
-        )
+        .catalog(&format!("/products?ids={}", newest.join(",")))
         .await
         .json();
     let dates = each_str(&products["items"], "created_at");
@@ -446,10 +425,7 @@ async fn invalid_search_parameters_are_bad_requests() {
             .problem(400);
     }
     let ok = app
-        .get(
-            &app.up.catalog,
-            &format!("/products/search?q={}", "a".repeat(200)),
-        )
+        .catalog(&format!("/products/search?q={}", "a".repeat(200)))
         .await;
     assert_eq!(ok.status, 200);
 }

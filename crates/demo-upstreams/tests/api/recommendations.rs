@@ -25,10 +25,7 @@ async fn related_products_share_the_category_and_never_include_the_product() {
     assert_eq!(unique.len(), ids.len());
     let product = app.catalog("/products/p00042").await.json();
     let cards = app
-        .get(
-            &app.up.catalog,
-            &format!("/products?ids={}&view=card", ids.join(",")),
-        )
+        .catalog(&format!("/products?ids={}&view=card", ids.join(",")))
         .await
         .json();
     for card in cards["items"].as_array().unwrap() {
