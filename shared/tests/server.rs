@@ -236,20 +236,13 @@ async fn a_request_over_the_timeout_is_a_503_with_retry_after() {
 async fn bodies_over_the_limit_are_refused_with_413() {
     let base = spawn().await;
     let http = reqwest::Client::new();
-    let response = http
-        .post(format!("{base}/echo"))
-        .body("x".repeat(2048))
-        .send()
-        .await
-        .unwrap();
-    assert_problem(response, 413).await;
-    let response = http
-        .post(format!("{base}/echo"))
-        .body("x".repeat(100))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.text().await.unwrap(), "100");
+    let echo = |bytes: usize| {
+        http.post(format!("{base}/echo"))
+            .body("x".repeat(bytes))
+            .send()
+    };
+    assert_problem(echo(2048).await.unwrap(), 413).await;
+    assert_eq!(echo(100).await.unwrap().text().await.unwrap(), "100");
 }
 
 #[tokio::test]
