@@ -134,21 +134,22 @@ async fn tokens_are_kept_until_shortly_before_expiry_and_never_past_the_subjects
         "dropped a quarter of its life early"
     );
 
-    // 31 s of life: dropped 7.75 s early, not 30 s.
-    provider.set_token_mode(TokenMode::Exchanged(31));
-    let brief = subject(600);
-    exchanger.token_for(&brief, "accounts").await.unwrap();
-    tokio::time::sleep(Duration::from_millis(1100)).await;
-    exchanger.token_for(&brief, "accounts").await.unwrap();
-    assert_eq!(provider.token_hits(), 5);
-
-    // The provider's token lives 300 s, the subject 1 s: kept 1 s at most.
-    provider.set_token_mode(TokenMode::Exchanged(300));
-    let dying = subject(1);
-    exchanger.token_for(&dying, "accounts").await.unwrap();
-    tokio::time::sleep(Duration::from_millis(1100)).await;
-    exchanger.token_for(&dying, "accounts").await.unwrap();
-    assert_eq!(provider.token_hits(), 7);
+    for (case, token_life, subject_life, hits_after) in [
+        ("31 s of life: dropped 7.75 s early, not 30 s", 31, 600, 5),
+        (
+            "the token lives 300 s, the subject 1 s: kept 1 s at most",
+            300,
+            1,
+            7,
+        ),
+    ] {
+        provider.set_token_mode(TokenMode::Exchanged(token_life));
+        let user = subject(subject_life);
+        exchanger.token_for(&user, "accounts").await.unwrap();
+        tokio::time::sleep(Duration::from_millis(1100)).await;
+        exchanger.token_for(&user, "accounts").await.unwrap();
+        assert_eq!(provider.token_hits(), hits_after, "{case}");
+    }
 }
 
 #[tokio::test]
