@@ -12,7 +12,8 @@
 //! - [`auth`] — bearer-token validation (JWKS, RFC 9068 access tokens, extractors), the web
 //!   BFF's OIDC client, server-side sessions and `return_to` sanitising.
 //! - [`aggregate`] — a [`aggregate::Screen`]'s deadline and its critical and optional sections.
-//! - [`cards`] — product shelves from one batched call per upstream.
+//! - [`cards`] — product shelves from one batched call per upstream; [`cart`] — the cart screens'
+//!   accounts call and the products of a cart's lines.
 //! - [`ids`] — validated path and query identifiers ([`ids::ProductId`] is also the `{id}`
 //!   path extractor); [`cart_line`] — the validated body that adds a line to a cart.
 //! - [`etag`] — `ETag` and `304 Not Modified` for every GET.
@@ -34,6 +35,7 @@
 pub mod aggregate;
 pub mod auth;
 pub mod cards;
+pub mod cart;
 pub mod cart_line;
 pub mod cli;
 pub mod config;
