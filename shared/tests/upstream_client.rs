@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use serde::Deserialize;
 use shared::aggregate::{Screen, Section};
-use shared::upstream::{ErrorKind, UpstreamClient};
+use shared::upstream::{ErrorKind, UpstreamClient, UpstreamError};
 use upstream_support::local_upstream;
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -83,6 +83,14 @@ fn client(url: &str) -> UpstreamClient {
     UpstreamClient::new("test", &local_upstream(url)).unwrap()
 }
 
+/// `GET /{path}` within `screen`, which must fail; the error.
+async fn get_error(client: &UpstreamClient, screen: &Screen, path: &str) -> UpstreamError {
+    client
+        .get_json::<Thing>(screen, "test", &[path], &[])
+        .await
+        .unwrap_err()
+}
+
 /// `GET /thing` within `screen`, decoded.
 async fn get_thing(client: &UpstreamClient, screen: &Screen) -> Thing {
     client
@@ -134,10 +142,7 @@ async fn the_screen_deadline_cuts_a_slow_call_short() {
     let (url, _) = spawn_upstream().await;
     let screen = Screen::start(Duration::from_millis(200));
     let started = Instant::now();
-    let error = client(&url)
-        .get_json::<Thing>(&screen, "test", &["slow"], &[])
-        .await
-        .unwrap_err();
+    let error = get_error(&client(&url), &screen, "slow").await;
     assert_eq!(error.kind, ErrorKind::Timeout);
     assert!(
         started.elapsed() < Duration::from_millis(600),
@@ -150,10 +155,7 @@ async fn the_screen_deadline_cuts_a_slow_call_short() {
 async fn bodies_over_the_cap_are_refused() {
     let (url, _) = spawn_upstream().await;
     let screen = Screen::start(Duration::from_secs(2));
-    let error = client(&url)
-        .get_json::<Thing>(&screen, "test", &["huge"], &[])
-        .await
-        .unwrap_err();
+    let error = get_error(&client(&url), &screen, "huge").await;
     assert_eq!(error.kind, ErrorKind::TooLarge);
 }
 
@@ -168,10 +170,7 @@ async fn failures_map_to_kinds_and_never_carry_the_upstream_body() {
         ("html", ErrorKind::InvalidBody, 502),
         ("redirect", ErrorKind::Failed(307), 502),
     ] {
-        let error = c
-            .get_json::<Thing>(&screen, "test", &[path], &[])
-            .await
-            .unwrap_err();
+        let error = get_error(&c, &screen, path).await;
         assert_eq!(error.kind, kind, "{path}");
         let problem = error.to_problem();
         assert_eq!(problem.status_code().as_u16(), status, "{path}");
@@ -187,10 +186,7 @@ async fn an_unreachable_upstream_fails_fast() {
     drop(listener);
     let screen = Screen::start(Duration::from_secs(2));
     let started = Instant::now();
-    let error = client(&url)
-        .get_json::<Thing>(&screen, "test", &["thing"], &[])
-        .await
-        .unwrap_err();
+    let error = get_error(&client(&url), &screen, "thing").await;
     assert_eq!(error.kind, ErrorKind::Unreachable);
     assert!(started.elapsed() < Duration::from_millis(500));
 }
