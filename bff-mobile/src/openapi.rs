@@ -12,10 +12,10 @@
 //! a breaking change there; such a change goes under a new prefix instead.
 
 use serde_json::json;
-use shared::openapi::{add_parameter, add_response, for_each_operation, header_parameter};
+use shared::openapi::{header_parameter, requires_header, requires_security};
 use utoipa::OpenApi as _;
 use utoipa::openapi::schema::{ObjectBuilder, Type};
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{OpenApi, RefOr};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -93,33 +93,25 @@ shared::serve_openapi!(AppState, "The OpenAPI 3.1 document of bff-mobile.");
 /// Documents [`version::gate`] on every operation of `api`: the optional `X-App-Version`
 /// header, the 400 of a malformed one and the 426 of a build that must update.
 pub fn version_gated(api: &mut OpenApi) {
-    for_each_operation(api, |_, _, operation| {
-        add_parameter(
-            operation,
-            header_parameter(
-                "X-App-Version",
-                false,
-                "The app's build, `MAJOR.MINOR.PATCH`; builds below the minimum are answered \
-                 426. Absent (web views, probes, curl) is let through.",
-                ObjectBuilder::new().schema_type(Type::String).pattern(Some(
-                    r"^(0|[1-9][0-9]{0,8})\.(0|[1-9][0-9]{0,8})\.(0|[1-9][0-9]{0,8})$",
-                )),
-                json!("1.4.2"),
-            ),
-        );
-        add_response(operation, 400, "BadRequest");
-        add_response(operation, 426, "UpgradeRequired");
-    });
+    let header = header_parameter(
+        "X-App-Version",
+        false,
+        "The app's build, `MAJOR.MINOR.PATCH`; builds below the minimum are answered 426. \
+         Absent (web views, probes, curl) is let through.",
+        ObjectBuilder::new().schema_type(Type::String).pattern(Some(
+            r"^(0|[1-9][0-9]{0,8})\.(0|[1-9][0-9]{0,8})\.(0|[1-9][0-9]{0,8})$",
+        )),
+        json!("1.4.2"),
+    );
+    requires_header(
+        api,
+        &header,
+        &[(400, "BadRequest"), (426, "UpgradeRequired")],
+    );
 }
 
 /// Documents `AuthUser` on every operation of `api`: the bearer token, and the 401 (with
 /// `WWW-Authenticate: Bearer`) of a missing or invalid one.
 pub fn bearer_required(api: &mut OpenApi) {
-    for_each_operation(api, |_, _, operation| {
-        operation.security = Some(vec![SecurityRequirement::new(
-            BEARER_SCHEME,
-            Vec::<String>::new(),
-        )]);
-        add_response(operation, 401, "Unauthorized");
-    });
+    requires_security(api, BEARER_SCHEME, &[(401, "Unauthorized")]);
 }

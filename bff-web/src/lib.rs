@@ -125,16 +125,9 @@ pub fn app(state: AppState) -> Router {
         .merge(auth::routes())
         .merge(openapi::routes())
         .merge(storefront::routes(&state.settings.storefront))
-        .with_state(state.clone())
-        .merge(shared::health::liveness());
-    // `/readyz` names every upstream: on the admin listener ([`admin_routes`]), unless the
-    // settings serve the admin endpoints publicly.
-    let routes = if server.metrics_on_public_port {
-        routes.merge(admin_routes(&state))
-    } else {
-        routes
-    };
-    shared::server::stack(routes, &server)
+        .with_state(state.clone());
+    // `/readyz` on the admin listener ([`admin_routes`]) unless the settings say otherwise.
+    shared::server::public_app(routes, admin_routes(&state), &server)
 }
 
 /// The admin listener's routes besides `/metrics`: `/readyz`, which reports every upstream's

@@ -9,11 +9,11 @@
 //! the two differ (refresh with `UPDATE_OPENAPI=1 cargo test -p bff-web --test api contract`).
 
 use serde_json::json;
-use shared::openapi::{add_parameter, add_response, for_each_operation, header_parameter};
+use shared::openapi::{header_parameter, requires_header, requires_security};
 use utoipa::OpenApi as _;
 use utoipa::openapi::OpenApi;
 use utoipa::openapi::schema::{ObjectBuilder, Type};
-use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityRequirement, SecurityScheme};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -67,34 +67,26 @@ shared::serve_openapi!(AppState, "The OpenAPI 3.1 document of bff-web.");
 /// Documents [`crate::auth::csrf::require`] on every operation of `api`: the `X-CSRF: 1` header
 /// and the 403 of requests without it or sent cross-site.
 pub fn csrf_protected(api: &mut OpenApi) {
-    for_each_operation(api, |_, _, operation| {
-        add_parameter(
-            operation,
-            header_parameter(
-                "X-CSRF",
-                true,
-                "Exactly one, with the value `1`: a cross-site page cannot send it without a \
-                 CORS preflight, which this BFF never answers. Requests with \
-                 `Sec-Fetch-Site: cross-site` or `same-site` are refused too.",
-                ObjectBuilder::new()
-                    .schema_type(Type::String)
-                    .enum_values(Some(["1"])),
-                json!("1"),
-            ),
-        );
-        add_response(operation, 403, "Forbidden");
-    });
+    let header = header_parameter(
+        "X-CSRF",
+        true,
+        "Exactly one, with the value `1`: a cross-site page cannot send it without a CORS \
+         preflight, which this BFF never answers. Requests with `Sec-Fetch-Site: cross-site` or \
+         `same-site` are refused too.",
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .enum_values(Some(["1"])),
+        json!("1"),
+    );
+    requires_header(api, &header, &[(403, "Forbidden")]);
 }
 
 /// Documents [`crate::auth::SignedIn`] on every operation of `api`: the session cookie, the 401
 /// of anonymous requests, the 503 of an unreachable session store.
 pub fn signed_in(api: &mut OpenApi) {
-    for_each_operation(api, |_, _, operation| {
-        operation.security = Some(vec![SecurityRequirement::new(
-            SESSION_SCHEME,
-            Vec::<String>::new(),
-        )]);
-        add_response(operation, 401, "Unauthorized");
-        add_response(operation, 503, "Unavailable");
-    });
+    requires_security(
+        api,
+        SESSION_SCHEME,
+        &[(401, "Unauthorized"), (503, "Unavailable")],
+    );
 }

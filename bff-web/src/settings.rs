@@ -192,18 +192,14 @@ impl Settings {
 
     /// Checks what serde cannot; the error names the key.
     pub fn validate(self) -> Result<Self, ConfigError> {
-        for (key, deadline) in [
+        shared::config::check_deadlines(&[
             ("screens.home", self.screens.home),
             ("screens.product", self.screens.product),
             ("screens.search", self.screens.search),
             ("screens.reviews", self.screens.reviews),
             ("screens.me", self.screens.me),
             ("screens.cart", self.screens.cart),
-        ] {
-            if deadline.is_zero() || deadline > Duration::from_secs(60) {
-                return Err(ConfigError::invalid(key, "must be between 1ms and 60s"));
-            }
-        }
+        ])?;
         check_origin(&self.server.public_origin)?;
         self.oidc.client.validate("oidc")?;
         let redirect = &self.oidc.client.redirect_uri;

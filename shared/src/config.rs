@@ -61,6 +61,17 @@ pub fn load_from<T: DeserializeOwned>(
         .map_err(|e| ConfigError(e.to_string()))
 }
 
+/// Checks each screen's deadline (`("screens.home", …)`): between 1 ms and 60 s, so that a zero
+/// or a typo in units cannot fail or hang every request of a screen.
+pub fn check_deadlines(deadlines: &[(&str, std::time::Duration)]) -> Result<(), ConfigError> {
+    for &(key, deadline) in deadlines {
+        if deadline.is_zero() || deadline > std::time::Duration::from_secs(60) {
+            return Err(ConfigError::invalid(key, "must be between 1ms and 60s"));
+        }
+    }
+    Ok(())
+}
+
 /// The serialized field names of a settings struct (`#[derive(Deserialize)]`), read from the
 /// derive itself, so a test can check that `config/default.toml` lists every key: the
 /// defaults file is the one place an SRE looks.

@@ -77,8 +77,9 @@ fn not_modified(headers: &axum::http::HeaderMap, tag: HeaderValue) -> Response {
     not_modified
 }
 
-/// Weak comparison of an `If-None-Match` list (or `*`) against our tag.
-fn matches(if_none_match: &HeaderValue, tag: &HeaderValue) -> bool {
+/// Weak comparison (RFC 9110 §13.1.2: `W/` prefixes are ignored) of an `If-None-Match` list
+/// (or `*`) against our tag, weak or strong; the demo upstreams' strong tags use it too.
+pub fn matches(if_none_match: &HeaderValue, tag: &HeaderValue) -> bool {
     let Ok(list) = if_none_match.to_str() else {
         return false;
     };
@@ -94,12 +95,32 @@ mod tests {
 
     #[test]
     fn if_none_match_compares_weakly_and_accepts_lists_and_star() {
-        let tag = HeaderValue::from_static("W/\"abc\"");
-        for yes in ["W/\"abc\"", "\"abc\"", "\"x\", W/\"abc\"", "*"] {
-            assert!(matches(&HeaderValue::from_static(yes), &tag), "{yes}");
-        }
-        for no in ["\"abd\"", "", "W/\"ab\""] {
-            assert!(!matches(&HeaderValue::from_static(no), &tag), "{no}");
+        // Our weak tags, and the demo upstreams' strong ones.
+        for (tag, yes, no) in [
+            (
+                "W/\"abc\"",
+                ["W/\"abc\"", "\"abc\"", "\"x\", W/\"abc\"", "*"],
+                ["\"abd\"", "", "W/\"ab\""],
+            ),
+            (
+                "\"00ff\"",
+                ["\"00ff\"", "W/\"00ff\"", "\"1\", \"00ff\"", "*"],
+                ["\"00fe\"", "00ff", ""],
+            ),
+        ] {
+            let tag = HeaderValue::from_static(tag);
+            for yes in yes {
+                assert!(
+                    matches(&HeaderValue::from_static(yes), &tag),
+                    "{yes} {tag:?}"
+                );
+            }
+            for no in no {
+                assert!(
+                    !matches(&HeaderValue::from_static(no), &tag),
+                    "{no} {tag:?}"
+                );
+            }
         }
     }
 }

@@ -12,7 +12,8 @@
 //! - [`auth`] — bearer-token validation (JWKS, RFC 9068 access tokens, extractors), the web
 //!   BFF's OIDC client, server-side sessions and `return_to` sanitising.
 //! - [`aggregate`] — a [`aggregate::Screen`]'s deadline and its critical and optional sections.
-//! - [`cards`] — product shelves from one batched call per upstream.
+//! - [`cards`] — product shelves from one batched call per upstream; [`cart`] — the cart screens'
+//!   accounts call and the products of a cart's lines.
 //! - [`ids`] — validated path and query identifiers ([`ids::ProductId`] is also the `{id}`
 //!   path extractor); [`cart_line`] — the validated body that adds a line to a cart.
 //! - [`etag`] — `ETag` and `304 Not Modified` for every GET.
@@ -26,13 +27,15 @@
 //! - [`trace_context`] — W3C `traceparent` continued inbound and propagated to upstreams.
 //! - [`telemetry`] — logging.
 //! - With the `test-helpers` feature: `raw_client` (raw TCP probes for the attack suites) and
-//!   `redis_server` (a `redis-server` per test), `test_server` (an app on port 0).
+//!   `redis_server` (a `redis-server` per test), `test_server` (an app on port 0, reading its
+//!   answers), `test_suite` (one suite against several backends).
 //!
 //! Errors: libraries here use `thiserror` enums; binaries use `anyhow` only at start-up.
 
 pub mod aggregate;
 pub mod auth;
 pub mod cards;
+pub mod cart;
 pub mod cart_line;
 pub mod cli;
 pub mod config;
@@ -55,5 +58,7 @@ pub mod server;
 pub mod telemetry;
 #[cfg(feature = "test-helpers")]
 pub mod test_server;
+#[cfg(feature = "test-helpers")]
+pub mod test_suite;
 pub mod trace_context;
 pub mod upstream;

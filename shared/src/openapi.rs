@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 use serde_json::{Value, json};
 use utoipa::openapi::path::{Operation, Parameter, ParameterBuilder, ParameterIn};
 use utoipa::openapi::schema::{ObjectBuilder, Type};
+use utoipa::openapi::security::SecurityRequirement;
 use utoipa::openapi::{
     ContentBuilder, HeaderBuilder, OpenApi, Ref, RefOr, Required, Response, ResponseBuilder,
 };
@@ -173,11 +174,14 @@ pub fn problem_with(description: &str, example: Value, retry_after: bool) -> Res
 }
 
 fn request_id_header() -> utoipa::openapi::Header {
+    string_header("The request's id (also in problem bodies); quote it when reporting a problem.")
+}
+
+/// A response header whose value is a string, and what it means.
+fn string_header(description: &str) -> utoipa::openapi::Header {
     HeaderBuilder::new()
         .schema(ObjectBuilder::new().schema_type(Type::String))
-        .description(Some(
-            "The request's id (also in problem bodies); quote it when reporting a problem.",
-        ))
+        .description(Some(description))
         .build()
 }
 
@@ -244,6 +248,28 @@ pub fn add_parameter(operation: &mut Operation, parameter: Parameter) {
     if !parameters.iter().any(same) {
         parameters.push(parameter);
     }
+}
+
+/// Documents a layer that reads a request header on every operation of `api`: the `header`, and
+/// the responses (status, `#/components/responses` name) the layer answers with.
+pub fn requires_header(api: &mut OpenApi, header: &Parameter, responses: &[(u16, &str)]) {
+    for_each_operation(api, |_, _, operation| {
+        add_parameter(operation, header.clone());
+        for &(status, name) in responses {
+            add_response(operation, status, name);
+        }
+    });
+}
+
+/// Documents an authentication extractor on every operation of `api`: the security `scheme` it
+/// requires, and the responses it answers with.
+pub fn requires_security(api: &mut OpenApi, scheme: &str, responses: &[(u16, &str)]) {
+    for_each_operation(api, |_, _, operation| {
+        operation.security = Some(vec![SecurityRequirement::new(scheme, Vec::<String>::new())]);
+        for &(status, name) in responses {
+            add_response(operation, status, name);
+        }
+    });
 }
 
 /// A request header parameter, with its schema and an example.
@@ -315,13 +341,10 @@ pub fn conditional_gets(api: &mut OpenApi) {
             ok.headers.insert("ETag".to_owned(), etag_header());
             ok.headers.insert(
                 "Cache-Control".to_owned(),
-                HeaderBuilder::new()
-                    .schema(ObjectBuilder::new().schema_type(Type::String))
-                    .description(Some(
-                        "`public, max-age=30` when complete; `no-cache` when a section is \
-                         degraded or served stale.",
-                    ))
-                    .build(),
+                string_header(
+                    "`public, max-age=30` when complete; `no-cache` when a section is degraded \
+                     or served stale.",
+                ),
             );
         }
         operation
@@ -340,12 +363,7 @@ pub fn conditional_gets(api: &mut OpenApi) {
 }
 
 fn etag_header() -> utoipa::openapi::Header {
-    HeaderBuilder::new()
-        .schema(ObjectBuilder::new().schema_type(Type::String))
-        .description(Some(
-            "Weak tag of the body; send it back in `If-None-Match` to revalidate.",
-        ))
-        .build()
+    string_header("Weak tag of the body; send it back in `If-None-Match` to revalidate.")
 }
 
 /// How long clients and caches may keep a BFF's document: it changes only with a release.

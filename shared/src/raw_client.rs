@@ -35,6 +35,37 @@ pub async fn exchange(address: &str, request: &[u8], wait: Duration) -> String {
     String::from_utf8_lossy(&received).into_owned()
 }
 
+/// What each BFF's attack suite asserts of the shared listener at `address`, served with the
+/// default 5 s header-read timeout: a connection that sends nothing, or half an HTTP/2 preface,
+/// is closed after that timeout (not before 4 s, by 7 s), and a head hyper refuses (a 40 KB
+/// header) is answered with a 431 problem.
+pub async fn assert_idle_connections_close_and_an_oversized_head_is_a_problem(address: &str) {
+    let limit = Duration::from_secs(7);
+    let (silent, half_preface) = tokio::join!(
+        closed_after_sending(address, b"", limit),
+        closed_after_sending(address, b"PRI * HTTP/2.0\r\n", limit),
+    );
+    assert!(silent >= Duration::from_secs(4), "closed after {silent:?}");
+    assert!(half_preface <= limit, "closed after {half_preface:?}");
+
+    let head = format!(
+        "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\n\r\n",
+        "a".repeat(40_000)
+    );
+    let answer = exchange(address, head.as_bytes(), Duration::from_secs(5)).await;
+    assert!(answer.starts_with("HTTP/1.1 431 "), "{answer}");
+    assert!(
+        answer.contains("content-type: application/problem+json"),
+        "{answer}"
+    );
+    let body = answer
+        .split_once("\r\n\r\n")
+        .map(|(_, body)| body)
+        .unwrap_or_default();
+    let problem: serde_json::Value = serde_json::from_str(body).expect("a JSON problem");
+    assert_eq!(problem["status"], 431, "{answer}");
+}
+
 async fn connect(address: &str) -> TcpStream {
     TcpStream::connect(address.trim_start_matches("http://"))
         .await

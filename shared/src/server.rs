@@ -274,6 +274,19 @@ pub async fn serve_admin(
     serve(listener, admin, shutdown).await
 }
 
+/// A BFF's public listener: its `routes`, `/healthz`, and `admin` (`/readyz`, which names every
+/// upstream) only when the settings serve the admin endpoints publicly
+/// (`metrics_on_public_port`); all in the shared middleware [`stack`].
+pub fn public_app(routes: Router, admin: Router, settings: &ServerSettings) -> Router {
+    let routes = routes.merge(crate::health::liveness());
+    let routes = if settings.metrics_on_public_port {
+        routes.merge(admin)
+    } else {
+        routes
+    };
+    stack(routes, settings)
+}
+
 /// Wraps a BFF's routes in the shared middleware stack; each layer's comment says why it sits
 /// where it does.
 pub fn stack(app: Router, settings: &ServerSettings) -> Router {

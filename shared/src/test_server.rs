@@ -1,7 +1,10 @@
 //! Serving an app in a test (feature `test-helpers`): on 127.0.0.1 port 0, until the test's
-//! runtime ends, with the shared server loop the binaries use; and reading what it answered.
+//! runtime ends, with the shared server loop the binaries use; and reading what it answered:
+//! headers, problems and JSON lists, checked the same way by every crate's tests.
 
 use axum::Router;
+use reqwest::header::CONTENT_TYPE;
+use serde_json::Value;
 use tokio::net::TcpListener;
 
 /// Serves `app` ([`crate::server::serve`]) on a new port; returns its base URL.
@@ -34,6 +37,77 @@ pub fn cache_control(response: &reqwest::Response) -> String {
                 .to_owned()
         })
         .unwrap_or_default()
+}
+
+/// Asserts an RFC 9457 problem of `status` whose body and `X-Request-Id` carry the same request
+/// id, with a detail, and whose body contains none of `never_echoed` (attacker input must not
+/// come back); returns the body.
+pub async fn assert_problem(
+    response: reqwest::Response,
+    status: u16,
+    never_echoed: &[&str],
+) -> Value {
+    assert_eq!(response.status(), status);
+    assert_eq!(response.headers()[CONTENT_TYPE], "application/problem+json");
+    let request_id = response.headers()["x-request-id"]
+        .to_str()
+        .expect("a visible-ASCII request id")
+        .to_owned();
+    assert!(!request_id.is_empty(), "an empty X-Request-Id");
+    let text = response.text().await.expect("a readable body");
+    // The request id is random hex: leave it out of the search for echoed input.
+    let searched = text.replace(&request_id, "");
+    for input in never_echoed {
+        assert!(
+            !searched.contains(input),
+            "the problem echoes {input:?}: {text}"
+        );
+    }
+    let body: Value = serde_json::from_str(&text).expect("a JSON problem");
+    assert_eq!(body["status"], status);
+    assert_eq!(body["request_id"], request_id.as_str());
+    assert!(
+        body["detail"].as_str().is_some_and(|d| !d.is_empty()),
+        "{body}"
+    );
+    body
+}
+
+/// The `field` of each element of the JSON array `list`, in order (`each_str(&page["items"],
+/// "id")`); panics naming what is not there.
+pub fn each_str<'a>(list: &'a Value, field: &str) -> Vec<&'a str> {
+    elements(list)
+        .map(|element| {
+            element[field]
+                .as_str()
+                .unwrap_or_else(|| panic!("no string {field:?} in {element}"))
+        })
+        .collect()
+}
+
+/// The `field` of each element of the JSON array `list` as a whole number, in order.
+pub fn each_u64(list: &Value, field: &str) -> Vec<u64> {
+    elements(list)
+        .map(|element| {
+            element[field]
+                .as_u64()
+                .unwrap_or_else(|| panic!("no whole number {field:?} in {element}"))
+        })
+        .collect()
+}
+
+/// `(product_id, quantity)` of each line of a cart, as the accounts upstream and both BFFs
+/// answer it (`{"items": [{"product_id": …, "quantity": …}, …]}`).
+pub fn cart_lines(cart: &Value) -> Vec<(String, u64)> {
+    let ids = each_str(&cart["items"], "product_id");
+    let quantities = each_u64(&cart["items"], "quantity");
+    ids.into_iter().map(str::to_owned).zip(quantities).collect()
+}
+
+fn elements(list: &Value) -> std::slice::Iter<'_, Value> {
+    list.as_array()
+        .unwrap_or_else(|| panic!("not a list: {list}"))
+        .iter()
 }
 
 async fn bind() -> (TcpListener, String) {

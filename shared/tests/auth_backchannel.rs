@@ -39,23 +39,27 @@ async fn discovery_through_the_backchannel_keeps_the_issuer_and_rewrites_server_
     let base = backchannel.as_str().trim_end_matches('/');
     assert_eq!(metadata.issuer, ISSUER);
     assert_eq!(metadata.jwks_uri.as_str(), format!("{base}/jwks"));
-    assert_eq!(
-        metadata.token_endpoint.unwrap().as_str(),
-        format!("{base}/token")
-    );
-    assert_eq!(
-        metadata.revocation_endpoint.unwrap().as_str(),
-        format!("{base}/revoke")
-    );
-    // What the browser is sent to stays on the published issuer.
-    assert_eq!(
-        metadata.authorization_endpoint.unwrap().as_str(),
-        format!("{ISSUER}/authorize")
-    );
-    assert_eq!(
-        metadata.end_session_endpoint.unwrap().as_str(),
-        format!("{ISSUER}/end_session")
-    );
+    for (name, endpoint, expected) in [
+        ("token", metadata.token_endpoint, format!("{base}/token")),
+        (
+            "revocation",
+            metadata.revocation_endpoint,
+            format!("{base}/revoke"),
+        ),
+        // What the browser is sent to stays on the published issuer.
+        (
+            "authorization",
+            metadata.authorization_endpoint,
+            format!("{ISSUER}/authorize"),
+        ),
+        (
+            "end_session",
+            metadata.end_session_endpoint,
+            format!("{ISSUER}/end_session"),
+        ),
+    ] {
+        assert_eq!(endpoint.expect(name).as_str(), expected, "{name}");
+    }
 
     // Without the backchannel the issuer's host is unreachable from here.
     assert!(

@@ -32,6 +32,13 @@ fn settings(issuer: &str) -> OidcSettings {
     )
 }
 
+/// A running provider and a client discovered from it.
+async fn idp_and_client() -> (TestIdp, OidcClient) {
+    let idp = TestIdp::spawn().await;
+    let client = client_for(&idp).await;
+    (idp, client)
+}
+
 async fn client_for(idp: &TestIdp) -> OidcClient {
     OidcClient::discover(&settings(&idp.url())).await.unwrap()
 }
@@ -83,8 +90,7 @@ async fn login(client: &OidcClient, user: &str) -> TokenSet {
 
 #[tokio::test]
 async fn the_authorization_url_carries_pkce_s256_state_nonce_and_the_registration() {
-    let idp = TestIdp::spawn().await;
-    let client = client_for(&idp).await;
+    let (idp, client) = idp_and_client().await;
     let (url, pending) = client.begin_login("/orders/42?tab=items");
     assert!(
         url.as_str()
@@ -128,8 +134,7 @@ async fn the_authorization_url_carries_pkce_s256_state_nonce_and_the_registratio
 
 #[tokio::test]
 async fn the_full_confidential_flow_yields_the_users_tokens_and_profile() {
-    let idp = TestIdp::spawn().await;
-    let client = client_for(&idp).await;
+    let (idp, client) = idp_and_client().await;
     let tokens = login(&client, "ada").await;
     assert_eq!(tokens.user.sub, "demo-user-1");
     assert_eq!(tokens.user.name.as_deref(), Some("Ada Lovelace"));
@@ -170,8 +175,7 @@ async fn the_login_form_path_with_auto_login_works_without_a_hint() {
 
 #[tokio::test]
 async fn a_callback_whose_state_differs_is_refused_before_the_code_is_exchanged() {
-    let idp = TestIdp::spawn().await;
-    let client = client_for(&idp).await;
+    let (idp, client) = idp_and_client().await;
     let (pending, params) = start(&client, "ada").await;
     let before = idp.token_requests();
     for state in [
@@ -195,8 +199,7 @@ async fn a_callback_whose_state_differs_is_refused_before_the_code_is_exchanged(
 
 #[tokio::test]
 async fn a_callback_from_another_issuer_or_without_iss_is_refused() {
-    let idp = TestIdp::spawn().await;
-    let client = client_for(&idp).await;
+    let (idp, client) = idp_and_client().await;
     let (pending, params) = start(&client, "ada").await;
     for iss in [
         Some("https://evil.example".to_owned()),
@@ -216,8 +219,7 @@ async fn a_callback_from_another_issuer_or_without_iss_is_refused() {
 
 #[tokio::test]
 async fn an_id_token_with_another_nonce_is_refused() {
-    let idp = TestIdp::spawn().await;
-    let client = client_for(&idp).await;
+    let (_idp, client) = idp_and_client().await;
     let (pending, params) = start(&client, "ada").await;
     let other = PendingLogin {
         nonce: SecretToken::new("another-nonce"),
@@ -231,8 +233,7 @@ async fn an_id_token_with_another_nonce_is_refused() {
 
 #[tokio::test]
 async fn an_error_callback_a_wrong_verifier_and_a_replayed_code_are_refused() {
-    let idp = TestIdp::spawn().await;
-    let client = client_for(&idp).await;
+    let (_idp, client) = idp_and_client().await;
     let (pending, params) = start(&client, "ada").await;
 
     let denied = CallbackParams {
@@ -305,8 +306,7 @@ async fn without_offline_access_no_consent_is_asked_and_no_refresh_is_pretended(
 
 #[tokio::test]
 async fn refresh_rotates_the_refresh_token_and_a_replayed_one_is_invalid_grant() {
-    let idp = TestIdp::spawn().await;
-    let client = client_for(&idp).await;
+    let (_idp, client) = idp_and_client().await;
     let first = login(&client, "ada").await;
     let second = client.refresh(&first).await.unwrap();
     assert_ne!(second.access_token.expose(), first.access_token.expose());
@@ -328,8 +328,7 @@ async fn refresh_rotates_the_refresh_token_and_a_replayed_one_is_invalid_grant()
 
 #[tokio::test]
 async fn a_revoked_refresh_token_can_no_longer_refresh() {
-    let idp = TestIdp::spawn().await;
-    let client = client_for(&idp).await;
+    let (_idp, client) = idp_and_client().await;
     let tokens = login(&client, "ada").await;
     assert!(
         client
@@ -345,8 +344,7 @@ async fn a_revoked_refresh_token_can_no_longer_refresh() {
 
 #[tokio::test]
 async fn the_end_session_url_names_the_client_and_the_post_logout_uri() {
-    let idp = TestIdp::spawn().await;
-    let client = client_for(&idp).await;
+    let (idp, client) = idp_and_client().await;
     let after: Url = "http://localhost:8080/".parse().unwrap();
     let url = client.end_session_url(None, Some(&after)).unwrap();
     assert!(

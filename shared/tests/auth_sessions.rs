@@ -270,58 +270,22 @@ impl TokenRefresher for FixedRefresher {
     }
 }
 
-/// Runs the whole suite against one kind of store.
-macro_rules! session_suite {
-    ($module:ident, $backend:expr) => {
-        mod $module {
-            use super::*;
-
-            #[tokio::test]
-            async fn a_saved_session_loads_back_until_deleted() {
-                suite::a_saved_session_loads_back_until_deleted($backend).await;
-            }
-            #[tokio::test]
-            async fn a_session_disappears_after_its_ttl() {
-                suite::a_session_disappears_after_its_ttl($backend).await;
-            }
-            #[tokio::test]
-            async fn every_login_gets_a_new_session_id() {
-                suite::every_login_gets_a_new_session_id($backend).await;
-            }
-            #[tokio::test]
-            async fn an_idle_session_ends_and_requests_keep_it_alive() {
-                suite::an_idle_session_ends_and_requests_keep_it_alive($backend).await;
-            }
-            #[tokio::test]
-            async fn an_active_session_ends_at_the_absolute_timeout() {
-                suite::an_active_session_ends_at_the_absolute_timeout($backend).await;
-            }
-            #[tokio::test]
-            async fn concurrent_requests_share_one_refresh() {
-                suite::concurrent_requests_share_one_refresh($backend).await;
-            }
-            #[tokio::test]
-            async fn a_provider_failure_keeps_the_session_and_its_still_valid_token() {
-                suite::a_provider_failure_keeps_the_session_and_its_still_valid_token($backend)
-                    .await;
-            }
-            #[tokio::test]
-            async fn a_session_without_a_refresh_token_keeps_its_token_until_expiry_then_ends() {
-                suite::a_session_without_a_refresh_token_keeps_its_token_until_expiry_then_ends(
-                    $backend,
-                )
-                .await;
-            }
-            #[tokio::test]
-            async fn invalid_grant_deletes_the_session() {
-                suite::invalid_grant_deletes_the_session($backend).await;
-            }
-        }
-    };
+// The suite against each kind of store.
+shared::tests_per_backend! {
+    suite: suite,
+    backends: [memory_store => memory(), redis_store => redis().await],
+    tests: [
+        a_saved_session_loads_back_until_deleted,
+        a_session_disappears_after_its_ttl,
+        every_login_gets_a_new_session_id,
+        an_idle_session_ends_and_requests_keep_it_alive,
+        an_active_session_ends_at_the_absolute_timeout,
+        concurrent_requests_share_one_refresh,
+        a_provider_failure_keeps_the_session_and_its_still_valid_token,
+        a_session_without_a_refresh_token_keeps_its_token_until_expiry_then_ends,
+        invalid_grant_deletes_the_session,
+    ],
 }
-
-session_suite!(memory_store, memory());
-session_suite!(redis_store, redis().await);
 
 #[test]
 fn the_memory_store_purges_expired_entries() {

@@ -1,6 +1,8 @@
 //! The response cache: freshness from `Cache-Control`, revalidation, coalescing, stale-if-error,
 //! and no sharing of answers fetched with a user's token. A real local server counts its hits.
 
+mod upstream_support;
+
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -13,6 +15,7 @@ use axum::routing::get;
 use serde::Deserialize;
 use shared::aggregate::{CachePolicy, Screen};
 use shared::upstream::{UpstreamClient, UpstreamSettings};
+use upstream_support::local_upstream;
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 struct Thing {
@@ -68,15 +71,8 @@ async fn spawn() -> (Origin, UpstreamClient) {
     let url = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(shared::server::serve(listener, app, std::future::pending()));
     let settings = UpstreamSettings {
-        url: url.parse().unwrap(),
-        connect_timeout: Duration::from_millis(200),
-        timeout: Duration::from_secs(2),
         max_body_bytes: 1024,
-        pool_max_idle: 4,
-        required_for_readiness: true,
-        resilience: Default::default(),
-        cache: Default::default(),
-        audience: None,
+        ..local_upstream(&url)
     };
     (origin, UpstreamClient::new("origin", &settings).unwrap())
 }

@@ -3,6 +3,7 @@
 //! `traceparent` and a client span whose id is the `traceparent` the upstream received.
 
 mod server_support;
+mod upstream_support;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -20,6 +21,7 @@ use shared::aggregate::Screen;
 use shared::server::ServerSettings;
 use shared::telemetry::{OtlpSettings, TelemetrySettings};
 use shared::upstream::{UpstreamClient, UpstreamSettings};
+use upstream_support::local_upstream;
 
 type Collected = Arc<Mutex<Vec<ExportTraceServiceRequest>>>;
 type Seen = Arc<Mutex<Vec<String>>>;
@@ -78,15 +80,10 @@ async fn a_request_and_its_upstream_call_are_exported_as_joined_spans() {
     let upstream = UpstreamClient::new(
         "origin",
         &UpstreamSettings {
-            url: origin.parse().unwrap(),
             connect_timeout: Duration::from_millis(500),
-            timeout: Duration::from_secs(2),
             max_body_bytes: 1024,
             pool_max_idle: 2,
-            required_for_readiness: true,
-            resilience: Default::default(),
-            cache: Default::default(),
-            audience: None,
+            ..local_upstream(&origin)
         },
     )
     .unwrap();

@@ -1,6 +1,8 @@
 //! Retries, the retry budget, the circuit breaker and the bulkhead, against a real local server
 //! that counts every request it gets.
 
+mod upstream_support;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -15,6 +17,7 @@ use shared::upstream::resilience::{
     CircuitOverride, CircuitSettings, ResilienceSettings, RetrySettings,
 };
 use shared::upstream::{ErrorKind, UpstreamClient, UpstreamError, UpstreamSettings};
+use upstream_support::local_upstream;
 
 #[derive(Debug, Clone, Deserialize)]
 struct Thing {}
@@ -72,18 +75,14 @@ fn client_with_timeout(
     resilience: ResilienceSettings,
 ) -> UpstreamClient {
     let settings = UpstreamSettings {
-        url: url.parse().unwrap(),
-        connect_timeout: Duration::from_millis(200),
         timeout,
         max_body_bytes: 1024,
-        pool_max_idle: 4,
-        required_for_readiness: true,
         resilience,
         cache: shared::upstream::CacheSettings {
             enabled: false,
             ..Default::default()
         },
-        audience: None,
+        ..local_upstream(url)
     };
     UpstreamClient::new("flaky", &settings).unwrap()
 }
@@ -93,6 +92,22 @@ fn no_circuit() -> ResilienceSettings {
         circuit: CircuitSettings {
             failure_threshold: u32::MAX,
             open_for: Duration::from_secs(1),
+        },
+        ..Default::default()
+    }
+}
+
+/// No retries (each failure counts at once), and a circuit that opens after `failure_threshold`
+/// consecutive failures for `open_for`.
+fn one_attempt_and_a_circuit(failure_threshold: u32, open_for: Duration) -> ResilienceSettings {
+    ResilienceSettings {
+        retries: RetrySettings {
+            max_attempts: 1,
+            ..Default::default()
+        },
+        circuit: CircuitSettings {
+            failure_threshold,
+            open_for,
         },
         ..Default::default()
     }
@@ -165,17 +180,7 @@ async fn with_the_upstream_fully_down_the_budget_keeps_attempts_near_one_per_cal
 #[tokio::test]
 async fn consecutive_failures_open_the_circuit_and_calls_then_fail_fast_without_a_request() {
     let (flaky, url) = Flaky::spawn(u32::MAX).await;
-    let settings = ResilienceSettings {
-        retries: RetrySettings {
-            max_attempts: 1,
-            ..Default::default()
-        },
-        circuit: CircuitSettings {
-            failure_threshold: 3,
-            open_for: Duration::from_millis(300),
-        },
-        ..Default::default()
-    };
+    let settings = one_attempt_and_a_circuit(3, Duration::from_millis(300));
     let c = client(&url, settings);
     for _ in 0..3 {
         let error = c
@@ -224,17 +229,7 @@ async fn consecutive_failures_open_the_circuit_and_calls_then_fail_fast_without_
 #[tokio::test]
 async fn a_failed_probe_opens_the_circuit_again() {
     let (flaky, url) = Flaky::spawn(u32::MAX).await;
-    let settings = ResilienceSettings {
-        retries: RetrySettings {
-            max_attempts: 1,
-            ..Default::default()
-        },
-        circuit: CircuitSettings {
-            failure_threshold: 1,
-            open_for: Duration::from_millis(200),
-        },
-        ..Default::default()
-    };
+    let settings = one_attempt_and_a_circuit(1, Duration::from_millis(200));
     let c = client(&url, settings);
     let _ = c
         .get_json::<Thing>(&screen(), "test", &["thing"], &[])
@@ -315,17 +310,7 @@ async fn call(c: &UpstreamClient, route: &'static str, path: &str) -> Result<Thi
 
 /// Opens after two failures, stays open long enough for a test, never retries.
 fn opens_after_two() -> ResilienceSettings {
-    ResilienceSettings {
-        retries: RetrySettings {
-            max_attempts: 1,
-            ..Default::default()
-        },
-        circuit: CircuitSettings {
-            failure_threshold: 2,
-            open_for: Duration::from_secs(30),
-        },
-        ..Default::default()
-    }
+    one_attempt_and_a_circuit(2, Duration::from_secs(30))
 }
 
 #[tokio::test]

@@ -61,6 +61,16 @@ async fn spawn_with(settings: ServerSettings) -> String {
     format!("http://{addr}")
 }
 
+/// `GET /ok` with one header.
+async fn get_ok_with(base: &str, name: &str, value: &str) -> reqwest::Response {
+    reqwest::Client::new()
+        .get(format!("{base}/ok"))
+        .header(name, value)
+        .send()
+        .await
+        .unwrap()
+}
+
 async fn assert_problem(response: reqwest::Response, status: u16) -> serde_json::Value {
     assert_eq!(response.status().as_u16(), status);
     assert_eq!(
@@ -226,51 +236,28 @@ async fn a_request_over_the_timeout_is_a_503_with_retry_after() {
 async fn bodies_over_the_limit_are_refused_with_413() {
     let base = spawn().await;
     let http = reqwest::Client::new();
-    let response = http
-        .post(format!("{base}/echo"))
-        .body("x".repeat(2048))
-        .send()
-        .await
-        .unwrap();
-    assert_problem(response, 413).await;
-    let response = http
-        .post(format!("{base}/echo"))
-        .body("x".repeat(100))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.text().await.unwrap(), "100");
+    let echo = |bytes: usize| {
+        http.post(format!("{base}/echo"))
+            .body("x".repeat(bytes))
+            .send()
+    };
+    assert_problem(echo(2048).await.unwrap(), 413).await;
+    assert_eq!(echo(100).await.unwrap().text().await.unwrap(), "100");
 }
 
 #[tokio::test]
 async fn a_plain_client_request_id_is_kept_and_a_hostile_one_replaced() {
     let base = spawn().await;
-    let http = reqwest::Client::new();
-    let kept = http
-        .get(format!("{base}/ok"))
-        .header("x-request-id", "abc-123")
-        .send()
-        .await
-        .unwrap();
+    let kept = get_ok_with(&base, "x-request-id", "abc-123").await;
     assert_eq!(kept.headers()["x-request-id"], "abc-123");
-    let replaced = http
-        .get(format!("{base}/ok"))
-        .header("x-request-id", "a b\"<x>")
-        .send()
-        .await
-        .unwrap();
+    let replaced = get_ok_with(&base, "x-request-id", "a b\"<x>").await;
     assert_ne!(replaced.headers()["x-request-id"], "a b\"<x>");
 }
 
 #[tokio::test]
 async fn large_responses_are_compressed_for_clients_that_accept_it() {
     let base = spawn().await;
-    let response = reqwest::Client::new()
-        .get(format!("{base}/ok"))
-        .header("accept-encoding", "gzip")
-        .send()
-        .await
-        .unwrap();
+    let response = get_ok_with(&base, "accept-encoding", "gzip").await;
     assert_eq!(response.headers()["content-encoding"], "gzip");
     assert_eq!(response.headers()["x-content-type-options"], "nosniff");
 }
@@ -297,21 +284,11 @@ async fn a_repeated_get_with_the_etag_is_answered_304_without_a_body() {
     let first = http.get(format!("{base}/ok")).send().await.unwrap();
     let etag = first.headers()["etag"].clone();
     assert!(etag.to_str().unwrap().starts_with("W/\""));
-    let second = http
-        .get(format!("{base}/ok"))
-        .header("if-none-match", etag.clone())
-        .send()
-        .await
-        .unwrap();
+    let second = get_ok_with(&base, "if-none-match", etag.to_str().unwrap()).await;
     assert_eq!(second.status(), 304);
     assert_eq!(second.headers()["etag"], etag);
     assert!(second.bytes().await.unwrap().is_empty());
-    let stale = http
-        .get(format!("{base}/ok"))
-        .header("if-none-match", "W/\"0\"")
-        .send()
-        .await
-        .unwrap();
+    let stale = get_ok_with(&base, "if-none-match", "W/\"0\"").await;
     assert_eq!(stale.status(), 200);
 }
 

@@ -4,6 +4,8 @@
 //! this process; the client runs in a child process of this test binary started with that
 //! variable set (the environment is not changed inside a running test process).
 
+mod upstream_support;
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -20,6 +22,7 @@ use shared::upstream::{ErrorKind, UpstreamClient, UpstreamSettings};
 use tokio_rustls::TlsAcceptor;
 use tokio_rustls::rustls::ServerConfig;
 use tokio_rustls::rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
+use upstream_support::local_upstream;
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 struct Thing {
@@ -98,15 +101,9 @@ impl Authority {
 
 fn client(url: &str) -> UpstreamClient {
     let settings = UpstreamSettings {
-        url: url.parse().unwrap(),
         connect_timeout: Duration::from_secs(2),
         timeout: Duration::from_secs(5),
-        max_body_bytes: 1024 * 1024,
-        pool_max_idle: 4,
-        required_for_readiness: true,
-        resilience: Default::default(),
-        cache: Default::default(),
-        audience: None,
+        ..local_upstream(url)
     };
     UpstreamClient::new("tls", &settings).unwrap()
 }

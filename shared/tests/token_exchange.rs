@@ -44,11 +44,17 @@ fn subject(seconds: u64) -> String {
     format!("eyJhbGciOiJFUzI1NiJ9.{payload}.sig")
 }
 
-#[tokio::test]
-async fn the_exchange_request_is_rfc_8693_with_basic_client_authentication() {
+/// A provider that grants 300 s exchanged tokens, and an exchanger started against it.
+async fn exchanging() -> (MockProvider, TokenExchanger) {
     let provider = MockProvider::spawn(&[]).await;
     provider.set_token_mode(TokenMode::Exchanged(300));
     let exchanger = TokenExchanger::start(settings(&provider)).await.unwrap();
+    (provider, exchanger)
+}
+
+#[tokio::test]
+async fn the_exchange_request_is_rfc_8693_with_basic_client_authentication() {
+    let (provider, exchanger) = exchanging().await;
     let user = subject(600);
     let exchanged = exchanger.token_for(&user, "accounts").await.unwrap();
     assert_eq!(exchanged.token().expose(), "exchanged-1");
@@ -100,9 +106,7 @@ async fn a_provider_offering_only_client_secret_post_gets_the_secret_in_the_form
 
 #[tokio::test]
 async fn tokens_are_kept_until_shortly_before_expiry_and_never_past_the_subjects() {
-    let provider = MockProvider::spawn(&[]).await;
-    provider.set_token_mode(TokenMode::Exchanged(300));
-    let exchanger = TokenExchanger::start(settings(&provider)).await.unwrap();
+    let (provider, exchanger) = exchanging().await;
     let user = subject(600);
     for _ in 0..3 {
         exchanger.token_for(&user, "accounts").await.unwrap();
@@ -130,28 +134,28 @@ async fn tokens_are_kept_until_shortly_before_expiry_and_never_past_the_subjects
         "dropped a quarter of its life early"
     );
 
-    // 31 s of life: dropped 7.75 s early, not 30 s.
-    provider.set_token_mode(TokenMode::Exchanged(31));
-    let brief = subject(600);
-    exchanger.token_for(&brief, "accounts").await.unwrap();
-    tokio::time::sleep(Duration::from_millis(1100)).await;
-    exchanger.token_for(&brief, "accounts").await.unwrap();
-    assert_eq!(provider.token_hits(), 5);
-
-    // The provider's token lives 300 s, the subject 1 s: kept 1 s at most.
-    provider.set_token_mode(TokenMode::Exchanged(300));
-    let dying = subject(1);
-    exchanger.token_for(&dying, "accounts").await.unwrap();
-    tokio::time::sleep(Duration::from_millis(1100)).await;
-    exchanger.token_for(&dying, "accounts").await.unwrap();
-    assert_eq!(provider.token_hits(), 7);
+    for (case, token_life, subject_life, hits_after) in [
+        ("31 s of life: dropped 7.75 s early, not 30 s", 31, 600, 5),
+        (
+            "the token lives 300 s, the subject 1 s: kept 1 s at most",
+            300,
+            1,
+            7,
+        ),
+    ] {
+        provider.set_token_mode(TokenMode::Exchanged(token_life));
+        let user = subject(subject_life);
+        exchanger.token_for(&user, "accounts").await.unwrap();
+        tokio::time::sleep(Duration::from_millis(1100)).await;
+        exchanger.token_for(&user, "accounts").await.unwrap();
+        assert_eq!(provider.token_hits(), hits_after, "{case}");
+    }
 }
 
 #[tokio::test]
 async fn concurrent_identical_exchanges_share_one_call() {
-    let provider = MockProvider::spawn(&[]).await;
-    provider.set_token_mode(TokenMode::Exchanged(300));
-    let exchanger = Arc::new(TokenExchanger::start(settings(&provider)).await.unwrap());
+    let (provider, exchanger) = exchanging().await;
+    let exchanger = Arc::new(exchanger);
     let user = subject(600);
     let calls: Vec<_> = (0..50)
         .map(|_| {

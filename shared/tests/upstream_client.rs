@@ -1,5 +1,7 @@
 //! The upstream client against a real local HTTP server that misbehaves on demand.
 
+mod upstream_support;
+
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -10,7 +12,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use serde::Deserialize;
 use shared::aggregate::{Screen, Section};
-use shared::upstream::{ErrorKind, UpstreamClient, UpstreamSettings};
+use shared::upstream::{ErrorKind, UpstreamClient, UpstreamError};
+use upstream_support::local_upstream;
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 struct Thing {
@@ -77,28 +80,30 @@ async fn spawn_upstream() -> (String, Seen) {
 }
 
 fn client(url: &str) -> UpstreamClient {
-    let settings = UpstreamSettings {
-        url: url.parse().unwrap(),
-        connect_timeout: Duration::from_millis(200),
-        timeout: Duration::from_secs(2),
-        max_body_bytes: 1024 * 1024,
-        pool_max_idle: 4,
-        required_for_readiness: true,
-        resilience: Default::default(),
-        cache: Default::default(),
-        audience: None,
-    };
-    UpstreamClient::new("test", &settings).unwrap()
+    UpstreamClient::new("test", &local_upstream(url)).unwrap()
+}
+
+/// `GET /{path}` within `screen`, which must fail; the error.
+async fn get_error(client: &UpstreamClient, screen: &Screen, path: &str) -> UpstreamError {
+    client
+        .get_json::<Thing>(screen, "test", &[path], &[])
+        .await
+        .unwrap_err()
+}
+
+/// `GET /thing` within `screen`, decoded.
+async fn get_thing(client: &UpstreamClient, screen: &Screen) -> Thing {
+    client
+        .get_json(screen, "test", &["thing"], &[])
+        .await
+        .unwrap()
 }
 
 #[tokio::test]
 async fn a_json_body_decodes_into_the_typed_struct_ignoring_unknown_fields() {
     let (url, _) = spawn_upstream().await;
     let screen = Screen::start(Duration::from_secs(1));
-    let thing: Thing = client(&url)
-        .get_json(&screen, "test", &["thing"], &[])
-        .await
-        .unwrap();
+    let thing = get_thing(&client(&url), &screen).await;
     assert_eq!(thing, Thing { name: "a".into() });
 }
 
@@ -122,10 +127,7 @@ async fn a_path_segment_is_encoded_as_one_segment() {
 async fn the_remaining_deadline_travels_with_the_call() {
     let (url, seen) = spawn_upstream().await;
     let screen = Screen::start(Duration::from_millis(700));
-    let _: Thing = client(&url)
-        .get_json(&screen, "test", &["thing"], &[])
-        .await
-        .unwrap();
+    get_thing(&client(&url), &screen).await;
     let seen = seen.lock().unwrap();
     let deadline: u64 = seen[0].1["x-request-deadline-ms"]
         .to_str()
@@ -140,10 +142,7 @@ async fn the_screen_deadline_cuts_a_slow_call_short() {
     let (url, _) = spawn_upstream().await;
     let screen = Screen::start(Duration::from_millis(200));
     let started = Instant::now();
-    let error = client(&url)
-        .get_json::<Thing>(&screen, "test", &["slow"], &[])
-        .await
-        .unwrap_err();
+    let error = get_error(&client(&url), &screen, "slow").await;
     assert_eq!(error.kind, ErrorKind::Timeout);
     assert!(
         started.elapsed() < Duration::from_millis(600),
@@ -156,10 +155,7 @@ async fn the_screen_deadline_cuts_a_slow_call_short() {
 async fn bodies_over_the_cap_are_refused() {
     let (url, _) = spawn_upstream().await;
     let screen = Screen::start(Duration::from_secs(2));
-    let error = client(&url)
-        .get_json::<Thing>(&screen, "test", &["huge"], &[])
-        .await
-        .unwrap_err();
+    let error = get_error(&client(&url), &screen, "huge").await;
     assert_eq!(error.kind, ErrorKind::TooLarge);
 }
 
@@ -174,10 +170,7 @@ async fn failures_map_to_kinds_and_never_carry_the_upstream_body() {
         ("html", ErrorKind::InvalidBody, 502),
         ("redirect", ErrorKind::Failed(307), 502),
     ] {
-        let error = c
-            .get_json::<Thing>(&screen, "test", &[path], &[])
-            .await
-            .unwrap_err();
+        let error = get_error(&c, &screen, path).await;
         assert_eq!(error.kind, kind, "{path}");
         let problem = error.to_problem();
         assert_eq!(problem.status_code().as_u16(), status, "{path}");
@@ -193,10 +186,7 @@ async fn an_unreachable_upstream_fails_fast() {
     drop(listener);
     let screen = Screen::start(Duration::from_secs(2));
     let started = Instant::now();
-    let error = client(&url)
-        .get_json::<Thing>(&screen, "test", &["thing"], &[])
-        .await
-        .unwrap_err();
+    let error = get_error(&client(&url), &screen, "thing").await;
     assert_eq!(error.kind, ErrorKind::Unreachable);
     assert!(started.elapsed() < Duration::from_millis(500));
 }
@@ -239,10 +229,7 @@ async fn traceparent_upstream_sees(inbound: &str, peer_is_trusted_proxy: bool) -
         let client = client.clone();
         async move {
             let screen = Screen::start(Duration::from_secs(1));
-            let thing: Thing = client
-                .get_json(&screen, "test", &["thing"], &[])
-                .await
-                .unwrap();
+            let thing = get_thing(&client, &screen).await;
             thing.name
         }
     });

@@ -15,10 +15,10 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use shared::aggregate::{Screen, Section};
 use shared::auth::AuthUser;
+use shared::cart::{self, CartChange};
 use shared::cart_line::NewCartLine;
 use shared::ids::ProductId;
 use shared::problem::Problem;
-use shared::upstream::accounts::Cart;
 
 use crate::AppState;
 use crate::device::{self, Device, HintHeaders, HintQuery};
@@ -57,11 +57,7 @@ pub async fn cart(
     user: AuthUser,
     device: Device,
 ) -> Result<Response, Problem> {
-    let screen = Screen::start(state.settings.screens.cart);
-    let cart = screen
-        .critical(state.upstreams.accounts.cart(&screen, user.access_token()))
-        .await?;
-    Ok(cart_view(&state, &screen, &cart, &device).await)
+    cart_view(&state, &user, &device, CartChange::None).await
 }
 
 /// `POST /v1/cart/items` with `{"product_id": "p00001", "quantity": 1}`: adds units (to an
@@ -84,16 +80,7 @@ pub async fn add_item(
     device: Device,
     line: NewCartLine,
 ) -> Result<Response, Problem> {
-    let screen = Screen::start(state.settings.screens.cart);
-    let cart = screen
-        .critical(
-            state
-                .upstreams
-                .accounts
-                .add_to_cart(&screen, user.access_token(), &line),
-        )
-        .await?;
-    Ok(cart_view(&state, &screen, &cart, &device).await)
+    cart_view(&state, &user, &device, CartChange::Add(&line)).await
 }
 
 /// `DELETE /v1/cart/items/{id}`: removes the product's line (absent is not an error) and
@@ -115,36 +102,31 @@ pub async fn remove_item(
     device: Device,
     id: ProductId,
 ) -> Result<Response, Problem> {
-    let screen = Screen::start(state.settings.screens.cart);
-    let cart = screen
-        .critical(
-            state
-                .upstreams
-                .accounts
-                .remove_from_cart(&screen, user.access_token(), &id),
-        )
-        .await?;
-    Ok(cart_view(&state, &screen, &cart, &device).await)
+    cart_view(&state, &user, &device, CartChange::Remove(&id)).await
 }
 
-/// The cart with each line's name, price and image: one catalog batch and one offers batch,
-/// concurrently, both optional.
-async fn cart_view(state: &AppState, screen: &Screen, cart: &Cart, device: &Device) -> Response {
+/// The cart after `change`, with each line's name, price and image: one catalog batch and one
+/// offers batch, concurrently, both optional.
+async fn cart_view(
+    state: &AppState,
+    user: &AuthUser,
+    device: &Device,
+    change: CartChange<'_>,
+) -> Result<Response, Problem> {
+    let screen = Screen::start(state.settings.screens.cart);
     let upstreams = &*state.upstreams;
-    // Only well-formed ids go into upstream URLs; a malformed one is shown without its card.
-    let ids: Vec<ProductId> = cart
-        .items
-        .iter()
-        .filter_map(|line| ProductId::parse(&line.product_id).ok())
-        .collect();
+    let cart = change
+        .apply(&screen, &upstreams.accounts, user.access_token())
+        .await?;
+    let ids = cart::product_ids(&cart);
     let (cards, offers) = tokio::join!(
-        screen.optional(Section::Catalog, upstreams.catalog.cards(screen, &ids)),
-        screen.optional(Section::Offers, upstreams.offers.offers(screen, &ids)),
+        screen.optional(Section::Catalog, upstreams.catalog.cards(&screen, &ids)),
+        screen.optional(Section::Offers, upstreams.offers.offers(&screen, &ids)),
     );
     let cards = cards.unwrap_or_default();
     let offers = offers.unwrap_or_default();
-    let view = CartView::new(cart, &cards, &offers, device, screen.degraded());
+    let view = CartView::new(&cart, &cards, &offers, device, screen.degraded());
     let mut response = Json(view).into_response();
     device::mark_device_dependent(&mut response);
-    response
+    Ok(response)
 }

@@ -115,17 +115,13 @@ impl Settings {
     }
 
     fn validate(self) -> Result<Self, ConfigError> {
-        for (key, deadline) in [
+        shared::config::check_deadlines(&[
             ("screens.home", self.screens.home),
             ("screens.product", self.screens.product),
             ("screens.search", self.screens.search),
             ("screens.me", self.screens.me),
             ("screens.cart", self.screens.cart),
-        ] {
-            if deadline.is_zero() || deadline > Duration::from_secs(60) {
-                return Err(ConfigError::invalid(key, "must be between 1ms and 60s"));
-            }
-        }
+        ])?;
         if !images::WIDTH_RANGE.contains(&self.images.default_viewport_width) {
             return Err(ConfigError::invalid(
                 "images.default_viewport_width",

@@ -19,8 +19,8 @@ use shared::auth::{JwtSettings, TokenValidator};
 
 use crate::helpers::{
     Bearer, INVALID_TOKEN, NO_TOKEN, TestApp, assert_problem, assert_unauthorized, bearer,
-    cache_control, forward_user_tokens, keys, screen_json, spawn_app, spawn_app_against,
-    spawn_app_with,
+    cache_control, cart_lines, forward_user_tokens, keys, screen_json, spawn_app,
+    spawn_app_against, spawn_app_with,
 };
 
 /// Seconds since the epoch.
@@ -47,6 +47,26 @@ fn with_header(token: &str, header: &Value) -> String {
 }
 
 /// `token` with the character at `index` replaced by another base64url character.
+/// `token` with a random key id no provider knows, `padding` characters longer.
+fn with_unknown_kid(token: &str, padding: usize) -> String {
+    let header = json!({
+        "alg": "ES256",
+        "typ": "at+jwt",
+        "kid": format!("{:032x}{}", rand::random::<u128>(), "k".repeat(padding)),
+    });
+    with_header(token, &header)
+}
+
+/// Sends 100 copies of `token` at once, each with its own unknown key id, and asserts that each
+/// is refused as an invalid token.
+async fn assert_a_kid_flood_is_refused(app: &TestApp, token: &str) {
+    let flood: Vec<String> = (0..100).map(|_| with_unknown_kid(token, 0)).collect();
+    let responses = futures::future::join_all(flood.iter().map(|token| app.get_me(token))).await;
+    for response in responses {
+        assert_unauthorized(response, INVALID_TOKEN, &[]).await;
+    }
+}
+
 fn mutate(token: &str, index: usize) -> String {
     let mut bytes = token.as_bytes().to_vec();
     assert_ne!(
@@ -402,21 +422,8 @@ async fn one_user_never_sees_or_changes_another_users_cart() {
 
     let adas = screen_json(app.get_cart(&ada).await).await;
     let graces = screen_json(app.get_cart(&grace).await).await;
-    let lines = |cart: &Value| -> Vec<(String, u64)> {
-        cart["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|line| {
-                (
-                    line["product_id"].as_str().unwrap().to_owned(),
-                    line["quantity"].as_u64().unwrap(),
-                )
-            })
-            .collect()
-    };
-    assert_eq!(lines(&adas), [("p00001".to_owned(), 3)]);
-    assert_eq!(lines(&graces), [("p00002".to_owned(), 1)]);
+    assert_eq!(cart_lines(&adas), [("p00001".to_owned(), 3)]);
+    assert_eq!(cart_lines(&graces), [("p00002".to_owned(), 1)]);
     assert_eq!(
         screen_json(app.get_me(&grace).await).await["name"],
         "Grace Hopper"
@@ -453,13 +460,7 @@ async fn upstreams_verifying_with_cooldown(issuer: &str, cooldown: Duration) -> 
             .with_token_verifier(Arc::new(Verifier(validator)));
         RunningService::spawn_context(service, ctx).await
     };
-    TestUpstreams {
-        catalog: RunningService::spawn(Service::Catalog, Arc::clone(&config)).await,
-        offers: RunningService::spawn(Service::Offers, Arc::clone(&config)).await,
-        reviews: RunningService::spawn(Service::Reviews, Arc::clone(&config)).await,
-        recommendations: verifying(Service::Recommendations).await,
-        accounts: verifying(Service::Accounts).await,
-    }
+    TestUpstreams::spawn_with_verifying(&config, verifying).await
 }
 
 #[tokio::test]
@@ -513,20 +514,7 @@ async fn a_key_rotated_right_after_the_jwks_fetch_works_at_once_and_a_kid_flood_
 
     let fetched = app.idp.jwks_requests();
     let started = std::time::Instant::now();
-    let flood: Vec<String> = (0..100)
-        .map(|_| {
-            let header = json!({
-                "alg": "ES256",
-                "typ": "at+jwt",
-                "kid": format!("{:032x}", rand::random::<u128>()),
-            });
-            with_header(&rotated, &header)
-        })
-        .collect();
-    let responses = futures::future::join_all(flood.iter().map(|token| app.get_me(token))).await;
-    for response in responses {
-        assert_unauthorized(response, INVALID_TOKEN, &[]).await;
-    }
+    assert_a_kid_flood_is_refused(&app, &rotated).await;
     let extra = app.idp.jwks_requests() - fetched;
     let bound = started.elapsed().as_secs() as usize + 1;
     assert!(extra <= bound, "{extra} JWKS fetches for 100 random kids");
@@ -564,21 +552,7 @@ async fn a_storm_of_unknown_key_ids_costs_at_most_one_jwks_fetch() {
     tokio::time::sleep(COOLDOWN + Duration::from_millis(100)).await;
     let fetched = app.idp.jwks_requests();
 
-    let storm: Vec<String> = (0..100)
-        .map(|_| {
-            let header = json!({
-                "alg": "ES256",
-                "typ": "at+jwt",
-                "kid": format!("{:032x}", rand::random::<u128>()),
-            });
-            with_header(&valid, &header)
-        })
-        .collect();
-    let responses = futures::future::join_all(storm.iter().map(|token| app.get_me(token))).await;
-
-    for response in responses {
-        assert_unauthorized(response, INVALID_TOKEN, &[]).await;
-    }
+    assert_a_kid_flood_is_refused(&app, &valid).await;
     let extra = app.idp.jwks_requests() - fetched;
     assert!(extra <= 1, "{extra} JWKS fetches for one storm");
     assert_eq!(app.upstreams.accounts.hits(), 0);
@@ -591,14 +565,7 @@ async fn an_oversized_token_is_refused_before_it_is_decoded() {
     const COOLDOWN: Duration = Duration::from_millis(100);
     let app = spawn_app_with(|settings| settings.auth.jwt.jwks.refresh_cooldown = COOLDOWN).await;
     let valid = app.token_of("demo-user-1").await;
-    let unknown_kid = |padding: usize| {
-        let header = json!({
-            "alg": "ES256",
-            "typ": "at+jwt",
-            "kid": format!("{:032x}{}", rand::random::<u128>(), "k".repeat(padding)),
-        });
-        with_header(&valid, &header)
-    };
+    let unknown_kid = |padding: usize| with_unknown_kid(&valid, padding);
     tokio::time::sleep(COOLDOWN * 2).await;
     let fetched = app.idp.jwks_requests();
 

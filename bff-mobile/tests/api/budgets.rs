@@ -38,6 +38,26 @@ async fn spawn_web(idp: &TestIdp, upstreams: &TestUpstreams) -> String {
 }
 
 /// The body of a complete (not degraded) JSON screen.
+/// `path` with `token` as each of [`DEVICES`] asks for it: the device and the complete body.
+async fn personal_bodies(
+    app: &TestApp,
+    token: &str,
+    path: &str,
+) -> Vec<(&'static [(&'static str, &'static str)], Vec<u8>)> {
+    let authorization = bearer(token);
+    let mut bodies = Vec::new();
+    for device in DEVICES {
+        let mut headers = device.to_vec();
+        headers.push(authorization.as_header());
+        let response = app.get_with(path, &headers).await;
+        bodies.push((
+            device,
+            complete_body(response, &format!("{path} {device:?}")).await,
+        ));
+    }
+    bodies
+}
+
 async fn complete_body(response: reqwest::Response, what: &str) -> Vec<u8> {
     assert_eq!(response.status(), 200, "{what}");
     assert!(
@@ -110,13 +130,8 @@ async fn the_home_screen_stays_within_six_kib() {
 async fn the_personalised_home_screen_stays_within_six_kib() {
     let app = spawn_app().await;
     let token = app.token_of("demo-user-1").await;
-    let authorization = bearer(&token);
 
-    for device in DEVICES {
-        let mut headers = device.to_vec();
-        headers.push(authorization.as_header());
-        let response = app.get_with("/v1/home", &headers).await;
-        let body = complete_body(response, &format!("home for you {device:?}")).await;
+    for (device, body) in personal_bodies(&app, &token, "/v1/home").await {
         let json: Value = serde_json::from_slice(&body).unwrap();
         assert!(json.get("for_you").is_some(), "{json}");
         assert!(
@@ -137,13 +152,8 @@ async fn a_cart_of_ten_lines_stays_within_three_kib() {
             .await;
         assert_eq!(response.status(), 200);
     }
-    let authorization = bearer(&token);
 
-    for device in DEVICES {
-        let mut headers = device.to_vec();
-        headers.push(authorization.as_header());
-        let response = app.get_with("/v1/cart", &headers).await;
-        let body = complete_body(response, &format!("cart {device:?}")).await;
+    for (device, body) in personal_bodies(&app, &token, "/v1/cart").await {
         let json: Value = serde_json::from_slice(&body).unwrap();
         assert_eq!(json["items"].as_array().unwrap().len(), 10, "{json}");
         assert!(

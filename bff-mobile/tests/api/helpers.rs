@@ -340,37 +340,7 @@ pub async fn screen_json(response: reqwest::Response) -> Value {
     response.json().await.unwrap()
 }
 
-/// Asserts a problem+json response of `status` with a request id, whose body contains none of
-/// `not_echoed`; returns its body.
-pub async fn assert_problem(
-    response: reqwest::Response,
-    status: u16,
-    not_echoed: &[&str],
-) -> Value {
-    assert_eq!(response.status(), status);
-    assert_eq!(response.headers()[CONTENT_TYPE], "application/problem+json");
-    let request_id = response.headers()["x-request-id"]
-        .to_str()
-        .unwrap()
-        .to_owned();
-    let text = response.text().await.unwrap();
-    // The request id is random hex: leave it out of the search for echoed input.
-    let searched = text.replace(&request_id, "");
-    for input in not_echoed {
-        assert!(
-            !searched.contains(input),
-            "the problem echoes {input:?}: {text}"
-        );
-    }
-    let body: Value = serde_json::from_str(&text).unwrap();
-    assert_eq!(body["status"], status);
-    assert_eq!(body["request_id"], request_id.as_str());
-    assert!(
-        body["detail"].as_str().is_some_and(|d| !d.is_empty()),
-        "{body}"
-    );
-    body
-}
+pub use shared::test_server::{assert_problem, cart_lines, each_str};
 
 /// The width a rendition URL names (`…/960.svg` → 960).
 pub fn rendition_width(url: &Value) -> u32 {
@@ -384,11 +354,9 @@ pub fn rendition_width(url: &Value) -> u32 {
 
 /// The ids of a list of cards.
 pub fn ids(cards: &Value) -> Vec<String> {
-    cards
-        .as_array()
-        .expect("a list of cards")
-        .iter()
-        .map(|card| card["id"].as_str().unwrap().to_owned())
+    shared::test_server::each_str(cards, "id")
+        .into_iter()
+        .map(str::to_owned)
         .collect()
 }
 

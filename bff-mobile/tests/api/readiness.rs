@@ -18,12 +18,7 @@ async fn readiness_is_on_the_admin_listener_and_a_404_problem_on_the_public_port
         .unwrap();
     assert_eq!(admin.status(), 200);
     let body: serde_json::Value = admin.json().await.unwrap();
-    let names: Vec<&str> = body["upstreams"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|u| u["name"].as_str().unwrap())
-        .collect();
+    let names = each_str(&body["upstreams"], "name");
     assert_eq!(
         names,
         [

@@ -12,10 +12,10 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use shared::aggregate::{Screen, Section};
 use shared::cards::CardExtras;
+use shared::cart::{self, CartChange};
 use shared::cart_line::NewCartLine;
 use shared::ids::ProductId;
 use shared::problem::Problem;
-use shared::upstream::accounts::Cart;
 
 use crate::AppState;
 use crate::auth::SignedIn;
@@ -46,11 +46,7 @@ pub async fn me(State(state): State<AppState>, user: SignedIn) -> Result<Respons
     responses((status = 200, description = "The cart, a card per line.", body = CartPage)),
 )]
 pub async fn cart(State(state): State<AppState>, user: SignedIn) -> Result<Response, Problem> {
-    let screen = Screen::start(state.settings.screens.cart);
-    let cart = screen
-        .critical(state.upstreams.accounts.cart(&screen, user.access_token()))
-        .await?;
-    Ok(cart_page(&state, &screen, &cart).await)
+    cart_page(&state, &user, CartChange::None).await
 }
 
 /// `POST /api/cart/items` with `{"product_id": "p00001", "quantity": 1}`.
@@ -71,16 +67,7 @@ pub async fn add_item(
     user: SignedIn,
     line: NewCartLine,
 ) -> Result<Response, Problem> {
-    let screen = Screen::start(state.settings.screens.cart);
-    let cart = screen
-        .critical(
-            state
-                .upstreams
-                .accounts
-                .add_to_cart(&screen, user.access_token(), &line),
-        )
-        .await?;
-    Ok(cart_page(&state, &screen, &cart).await)
+    cart_page(&state, &user, CartChange::Add(&line)).await
 }
 
 /// `DELETE /api/cart/items/{id}`.
@@ -100,31 +87,25 @@ pub async fn remove_item(
     user: SignedIn,
     id: ProductId,
 ) -> Result<Response, Problem> {
-    let screen = Screen::start(state.settings.screens.cart);
-    let cart = screen
-        .critical(
-            state
-                .upstreams
-                .accounts
-                .remove_from_cart(&screen, user.access_token(), &id),
-        )
-        .await?;
-    Ok(cart_page(&state, &screen, &cart).await)
+    cart_page(&state, &user, CartChange::Remove(&id)).await
 }
 
-/// The cart with a card per line: one catalog batch, one offers + ratings batch.
-async fn cart_page(state: &AppState, screen: &Screen, cart: &Cart) -> Response {
+/// The cart after `change`, with a card per line: one catalog batch, one offers + ratings batch.
+async fn cart_page(
+    state: &AppState,
+    user: &SignedIn,
+    change: CartChange<'_>,
+) -> Result<Response, Problem> {
+    let screen = Screen::start(state.settings.screens.cart);
     let upstreams = &*state.upstreams;
-    // Only well-formed ids go into upstream URLs; a malformed one is shown without its card.
-    let ids: Vec<ProductId> = cart
-        .items
-        .iter()
-        .filter_map(|line| ProductId::parse(&line.product_id).ok())
-        .collect();
+    let cart = change
+        .apply(&screen, &upstreams.accounts, user.access_token())
+        .await?;
+    let ids = cart::product_ids(&cart);
     let (cards, extras) = tokio::join!(
-        screen.optional(Section::Catalog, upstreams.catalog.cards(screen, &ids)),
-        CardExtras::fetch(screen, upstreams, &ids),
+        screen.optional(Section::Catalog, upstreams.catalog.cards(&screen, &ids)),
+        CardExtras::fetch(&screen, upstreams, &ids),
     );
     let cards = cards.unwrap_or_default();
-    Json(CartPage::new(cart, &cards, &extras, screen.degraded())).into_response()
+    Ok(Json(CartPage::new(&cart, &cards, &extras, screen.degraded())).into_response())
 }

@@ -6,7 +6,7 @@
 //! Cases that other modules already prove are not repeated here; `SECURITY.md` maps every rule
 //! to its tests.
 
-use shared::raw_client::{closed_after_sending, exchange};
+use shared::raw_client::assert_idle_connections_close_and_an_oversized_head_is_a_problem;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -309,11 +309,7 @@ async fn every_method_on_every_api_route_without_x_csrf_is_refused_before_any_wo
                 if *method != Method::HEAD {
                     assert_safe_problem(&reply, reply.status, &["p00001", "product_id"]);
                 }
-                let cors: Vec<_> = reply
-                    .headers
-                    .keys()
-                    .filter(|name| name.as_str().starts_with("access-control-"))
-                    .collect();
+                let cors = reply.cors_headers();
                 assert!(cors.is_empty(), "{method} {path}: {cors:?}");
                 refused += 1;
             }
@@ -355,11 +351,7 @@ async fn no_origin_is_ever_reflected_not_null_a_look_alike_or_the_apps_own() {
                 )
                 .await;
             for reply in [preflight, actual] {
-                let cors: Vec<_> = reply
-                    .headers
-                    .keys()
-                    .filter(|name| name.as_str().starts_with("access-control-"))
-                    .collect();
+                let cors = reply.cors_headers();
                 assert!(cors.is_empty(), "{origin} {}: {cors:?}", reply.request);
                 assert!(reply.status != 500, "{}", reply.request);
             }
@@ -1558,28 +1550,5 @@ async fn a_hanging_search_answered_504_by_the_deadline_leaves_every_product_page
 async fn silent_connections_are_closed_after_the_header_read_timeout_and_an_oversized_head_is_a_problem()
  {
     let app = spawn_app().await;
-    let limit = Duration::from_secs(7);
-    let (silent, half_preface) = tokio::join!(
-        closed_after_sending(&app.address, b"", limit),
-        closed_after_sending(&app.address, b"PRI * HTTP/2.0\r\n", limit),
-    );
-    assert!(silent >= Duration::from_secs(4), "closed after {silent:?}");
-    assert!(half_preface <= limit, "closed after {half_preface:?}");
-
-    let head = format!(
-        "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\n\r\n",
-        "a".repeat(40_000)
-    );
-    let answer = exchange(&app.address, head.as_bytes(), Duration::from_secs(5)).await;
-    assert!(answer.starts_with("HTTP/1.1 431 "), "{answer}");
-    assert!(
-        answer.contains("content-type: application/problem+json"),
-        "{answer}"
-    );
-    let body = answer
-        .split_once("\r\n\r\n")
-        .map(|(_, body)| body)
-        .unwrap_or_default();
-    let problem: Value = serde_json::from_str(body).unwrap();
-    assert_eq!(problem["status"], 431, "{answer}");
+    assert_idle_connections_close_and_an_oversized_head_is_a_problem(&app.address).await;
 }

@@ -457,6 +457,16 @@ impl Reply {
         self.headers.get(name).map(|v| v.to_str().unwrap())
     }
 
+    /// The `Access-Control-*` headers: the BFF answers no cross-origin request, so there must
+    /// be none.
+    pub fn cors_headers(&self) -> Vec<&str> {
+        self.headers
+            .keys()
+            .map(|name| name.as_str())
+            .filter(|name| name.starts_with("access-control-"))
+            .collect()
+    }
+
     /// `Location`.
     pub fn location(&self) -> &str {
         self.header(LOCATION.as_str())
@@ -695,31 +705,7 @@ pub async fn ok_json(response: reqwest::Response) -> Value {
 
 pub use shared::test_server::cache_control;
 
-/// Asserts an RFC 9457 problem with `status` and a request id, whose body contains none of
-/// `never_echoed`; returns the body.
-pub async fn assert_problem(
-    response: reqwest::Response,
-    status: u16,
-    never_echoed: &[&str],
-) -> Value {
-    assert_eq!(response.status(), status);
-    let content_type = response.headers().get(CONTENT_TYPE).unwrap().to_owned();
-    assert_eq!(content_type, "application/problem+json");
-    let body = response.text().await.unwrap();
-    let problem: Value = serde_json::from_str(&body).unwrap();
-    assert_eq!(problem["status"], status);
-    let request_id = problem["request_id"].as_str().unwrap_or_default();
-    assert!(!request_id.is_empty(), "{problem}");
-    // A random request id may contain anything hexadecimal; look for echoes around it.
-    let rest = body.replace(request_id, "");
-    for input in never_echoed {
-        assert!(
-            !rest.contains(input),
-            "the problem echoes {input:?}: {body}"
-        );
-    }
-    problem
-}
+pub use shared::test_server::{assert_problem, cart_lines, each_str, each_u64};
 
 /// Asserts that a card has the web card's shape, an image with every rendition in `srcset` and,
 /// when `with_extras`, a price, stock and rating.

@@ -1,6 +1,8 @@
 use demo_upstreams::fault::Fault;
 
-use crate::helpers::{TestApp, assert_problem, assert_web_card, cache_control, ok_json, spawn_app};
+use crate::helpers::{
+    TestApp, assert_problem, assert_web_card, cache_control, each_str, ok_json, spawn_app,
+};
 
 #[tokio::test]
 async fn search_returns_24_cards_a_total_page_count_and_facets() {
@@ -71,25 +73,10 @@ async fn search_pages_are_consecutive_slices_of_the_results() {
     assert!(total > 24, "{total}");
     assert_eq!(first["page_count"], total.div_ceil(24));
     assert_eq!(second["total"], total);
-    let first_ids: Vec<&str> = first["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["id"].as_str().unwrap())
-        .collect();
-    let second_ids: Vec<&str> = second["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["id"].as_str().unwrap())
-        .collect();
+    let first_ids = each_str(&first["items"], "id");
+    let second_ids = each_str(&second["items"], "id");
     assert!(second_ids.iter().all(|id| !first_ids.contains(id)));
-    let names: Vec<&str> = first["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["name"].as_str().unwrap())
-        .collect();
+    let names = each_str(&first["items"], "name");
     assert!(
         names
             .windows(2)

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use crate::helpers::{Options, Store, spawn_with, spawn_with_store, unix_now};
+use crate::helpers::{Options, Store, cart_lines, spawn_with, spawn_with_store, unix_now};
 
 /// Eight hours, the default absolute timeout, in seconds.
 const EIGHT_HOURS: u64 = 8 * 3600;
@@ -281,21 +281,6 @@ mod suite {
     }
 }
 
-/// `(product_id, quantity)` of each line of a cart page.
-pub fn cart_lines(cart: &serde_json::Value) -> Vec<(String, u64)> {
-    cart["items"]
-        .as_array()
-        .unwrap_or_else(|| panic!("no items in {cart}"))
-        .iter()
-        .map(|line| {
-            (
-                line["product_id"].as_str().unwrap().to_owned(),
-                line["quantity"].as_u64().unwrap(),
-            )
-        })
-        .collect()
-}
-
 /// A query parameter of a URL, decoded.
 pub fn query_param(url: &str, name: &str) -> String {
     url::Url::parse(url)
@@ -306,54 +291,20 @@ pub fn query_param(url: &str, name: &str) -> String {
         .unwrap_or_else(|| panic!("no {name} in {url}"))
 }
 
-macro_rules! session_suite {
-    ($name:ident, $store:expr) => {
-        mod $name {
-            use super::*;
-
-            #[tokio::test]
-            async fn the_full_web_login_flow_signs_ada_in_and_out() {
-                suite::the_full_web_login_flow_signs_ada_in_and_out($store).await;
-            }
-
-            #[tokio::test]
-            async fn a_login_gets_a_new_session_id_never_a_planted_or_previous_one() {
-                suite::a_login_gets_a_new_session_id_never_a_planted_or_previous_one($store).await;
-            }
-
-            #[tokio::test]
-            async fn an_expired_access_token_is_refreshed_once_for_ten_concurrent_requests() {
-                suite::an_expired_access_token_is_refreshed_once_for_ten_concurrent_requests(
-                    $store,
-                )
-                .await;
-            }
-
-            #[tokio::test]
-            async fn a_refresh_token_revoked_at_the_provider_ends_the_session() {
-                suite::a_refresh_token_revoked_at_the_provider_ends_the_session($store).await;
-            }
-
-            #[tokio::test]
-            async fn one_users_session_never_reads_another_users_cart() {
-                suite::one_users_session_never_reads_another_users_cart($store).await;
-            }
-
-            #[tokio::test]
-            async fn an_idle_session_ends() {
-                suite::an_idle_session_ends($store).await;
-            }
-
-            #[tokio::test]
-            async fn a_replayed_callback_is_refused_and_creates_no_session() {
-                suite::a_replayed_callback_is_refused_and_creates_no_session($store).await;
-            }
-        }
-    };
+// The suite against each kind of store.
+shared::tests_per_backend! {
+    suite: suite,
+    backends: [memory_store => Store::Memory, redis_store => Store::Redis],
+    tests: [
+        the_full_web_login_flow_signs_ada_in_and_out,
+        a_login_gets_a_new_session_id_never_a_planted_or_previous_one,
+        an_expired_access_token_is_refreshed_once_for_ten_concurrent_requests,
+        a_refresh_token_revoked_at_the_provider_ends_the_session,
+        one_users_session_never_reads_another_users_cart,
+        an_idle_session_ends,
+        a_replayed_callback_is_refused_and_creates_no_session,
+    ],
 }
-
-session_suite!(memory_store, Store::Memory);
-session_suite!(redis_store, Store::Redis);
 
 #[tokio::test]
 async fn two_instances_sharing_redis_refresh_an_expired_session_once_and_keep_it() {

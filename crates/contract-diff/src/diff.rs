@@ -276,20 +276,26 @@ impl<'d> Walk<'d> {
         }
     }
 
-    fn enter(&mut self, old: &Value, new: &Value) -> bool {
+    /// The two schemas to compare at a location, `$ref`s followed; `None` when this pair of
+    /// named schemas was compared already (so recursive schemas end).
+    fn enter<'v>(&mut self, old: &'v Value, new: &'v Value) -> Option<(&'v Value, &'v Value)>
+    where
+        'd: 'v,
+    {
         let name = |v: &Value| v["$ref"].as_str().unwrap_or_default().to_owned();
         let pair = (name(old), name(new));
-        pair.0.is_empty() || self.seen.insert(pair)
+        if !pair.0.is_empty() && !self.seen.insert(pair) {
+            return None;
+        }
+        Some((resolve(self.docs.old, old), resolve(self.docs.new, new)))
     }
 
     /// What the client reads: nothing it read may vanish, change type or become optional.
     fn response(&mut self, old: &Value, new: &Value, at: &str, found: &mut Found<'_>) {
-        if !self.enter(old, new) {
+        let Some((old, new)) = self.enter(old, new) else {
             return;
-        }
+        };
         let (docs_old, docs_new) = (self.docs.old, self.docs.new);
-        let old = resolve(docs_old, old);
-        let new = resolve(docs_new, new);
         let (old_types, new_types) = (types(old), types(new));
         // An integer still reads where a number did.
         let reads_as_before =
@@ -325,12 +331,10 @@ impl<'d> Walk<'d> {
 
     /// What the client sends: nothing may become required that it did not send.
     fn request(&mut self, old: &Value, new: &Value, at: &str, found: &mut Found<'_>) {
-        if !self.enter(old, new) {
+        let Some((old, new)) = self.enter(old, new) else {
             return;
-        }
+        };
         let (docs_old, docs_new) = (self.docs.old, self.docs.new);
-        let old = resolve(docs_old, old);
-        let new = resolve(docs_new, new);
         let (old_props, old_required) = properties(docs_old, old);
         let (new_props, new_required) = properties(docs_new, new);
         for name in &new_required {

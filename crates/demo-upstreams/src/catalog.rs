@@ -17,6 +17,7 @@ use axum::routing::get;
 use serde::{Deserialize, Serialize};
 use shared::problem::Problem;
 
+use crate::batch::Batch;
 use crate::data::{Dataset, Product, RENDITION_WIDTHS, Spec, Variant, fnv1a};
 use crate::error::{ApiError, Page, Path, Query, check_product_id, product_ids};
 use crate::vocab::CATEGORIES;
@@ -175,12 +176,6 @@ struct BatchQuery {
     view: Option<String>,
 }
 
-#[derive(Serialize)]
-struct Batch<T> {
-    items: Vec<T>,
-    missing: Vec<String>,
-}
-
 async fn products(
     State(catalog): State<Catalog>,
     Query(query): Query<BatchQuery>,
@@ -191,26 +186,17 @@ async fn products(
         Some("card") => true,
         Some(_) => return Err(ApiError::BadRequest("view is card or full")),
     };
-    let mut found = Vec::with_capacity(ids.len());
-    let mut missing = Vec::new();
-    for id in ids {
-        match catalog.data.product_index(id) {
-            Some(index) => found.push(&catalog.data.products[index]),
-            None => missing.push(id.to_owned()),
-        }
-    }
-    let base = &catalog.base_url;
+    let (data, base) = (&catalog.data, &catalog.base_url);
+    let product = |index: usize| &data.products[index];
     Ok(if card {
-        axum::Json(Batch {
-            items: found.into_iter().map(|p| card_json(base, p)).collect(),
-            missing,
-        })
+        axum::Json(Batch::of(data, ids, |_, index| {
+            card_json(base, product(index))
+        }))
         .into_response()
     } else {
-        axum::Json(Batch {
-            items: found.into_iter().map(|p| product_json(base, p)).collect(),
-            missing,
-        })
+        axum::Json(Batch::of(data, ids, |_, index| {
+            product_json(base, product(index))
+        }))
         .into_response()
     })
 }
@@ -485,7 +471,7 @@ async fn strong_etag(request: Request, next: Next) -> Response {
     };
     let tag = HeaderValue::from_str(&format!("\"{:016x}\"", fnv1a(&bytes)))
         .expect("hex digits in quotes are a valid header value");
-    if if_none_match.is_some_and(|candidates| etag_matches(&candidates, &tag)) {
+    if if_none_match.is_some_and(|candidates| shared::etag::matches(&candidates, &tag)) {
         let mut not_modified = StatusCode::NOT_MODIFIED.into_response();
         for name in [header::CACHE_CONTROL, header::VARY] {
             if let Some(value) = parts.headers.get(&name) {
@@ -497,30 +483,4 @@ async fn strong_etag(request: Request, next: Next) -> Response {
     }
     parts.headers.insert(header::ETAG, tag);
     Response::from_parts(parts, Body::from(bytes))
-}
-
-/// `If-None-Match` uses the weak comparison (RFC 9110 §13.1.2): `W/` prefixes are ignored.
-fn etag_matches(candidates: &HeaderValue, tag: &HeaderValue) -> bool {
-    let (Ok(list), Ok(ours)) = (candidates.to_str(), tag.to_str()) else {
-        return false;
-    };
-    list.split(',')
-        .map(str::trim)
-        .any(|candidate| candidate == "*" || candidate.trim_start_matches("W/") == ours)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn if_none_match_accepts_lists_weak_tags_and_star() {
-        let tag = HeaderValue::from_static("\"00ff\"");
-        for yes in ["\"00ff\"", "W/\"00ff\"", "\"1\", \"00ff\"", "*"] {
-            assert!(etag_matches(&HeaderValue::from_static(yes), &tag), "{yes}");
-        }
-        for no in ["\"00fe\"", "00ff", ""] {
-            assert!(!etag_matches(&HeaderValue::from_static(no), &tag), "{no}");
-        }
-    }
 }

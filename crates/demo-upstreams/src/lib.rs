@@ -39,6 +39,7 @@ use axum::response::Response;
 use axum::routing::get;
 
 pub mod accounts;
+mod batch;
 mod catalog;
 pub mod config;
 mod data;

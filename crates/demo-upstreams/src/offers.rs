@@ -11,6 +11,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::{Deserialize, Serialize};
 
+use crate::batch::Batch;
 use crate::data::Dataset;
 use crate::error::{ApiError, Query, product_ids};
 
@@ -28,12 +29,6 @@ pub(crate) fn routes(data: Arc<Dataset>) -> Router {
 #[derive(Deserialize)]
 struct OffersQuery {
     ids: Option<String>,
-}
-
-#[derive(Serialize)]
-struct OffersBody<'a> {
-    items: Vec<OfferJson<'a>>,
-    missing: Vec<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -58,29 +53,20 @@ async fn offers(
     Query(query): Query<OffersQuery>,
 ) -> Result<Response, ApiError> {
     let ids = product_ids(query.ids.as_deref())?;
-    let mut body = OffersBody {
-        items: Vec::with_capacity(ids.len()),
-        missing: Vec::new(),
-    };
-    for id in ids {
-        match data.product_index(id) {
-            Some(index) => {
-                let offer = &data.offers[index];
-                body.items.push(OfferJson {
-                    product_id: id,
-                    price_cents: offer.price_cents,
-                    list_price_cents: offer.list_price_cents,
-                    currency: "EUR",
-                    discount_percent: offer.discount_percent,
-                    stock: offer.stock,
-                    delivery: Delivery {
-                        min_days: offer.min_days,
-                        max_days: offer.max_days,
-                    },
-                });
-            }
-            None => body.missing.push(id),
+    let body = Batch::of(&data, ids, |id, index| {
+        let offer = &data.offers[index];
+        OfferJson {
+            product_id: id,
+            price_cents: offer.price_cents,
+            list_price_cents: offer.list_price_cents,
+            currency: "EUR",
+            discount_percent: offer.discount_percent,
+            stock: offer.stock,
+            delivery: Delivery {
+                min_days: offer.min_days,
+                max_days: offer.max_days,
+            },
         }
-    }
+    });
     Ok(axum::Json(body).into_response())
 }

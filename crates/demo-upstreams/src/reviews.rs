@@ -12,6 +12,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::{Deserialize, Serialize};
 
+use crate::batch::Batch;
 use crate::data::{Dataset, Review};
 use crate::error::{ApiError, Page, Path, Query, check_product_id, product_ids};
 
@@ -103,30 +104,15 @@ struct Rating<'a> {
     count: usize,
 }
 
-#[derive(Serialize)]
-struct Ratings<'a> {
-    items: Vec<Rating<'a>>,
-    missing: Vec<&'a str>,
-}
-
 async fn ratings(
     State(data): State<Arc<Dataset>>,
     Query(query): Query<RatingsQuery>,
 ) -> Result<Response, ApiError> {
     let ids = product_ids(query.ids.as_deref())?;
-    let mut body = Ratings {
-        items: Vec::with_capacity(ids.len()),
-        missing: Vec::new(),
-    };
-    for id in ids {
-        match data.product_index(id) {
-            Some(index) => body.items.push(Rating {
-                product_id: id,
-                average: data.reviews[index].average,
-                count: data.reviews[index].entries.len(),
-            }),
-            None => body.missing.push(id),
-        }
-    }
+    let body = Batch::of(&data, ids, |id, index| Rating {
+        product_id: id,
+        average: data.reviews[index].average,
+        count: data.reviews[index].entries.len(),
+    });
     Ok(axum::Json(body).into_response())
 }

@@ -99,20 +99,26 @@ impl TestUpstreams {
         let mut config = DemoConfig::default().without_injection();
         config.auth.issuer = issuer.to_owned();
         let config = Arc::new(config);
-        let verifying = |service| {
-            let config = Arc::clone(&config);
-            async move {
-                let ctx = ServiceContext::new(config)
-                    .verifying_tokens(service)
-                    .await
-                    .expect("the issuer's keys can be discovered");
-                RunningService::spawn_context(service, ctx).await
-            }
+        let verifying = async |service| {
+            let ctx = ServiceContext::new(Arc::clone(&config))
+                .verifying_tokens(service)
+                .await
+                .expect("the issuer's keys can be discovered");
+            RunningService::spawn_context(service, ctx).await
         };
+        Self::spawn_with_verifying(&config, verifying).await
+    }
+
+    /// Catalog, offers and reviews with `config`; recommendations and accounts, the two that read
+    /// bearer tokens, as `verifying` spawns them (a test's own verifier, say).
+    pub async fn spawn_with_verifying(
+        config: &Arc<DemoConfig>,
+        verifying: impl AsyncFn(Service) -> RunningService,
+    ) -> Self {
         Self {
-            catalog: RunningService::spawn(Service::Catalog, Arc::clone(&config)).await,
-            offers: RunningService::spawn(Service::Offers, Arc::clone(&config)).await,
-            reviews: RunningService::spawn(Service::Reviews, Arc::clone(&config)).await,
+            catalog: RunningService::spawn(Service::Catalog, Arc::clone(config)).await,
+            offers: RunningService::spawn(Service::Offers, Arc::clone(config)).await,
+            reviews: RunningService::spawn(Service::Reviews, Arc::clone(config)).await,
             recommendations: verifying(Service::Recommendations).await,
             accounts: verifying(Service::Accounts).await,
         }

@@ -14,10 +14,16 @@ async fn get(url: &str, token: &str) -> reqwest::Response {
         .unwrap()
 }
 
-#[tokio::test]
-async fn accounts_serves_the_token_subject_and_refuses_everything_else() {
+/// A provider, and the upstreams verifying its tokens.
+async fn verifying_upstreams() -> (TestIdp, TestUpstreams) {
     let idp = TestIdp::spawn().await;
     let upstreams = TestUpstreams::spawn_verifying(&idp.url()).await;
+    (idp, upstreams)
+}
+
+#[tokio::test]
+async fn accounts_serves_the_token_subject_and_refuses_everything_else() {
+    let (idp, upstreams) = verifying_upstreams().await;
     let me = format!("{}/me", upstreams.accounts.url());
 
     let tokens = idp.mobile_tokens("demo-user-2").await;
@@ -40,8 +46,7 @@ async fn accounts_serves_the_token_subject_and_refuses_everything_else() {
 
 #[tokio::test]
 async fn recommendations_personalise_only_for_a_valid_token() {
-    let idp = TestIdp::spawn().await;
-    let upstreams = TestUpstreams::spawn_verifying(&idp.url()).await;
+    let (idp, upstreams) = verifying_upstreams().await;
     let popular = format!("{}/popular", upstreams.recommendations.url());
     let tokens = idp.mobile_tokens("demo-user-1").await;
     let body: Value = get(&popular, &tokens.access_token)

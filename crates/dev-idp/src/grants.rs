@@ -143,6 +143,33 @@ pub(crate) fn random_token() -> String {
     B64.encode(rand::random::<[u8; 32]>())
 }
 
+/// Keeps `entry` under a fresh [`random_token`] and returns it; refused ([`GrantError::Busy`])
+/// once `entries` holds [`MAX_ENTRIES`], so memory stays bounded.
+fn insert_under_new_token<T>(
+    entries: &mut HashMap<String, T>,
+    entry: T,
+) -> Result<String, GrantError> {
+    if entries.len() >= MAX_ENTRIES {
+        return Err(GrantError::Busy);
+    }
+    let token = random_token();
+    entries.insert(token.clone(), entry);
+    Ok(token)
+}
+
+/// The scope of a refreshed or exchanged token: all of `granted` (space-separated) when nothing
+/// is `requested`, `requested` when it names only granted scopes, `None` when it asks for more.
+pub(crate) fn narrowed_scope(requested: Option<&str>, granted: &str) -> Option<String> {
+    let Some(requested) = requested else {
+        return Some(granted.to_owned());
+    };
+    let granted: HashSet<&str> = granted.split(' ').collect();
+    requested
+        .split(' ')
+        .all(|scope| granted.contains(scope))
+        .then(|| requested.to_owned())
+}
+
 /// Whether `verifier` matches the S256 `challenge` (RFC 7636 §4.6), compared in constant time.
 pub(crate) fn pkce_matches(verifier: &str, challenge: &str) -> bool {
     let computed = B64.encode(Sha256::digest(verifier.as_bytes()));
@@ -165,19 +192,11 @@ impl Grants {
 
     /// Remembers a request waiting for the login page; returns its id.
     pub fn begin(&self, request: AuthorizationRequest) -> Result<String, GrantError> {
-        let mut inner = self.lock();
-        if inner.pending.len() >= MAX_ENTRIES {
-            return Err(GrantError::Busy);
-        }
-        let id = random_token();
-        inner.pending.insert(
-            id.clone(),
-            Pending {
-                request,
-                created: Instant::now(),
-            },
-        );
-        Ok(id)
+        let pending = Pending {
+            request,
+            created: Instant::now(),
+        };
+        insert_under_new_token(&mut self.lock().pending, pending)
     }
 
     /// The pending request with this id, if it is still usable.
@@ -209,24 +228,16 @@ impl Grants {
         sid: String,
         ttl: Duration,
     ) -> Result<String, GrantError> {
-        let mut inner = self.lock();
-        if inner.codes.len() >= MAX_ENTRIES {
-            return Err(GrantError::Busy);
-        }
-        let code = random_token();
-        inner.codes.insert(
-            code.clone(),
-            Code {
-                request,
-                user_id: user.id,
-                auth_time,
-                sid,
-                expires_at: Instant::now() + ttl,
-                used: false,
-                family: None,
-            },
-        );
-        Ok(code)
+        let code = Code {
+            request,
+            user_id: user.id,
+            auth_time,
+            sid,
+            expires_at: Instant::now() + ttl,
+            used: false,
+            family: None,
+        };
+        insert_under_new_token(&mut self.lock().codes, code)
     }
 
     /// Redeems `code` for `client_id`: checks expiry, single use, the redirect URI and PKCE,
@@ -367,17 +378,10 @@ impl Grants {
         if expires_at <= Instant::now() {
             return Err(UNKNOWN);
         }
-        let granted: HashSet<&str> = family.scope.split(' ').collect();
-        let scope = match scope {
-            Some(requested) if requested.split(' ').all(|s| granted.contains(s)) => {
-                requested.to_owned()
-            }
-            Some(_) => {
-                return Err(GrantError::InvalidScope(
-                    "scope may only narrow the original grant",
-                ));
-            }
-            None => family.scope.clone(),
+        let Some(scope) = narrowed_scope(scope, &family.scope) else {
+            return Err(GrantError::InvalidScope(
+                "scope may only narrow the original grant",
+            ));
         };
         let new_token = random_token();
         let new_expiry = Instant::now() + refresh_ttl;

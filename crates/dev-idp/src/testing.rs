@@ -21,7 +21,7 @@ use shared::server::ServeOptions;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
-use crate::config::{IdpConfig, check_redirect_uri};
+use crate::config::{ClientConfig, IdpConfig, check_redirect_uri};
 use crate::grants::{random_token, unix_now};
 use crate::state::AppState;
 use crate::tokens::{self, ACCESS_TOKEN_TYP};
@@ -117,21 +117,28 @@ impl TestIdp {
 
     /// Registers another redirect URI for a client (e.g. a BFF's callback on a random port).
     pub fn add_redirect_uri(&self, client_id: &str, uri: &str) {
-        check_redirect_uri(uri).unwrap_or_else(|why| panic!("TestIdp: {uri:?}: {why}"));
-        let known = self.state.update_client(client_id, |client| {
-            if !client.redirect_uris.iter().any(|u| u == uri) {
-                client.redirect_uris.push(uri.to_owned());
-            }
-        });
-        assert!(known, "TestIdp: no client {client_id:?}");
+        self.add_uri(client_id, uri, |client| &mut client.redirect_uris);
     }
 
     /// Registers another post-logout redirect URI for a client.
     pub fn add_post_logout_redirect_uri(&self, client_id: &str, uri: &str) {
+        self.add_uri(client_id, uri, |client| {
+            &mut client.post_logout_redirect_uris
+        });
+    }
+
+    /// Adds `uri` (once) to the list `list` picks from the client's registration.
+    fn add_uri(
+        &self,
+        client_id: &str,
+        uri: &str,
+        list: impl FnOnce(&mut ClientConfig) -> &mut Vec<String>,
+    ) {
         check_redirect_uri(uri).unwrap_or_else(|why| panic!("TestIdp: {uri:?}: {why}"));
         let known = self.state.update_client(client_id, |client| {
-            if !client.post_logout_redirect_uris.iter().any(|u| u == uri) {
-                client.post_logout_redirect_uris.push(uri.to_owned());
+            let uris = list(client);
+            if !uris.iter().any(|u| u == uri) {
+                uris.push(uri.to_owned());
             }
         });
         assert!(known, "TestIdp: no client {client_id:?}");

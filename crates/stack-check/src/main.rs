@@ -13,14 +13,14 @@ use anyhow::{Context, bail, ensure};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use clap::{Parser, Subcommand};
-use rand::RngCore;
-use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use url::Url;
 
+mod http;
 mod pages;
+use http::{Jar, ensure_status, location, query, random};
 use pages::{attribute_after, first_button, hidden, hidden_inputs};
 
 #[derive(Debug, Parser)]
@@ -542,77 +542,4 @@ impl Stack {
         );
         Ok(())
     }
-}
-
-/// A minimal cookie jar: keeps `name=value` of every `Set-Cookie` and sends them all back, as a
-/// browser on `localhost` does (it treats localhost as secure, so `Secure` cookies flow over
-/// plain HTTP there, which HTTP-client jars refuse to do).
-#[derive(Default)]
-struct Jar {
-    cookies: Vec<(String, String)>,
-}
-
-impl Jar {
-    async fn send(
-        &mut self,
-        request: reqwest::RequestBuilder,
-    ) -> anyhow::Result<reqwest::Response> {
-        let header = self
-            .cookies
-            .iter()
-            .map(|(name, value)| format!("{name}={value}"))
-            .collect::<Vec<_>>()
-            .join("; ");
-        let request = if header.is_empty() {
-            request
-        } else {
-            request.header(COOKIE, header)
-        };
-        let response = request.send().await?;
-        for set in response.headers().get_all(SET_COOKIE) {
-            let set = set.to_str().unwrap_or_default();
-            let pair = set.split(';').next().unwrap_or_default();
-            if let Some((name, value)) = pair.split_once('=') {
-                self.cookies.retain(|(n, _)| n != name);
-                let expired = set.to_ascii_lowercase().contains("max-age=0") || value.is_empty();
-                if !expired {
-                    self.cookies
-                        .push((name.trim().to_owned(), value.trim().to_owned()));
-                }
-            }
-        }
-        Ok(response)
-    }
-}
-
-/// Fails with `what: <status>` unless `response`'s status passes `ok`.
-fn ensure_status(
-    response: &reqwest::Response,
-    ok: impl Fn(&StatusCode) -> bool,
-    what: &str,
-) -> anyhow::Result<()> {
-    let status = response.status();
-    ensure!(ok(&status), "{what}: {status}");
-    Ok(())
-}
-
-fn random() -> String {
-    let mut bytes = [0u8; 32];
-    rand::rng().fill_bytes(&mut bytes);
-    URL_SAFE_NO_PAD.encode(bytes)
-}
-
-fn location(response: &reqwest::Response) -> Option<String> {
-    response
-        .headers()
-        .get(LOCATION)?
-        .to_str()
-        .ok()
-        .map(str::to_owned)
-}
-
-fn query(url: &Url, name: &str) -> Option<String> {
-    url.query_pairs()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.into_owned())
 }

@@ -132,13 +132,11 @@ where
 {
     type Rejection = AuthRejection;
 
+    /// [`MaybeAuthUser`], with no token a 401 too.
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let validator = Arc::<TokenValidator>::from_ref(state);
-        let user = authenticate(parts, &validator)
-            .await?
-            .ok_or(AuthRejection::Missing)?;
-        parts.extensions.insert(user.clone());
-        Ok(user)
+        let MaybeAuthUser(user) =
+            <MaybeAuthUser as FromRequestParts<S>>::from_request_parts(parts, state).await?;
+        user.ok_or(AuthRejection::Missing)
     }
 }
 

@@ -7,7 +7,7 @@ use demo_upstreams::{Service, ServiceContext};
 use futures::future::BoxFuture;
 use serde_json::json;
 
-use crate::helpers::{Reply, TestApp};
+use crate::helpers::{Reply, TestApp, cart_lines};
 
 impl TestApp {
     async fn add_to_cart(&self, token: &str, body: serde_json::Value) -> Reply {
@@ -31,20 +31,6 @@ impl TestApp {
         )
         .await
     }
-}
-
-fn lines(cart: &serde_json::Value) -> Vec<(String, u64)> {
-    cart["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|l| {
-            (
-                l["product_id"].as_str().unwrap().to_owned(),
-                l["quantity"].as_u64().unwrap(),
-            )
-        })
-        .collect()
 }
 
 #[tokio::test]
@@ -122,14 +108,14 @@ async fn carts_add_up_quantities_and_remove_lines_per_user() {
         .get_with_token(&app.up.accounts, "/cart", "demo-user-1")
         .await
         .json();
-    assert_eq!(lines(&empty), []);
+    assert_eq!(cart_lines(&empty), []);
     assert!(empty["updated_at"].as_str().unwrap().ends_with('Z'));
 
     let added = app
         .add_to_cart("demo-user-1", json!({"product_id":"p00001","quantity":2}))
         .await;
     assert_eq!(added.status, 200);
-    assert_eq!(lines(&added.json()), [("p00001".to_owned(), 2)]);
+    assert_eq!(cart_lines(&added.json()), [("p00001".to_owned(), 2)]);
     app.add_to_cart("demo-user-1", json!({"product_id":"p00007","quantity":1}))
         .await;
     let more = app
@@ -137,7 +123,7 @@ async fn carts_add_up_quantities_and_remove_lines_per_user() {
         .await
         .json();
     assert_eq!(
-        lines(&more),
+        cart_lines(&more),
         [("p00001".to_owned(), 5), ("p00007".to_owned(), 1)]
     );
 
@@ -145,19 +131,19 @@ async fn carts_add_up_quantities_and_remove_lines_per_user() {
         .get_with_token(&app.up.accounts, "/cart", "demo-user-2")
         .await
         .json();
-    assert_eq!(lines(&other), [], "carts are per user");
+    assert_eq!(cart_lines(&other), [], "carts are per user");
 
     let removed = app.remove_from_cart("demo-user-1", "p00001").await;
     assert_eq!(removed.status, 200);
-    assert_eq!(lines(&removed.json()), [("p00007".to_owned(), 1)]);
+    assert_eq!(cart_lines(&removed.json()), [("p00007".to_owned(), 1)]);
     let absent = app.remove_from_cart("demo-user-1", "p00001").await;
     assert_eq!(absent.status, 200);
-    assert_eq!(lines(&absent.json()), [("p00007".to_owned(), 1)]);
+    assert_eq!(cart_lines(&absent.json()), [("p00007".to_owned(), 1)]);
     let fetched = app
         .get_with_token(&app.up.accounts, "/cart", "demo-user-1")
         .await
         .json();
-    assert_eq!(lines(&fetched), [("p00007".to_owned(), 1)]);
+    assert_eq!(cart_lines(&fetched), [("p00007".to_owned(), 1)]);
 
     app.add_to_cart("demo-user-3", json!({"product_id":"p00002","quantity":99}))
         .await;
@@ -165,7 +151,7 @@ async fn carts_add_up_quantities_and_remove_lines_per_user() {
         .add_to_cart("demo-user-3", json!({"product_id":"p00002","quantity":5}))
         .await
         .json();
-    assert_eq!(lines(&capped), [("p00002".to_owned(), 99)]);
+    assert_eq!(cart_lines(&capped), [("p00002".to_owned(), 99)]);
 }
 
 #[tokio::test]
@@ -208,7 +194,7 @@ async fn cart_changes_are_validated() {
         .get_with_token(&app.up.accounts, "/cart", user)
         .await
         .json();
-    assert_eq!(lines(&cart), []);
+    assert_eq!(cart_lines(&cart), []);
 }
 
 #[tokio::test]

@@ -2,7 +2,7 @@ use std::collections::HashSet;
 
 use serde_json::Value;
 
-use crate::helpers::{TestApp, ids, is_json};
+use crate::helpers::{TestApp, each_str, each_u64, ids, is_json};
 
 #[tokio::test]
 async fn categories_list_every_category_with_its_product_count() {
@@ -61,12 +61,11 @@ async fn a_product_has_the_documented_shape() {
     for (index, image) in images.iter().enumerate() {
         assert!(image["alt"].as_str().is_some_and(|a| !a.is_empty()));
         assert!(image["color"].as_str().unwrap().starts_with('#'));
+        assert_eq!(
+            each_u64(&image["renditions"], "width"),
+            [160, 320, 480, 640, 960, 1280, 1600, 2048]
+        );
         let renditions = image["renditions"].as_array().unwrap();
-        let widths: Vec<u64> = renditions
-            .iter()
-            .map(|r| r["width"].as_u64().unwrap())
-            .collect();
-        assert_eq!(widths, [160, 320, 480, 640, 960, 1280, 1600, 2048]);
         for r in renditions {
             assert_eq!(
                 r["height"].as_u64().unwrap(),
@@ -119,19 +118,11 @@ async fn the_data_is_the_same_on_every_spawn_and_every_machine() {
 async fn a_batch_returns_products_in_the_order_asked_and_lists_the_missing() {
     let app = TestApp::spawn().await;
     let reply = app
-        .get(
-            &app.up.catalog,
-            "/products?ids=p00003,p09999,p00001,p02000,p00000",
-        )
+        .catalog("/products?ids=p00003,p09999,p00001,p02000,p00000")
         .await;
     assert_eq!(reply.status, 200);
     let body = reply.json();
-    let ids: Vec<&str> = body["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["id"].as_str().unwrap())
-        .collect();
+    let ids = each_str(&body["items"], "id");
     assert_eq!(ids, ["p00003", "p00001", "p02000"]);
     assert_eq!(body["missing"], serde_json::json!(["p09999", "p00000"]));
     assert!(body["items"][0]["description"].is_string());
@@ -216,9 +207,8 @@ async fn error_bodies_never_echo_the_input() {
 async fn unknown_routes_and_methods_are_problems() {
     let app = TestApp::spawn().await;
     app.catalog("/nope").await.problem(404);
-    app.get(&app.up.offers, "/products/p00001")
-        .await
-        .problem(404);
+    app.get_problem(&app.up.offers, "/products/p00001", 404)
+        .await;
     let post = app
         .send(
             app.http
@@ -233,9 +223,8 @@ async fn rejected_query_strings_are_problem_json() {
     let app = TestApp::spawn().await;
     // A repeated parameter is a deserialisation error inside axum's Query extractor.
     app.catalog("/products/search?q=a&q=b").await.problem(400);
-    app.get(&app.up.offers, "/offers?ids=p00001&ids=p00002")
-        .await
-        .problem(400);
+    app.get_problem(&app.up.offers, "/offers?ids=p00001&ids=p00002", 400)
+        .await;
 }
 
 #[tokio::test]
@@ -255,11 +244,9 @@ async fn health_is_ok_everywhere() {
 }
 
 fn card_ids(page: &Value) -> Vec<String> {
-    page["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["id"].as_str().unwrap().to_owned())
+    each_str(&page["items"], "id")
+        .into_iter()
+        .map(str::to_owned)
         .collect()
 }
 
@@ -267,10 +254,7 @@ fn card_ids(page: &Value) -> Vec<String> {
 async fn search_matches_every_word_in_name_brand_or_description() {
     let app = TestApp::spawn().await;
     let page = app
-        .get(
-            &app.up.catalog,
-            "/products/search?q=Wireless%20HEADPHONES&limit=100",
-        )
+        .catalog("/products/search?q=Wireless%20HEADPHONES&limit=100")
         .await
         .json();
     let total = page["total"].as_u64().unwrap();
@@ -347,10 +331,7 @@ async fn facets_count_the_matches_before_the_category_filter() {
     assert!(card_ids(&audio).len() <= 24);
 
     let unknown = app
-        .get(
-            &app.up.catalog,
-            "/products/search?category=no-such-category",
-        )
+        .catalog("/products/search?category=no-such-category")
         .await
         .json();
     assert_eq!(unknown["total"], 0);
@@ -360,12 +341,9 @@ async fn facets_count_the_matches_before_the_category_filter() {
 async fn search_sorts_by_price_name_and_newest() {
     let app = TestApp::spawn().await;
     let by_price = card_ids(
-        &app.get(
-            &app.up.catalog,
-            "/products/search?category=kitchen&sort=price_asc&limit=50",
-        )
-        .await
-        .json(),
+        &app.catalog("/products/search?category=kitchen&sort=price_asc&limit=50")
+            .await
+            .json(),
     );
     let offers = app
         .get(
@@ -374,31 +352,20 @@ async fn search_sorts_by_price_name_and_newest() {
         )
         .await
         .json();
-    let prices: Vec<u64> = offers["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|o| o["price_cents"].as_u64().unwrap())
-        .collect();
+    let prices = each_u64(&offers["items"], "price_cents");
     assert!(prices.windows(2).all(|w| w[0] <= w[1]), "{prices:?}");
 
     let by_price_desc = app
-        .get(
-            &app.up.catalog,
-            "/products/search?category=kitchen&sort=price_desc&limit=1",
-        )
+        .catalog("/products/search?category=kitchen&sort=price_desc&limit=1")
         .await
         .json();
     let most_expensive = by_price_desc["items"][0]["id"].as_str().unwrap().to_owned();
     let count = by_price_desc["total"].as_u64().unwrap();
     let cheapest_last = app
-        .get(
-            &app.up.catalog,
-            &format!(
-                "/products/search?category=kitchen&sort=price_asc&limit=1&offset={}",
-                count - 1
-            ),
-        )
+        .catalog(&format!(
+            "/products/search?category=kitchen&sort=price_asc&limit=1&offset={}",
+            count - 1
+        ))
         .await
         .json();
     assert_eq!(cheapest_last["items"][0]["id"], most_expensive);
@@ -407,12 +374,7 @@ async fn search_sorts_by_price_name_and_newest() {
         .catalog("/products/search?sort=name&limit=100")
         .await
         .json();
-    let names: Vec<String> = by_name["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["name"].as_str().unwrap().to_owned())
-        .collect();
+    let names = each_str(&by_name["items"], "name");
     assert!(names.windows(2).all(|w| w[0] <= w[1]), "{names:?}");
 
     let newest = card_ids(
@@ -421,18 +383,10 @@ async fn search_sorts_by_price_name_and_newest() {
             .json(),
     );
     let products = app
-        .get(
-            &app.up.catalog,
-            &format!("/products?ids={}", newest.join(",")),
-        )
+        .catalog(&format!("/products?ids={}", newest.join(",")))
         .await
         .json();
-    let dates: Vec<String> = products["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["created_at"].as_str().unwrap().to_owned())
-        .collect();
+    let dates = each_str(&products["items"], "created_at");
     assert!(dates.windows(2).all(|w| w[0] >= w[1]), "{dates:?}");
 }
 
@@ -471,10 +425,7 @@ async fn invalid_search_parameters_are_bad_requests() {
             .problem(400);
     }
     let ok = app
-        .get(
-            &app.up.catalog,
-            &format!("/products/search?q={}", "a".repeat(200)),
-        )
+        .catalog(&format!("/products/search?q={}", "a".repeat(200)))
         .await;
     assert_eq!(ok.status, 200);
 }

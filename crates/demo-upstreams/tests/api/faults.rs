@@ -10,13 +10,11 @@ use crate::helpers::TestApp;
 async fn a_status_fault_answers_that_status_as_a_problem_but_spares_health_and_control() {
     let app = TestApp::spawn().await;
     app.up.offers.set_fault(Fault::Status(500));
-    app.get(&app.up.offers, "/offers?ids=p00001")
-        .await
-        .problem(500);
+    app.get_problem(&app.up.offers, "/offers?ids=p00001", 500)
+        .await;
     app.up.offers.set_fault(Fault::Status(429));
-    app.get(&app.up.offers, "/offers?ids=p00001")
-        .await
-        .problem(429);
+    app.get_problem(&app.up.offers, "/offers?ids=p00001", 429)
+        .await;
     assert_eq!(app.get(&app.up.offers, "/healthz").await.status, 200);
     assert_eq!(app.get(&app.up.offers, "/_control/stats").await.status, 200);
     assert_eq!(
@@ -146,7 +144,7 @@ async fn faults_can_be_set_over_http_in_every_mode() {
         let current = app.get(offers, "/_control/fault").await.json();
         assert_eq!(current, body);
     }
-    app.get(offers, "/offers?ids=p00001").await.problem(502);
+    app.get_problem(offers, "/offers?ids=p00001", 502).await;
     for bad in [
         json!({"mode":"explode"}),
         json!({"mode":"delay"}),
@@ -239,15 +237,13 @@ async fn control_routes_can_be_switched_off() {
     let mut config = DemoConfig::default().without_injection();
     config.control.enabled = false;
     let app = TestApp::spawn_with(config).await;
-    app.get(&app.up.offers, "/_control/stats")
-        .await
-        .problem(404);
+    app.get_problem(&app.up.offers, "/_control/stats", 404)
+        .await;
     app.put_fault(&app.up.offers, json!({"mode":"hang"}))
         .await
         .problem(404);
     // The in-process switch still works for tests.
     app.up.offers.set_fault(Fault::Status(500));
-    app.get(&app.up.offers, "/offers?ids=p00001")
-        .await
-        .problem(500);
+    app.get_problem(&app.up.offers, "/offers?ids=p00001", 500)
+        .await;
 }

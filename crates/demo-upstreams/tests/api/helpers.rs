@@ -7,6 +7,7 @@ use demo_upstreams::testing::{RunningService, TestUpstreams};
 use reqwest::StatusCode;
 use reqwest::header::{CONTENT_TYPE, HeaderMap};
 use serde_json::Value;
+pub use shared::test_server::{cart_lines, each_str, each_u64};
 
 /// The five services and an HTTP client.
 pub struct TestApp {
@@ -74,6 +75,14 @@ impl TestApp {
     pub async fn get(&self, service: &RunningService, path: &str) -> Reply {
         self.send(self.http.get(format!("{}{path}", service.url())))
             .await
+    }
+
+    /// `GET`s `path` and asserts a problem+json answer of `status` ([`Reply::problem`]); a
+    /// failure names the path. Returns the problem.
+    pub async fn get_problem(&self, service: &RunningService, path: &str, status: u16) -> Value {
+        let reply = self.get(service, path).await;
+        assert_eq!(reply.status.as_u16(), status, "GET {path}: {}", reply.text);
+        reply.problem(status)
     }
 
     /// `GET` from the catalog, the service most tests read.

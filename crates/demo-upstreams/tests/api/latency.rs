@@ -82,9 +82,8 @@ async fn an_error_rate_of_one_fails_every_request_but_health() {
     config.offers.error_rate = 1.0;
     let app = TestApp::spawn_with(config).await;
     for _ in 0..5 {
-        app.get(&app.up.offers, "/offers?ids=p00001")
-            .await
-            .problem(503);
+        app.get_problem(&app.up.offers, "/offers?ids=p00001", 503)
+            .await;
     }
     assert_eq!(app.get(&app.up.offers, "/healthz").await.status, 200);
     assert_eq!(app.catalog("/categories").await.status, 200);

@@ -1,4 +1,4 @@
-use crate::helpers::{TestApp, ids};
+use crate::helpers::{TestApp, each_str, ids};
 
 #[tokio::test]
 async fn offers_have_consistent_prices_discounts_stock_and_delivery() {
@@ -58,16 +58,14 @@ async fn offers_keep_the_order_asked_and_list_the_missing() {
         .get(&app.up.offers, "/offers?ids=p00010,p05000,p00002")
         .await
         .json();
-    let found: Vec<&str> = body["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|o| o["product_id"].as_str().unwrap())
-        .collect();
+    let found = each_str(&body["items"], "product_id");
     assert_eq!(found, ["p00010", "p00002"]);
     assert_eq!(body["missing"], serde_json::json!(["p05000"]));
-    app.get(&app.up.offers, "/offers?ids=p1").await.problem(400);
-    app.get(&app.up.offers, &format!("/offers?ids={}", ids(1..=101)))
-        .await
-        .problem(400);
+    app.get_problem(&app.up.offers, "/offers?ids=p1", 400).await;
+    app.get_problem(
+        &app.up.offers,
+        &format!("/offers?ids={}", ids(1..=101)),
+        400,
+    )
+    .await;
 }

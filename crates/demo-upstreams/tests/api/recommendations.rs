@@ -25,10 +25,7 @@ async fn related_products_share_the_category_and_never_include_the_product() {
     assert_eq!(unique.len(), ids.len());
     let product = app.catalog("/products/p00042").await.json();
     let cards = app
-        .get(
-            &app.up.catalog,
-            &format!("/products?ids={}&view=card", ids.join(",")),
-        )
+        .catalog(&format!("/products?ids={}&view=card", ids.join(",")))
         .await
         .json();
     for card in cards["items"].as_array().unwrap() {
@@ -40,12 +37,10 @@ async fn related_products_share_the_category_and_never_include_the_product() {
             .json(),
     );
     assert_eq!(three, ids[..3]);
-    app.get(&app.up.recommendations, "/products/p09999/related")
-        .await
-        .problem(404);
-    app.get(&app.up.recommendations, "/products/x/related")
-        .await
-        .problem(400);
+    app.get_problem(&app.up.recommendations, "/products/p09999/related", 404)
+        .await;
+    app.get_problem(&app.up.recommendations, "/products/x/related", 400)
+        .await;
 }
 
 #[tokio::test]
@@ -56,9 +51,8 @@ async fn anonymous_popular_is_public_and_not_personalised() {
     let body = reply.json();
     assert_eq!(body["personalised"], false);
     assert_eq!(ids_of(&body).len(), 20);
-    app.get(&app.up.recommendations, "/popular?limit=101")
-        .await
-        .problem(400);
+    app.get_problem(&app.up.recommendations, "/popular?limit=101", 400)
+        .await;
 }
 
 #[tokio::test]

@@ -89,25 +89,19 @@ async fn reviews_come_newest_first_and_agree_with_the_rating() {
 async fn reviews_validate_ids_and_paging() {
     let app = TestApp::spawn().await;
     let reviews = &app.up.reviews;
-    app.get(reviews, "/products/p9/reviews").await.problem(400);
-    app.get(reviews, "/products/p09999/reviews")
-        .await
-        .problem(404);
-    app.get(reviews, "/products/p09999/rating")
-        .await
-        .problem(404);
-    app.get(reviews, "/products/p00001/reviews?limit=0")
-        .await
-        .problem(400);
-    app.get(reviews, "/products/p00001/reviews?limit=101")
-        .await
-        .problem(400);
-    app.get(reviews, "/products/p00001/reviews?offset=-1")
-        .await
-        .problem(400);
+    for (path, status) in [
+        ("/products/p9/reviews", 400),
+        ("/products/p09999/reviews", 404),
+        ("/products/p09999/rating", 404),
+        ("/products/p00001/reviews?limit=0", 400),
+        ("/products/p00001/reviews?limit=101", 400),
+        ("/products/p00001/reviews?offset=-1", 400),
+        ("/ratings", 400),
+    ] {
+        app.get_problem(reviews, path, status).await;
+    }
     let default = app.get(reviews, "/products/p00001/reviews").await.json();
     assert_eq!(default["limit"], 10);
-    app.get(reviews, "/ratings").await.problem(400);
 }
 
 #[tokio::test]

@@ -148,23 +148,16 @@ fn validate(state: &AppState, params: &Params) -> Result<AuthorizationRequest, B
             "request_uri is not supported",
         ));
     }
-    match params.get("response_type") {
-        Some("code") => {}
-        Some(_) => {
-            return Err(fail(
-                &request,
-                "unsupported_response_type",
-                "only response_type=code is supported",
-            ));
-        }
-        None => {
-            return Err(fail(
-                &request,
-                "invalid_request",
-                "response_type is required",
-            ));
-        }
-    }
+    only_value(
+        params.get("response_type"),
+        "code",
+        (
+            "unsupported_response_type",
+            "only response_type=code is supported",
+        ),
+        "response_type is required",
+    )
+    .map_err(|(error, description)| fail(&request, error, description))?;
     if params
         .get("response_mode")
         .is_some_and(|mode| mode != "query")
@@ -214,23 +207,16 @@ fn validate(state: &AppState, params: &Params) -> Result<AuthorizationRequest, B
             ));
         }
     }
-    match params.get("code_challenge_method") {
-        Some("S256") => {}
-        Some(_) => {
-            return Err(fail(
-                &request,
-                "invalid_request",
-                "only code_challenge_method=S256 is supported (plain is refused)",
-            ));
-        }
-        None => {
-            return Err(fail(
-                &request,
-                "invalid_request",
-                "PKCE is required: send code_challenge and code_challenge_method=S256",
-            ));
-        }
-    }
+    only_value(
+        params.get("code_challenge_method"),
+        "S256",
+        (
+            "invalid_request",
+            "only code_challenge_method=S256 is supported (plain is refused)",
+        ),
+        "PKCE is required: send code_challenge and code_challenge_method=S256",
+    )
+    .map_err(|(error, description)| fail(&request, error, description))?;
     match params.get("code_challenge") {
         Some(challenge) if is_s256_challenge(challenge) => {
             request.code_challenge = challenge.to_owned();
@@ -372,4 +358,19 @@ fn error_redirect(
     }
     params.push(("iss", state.issuer()));
     redirect(status, &request.redirect_uri, &params)
+}
+
+/// `Ok` when a parameter that allows one value has it; otherwise the error code and description
+/// to send back: `other` for a different value, `invalid_request` with `missing` for none.
+fn only_value(
+    value: Option<&str>,
+    allowed: &str,
+    other: (&'static str, &'static str),
+    missing: &'static str,
+) -> Result<(), (&'static str, &'static str)> {
+    match value {
+        Some(value) if value == allowed => Ok(()),
+        Some(_) => Err(other),
+        None => Err(("invalid_request", missing)),
+    }
 }

@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use crate::config::ClientConfig;
 use crate::error::OAuthError;
-use crate::grants::unix_now;
+use crate::grants::{narrowed_scope, unix_now};
 use crate::params::Params;
 use crate::state::AppState;
 use crate::tokens::{self, AccessClaims, Actor};
@@ -70,16 +70,10 @@ pub(crate) fn exchange(
             "the subject token is invalid, expired or revoked",
         ));
     };
-    let scope = match params.get("scope") {
-        Some(requested) if requested.split(' ').all(|s| has_scope(&subject.scope, s)) => {
-            requested.to_owned()
-        }
-        Some(_) => {
-            return Err(OAuthError::invalid_scope(
-                "scope may only narrow the subject token's",
-            ));
-        }
-        None => subject.scope.clone(),
+    let Some(scope) = narrowed_scope(params.get("scope"), &subject.scope) else {
+        return Err(OAuthError::invalid_scope(
+            "scope may only narrow the subject token's",
+        ));
     };
     let now = unix_now();
     let exp = tokens::access_token_expiry(state, now).min(subject.exp);
@@ -104,8 +98,4 @@ pub(crate) fn exchange(
         expires_in: exp.saturating_sub(now),
         scope,
     })
-}
-
-fn has_scope(granted: &str, scope: &str) -> bool {
-    granted.split(' ').any(|s| s == scope)
 }
