@@ -120,3 +120,28 @@ impl GraphqlSettings {
         builder.finish()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::Settings;
+
+    #[test]
+    fn the_defaults_are_strict_and_introspection_is_a_logged_relaxation() {
+        let defaults = Settings::defaults().unwrap();
+        assert!(defaults.graphql.enabled);
+        assert!(!defaults.graphql.introspection);
+        assert!(defaults.graphql.startup_warnings().is_empty());
+        let env = vec![(
+            "BFF_WEB__GRAPHQL__INTROSPECTION".to_owned(),
+            "true".to_owned(),
+        )];
+        let dev = Settings::from_env(env).unwrap();
+        let warnings = dev.startup_warnings();
+        assert!(
+            warnings.iter().any(|w| w.contains("graphql.introspection")),
+            "{warnings:?}"
+        );
+        let zero = vec![("BFF_WEB__GRAPHQL__MAX_DEPTH".to_owned(), "0".to_owned())];
+        assert!(Settings::from_env(zero).is_err());
+    }
+}

@@ -4,7 +4,7 @@
 use demo_upstreams::fault::Fault;
 use serde_json::{Value, json};
 
-use crate::helpers::{Browser, TestApp, spawn_app};
+use crate::helpers::{Browser, DEADLINE, TestApp, spawn_app, spawn_app_with_deadline};
 
 /// POSTs `query` with `variables` as the browser (cookies, `X-CSRF: 1`); the JSON answer.
 pub async fn gql(browser: &Browser, query: &str, variables: Value) -> Value {
@@ -345,4 +345,33 @@ async fn me_and_cart_need_the_session_and_the_cart_lines_are_batched() {
     )
     .await;
     assert_eq!(removed["data"]["removeFromCart"]["totalQuantity"], 4);
+}
+
+#[tokio::test]
+async fn the_query_deadline_leaves_a_hanging_section_out_and_fails_a_hanging_critical_call() {
+    let app = spawn_app_with_deadline(DEADLINE).await;
+    app.upstreams.offers.set_fault(Fault::Hang);
+
+    let response = gql(
+        &app.browser,
+        "{ search(first: 2) { products { name offer { price } } } }",
+        json!({}),
+    )
+    .await;
+
+    let products = response["data"]["search"]["products"].as_array().unwrap();
+    assert!(
+        products
+            .iter()
+            .all(|p| p["name"].is_string() && p["offer"].is_null())
+    );
+    assert!(
+        codes(&response).iter().all(|c| c == "DEGRADED"),
+        "{response}"
+    );
+
+    app.upstreams.catalog.set_fault(Fault::Hang);
+    let response = gql(&app.browser, "{ search { totalCount } }", json!({})).await;
+    assert!(response["data"].is_null());
+    assert_eq!(codes(&response), ["UPSTREAM_TIMEOUT"]);
 }
