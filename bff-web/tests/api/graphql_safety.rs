@@ -246,6 +246,32 @@ async fn the_transport_is_refused_as_problems_before_any_call() {
 }
 
 #[tokio::test]
+async fn over_the_rate_limit_graphql_gets_a_429_problem() {
+    let app = spawn_with(Options {
+        configure: Some(Arc::new(|settings| {
+            let limit = &mut settings.server.common.rate_limit;
+            limit.per_second = 1;
+            limit.burst = 1;
+        })),
+        ..Options::default()
+    })
+    .await;
+    let body = json!({"query": "{ __typename }"});
+
+    let mut replies = Vec::new();
+    for _ in 0..10 {
+        replies.push(app.browser.post_json("/graphql", &body).await);
+    }
+
+    let limited = replies
+        .iter()
+        .find(|r| r.status == 429)
+        .expect("a 429 among ten at once");
+    limited.assert_problem(429);
+    assert!(limited.header("retry-after").is_some());
+}
+
+#[tokio::test]
 async fn get_never_runs_a_mutation() {
     let app = spawn_app().await;
     app.browser.login().await;
