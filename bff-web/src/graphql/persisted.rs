@@ -111,7 +111,7 @@ impl Persisted {
             (None, None) => Err(coded("BAD_REQUEST", "The request has no query.")),
             (None, Some(persisted)) => {
                 self.known
-                    .get(&persisted.sha256_hash)
+                    .get(&persisted.sha256_hash.to_ascii_lowercase())
                     .ok_or_else(|| match self.only_manifest {
                         true => not_allowed(),
                         // Apollo clients look for this exact message.
