@@ -72,8 +72,17 @@ def base_url(proc: str) -> str:
 # kind "floor": floor-client issuing `screen`'s upstream calls directly.
 
 
-def S(key, group, label, kind, proc=None, path=None, rotate=False, screen=None):
-    return dict(key=key, group=group, label=label, kind=kind, proc=proc, path=path, rotate=rotate, screen=screen)
+def S(key, group, label, kind, proc=None, path=None, rotate=False, screen=None, graphql=False):
+    return dict(key=key, group=group, label=label, kind=kind, proc=proc, path=path, rotate=rotate, screen=screen,
+                graphql=graphql)
+
+
+# The product page as one GraphQL query (bff-web/graphql/operations/ProductPage.graphql, the text
+# its manifest holds), for the `graphql` scenarios: POST /graphql with `{"id": pNNNNN}`.
+def graphql_query() -> str:
+    path = os.path.join(ROOT, "bff-web", "graphql", "operations", "ProductPage.graphql")
+    with open(path, encoding="utf-8") as f:
+        return "\n".join(l for l in f.read().splitlines() if not l.lstrip().startswith("#")).strip()
 
 
 SCENARIOS = [
@@ -88,6 +97,8 @@ SCENARIOS = [
     S("wp-floor", "web product", "floor: its 9 upstream calls direct, 2000 ids", "floor", screen="web-product", rotate=True),
     S("wp-rust-cached", "web product", f"Rust bff-web, cached ({FIXED})", "wrk", "web", f"/api/products/{FIXED}"),
     S("wp-node-fixed", "web product", f"Node reference ({FIXED}, no cache)", "wrk", "node", f"/api/products/{FIXED}"),
+    S("wp-rust-graphql-cold", "web product", "Rust bff-web GraphQL (ProductPage query), cache off, 2000 ids", "wrk",
+      "web_nocache", "/graphql", True, graphql=True),
     S("wp-rust-mixed", "web product", "Rust bff-web, cache on, 2000 ids", "wrk", "web_mixed", "/api/products/", True),
     S("mh-rust-cold", "mobile home", "Rust bff-mobile, cache off", "wrk", "mobile_nocache", "/v1/home"),
     S("mh-floor", "mobile home", "floor: its 5 upstream calls direct", "floor", screen="mobile-home"),
@@ -166,14 +177,16 @@ def pinned(cpu: str) -> list[str]:
 # --- load generators ---------------------------------------------------------------------------------
 
 
-def wrk(url_base: str, path: str, rotate: bool, connections: int, seconds: float) -> dict:
+def wrk(url_base: str, path: str, rotate: bool, connections: int, seconds: float, graphql: bool = False) -> dict:
     env = dict(ENV, BENCH_PATH=path)
+    if graphql:
+        env["BENCH_GRAPHQL_QUERY"] = json.dumps(graphql_query())
     if rotate:
         env["BENCH_ROTATE"] = str(IDS)
     threads = 1 if PIN else min(2, connections)
     cmd = pinned(CPU_LOAD) + [
         "wrk", f"-t{threads}", f"-c{connections}", f"-d{max(1, round(seconds))}s",
-        "--timeout", "5s", "--latency", "-s", LUA, url_base + (path if not rotate else path + FIXED),
+        "--timeout", "5s", "--latency", "-s", LUA, url_base + (path if not rotate or graphql else path + FIXED),
     ]
     out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True).stdout
     line = next((l for l in out.splitlines() if l.startswith("WRK_JSON ")), None)
@@ -203,15 +216,15 @@ def floor_client(screen: str, rotate: bool, mode: str, connections: int, seconds
 def run_wrk_scenario(s: dict, d: dict, first: bool) -> dict:
     proc, p = s["proc"], pid(s["proc"])
     base = base_url(proc)
-    wrk(base, s["path"], s["rotate"], 64, d["warmup_first"] if first else d["warmup"])
+    wrk(base, s["path"], s["rotate"], 64, d["warmup_first"] if first else d["warmup"], s["graphql"])
     before = metrics(proc) if proc in RUST else None
     reset_peak_rss(p)
     (user0, sys0), up0 = cpu_split_us(p), cpu_us(pid("upstreams"))
-    load = wrk(base, s["path"], s["rotate"], 64, d["load"])
+    load = wrk(base, s["path"], s["rotate"], 64, d["load"], s["graphql"])
     (user1, sys1), up1 = cpu_split_us(p), cpu_us(pid("upstreams"))
     peak = status_kb(p, "VmHWM")
     after = metrics(proc) if proc in RUST else None
-    one = wrk(base, s["path"], s["rotate"], 1, d["one"])
+    one = wrk(base, s["path"], s["rotate"], 1, d["one"], s["graphql"])
     n = max(load["requests"], 1)
     r = {
         "rps": load["rps"], "p50": load["p50_us"], "p90": load["p90_us"], "p99": load["p99_us"],
@@ -284,12 +297,21 @@ def differences(a, b, path="") -> list[str]:
 def preflight() -> list[str]:
     notes = []
     for s in SCENARIOS:
-        if s["kind"] != "wrk":
+        if s["kind"] != "wrk" or s["graphql"]:
             continue
         path = s["path"] + ("p00001" if s["rotate"] else "")
         status, body = fetch_json(base_url(s["proc"]) + path)
         if status != 200 or "degraded" in body:
             raise RuntimeError(f"{s['key']}: {path} answered {status}, degraded={body.get('degraded')}")
+    for s in SCENARIOS:
+        if s["graphql"]:
+            body = json.dumps({"query": graphql_query(), "variables": {"id": "p00001"}}).encode()
+            request = urllib.request.Request(base_url(s["proc"]) + s["path"], data=body, headers={
+                "X-CSRF": "1", "Content-Type": "application/json"})
+            with urllib.request.urlopen(request, timeout=10) as response:
+                answer = json.loads(response.read())
+            if answer.get("errors") or not answer.get("data", {}).get("product"):
+                raise RuntimeError(f"{s['key']}: the GraphQL product page answered {str(answer)[:300]}")
     for bff, path in [("mobile", "/v1/products/"), ("web", "/api/products/")]:
         for product in ["p00001", FIXED, "p01999"]:
             _, rust = fetch_json(base_url(bff) + path + product)
@@ -480,6 +502,8 @@ def ratio_lines(m: dict, results: dict) -> list[str]:
         ("mobile product, CPU/req, Rust cache on 2000 ids ÷ Node 2000 ids", "mp-rust-mixed", "mp-node-cold", "cpu_us"),
         ("web product, CPU/req, Rust cold (cache off) ÷ Node", "wp-rust-cold", "wp-node-cold", "cpu_us"),
         ("web product, CPU/req, Rust cached ÷ Node (same id)", "wp-rust-cached", "wp-node-fixed", "cpu_us"),
+        ("web product, CPU/req, GraphQL query ÷ REST /api/products/{id} (both cache off)", "wp-rust-graphql-cold",
+         "wp-rust-cold", "cpu_us"),
         ("mobile product, req/s @64, Rust cold ÷ Node", "mp-rust-cold", "mp-node-cold", "rps"),
         ("web product, req/s @64, Rust cold ÷ Node", "wp-rust-cold", "wp-node-cold", "rps"),
         ("mobile product, p50 @1 conn, Rust cold ÷ Node", "mp-rust-cold", "mp-node-cold", "p50_1c"),

@@ -9,7 +9,9 @@
 # environment variables only; signs in (a session cookie for bff-web, which also gets
 # `X-CSRF: 1`; a bearer token from the code flow with PKCE for bff-mobile) and runs schemathesis
 # against each BFF, signed in and anonymous. Checks: no 5xx, responses that match the documented
-# schema, status code and content type. Everything started is stopped on exit. Reports (JUnit)
+# schema, status code and content type. Then bff-web's GraphQL endpoint, signed in and anonymous:
+# random valid operations of bff-web/schema.graphql (tools/graphql-types/fuzz.mjs,
+# GRAPHQL_FUZZ_COUNT each, default 300): no 5xx, every answer well-formed. Everything started is stopped on exit. Reports (JUnit)
 # and the services' logs are in target/schemathesis/. SCHEMATHESIS_SEED fixes the data (default 1).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -205,6 +207,24 @@ st_run web-signed-in "$WEB" -H 'X-CSRF: 1' -H "Cookie: $session_cookie" --exclud
 st_run web-anonymous "$WEB" -H 'X-CSRF: 1'
 st_run mobile-signed-in "$MOBILE" -H "Authorization: Bearer $access_token"
 st_run mobile-anonymous "$MOBILE"
+
+# bff-web's GraphQL endpoint: random valid operations of its schema (and over-limit ones), signed
+# in and anonymous (tools/graphql-types/fuzz.mjs: no 5xx, every answer well-formed).
+echo "== GraphQL fuzzing of bff-web (${GRAPHQL_FUZZ_COUNT:-300} operations each)"
+command -v npm >/dev/null 2>&1 || { export DEBIAN_FRONTEND=noninteractive; apt-get update -qq; apt-get install -y -qq nodejs npm >/dev/null; }
+(cd tools/graphql-types && timeout 300 npm ci --no-audit --no-fund --loglevel=error)
+for who in signed-in anonymous; do
+  cookie=""
+  [[ $who == signed-in ]] && cookie="$session_cookie"
+  if node tools/graphql-types/fuzz.mjs "$WEB/graphql" "${GRAPHQL_FUZZ_COUNT:-300}" "$seed" "$cookie" \
+    >"$OUT/graphql-$who.log" 2>&1; then
+    tail -2 "$OUT/graphql-$who.log"
+  else
+    head -20 "$OUT/graphql-$who.log"
+    echo "graphql fuzzing ($who) FAILED; details in $OUT/graphql-$who.log" >&2
+    failures+=("graphql-$who")
+  fi
+done
 
 # A 5xx the checks did not see (e.g. a panic on a path schemathesis does not report) is in the logs.
 if grep -l 'panicked at' "$LOGS"/*.log >/dev/null 2>&1; then

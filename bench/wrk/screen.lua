@@ -2,13 +2,26 @@
 --   BENCH_PATH    the path to request, e.g. /v1/products/p00042 or /v1/home
 --   BENCH_ROTATE  if set to N, requests BENCH_PATH .. pNNNNN for p00001..pN in turn
 --                 (BENCH_PATH is then the prefix, e.g. /v1/products/)
+--   BENCH_GRAPHQL_QUERY  if set (a JSON string: the query text), POSTs it to BENCH_PATH
+--                 (/graphql) with the variables {"id": pNNNNN} (p00042, or rotating as above)
 local path = os.getenv("BENCH_PATH") or "/"
 local rotate = tonumber(os.getenv("BENCH_ROTATE") or "")
 local counter = 0
 -- bff-web refuses /api requests without it (its CSRF defence); the others ignore it.
 local headers = { ["X-CSRF"] = "1" }
+local graphql = os.getenv("BENCH_GRAPHQL_QUERY")
+local graphql_headers = { ["X-CSRF"] = "1", ["Content-Type"] = "application/json" }
 
 request = function()
+  if graphql then
+    local id = "p00042"
+    if rotate then
+      counter = counter % rotate + 1
+      id = string.format("p%05d", counter)
+    end
+    local body = '{"query":' .. graphql .. ',"variables":{"id":"' .. id .. '"}}'
+    return wrk.format("POST", path, graphql_headers, body)
+  end
   if rotate then
     counter = counter % rotate + 1
     return wrk.format("GET", path .. string.format("p%05d", counter), headers)

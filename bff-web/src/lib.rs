@@ -14,6 +14,7 @@
 //! - [`views`] — the JSON the browser receives, shaped for its pages.
 //! - [`openapi`] — the contract: the OpenAPI document derived from the routes and views,
 //!   served at `GET /openapi.json`.
+//! - [`graphql`] — the GraphQL endpoint (`/graphql`) over the same clients and sections.
 //! - [`storefront`] — the storefront page itself (`/`, `/products/{id}`, `/search`, `/cart`),
 //!   embedded in the binary.
 //!
@@ -28,6 +29,8 @@
 //! - `GET /api/search?q=&category=&sort=&page=` — 24 cards per page with facets.
 //! - `GET /api/me`, `GET /api/cart`, `POST /api/cart/items`, `DELETE /api/cart/items/{id}` —
 //!   the signed-in user's profile and cart (401 when anonymous).
+//! - `POST /graphql` (and `GET /graphql` for persisted queries) — the same data as one GraphQL
+//!   schema (`bff-web/schema.graphql`), see [`graphql`].
 //! - `GET /auth/login`, `GET /auth/callback`, `POST /auth/logout`, `GET /auth/session` — see
 //!   [`auth`].
 //!
@@ -38,6 +41,7 @@
 //! personal ones `private, no-store`, and RFC 9457 problems otherwise.
 
 pub mod auth;
+pub mod graphql;
 pub mod openapi;
 pub mod screens;
 pub mod settings;
@@ -125,7 +129,8 @@ pub fn app(state: AppState) -> Router {
         .merge(auth::routes())
         .merge(openapi::routes())
         .merge(storefront::routes(&state.settings.storefront))
-        .with_state(state.clone());
+        .with_state(state.clone())
+        .merge(graphql::routes(&state));
     // `/readyz` on the admin listener ([`admin_routes`]) unless the settings say otherwise.
     shared::server::public_app(routes, admin_routes(&state), &server)
 }

@@ -63,6 +63,8 @@ pub struct Settings {
     pub storefront: crate::storefront::StorefrontSettings,
     /// Logging.
     pub telemetry: TelemetrySettings,
+    /// The GraphQL endpoint (env `BFF_WEB__GRAPHQL__<KEY>`).
+    pub graphql: crate::graphql::GraphqlSettings,
 }
 
 /// The `server` section: shared's listener settings plus where the browser reaches this BFF.
@@ -228,6 +230,7 @@ impl Settings {
         self.session.validate("session")?;
         self.server.common.validate()?;
         self.upstreams.validate()?;
+        self.graphql.validate()?;
         Ok(self)
     }
 
@@ -264,6 +267,7 @@ impl Settings {
                 self.server.origin()
             ));
         }
+        warnings.extend(self.graphql.startup_warnings());
         warnings
     }
 }

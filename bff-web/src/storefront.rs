@@ -88,6 +88,7 @@ const ASSETS: &[Asset] = &[
     asset!("api.js"),
     asset!("dom.js"),
     asset!("pages.js"),
+    asset!("operations.js"),
     asset!("style.css"),
     asset!("favicon.svg"),
 ];
@@ -256,7 +257,13 @@ async fn fallback(
 /// and anything with a file extension in its last segment.
 pub fn is_reserved(path: &str) -> bool {
     const PREFIXES: [&str; 3] = ["/api", "/auth", "/assets"];
-    const EXACT: [&str; 4] = ["/healthz", "/readyz", "/metrics", "/openapi.json"];
+    const EXACT: [&str; 5] = [
+        "/healthz",
+        "/readyz",
+        "/metrics",
+        "/openapi.json",
+        "/graphql",
+    ];
     let under = |prefix: &str| {
         path.strip_prefix(prefix)
             .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
@@ -293,6 +300,7 @@ mod tests {
             "/readyz",
             "/metrics",
             "/openapi.json",
+            "/graphql",
             "/robots.txt",
             "/products/p1/x.png",
         ] {

@@ -9,6 +9,8 @@
  * @typedef {import('../types/api').components['schemas']} Schemas
  */
 
+import { SearchPage } from './operations.js';
+
 /** A failed call: the problem the BFF answered, or a made-up one when the network failed. */
 export class ApiProblem extends Error {
   /**
@@ -71,8 +73,79 @@ export const product = (id) => call(`/api/products/${encodeURIComponent(id)}`);
 /** A further page of reviews, by the `next` link the product page gave. @returns {Promise<Schemas['ReviewsPage']>} */
 export const reviewsPage = (next) => call(sameOriginPath(next));
 
-/** `GET /api/search?q=&category=&sort=&page=`. @returns {Promise<Schemas['SearchResults']>} */
-export const search = (params) => call(`/api/search${query(params)}`);
+/** Cards on a search page, as the REST screen has them. */
+const SEARCH_PAGE_SIZE = 24;
+/** The deepest page the search offers. */
+const SEARCH_MAX_PAGE = 400;
+
+/**
+ * Runs one of the operations of `operations.js` at `POST /graphql`, sent with its hash (the
+ * server's manifest mode accepts exactly these texts). Returns `data`; a query that failed as a
+ * whole (no `data`) is thrown as an `ApiProblem` with the first error's code as its title.
+ * @param {{name: string, sha256: string, query: string}} operation
+ * @param {Record<string, unknown>} variables
+ */
+export async function graphql(operation, variables) {
+  const body = await call('/graphql', {
+    method: 'POST',
+    body: {
+      query: operation.query,
+      operationName: operation.name,
+      variables,
+      extensions: { persistedQuery: { version: 1, sha256Hash: operation.sha256 } },
+    },
+  });
+  if (!body || !body.data) {
+    const code = body?.errors?.[0]?.extensions?.code;
+    throw new ApiProblem({ status: code === 'BAD_USER_INPUT' ? 400 : 502, title: code || 'GraphQL error' });
+  }
+  return body.data;
+}
+
+/** The opaque cursor of a position in the results (the server's `offset:N`, base64url). */
+function cursorAt(offset) {
+  return btoa(`offset:${offset}`).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
+/**
+ * A search page, through GraphQL (`SearchPage` in bff-web/graphql/operations/), in the shape of
+ * the REST screen (`GET /api/search`) that the page renders. A bad `page` or `sort` is a 400.
+ * @returns {Promise<Schemas['SearchResults']>}
+ */
+export async function search(params) {
+  const page = params.page ? Number(params.page) : 1;
+  const sort = params.sort || 'relevance';
+  if (!Number.isInteger(page) || page < 1 || page > SEARCH_MAX_PAGE || !/^[a-z_]+$/.test(sort)) {
+    throw new ApiProblem({ status: 400, title: 'Bad Request' });
+  }
+  const variables = {
+    q: params.q || null,
+    category: params.category || null,
+    sort: sort.toUpperCase(),
+    first: SEARCH_PAGE_SIZE,
+    after: page > 1 ? cursorAt((page - 1) * SEARCH_PAGE_SIZE) : null,
+  };
+  const data = await graphql(SearchPage, variables);
+  const found = data.search;
+  return /** @type {any} */ ({
+    query: { q: params.q || undefined, category: params.category || undefined, sort },
+    page,
+    page_count: Math.min(SEARCH_MAX_PAGE, Math.ceil(found.totalCount / SEARCH_PAGE_SIZE)),
+    total: found.totalCount,
+    facets: found.facets,
+    via: 'graphql',
+    items: found.products.map((p) => ({
+      id: p.id,
+      name: p.name,
+      brand: p.brand,
+      href: p.href,
+      image: p.mainImage,
+      price: p.offer ? { display: p.offer.price, list_display: p.offer.listPrice } : null,
+      in_stock: p.offer ? p.offer.inStock : undefined,
+      rating: p.rating,
+    })),
+  });
+}
 
 /** `GET /api/cart` (401 when signed out). @returns {Promise<Schemas['CartPage']>} */
 export const cart = () => call('/api/cart');

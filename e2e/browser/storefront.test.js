@@ -143,13 +143,30 @@ test('sign in, search, open a product, add it to the cart, see it, sign out, car
   assert.ok(hero.sizes.length > 0, 'the page says how wide the image is laid out');
   await page.screenshot({ path: join(OUTPUT_DIR, 'home.png'), fullPage: false });
 
-  // Search through the header's search box.
+  // Search through the header's search box: the search page asks bff-web's GraphQL endpoint.
+  const restSearches = [];
+  page.on('request', (request) => {
+    if (request.url().startsWith(`${BASE}/api/search`)) restSearches.push(request.url());
+  });
   await page.locator('#search-q').fill('wireless');
+  const graphqlAnswer = page.waitForResponse((response) => response.url() === `${BASE}/graphql`
+    && response.request().method() === 'POST');
   await page.locator('#search-q').press('Enter');
+  const answer = await graphqlAnswer;
+  assert.equal(answer.status(), 200);
+  const sent = answer.request().postDataJSON();
+  assert.equal(sent.operationName, 'SearchPage');
+  assert.equal(sent.variables.q, 'wireless');
+  const searchData = await answer.json();
+  assert.equal(searchData.errors, undefined, JSON.stringify(searchData.errors));
+  assert.ok(searchData.data.search.totalCount > 0);
   await page.waitForURL(`${BASE}/search?q=wireless`);
   await rendered(page);
   const results = page.getByTestId('results').locator('[data-testid="card"]');
   assert.ok((await results.count()) > 0, 'search finds wireless products');
+  assert.equal(await results.count(), searchData.data.search.products.length);
+  assert.ok((await results.first().locator('.price').count()) > 0, 'cards show prices (offers batch)');
+  assert.deepEqual(restSearches, [], 'the search page does not use /api/search');
 
   // Open the first result: the product page.
   const first = results.first();

@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use serde::Deserialize;
 use shared::aggregate::{Screen, Section};
-use shared::upstream::{ErrorKind, UpstreamClient, UpstreamError};
+use shared::upstream::{ErrorKind, UpstreamClient, UpstreamError, UpstreamSettings};
 use upstream_support::local_upstream;
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -324,15 +324,10 @@ async fn spawn_held_upstream(width: usize) -> String {
 async fn opened_by_a_second_round(width: usize, pool_max_idle: usize) -> u64 {
     let url = spawn_held_upstream(width).await;
     let settings = UpstreamSettings {
-        url: url.parse().unwrap(),
         connect_timeout: Duration::from_secs(1),
         timeout: Duration::from_secs(5),
-        max_body_bytes: 1024,
         pool_max_idle,
-        required_for_readiness: true,
-        resilience: Default::default(),
-        cache: Default::default(),
-        audience: None,
+        ..upstream_support::local_upstream(&url)
     };
     let client = UpstreamClient::new("test", &settings).unwrap();
     let round = || async {

@@ -58,7 +58,7 @@ fn non_empty(value: Option<&str>) -> Option<&str> {
 
 /// Parses a small non-negative decimal integer strictly: ASCII digits only (no sign, no
 /// spaces), at most `max_digits` of them.
-fn parse_decimal(value: &str, max_digits: usize) -> Option<u32> {
+pub(crate) fn parse_decimal(value: &str, max_digits: usize) -> Option<u32> {
     if value.is_empty() || value.len() > max_digits || !value.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }

@@ -154,6 +154,7 @@ pub async fn spawn_with(options: Options) -> TestApp {
     ] {
         *deadline = options.deadline;
     }
+    settings.graphql.deadline = options.deadline;
     settings.server.public_origin = address.parse().unwrap();
     settings.oidc.client.issuer = idp.url();
     settings.oidc.client.client_id = WEB_CLIENT_ID.to_owned();

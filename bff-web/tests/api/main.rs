@@ -11,6 +11,8 @@ mod contract;
 mod csrf;
 mod defaults;
 mod errors;
+mod graphql;
+mod graphql_safety;
 mod helpers;
 mod home;
 mod product;

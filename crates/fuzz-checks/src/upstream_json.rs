@@ -14,7 +14,9 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use shared::cards::CardExtras;
 use shared::upstream::accounts::{Cart, Order, Profile};
-use shared::upstream::catalog::{Category, Featured, Product, ProductCard, SearchPage, SearchSort};
+use shared::upstream::catalog::{
+    Category, Featured, Product, ProductCard, ProductSummary, SearchPage, SearchSort,
+};
 use shared::upstream::offers::Offer;
 use shared::upstream::recommendations::Recommended;
 use shared::upstream::reviews::{Rating, RatingSummary, ReviewPage};
@@ -68,7 +70,8 @@ fn extras(offers: Vec<Offer>, ratings: Vec<Rating>) -> CardExtras {
     }
 }
 
-fn product(product: &Product) {
+/// The mobile product screen's view of a product document (decoded as its summary).
+fn product_summary(product: &ProductSummary) {
     let detail = mobile::product::ProductDetail {
         id: &product.id,
         name: &product.name,
@@ -87,6 +90,10 @@ fn product(product: &Product) {
     );
     assert!(detail.images.len() <= mobile::product::MAX_PRODUCT_IMAGES);
     render(&detail);
+}
+
+/// The web product page's view of a product document.
+fn product(product: &Product) {
     render(&web::product::ProductView::of(product));
     render(&web::product::breadcrumbs(product, &[]));
 }
@@ -157,6 +164,9 @@ pub fn check(data: &[u8]) {
         0 => {
             if let Some(p) = decode::<Product>(body) {
                 product(&p);
+            }
+            if let Some(p) = decode::<ProductSummary>(body) {
+                product_summary(&p);
             }
         }
         1 => {

@@ -290,6 +290,29 @@ impl CatalogClient {
         Ok(batch.items)
     }
 
+    /// Products in full for `ids` in one call, in the order asked; unknown ids are left out.
+    /// (bff-web's GraphQL batches the detail fields of many products into it.)
+    pub async fn products<S: AsRef<str>>(
+        &self,
+        screen: &Screen,
+        ids: &[S],
+    ) -> Result<Vec<Product>, UpstreamError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids = join_ids(ids);
+        let batch: Items<Product> = self
+            .0
+            .get_json(
+                screen,
+                route::PRODUCTS,
+                &["products"],
+                &[("ids", ids.as_str())],
+            )
+            .await?;
+        Ok(batch.items)
+    }
+
     /// A page of search results.
     pub async fn search(
         &self,
