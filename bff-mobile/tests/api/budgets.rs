@@ -78,7 +78,7 @@ async fn mobile_product(app: &TestApp, id: &str, device: &[(&str, &str)]) -> Vec
 #[tokio::test]
 async fn the_product_screen_stays_within_four_kib_and_a_fifth_of_the_web_one() {
     let app = spawn_app().await;
-    let web = spawn_web(&app.idp, &app.upstreams).await;
+    let web = Box::pin(spawn_web(&app.idp, &app.upstreams)).await;
     let client = client();
 
     for id in PRODUCTS {
