@@ -93,18 +93,15 @@ impl QueryContext {
         products.await.map(Some)
     }
 
-    /// Products for ids, in their order, from the batched card loader; unknown ids are left
-    /// out. A catalog failure is `section` degraded.
+    /// Products for the ids of a list (related, popular), in their order: one batched card
+    /// call, made at once (the ids are all known: waiting for the loader's batching window would
+    /// only add latency); unknown ids are left out. A catalog failure is `section` degraded.
     pub async fn products(&self, section: Section, ids: Vec<String>) -> Result<Vec<Product>> {
-        let cards = self
-            .loaders
-            .cards
-            .load_many(ids.iter().cloned())
-            .await
-            .map_err(|error| self.degrade(section, &error))?;
-        Ok(ids
-            .iter()
-            .filter_map(|id| cards.get(id).cloned().map(Product::of_card))
+        let cards = self.upstreams.catalog.cards(&self.screen, &ids);
+        let cards = self.optional(section, cards).await?;
+        Ok(cards
+            .into_iter()
+            .map(|card| Product::of_card(Arc::new(card)))
             .collect())
     }
 }
