@@ -123,6 +123,16 @@ pub fn client() -> reqwest::Client {
 }
 
 impl TestApp {
+    /// The admin listener's `/metrics` text.
+    pub async fn metrics(&self) -> String {
+        reqwest::get(format!("{}/metrics", self.admin_address))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+
     /// GETs a path of the app, as given (no re-encoding).
     pub async fn get(&self, path_and_query: &str) -> reqwest::Response {
         self.get_with(path_and_query, &[]).await

@@ -274,12 +274,7 @@ async fn the_upstream_pools_count_the_connections_they_open() {
 
     assert_eq!(app.get_product("p00042").await.status(), 200);
 
-    let metrics = reqwest::get(format!("{}/metrics", app.admin_address))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = app.metrics().await;
     for upstream in ["catalog", "offers", "reviews", "recommendations"] {
         let series = format!("upstream_connections_opened_total{{upstream=\"{upstream}\"}}");
         let opened = metrics

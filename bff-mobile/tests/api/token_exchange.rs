@@ -92,12 +92,7 @@ async fn exchanged_tokens_are_cached_and_concurrent_requests_share_one_exchange(
         "Alan Turing"
     );
     assert_eq!(app.idp.token_requests() - before, 1);
-    let metrics = reqwest::get(format!("{}/metrics", app.admin_address))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = app.metrics().await;
     assert!(
         metrics.contains("auth_token_exchanges_total{outcome=\"ok\"}"),
         "{metrics}"

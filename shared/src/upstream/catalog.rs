@@ -274,20 +274,7 @@ impl CatalogClient {
         screen: &Screen,
         ids: &[S],
     ) -> Result<Vec<ProductCard>, UpstreamError> {
-        if ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        let ids = join_ids(ids);
-        let batch: Items<ProductCard> = self
-            .0
-            .get_json(
-                screen,
-                route::PRODUCTS,
-                &["products"],
-                &[("ids", ids.as_str()), ("view", "card")],
-            )
-            .await?;
-        Ok(batch.items)
+        self.batch(screen, ids, Some("card")).await
     }
 
     /// Products in full for `ids` in one call, in the order asked; unknown ids are left out.
@@ -297,18 +284,33 @@ impl CatalogClient {
         screen: &Screen,
         ids: &[S],
     ) -> Result<Vec<Product>, UpstreamError> {
+        self.batch(screen, ids, None).await
+    }
+
+    /// `GET /products?ids=…` (with `view=` when given): no call for no ids.
+    async fn batch<T, S>(
+        &self,
+        screen: &Screen,
+        ids: &[S],
+        view: Option<&str>,
+    ) -> Result<Vec<T>, UpstreamError>
+    where
+        T: serde::de::DeserializeOwned + Clone + Send + Sync + 'static,
+        S: AsRef<str>,
+    {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
         let ids = join_ids(ids);
-        let batch: Items<Product> = self
+        let query = [("ids", ids.as_str()), ("view", view.unwrap_or_default())];
+        let query = if view.is_some() {
+            &query[..]
+        } else {
+            &query[..1]
+        };
+        let batch: Items<T> = self
             .0
-            .get_json(
-                screen,
-                route::PRODUCTS,
-                &["products"],
-                &[("ids", ids.as_str())],
-            )
+            .get_json(screen, route::PRODUCTS, &["products"], query)
             .await?;
         Ok(batch.items)
     }
