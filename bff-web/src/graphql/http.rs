@@ -5,12 +5,13 @@
 //! about the operation itself is a GraphQL error with `extensions.code`, in a 200 answer.
 //!
 //! Order of checks, all before any upstream call: CSRF → media type → persisted query → query
-//! size → parse → introspection (when off) → aliases (and, for GET, the operation type) → depth and complexity (validation)
-//! → execution.
+//! size → parse → introspection (when off) → aliases (and, for GET, the operation type) → depth
+//! and complexity (validation) → execution. A document that passed validation before is neither
+//! parsed nor validated again but for its depth and complexity ([`super::documents`]).
 
 use std::sync::Arc;
 
-use async_graphql::parser::types::OperationType;
+use async_graphql::parser::types::{ExecutableDocument, OperationType};
 use async_graphql::{ErrorExtensions as _, ServerError, Variables};
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
@@ -23,6 +24,7 @@ use shared::aggregate::Screen;
 use shared::problem::Problem;
 
 use super::GraphqlSettings;
+use super::documents::Documents;
 use super::errors::coded;
 use super::limits;
 use super::loaders::Loaders;
@@ -40,6 +42,9 @@ pub const PATH: &str = "/graphql";
 struct Endpoint {
     app: AppState,
     schema: WebSchema,
+    /// The same schema for documents that passed validation before.
+    schema_for_validated: WebSchema,
+    documents: Documents,
     persisted: Persisted,
     settings: GraphqlSettings,
 }
@@ -53,6 +58,8 @@ pub fn routes(state: &AppState) -> Router {
     let endpoint = Arc::new(Endpoint {
         app: state.clone(),
         schema: settings.schema(),
+        schema_for_validated: settings.schema_for_validated(),
+        documents: Documents::new(settings.document_cache_entries),
         persisted: Persisted::new(
             settings.persisted.only_manifest,
             settings.persisted.apq_cache_entries,
@@ -178,28 +185,21 @@ impl Endpoint {
             Some(_) => return refused(coded("BAD_REQUEST", "variables must be an object.")),
         }
         let operation_name = request.operation_name.clone();
+        let validated = self.documents.get(&query);
+        let seen_before = validated.is_some();
+        if let Some(document) = validated {
+            request.set_parsed_query(document);
+        }
         let document = match request.parsed_query() {
             Ok(document) => document,
             Err(error) => return respond(async_graphql::Response::from_errors(vec![error])),
         };
-        if !self.settings.introspection && limits::introspects(document) {
-            return refused(coded(
-                "INTROSPECTION_DISABLED",
-                "Introspection is not available on this endpoint.",
-            ));
-        }
-        if limits::aliases(document) > self.settings.max_aliases {
-            return refused(coded("LIMIT_EXCEEDED", "The query has too many aliases."));
-        }
-        if via_get
-            && limits::operation_type(document, operation_name.as_deref())
-                != Some(OperationType::Query)
+        if let Some(refusal) =
+            self.refusal(document, seen_before, via_get, operation_name.as_deref())
         {
-            return Problem::new(StatusCode::METHOD_NOT_ALLOWED)
-                .with_detail("Mutations are accepted with POST only.")
-                .with_header(header::ALLOW, HeaderValue::from_static("POST"))
-                .into_response();
+            return refusal;
         }
+        let fresh = (!seen_before).then(|| document.clone());
         let screen = Arc::new(Screen::start(self.settings.deadline));
         let upstreams = self.app.upstreams.clone();
         request = request.data(QueryContext {
@@ -208,7 +208,52 @@ impl Endpoint {
             upstreams,
             user: User::new(self.app.clone(), headers),
         });
-        respond(self.schema.execute(request).await)
+        let answer = match fresh {
+            None => self.schema_for_validated.execute(request).await,
+            Some(document) => {
+                let answer = self.schema.execute(request).await;
+                self.documents.remember(query, document, &answer);
+                answer
+            }
+        };
+        respond(answer)
+    }
+}
+
+impl Endpoint {
+    /// Why `document` must not run, if it must not: introspection when it is off, too many
+    /// aliases (both already checked when the document was `seen_before`), a mutation by GET.
+    fn refusal(
+        &self,
+        document: &ExecutableDocument,
+        seen_before: bool,
+        via_get: bool,
+        operation_name: Option<&str>,
+    ) -> Option<Response> {
+        if !seen_before {
+            if !self.settings.introspection && limits::introspects(document) {
+                return Some(refused(coded(
+                    "INTROSPECTION_DISABLED",
+                    "Introspection is not available on this endpoint.",
+                )));
+            }
+            if limits::aliases(document) > self.settings.max_aliases {
+                return Some(refused(coded(
+                    "LIMIT_EXCEEDED",
+                    "The query has too many aliases.",
+                )));
+            }
+        }
+        if via_get && limits::operation_type(document, operation_name) != Some(OperationType::Query)
+        {
+            return Some(
+                Problem::new(StatusCode::METHOD_NOT_ALLOWED)
+                    .with_detail("Mutations are accepted with POST only.")
+                    .with_header(header::ALLOW, HeaderValue::from_static("POST"))
+                    .into_response(),
+            );
+        }
+        None
     }
 }
 
@@ -218,6 +263,10 @@ fn refused(error: async_graphql::Error) -> Response {
     server_error.locations.clear();
     respond(async_graphql::Response::from_errors(vec![server_error]))
 }
+
+/// Where async-graphql's message for a value of the wrong type (`Expected input type "Int",
+/// found "…".`) starts to repeat the value: it is cut, so no answer reflects what was sent.
+const WRONG_TYPE_VALUE: &str = ", found ";
 
 /// The answer as JSON; every error gets a code (async-graphql's own parse and validation
 /// errors: `LIMIT_EXCEEDED` for depth and complexity, `GRAPHQL_VALIDATION_FAILED` otherwise).
@@ -236,6 +285,10 @@ fn respond(mut response: async_graphql::Response) -> Response {
         };
         let coded = async_graphql::Error::new("").extend_with(|_, e| e.set("code", code));
         error.extensions = coded.extensions;
+        if let Some(at) = error.message.find(WRONG_TYPE_VALUE) {
+            error.message.truncate(at);
+            error.message.push('.');
+        }
     }
     Json(response).into_response()
 }

@@ -7,6 +7,8 @@
 //! - [`limits`] — aliases and the operation type, read off the parsed document; depth and
 //!   complexity are async-graphql's validation.
 //! - [`persisted`] — automatic persisted queries, and the manifest-only production mode.
+//! - [`documents`] — documents that passed validation, by query text: a repeat is neither
+//!   parsed nor validated again (depth and complexity still are, with its variables).
 //! - [`contract`] — the manifest and the page's `operations.js`, generated from
 //!   `bff-web/graphql/operations/`.
 //! - [`errors`] — the `extensions.code` of every error.
@@ -15,6 +17,7 @@
 //! - [`user`] — the session, looked up when a field needs it.
 
 pub mod contract;
+pub mod documents;
 pub mod errors;
 pub mod http;
 pub mod limits;
@@ -26,6 +29,7 @@ pub mod user;
 
 use std::time::Duration;
 
+use async_graphql::ValidationMode;
 use serde::{Deserialize, Serialize};
 use shared::config::ConfigError;
 
@@ -52,6 +56,10 @@ pub struct GraphqlSettings {
     /// Answer introspection queries (`__schema`, `__type`). Default `false`; `true` is a
     /// development relaxation, logged at start-up.
     pub introspection: bool,
+    /// Query documents kept after they passed validation (query text → parsed document), least
+    /// recently used dropped first: a repeated query skips parsing and the rules that depend on
+    /// the document alone. Default 1000.
+    pub document_cache_entries: u64,
     /// Persisted queries.
     pub persisted: PersistedSettings,
 }
@@ -80,6 +88,10 @@ impl GraphqlSettings {
             ("graphql.max_depth", self.max_depth),
             ("graphql.max_complexity", self.max_complexity),
             ("graphql.max_query_bytes", self.max_query_bytes),
+            (
+                "graphql.document_cache_entries",
+                usize::try_from(self.document_cache_entries).unwrap_or(usize::MAX),
+            ),
         ] {
             if value == 0 {
                 return Err(ConfigError::invalid(key, "must be at least 1"));
@@ -107,9 +119,21 @@ impl GraphqlSettings {
         warnings
     }
 
-    /// The schema with these limits.
+    /// The schema with these limits, validating every rule: for documents not seen before.
     pub fn schema(&self) -> schema::WebSchema {
+        self.schema_with(ValidationMode::Strict)
+    }
+
+    /// The schema for documents that passed full validation before ([`documents`]): depth and
+    /// complexity are checked again (they depend on the variables), the rules that depend on the
+    /// document alone are not; a variable of the wrong type still fails, in execution.
+    pub fn schema_for_validated(&self) -> schema::WebSchema {
+        self.schema_with(ValidationMode::Fast)
+    }
+
+    fn schema_with(&self, mode: ValidationMode) -> schema::WebSchema {
         let builder = schema::builder()
+            .validation_mode(mode)
             .limit_depth(self.max_depth)
             .limit_complexity(self.max_complexity);
         let builder = if self.introspection {

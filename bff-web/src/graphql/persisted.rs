@@ -66,10 +66,12 @@ pub fn manifest_operations() -> Vec<ManifestOperation> {
 
 /// Lowercase hex SHA-256 of a query text.
 pub fn hash(query: &str) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     let digest = Sha256::digest(query.as_bytes());
     let mut hex = String::with_capacity(64);
     for byte in digest {
-        hex.push_str(&format!("{byte:02x}"));
+        hex.push(char::from(HEX[usize::from(byte >> 4)]));
+        hex.push(char::from(HEX[usize::from(byte & 0xf)]));
     }
     hex
 }
@@ -118,6 +120,8 @@ impl Persisted {
                         false => coded("PERSISTED_QUERY_NOT_FOUND", "PersistedQueryNotFound"),
                     })
             }
+            // Plain query text, where any text may run: no hash to check or register.
+            (Some(query), None) if !self.only_manifest => Ok(Arc::from(query)),
             (Some(query), persisted) => {
                 let hash = hash(&query);
                 if persisted.is_some_and(|p| !p.sha256_hash.eq_ignore_ascii_case(&hash)) {

@@ -69,6 +69,40 @@ async fn each_limit_refuses_before_any_upstream_call() {
 }
 
 #[tokio::test]
+async fn a_document_seen_before_is_still_checked_for_what_its_variables_change() {
+    let app = spawn_graphql(|g| g.max_complexity = 60).await;
+    let query = "query S($n: Int) { search(first: $n) { products { id name } } }";
+    // The same text twice: the second run is the validated document, not a new parse.
+    for _ in 0..2 {
+        let small = gql(&app.browser, query, json!({"n": 2})).await;
+        assert!(small.get("errors").is_none(), "{small}");
+        let products = small["data"]["search"]["products"].as_array().unwrap();
+        assert_eq!(products.len(), 2, "{small}");
+    }
+    let hits = app.upstream_hits();
+
+    // Its complexity depends on `$n`: still refused over the limit, before any call.
+    let large = gql(&app.browser, query, json!({"n": 48})).await;
+    assert_eq!(codes(&large), ["LIMIT_EXCEEDED"], "{large}");
+    // A value of the wrong type is still an error, with no call made and nothing echoed.
+    let wrong = gql(&app.browser, query, json!({"n": "many<script>"})).await;
+    assert_eq!(codes(&wrong), ["GRAPHQL_VALIDATION_FAILED"], "{wrong}");
+    assert!(!wrong.to_string().contains("<script>"), "{wrong}");
+    assert_eq!(
+        app.upstream_hits(),
+        hits,
+        "a refused run reached an upstream"
+    );
+
+    // A document refused once is refused again (it was never kept as valid).
+    let unknown = "{ search { products { nope } } }";
+    for _ in 0..2 {
+        let answer = gql(&app.browser, unknown, json!({})).await;
+        assert_eq!(codes(&answer), ["GRAPHQL_VALIDATION_FAILED"], "{answer}");
+    }
+}
+
+#[tokio::test]
 async fn automatic_persisted_queries_register_then_run_by_hash() {
     let app = spawn_app().await;
     let query = "{ categories { id } }";

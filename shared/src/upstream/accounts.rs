@@ -3,7 +3,7 @@
 use http::Method;
 use serde::{Deserialize, Serialize};
 
-use super::{UpstreamClient, UpstreamError};
+use super::UpstreamError;
 use crate::aggregate::Screen;
 use crate::cart_line::NewCartLine;
 use crate::ids::ProductId;
@@ -22,9 +22,10 @@ pub mod route {
     pub const ALL: &[&str] = &[PROFILE, CART, ORDERS];
 }
 
-/// Client of the accounts service.
-#[derive(Debug, Clone)]
-pub struct AccountsClient(UpstreamClient);
+super::typed_client!(
+    /// Client of the accounts service.
+    AccountsClient
+);
 
 /// The signed-in user's profile.
 #[derive(Debug, Clone, Deserialize)]
@@ -76,20 +77,6 @@ struct Orders {
 }
 
 impl AccountsClient {
-    /// Wraps the raw client.
-    pub fn new(client: UpstreamClient) -> Self {
-        Self(client)
-    }
-
-    /// The raw client.
-    pub fn raw(&self) -> &UpstreamClient {
-        &self.0
-    }
-
-    pub(crate) fn raw_mut(&mut self) -> &mut UpstreamClient {
-        &mut self.0
-    }
-
     /// The token's user's profile.
     pub async fn me(&self, screen: &Screen, access_token: &str) -> Result<Profile, UpstreamError> {
         self.0

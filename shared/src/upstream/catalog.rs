@@ -2,7 +2,7 @@
 
 use serde::Deserialize;
 
-use super::{Items, UpstreamClient, UpstreamError, join_ids};
+use super::{Items, UpstreamError, join_ids};
 use crate::aggregate::Screen;
 use crate::ids::{CategoryId, ProductId};
 
@@ -22,9 +22,10 @@ pub mod route {
     pub const ALL: &[&str] = &[PRODUCTS, SEARCH, FEATURED, CATEGORIES];
 }
 
-/// Client of the catalog service.
-#[derive(Debug, Clone)]
-pub struct CatalogClient(UpstreamClient);
+super::typed_client!(
+    /// Client of the catalog service.
+    CatalogClient
+);
 
 /// A product with everything a detail page may show.
 #[derive(Debug, Clone, Deserialize)]
@@ -235,20 +236,6 @@ pub struct SearchQuery<'a> {
 }
 
 impl CatalogClient {
-    /// Wraps the raw client.
-    pub fn new(client: UpstreamClient) -> Self {
-        Self(client)
-    }
-
-    /// The raw client.
-    pub fn raw(&self) -> &UpstreamClient {
-        &self.0
-    }
-
-    pub(crate) fn raw_mut(&mut self) -> &mut UpstreamClient {
-        &mut self.0
-    }
-
     /// One product in full.
     pub async fn product(&self, screen: &Screen, id: &ProductId) -> Result<Product, UpstreamError> {
         self.0

@@ -8,6 +8,33 @@
 //!
 //! The typed clients, one module per upstream, own the wire types: what the BFFs decode, no more.
 
+/// A typed client: a newtype over [`UpstreamClient`] whose methods are one upstream's endpoints,
+/// so that each client module holds only those.
+macro_rules! typed_client {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone)]
+        pub struct $name($crate::upstream::UpstreamClient);
+
+        impl $name {
+            /// Wraps the raw client.
+            pub fn new(client: $crate::upstream::UpstreamClient) -> Self {
+                Self(client)
+            }
+
+            /// The raw client.
+            pub fn raw(&self) -> &$crate::upstream::UpstreamClient {
+                &self.0
+            }
+
+            pub(crate) fn raw_mut(&mut self) -> &mut $crate::upstream::UpstreamClient {
+                &mut self.0
+            }
+        }
+    };
+}
+use typed_client;
+
 pub mod accounts;
 pub mod cache;
 pub mod catalog;

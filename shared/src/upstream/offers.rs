@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use serde::Deserialize;
 
-use super::{Items, UpstreamClient, UpstreamError, join_ids};
+use super::{Items, UpstreamError, join_ids};
 use crate::aggregate::Screen;
 
 /// The route classes of this upstream: each has its own circuit breaker (see
@@ -17,9 +17,10 @@ pub mod route {
     pub const ALL: &[&str] = &[OFFERS];
 }
 
-/// Client of the offers service.
-#[derive(Debug, Clone)]
-pub struct OffersClient(UpstreamClient);
+super::typed_client!(
+    /// Client of the offers service.
+    OffersClient
+);
 
 /// The current offer for one product.
 #[derive(Debug, Clone, Deserialize)]
@@ -87,20 +88,6 @@ pub fn format_money(cents: i64, currency: &str) -> String {
 }
 
 impl OffersClient {
-    /// Wraps the raw client.
-    pub fn new(client: UpstreamClient) -> Self {
-        Self(client)
-    }
-
-    /// The raw client.
-    pub fn raw(&self) -> &UpstreamClient {
-        &self.0
-    }
-
-    pub(crate) fn raw_mut(&mut self) -> &mut UpstreamClient {
-        &mut self.0
-    }
-
     /// Offers for `ids` in one call, by product id.
     pub async fn offers<S: AsRef<str>>(
         &self,

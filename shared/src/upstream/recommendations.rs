@@ -2,7 +2,7 @@
 
 use serde::Deserialize;
 
-use super::{UpstreamClient, UpstreamError};
+use super::UpstreamError;
 use crate::aggregate::Screen;
 use crate::ids::ProductId;
 
@@ -18,9 +18,10 @@ pub mod route {
     pub const ALL: &[&str] = &[RELATED, POPULAR];
 }
 
-/// Client of the recommendations service.
-#[derive(Debug, Clone)]
-pub struct RecommendationsClient(UpstreamClient);
+super::typed_client!(
+    /// Client of the recommendations service.
+    RecommendationsClient
+);
 
 /// Product ids, best first.
 #[derive(Debug, Clone, Deserialize)]
@@ -33,20 +34,6 @@ pub struct Recommended {
 }
 
 impl RecommendationsClient {
-    /// Wraps the raw client.
-    pub fn new(client: UpstreamClient) -> Self {
-        Self(client)
-    }
-
-    /// The raw client.
-    pub fn raw(&self) -> &UpstreamClient {
-        &self.0
-    }
-
-    pub(crate) fn raw_mut(&mut self) -> &mut UpstreamClient {
-        &mut self.0
-    }
-
     /// Products related to `product_id`.
     pub async fn related(
         &self,

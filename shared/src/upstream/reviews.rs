@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use serde::Deserialize;
 
-use super::{Items, UpstreamClient, UpstreamError, join_ids};
+use super::{Items, UpstreamError, join_ids};
 use crate::aggregate::Screen;
 use crate::ids::ProductId;
 
@@ -20,9 +20,10 @@ pub mod route {
     pub const ALL: &[&str] = &[REVIEWS, RATINGS];
 }
 
-/// Client of the reviews service.
-#[derive(Debug, Clone)]
-pub struct ReviewsClient(UpstreamClient);
+super::typed_client!(
+    /// Client of the reviews service.
+    ReviewsClient
+);
 
 /// One customer review.
 #[derive(Debug, Clone, Deserialize)]
@@ -75,20 +76,6 @@ pub struct Rating {
 }
 
 impl ReviewsClient {
-    /// Wraps the raw client.
-    pub fn new(client: UpstreamClient) -> Self {
-        Self(client)
-    }
-
-    /// The raw client.
-    pub fn raw(&self) -> &UpstreamClient {
-        &self.0
-    }
-
-    pub(crate) fn raw_mut(&mut self) -> &mut UpstreamClient {
-        &mut self.0
-    }
-
     /// A page of a product's reviews.
     pub async fn reviews(
         &self,
