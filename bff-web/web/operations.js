@@ -5,8 +5,8 @@
 /** The `ProductPage` operation. */
 export const ProductPage = {
   name: 'ProductPage',
-  sha256: '8abb060b7a2c52307a64c604d41ad123ab26be3f7ef8dc064bc5ed665315c890',
-  query: "query ProductPage($id: ID!) {\n  product(id: $id) {\n    id\n    name\n    brand\n    category\n    description\n    features\n    specs { name value }\n    variants { sku name }\n    images { alt src srcset width height }\n    offer { price listPrice priceCents currency discountPercent inStock deliveryMinDays deliveryMaxDays }\n    rating { average count }\n    reviews(first: 10) {\n      totalCount\n      pageInfo { hasNextPage endCursor }\n      nodes { id author rating title body createdAt }\n    }\n    related(first: 12) {\n      id\n      name\n      brand\n      href\n      mainImage { alt src srcset width height }\n      offer { price listPrice inStock }\n      rating { average count }\n    }\n  }\n  categories { id name href }\n}",
+  sha256: 'c3169dc767097938fc819748cd798810b812d6790affff83c21efaedeb9cd565',
+  query: "query ProductPage($id: ID!) {\n  product(id: $id) {\n    id\n    name\n    brand\n    category\n    description\n    features\n    specs { name value }\n    variants { sku name }\n    images { alt src srcset width height }\n    offer { price listPrice priceCents currency discountPercent stock inStock deliveryMinDays deliveryMaxDays }\n    rating { average count histogram }\n    reviews(first: 10) {\n      totalCount\n      pageInfo { hasNextPage endCursor }\n      nodes { id author rating title body createdAt }\n    }\n    related(first: 12) {\n      id\n      name\n      brand\n      href\n      mainImage { alt src srcset width height }\n      offer { price listPrice inStock }\n      rating { average count }\n    }\n    breadcrumbs { name href }\n  }\n}",
 };
 
 /** The `SearchPage` operation. */

@@ -187,18 +187,52 @@ impl Product {
             .map_err(|error| q.degrade(Section::Offers, &error))
     }
 
-    /// The average rating (with a `DEGRADED` error for `reviews` when unavailable).
+    /// The rating (with a `DEGRADED` error for `reviews` when unavailable). On `Query.product`
+    /// it is the product's summary, histogram included (one call, as the REST page makes); on
+    /// lists, the batched averages.
     async fn rating(&self, ctx: &Context<'_>) -> Result<Option<Rating>> {
         let q = QueryContext::of(ctx)?;
+        if self.single {
+            let id = ProductId::parse(self.id_str()).map_err(|_| errors::bad_input("bad id"))?;
+            let call = q.upstreams.reviews.rating(&q.screen, &id);
+            let summary = q.optional(Section::Reviews, call).await?;
+            return Ok(Some(Rating {
+                average: f64::from(summary.average),
+                count: summary.count,
+                histogram: Some(summary.histogram),
+            }));
+        }
         let rating = q.loaders.ratings.load_one(self.id_str().to_owned()).await;
         rating
             .map(|rating| {
                 rating.map(|r| Rating {
                     average: f64::from(r.average),
                     count: r.count,
+                    histogram: None,
                 })
             })
             .map_err(|error| q.degrade(Section::Reviews, &error))
+    }
+
+    /// Home, the product's category, the product: the page's trail. On `Query.product` only.
+    /// When the category list is unavailable the category is named by its id (and `categories`
+    /// is counted as degraded), as on the REST page.
+    async fn breadcrumbs(&self, ctx: &Context<'_>) -> Result<Vec<Breadcrumb>> {
+        let Basics::Full(product) = &self.basics else {
+            return Err(errors::single_product_only("breadcrumbs"));
+        };
+        let q = QueryContext::of(ctx)?;
+        let call = q.upstreams.catalog.categories(&q.screen);
+        let categories = q.screen.optional(Section::Categories, call).await;
+        let trail =
+            crate::views::product::breadcrumbs(product, categories.as_deref().unwrap_or(&[]));
+        Ok(trail
+            .into_iter()
+            .map(|crumb| Breadcrumb {
+                name: crumb.name.to_owned(),
+                href: crumb.href,
+            })
+            .collect())
     }
 
     /// A page of reviews, newest first: `first` (1 to 50) after the cursor `after`. On
@@ -334,6 +368,10 @@ impl Offer {
     async fn discount_percent(&self) -> u8 {
         self.0.discount_percent
     }
+    /// Units in stock.
+    async fn stock(&self) -> u32 {
+        self.0.stock
+    }
     /// Whether it can be bought now.
     async fn in_stock(&self) -> bool {
         self.0.in_stock()
@@ -348,13 +386,41 @@ impl Offer {
     }
 }
 
-/// A product's average rating.
-#[derive(SimpleObject)]
+/// A product's rating.
 pub struct Rating {
-    /// Mean stars, one decimal; 0 without reviews.
     average: f64,
-    /// Number of ratings.
     count: u32,
+    /// Only from a single product's summary.
+    histogram: Option<[u32; 5]>,
+}
+
+/// A product's rating.
+#[Object]
+impl Rating {
+    /// Mean stars, one decimal; 0 without reviews.
+    async fn average(&self) -> f64 {
+        self.average
+    }
+    /// Number of ratings.
+    async fn count(&self) -> u32 {
+        self.count
+    }
+    /// Counts of 1 to 5 stars, in that order. On `Query.product` only.
+    async fn histogram(&self) -> Result<&[u32]> {
+        match &self.histogram {
+            Some(histogram) => Ok(histogram),
+            None => Err(errors::single_product_only("histogram")),
+        }
+    }
+}
+
+/// One step of the page's trail.
+#[derive(SimpleObject)]
+pub struct Breadcrumb {
+    /// What the step shows.
+    name: String,
+    /// Its link; null for the page itself.
+    href: Option<String>,
 }
 
 /// A page of reviews.

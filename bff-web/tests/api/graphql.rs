@@ -186,22 +186,64 @@ async fn the_product_query_is_the_product_page_without_a_call_per_related_produc
 }
 
 #[tokio::test]
+async fn the_product_page_query_answers_what_the_rest_page_shows() {
+    let app = spawn_app().await;
+    let query = include_str!("../../graphql/operations/ProductPage.graphql");
+    let id = "p00042";
+
+    let rest = app.browser.get(&format!("/api/products/{id}")).await.json();
+    let graphql = gql(&app.browser, query, json!({"id": id})).await;
+
+    assert!(graphql.get("errors").is_none(), "{graphql}");
+    let product = &graphql["data"]["product"];
+    assert_eq!(product["name"], rest["product"]["name"]);
+    assert_eq!(product["features"], rest["product"]["features"]);
+    assert_eq!(product["offer"]["price"], rest["offer"]["price"]["display"]);
+    assert_eq!(product["offer"]["stock"], rest["offer"]["stock"]);
+    assert_eq!(product["offer"]["inStock"], rest["offer"]["in_stock"]);
+    assert_eq!(product["rating"]["count"], rest["rating"]["count"]);
+    assert_eq!(product["rating"]["histogram"], rest["rating"]["histogram"]);
+    let ids = |list: &Value, key: &str| -> Vec<Value> {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .map(|item| item[key].clone())
+            .collect()
+    };
+    for key in ["name", "href"] {
+        let trail = ids(&product["breadcrumbs"], key);
+        assert_eq!(trail, ids(&rest["breadcrumbs"], key), "breadcrumbs' {key}");
+    }
+    assert_eq!(ids(&product["related"], "id"), ids(&rest["related"], "id"));
+    assert_eq!(
+        ids(&product["reviews"]["nodes"], "id"),
+        ids(&rest["reviews"]["items"], "id")
+    );
+    assert_eq!(
+        product["images"].as_array().unwrap().len(),
+        rest["product"]["images"].as_array().unwrap().len()
+    );
+}
+
+#[tokio::test]
 async fn per_product_fields_are_refused_below_lists() {
     let app = spawn_app().await;
 
     let response = gql(
         &app.browser,
-        "{ search(first: 24) { products { id reviews { totalCount } related { id } } } }",
+        "{ search(first: 24) { products { id reviews { totalCount } related { id } \
+         breadcrumbs { name } rating { histogram } } } }",
         json!({}),
     )
     .await;
 
     let errors = response["errors"].as_array().unwrap();
-    assert_eq!(errors.len(), 48);
+    assert_eq!(errors.len(), 96);
     assert!(codes(&response).iter().all(|c| c == "SINGLE_PRODUCT_ONLY"));
     assert_eq!(errors[0]["path"][0], "search");
+    // The search, and the ratings batch of `rating` (allowed on lists; its histogram is not).
     let [catalog, offers, reviews, recommendations, _] = calls(&app);
-    assert_eq!((catalog, offers, reviews, recommendations), (1, 0, 0, 0));
+    assert_eq!((catalog, offers, reviews, recommendations), (1, 0, 1, 0));
 }
 
 #[tokio::test]
