@@ -140,6 +140,16 @@ impl Problem {
     pub fn detail(&self) -> Option<&str> {
         self.0.detail.as_deref()
     }
+
+    /// The value of a header added with [`Problem::with_header`]: for a caller that answers
+    /// in another form (GraphQL) but must keep what the header does (clearing a cookie).
+    pub fn header(&self, name: &header::HeaderName) -> Option<&HeaderValue> {
+        self.0
+            .headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v)
+    }
 }
 
 impl IntoResponse for Problem {

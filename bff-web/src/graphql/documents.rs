@@ -40,7 +40,7 @@ impl Documents {
         document: ExecutableDocument,
         answer: &async_graphql::Response,
     ) {
-        if passed_validation(answer) {
+        if executed(answer) {
             self.known.insert(query, Arc::new(document));
         }
     }
@@ -48,7 +48,7 @@ impl Documents {
 
 /// Whether `answer` comes from an execution: only then is any error tied to a field's `path`.
 /// Parse, validation and limit errors have none, and neither has an unknown operation name.
-fn passed_validation(answer: &async_graphql::Response) -> bool {
+pub fn executed(answer: &async_graphql::Response) -> bool {
     answer.errors.iter().all(|error| !error.path.is_empty())
 }
 
@@ -81,13 +81,13 @@ mod tests {
     #[test]
     fn only_answers_whose_errors_all_have_a_path_prove_a_document_valid() {
         let ok = async_graphql::Response::new(async_graphql::Value::Null);
-        assert!(passed_validation(&ok));
+        assert!(executed(&ok));
         let mut in_field = ServerError::new("degraded", None);
         in_field.path = vec![PathSegment::Field("offer".to_owned())];
-        let executed = async_graphql::Response::from_errors(vec![in_field.clone()]);
-        assert!(passed_validation(&executed));
+        let field_error = async_graphql::Response::from_errors(vec![in_field.clone()]);
+        assert!(executed(&field_error));
         let refused = ServerError::new("Query is too complex.", None);
         let invalid = async_graphql::Response::from_errors(vec![in_field, refused]);
-        assert!(!passed_validation(&invalid));
+        assert!(!executed(&invalid));
     }
 }

@@ -24,7 +24,7 @@ use shared::aggregate::Screen;
 use shared::problem::Problem;
 
 use super::GraphqlSettings;
-use super::documents::Documents;
+use super::documents::{self, Documents};
 use super::errors::coded;
 use super::limits;
 use super::loaders::Loaders;
@@ -202,11 +202,12 @@ impl Endpoint {
         let fresh = (!seen_before).then(|| document.clone());
         let screen = Arc::new(Screen::start(self.settings.deadline));
         let upstreams = self.app.upstreams.clone();
+        let user = Arc::new(User::new(self.app.clone(), headers));
         request = request.data(QueryContext {
             loaders: Loaders::new(&screen, &upstreams),
             screen,
             upstreams,
-            user: User::new(self.app.clone(), headers),
+            user: user.clone(),
         });
         let answer = match fresh {
             None => self.schema_for_validated.execute(request).await,
@@ -216,7 +217,11 @@ impl Endpoint {
                 answer
             }
         };
-        respond(answer)
+        let mut response = respond(answer);
+        if let Some(clear) = user.clear_cookie() {
+            response.headers_mut().insert(header::SET_COOKIE, clear);
+        }
+        response
     }
 }
 
@@ -257,7 +262,7 @@ impl Endpoint {
     }
 }
 
-/// A request refused before execution: no `data`, one coded error.
+/// A request refused before execution: one coded error (and no `data`).
 fn refused(error: async_graphql::Error) -> Response {
     let mut server_error: ServerError = error.into_server_error(async_graphql::Pos::default());
     server_error.locations.clear();
@@ -290,5 +295,10 @@ fn respond(mut response: async_graphql::Response) -> Response {
             error.message.push('.');
         }
     }
-    Json(response).into_response()
+    if documents::executed(&response) {
+        Json(response).into_response()
+    } else {
+        // Refused before execution: no `data` at all (GraphQL over HTTP), only the errors.
+        Json(serde_json::json!({ "errors": response.errors })).into_response()
+    }
 }

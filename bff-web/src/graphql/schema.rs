@@ -53,8 +53,9 @@ pub struct QueryContext {
     pub upstreams: Arc<Upstreams>,
     /// One batching loader per batched endpoint.
     pub loaders: Loaders,
-    /// The session, looked up when a field needs it.
-    pub user: User,
+    /// The session, looked up when a field needs it (shared with the handler, which clears a
+    /// dead session's cookie).
+    pub user: Arc<User>,
 }
 
 impl QueryContext {

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use async_graphql::Error;
 use axum::extract::FromRequestParts as _;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use tokio::sync::OnceCell;
 
 use super::errors::{coded, unauthenticated};
@@ -16,7 +16,14 @@ use crate::auth::SignedIn;
 pub struct User {
     state: AppState,
     headers: HeaderMap,
-    found: OnceCell<Result<Arc<SignedIn>, StatusCode>>,
+    found: OnceCell<Result<Arc<SignedIn>, Refused>>,
+}
+
+/// Why there is no user: the status `/api` would answer, and the `Set-Cookie` that clears a
+/// session cookie that led nowhere (as `/api`'s 401 clears it).
+struct Refused {
+    status: StatusCode,
+    clear_cookie: Option<HeaderValue>,
 }
 
 impl User {
@@ -39,16 +46,30 @@ impl User {
                 SignedIn::from_request_parts(&mut parts, &self.state)
                     .await
                     .map(Arc::new)
-                    .map_err(|problem| problem.status_code())
+                    .map_err(|problem| Refused {
+                        status: problem.status_code(),
+                        clear_cookie: problem.header(&header::SET_COOKIE).cloned(),
+                    })
             })
             .await;
         match found {
             Ok(user) => Ok(user.clone()),
-            Err(StatusCode::UNAUTHORIZED) => Err(unauthenticated()),
+            Err(refused) if refused.status == StatusCode::UNAUTHORIZED => Err(unauthenticated()),
             Err(_) => Err(coded(
                 "SESSION_UNAVAILABLE",
                 "Sessions are unavailable right now; try again shortly.",
             )),
+        }
+    }
+}
+
+impl User {
+    /// The `Set-Cookie` that clears the request's session cookie, when a field looked the
+    /// session up and found it gone or ended.
+    pub fn clear_cookie(&self) -> Option<HeaderValue> {
+        match self.found.get() {
+            Some(Err(refused)) => refused.clear_cookie.clone(),
+            _ => None,
         }
     }
 }

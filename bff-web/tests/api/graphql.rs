@@ -345,6 +345,17 @@ async fn me_and_cart_need_the_session_and_the_cart_lines_are_batched() {
     )
     .await;
     assert_eq!(codes(&anonymous), ["UNAUTHENTICATED", "UNAUTHENTICATED"]);
+    // A session cookie that leads nowhere is cleared, as `/api` clears it.
+    app.browser.plant_cookie("session=garbage");
+    let planted = app
+        .browser
+        .post_json("/graphql", &json!({"query": "{ me { name } }"}))
+        .await;
+    assert_eq!(codes(&planted.json()), ["UNAUTHENTICATED"]);
+    assert_eq!(
+        planted.set_cookie("session"),
+        Some("session=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0")
+    );
     let mutation = "mutation($p: ID!) { addToCart(productId: $p, quantity: 2) { totalQuantity } }";
     let refused = gql(&app.browser, mutation, json!({"p": "p00001"})).await;
     assert_eq!(codes(&refused), ["UNAUTHENTICATED"]);
