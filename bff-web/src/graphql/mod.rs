@@ -16,24 +16,42 @@
 //!   CSRF check and session cookie of `/api`, problem+json for transport failures.
 //! - [`user`] — the session, looked up when a field needs it.
 
+#[cfg(feature = "graphql")]
 pub mod contract;
+#[cfg(feature = "graphql")]
 pub mod documents;
+#[cfg(feature = "graphql")]
 pub mod errors;
+#[cfg(feature = "graphql")]
 pub mod http;
+#[cfg(feature = "graphql")]
 pub mod limits;
+#[cfg(feature = "graphql")]
 pub mod loaders;
+#[cfg(feature = "graphql")]
 pub mod persisted;
+#[cfg(feature = "graphql")]
 pub mod product;
+#[cfg(feature = "graphql")]
 pub mod schema;
+#[cfg(feature = "graphql")]
 pub mod user;
 
 use std::time::Duration;
 
+#[cfg(feature = "graphql")]
 use async_graphql::ValidationMode;
 use serde::{Deserialize, Serialize};
 use shared::config::ConfigError;
 
+#[cfg(feature = "graphql")]
 pub use http::routes;
+
+/// Without the `graphql` feature (the nightly fuzz build only): no endpoint.
+#[cfg(not(feature = "graphql"))]
+pub fn routes(_: &crate::AppState) -> axum::Router {
+    axum::Router::new()
+}
 
 /// The `graphql` section (env `BFF_WEB__GRAPHQL__<KEY>`).
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -120,6 +138,7 @@ impl GraphqlSettings {
     }
 
     /// The schema with these limits, validating every rule: for documents not seen before.
+    #[cfg(feature = "graphql")]
     pub fn schema(&self) -> schema::WebSchema {
         self.schema_with(ValidationMode::Strict)
     }
@@ -127,10 +146,12 @@ impl GraphqlSettings {
     /// The schema for documents that passed full validation before ([`documents`]): depth and
     /// complexity are checked again (they depend on the variables), the rules that depend on the
     /// document alone are not; a variable of the wrong type still fails, in execution.
+    #[cfg(feature = "graphql")]
     pub fn schema_for_validated(&self) -> schema::WebSchema {
         self.schema_with(ValidationMode::Fast)
     }
 
+    #[cfg(feature = "graphql")]
     fn schema_with(&self, mode: ValidationMode) -> schema::WebSchema {
         let builder = schema::builder()
             .validation_mode(mode)
