@@ -17,10 +17,15 @@ pub struct Documents {
 }
 
 impl Documents {
-    /// A store of at most `entries` documents.
-    pub fn new(entries: u64) -> Self {
+    /// A store of documents whose query texts take at most `bytes` in all: weighed by text, so
+    /// that many long queries cannot hold more memory than a few short ones (a parsed document
+    /// takes a few times its text).
+    pub fn new(bytes: u64) -> Self {
         Self {
-            known: Cache::new(entries),
+            known: Cache::builder()
+                .max_capacity(bytes)
+                .weigher(|query: &Arc<str>, _| u32::try_from(query.len()).unwrap_or(u32::MAX))
+                .build(),
         }
     }
 
@@ -61,7 +66,7 @@ mod tests {
 
     #[test]
     fn a_document_is_kept_only_after_an_answer_that_proves_it_valid() {
-        let documents = Documents::new(10);
+        let documents = Documents::new(1024);
         let valid: Arc<str> = Arc::from("{ categories { id } }");
         let invalid: Arc<str> = Arc::from("{ categories { nope } }");
         let refused = ServerError::new("Unknown field", None);

@@ -59,7 +59,7 @@ pub fn routes(state: &AppState) -> Router {
         app: state.clone(),
         schema: settings.schema(),
         schema_for_validated: settings.schema_for_validated(),
-        documents: Documents::new(settings.document_cache_entries),
+        documents: Documents::new(settings.document_cache_bytes),
         persisted: Persisted::new(
             settings.persisted.only_manifest,
             settings.persisted.apq_cache_entries,

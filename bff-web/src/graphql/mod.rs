@@ -2,7 +2,9 @@
 //! typed clients, deadlines, sections and caches.
 //!
 //! - [`schema`] — the roots (`Query`, `Mutation`) and the request's [`schema::QueryContext`];
-//!   [`product`] — the `Product` type and what hangs off it.
+//!   [`product`] — the `Product` type and what hangs off it. Types whose fields never wait for
+//!   an upstream are resolved `serial`: the same answer without a set of futures per object
+//!   (async-graphql's parallel resolution was the largest part of a query's own cost).
 //! - [`loaders`] — one DataLoader per batched upstream endpoint, per request (no N+1).
 //! - [`limits`] — aliases and the operation type, read off the parsed document; depth and
 //!   complexity are async-graphql's validation.
@@ -74,10 +76,11 @@ pub struct GraphqlSettings {
     /// Answer introspection queries (`__schema`, `__type`). Default `false`; `true` is a
     /// development relaxation, logged at start-up.
     pub introspection: bool,
-    /// Query documents kept after they passed validation (query text → parsed document), least
-    /// recently used dropped first: a repeated query skips parsing and the rules that depend on
-    /// the document alone. Default 1000.
-    pub document_cache_entries: u64,
+    /// The query texts of the documents kept after they passed validation (query text → parsed
+    /// document), in bytes, least recently used dropped first: a repeated query skips parsing
+    /// and the rules that depend on the document alone. Default 262144 (256 KiB: a page's
+    /// operations take a few KiB).
+    pub document_cache_bytes: u64,
     /// Persisted queries.
     pub persisted: PersistedSettings,
 }
@@ -107,8 +110,8 @@ impl GraphqlSettings {
             ("graphql.max_complexity", self.max_complexity),
             ("graphql.max_query_bytes", self.max_query_bytes),
             (
-                "graphql.document_cache_entries",
-                usize::try_from(self.document_cache_entries).unwrap_or(usize::MAX),
+                "graphql.document_cache_bytes",
+                usize::try_from(self.document_cache_bytes).unwrap_or(usize::MAX),
             ),
         ] {
             if value == 0 {

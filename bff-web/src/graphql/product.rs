@@ -291,6 +291,7 @@ impl Product {
 
 /// An image ready for `<img src srcset width height alt>`.
 #[derive(SimpleObject)]
+#[graphql(serial)]
 pub struct Image {
     /// Alternative text.
     alt: String,
@@ -320,6 +321,7 @@ impl Image {
 
 /// A specification entry.
 #[derive(SimpleObject)]
+#[graphql(serial)]
 pub struct Spec {
     /// E.g. `Weight`.
     name: String,
@@ -329,6 +331,7 @@ pub struct Spec {
 
 /// A purchasable variant.
 #[derive(SimpleObject)]
+#[graphql(serial)]
 pub struct Variant {
     /// Stock keeping unit.
     sku: String,
@@ -340,7 +343,7 @@ pub struct Variant {
 pub struct Offer(Arc<offers::Offer>);
 
 /// The current offer of a product.
-#[Object]
+#[Object(serial)]
 impl Offer {
     /// Price to pay, in minor units.
     async fn price_cents(&self) -> i64 {
@@ -395,7 +398,7 @@ pub struct Rating {
 }
 
 /// A product's rating.
-#[Object]
+#[Object(serial)]
 impl Rating {
     /// Mean stars, one decimal; 0 without reviews.
     async fn average(&self) -> f64 {
@@ -416,6 +419,7 @@ impl Rating {
 
 /// One step of the page's trail.
 #[derive(SimpleObject)]
+#[graphql(serial)]
 pub struct Breadcrumb {
     /// What the step shows.
     name: String,
@@ -425,6 +429,7 @@ pub struct Breadcrumb {
 
 /// A page of reviews.
 #[derive(SimpleObject)]
+#[graphql(serial)]
 pub struct ReviewConnection {
     /// Reviews in all.
     total_count: u32,
@@ -451,6 +456,7 @@ impl ReviewConnection {
 
 /// One customer review.
 #[derive(SimpleObject)]
+#[graphql(serial)]
 pub struct Review {
     /// Review id.
     id: ID,
@@ -481,6 +487,7 @@ impl Review {
 
 /// Where a list goes on.
 #[derive(SimpleObject)]
+#[graphql(serial)]
 pub struct PageInfo {
     /// Whether there is a next page.
     pub has_next_page: bool,

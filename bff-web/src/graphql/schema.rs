@@ -326,6 +326,7 @@ pub struct SearchResults {
 
 /// Search facets.
 #[derive(SimpleObject)]
+#[graphql(serial)]
 pub struct Facets {
     /// Matches per category id.
     categories: Vec<FacetValue>,
@@ -335,6 +336,7 @@ pub struct Facets {
 
 /// One facet value and its count.
 #[derive(SimpleObject)]
+#[graphql(serial)]
 pub struct FacetValue {
     /// A category id or a brand.
     value: String,
@@ -354,6 +356,7 @@ fn facet_values(values: Vec<catalog::FacetValue>) -> Vec<FacetValue> {
 
 /// A product category.
 #[derive(SimpleObject)]
+#[graphql(serial)]
 pub struct Category {
     /// Slug, e.g. `audio`.
     id: ID,
@@ -421,6 +424,7 @@ impl Home {
 
 /// The home page banner.
 #[derive(SimpleObject)]
+#[graphql(serial)]
 pub struct Hero {
     /// Headline.
     title: String,
@@ -434,6 +438,7 @@ pub struct Hero {
 
 /// The signed-in user's profile.
 #[derive(SimpleObject)]
+#[graphql(serial)]
 pub struct Profile {
     /// User id.
     id: ID,
