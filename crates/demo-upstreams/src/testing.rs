@@ -296,14 +296,7 @@ impl Drop for RunningService {
     }
 }
 
-impl std::fmt::Debug for RunningService {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RunningService")
-            .field("service", &self.service)
-            .field("addr", &self.addr)
-            .finish_non_exhaustive()
-    }
-}
+shared::debug_showing!(RunningService { service, addr });
 
 #[cfg(test)]
 mod tests {
