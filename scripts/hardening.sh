@@ -55,32 +55,16 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-IDP_PORT=17300
-declare -A UPSTREAM_PORT=([catalog]=17301 [offers]=17302 [reviews]=17303 [recommendations]=17304 [accounts]=17305)
+stack_ports 17300
 MOBILE_PORT=18301
 WEB_PORT=18302
-ISSUER=http://localhost:$IDP_PORT
 
 
 "$BIN/dev-idp" --port $IDP_PORT >"$WORK/dev-idp.log" 2>&1 &
 PIDS+=($!)
-upstream_env=()
-for service in "${!UPSTREAM_PORT[@]}"; do
-  upstream_env+=("DEMO_UPSTREAMS__${service^^}__PORT=${UPSTREAM_PORT[$service]}")
-done
-env "${upstream_env[@]}" DEMO_UPSTREAMS__CATALOG__PUBLIC_BASE_URL=http://localhost:17301 \
-  DEMO_UPSTREAMS__AUTH__ISSUER=$ISSUER "$BIN/demo-upstreams" --all >"$WORK/demo-upstreams.log" 2>&1 &
-PIDS+=($!)
-wait_healthy "$ISSUER/.well-known/openid-configuration" 30
-for port in "${UPSTREAM_PORT[@]}"; do wait_healthy "http://127.0.0.1:$port/healthz" 30; done
-# Build the catalog's search index once, before anything is measured.
-curl -fs -o /dev/null --max-time 30 "http://127.0.0.1:17301/products/search?q=warm&limit=1"
-
-bff_upstream_env() { # PREFIX
-  for service in "${!UPSTREAM_PORT[@]}"; do
-    echo "$1__UPSTREAMS__${service^^}__URL=http://127.0.0.1:${UPSTREAM_PORT[$service]}"
-  done
-}
+start_upstreams "DEMO_UPSTREAMS__CATALOG__PUBLIC_BASE_URL=http://localhost:${UPSTREAM_PORT[catalog]}"
+PIDS+=("$UPSTREAMS_PID")
+wait_stack_healthy
 
 BFF_PID=
 # Starts one BFF (mobile or web) with the given extra settings; sets BFF_PID and BFF_LOG.

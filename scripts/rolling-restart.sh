@@ -43,13 +43,11 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-IDP_PORT=17350
-declare -A UPSTREAM_PORT=([catalog]=17351 [offers]=17352 [reviews]=17353 [recommendations]=17354 [accounts]=17355)
+stack_ports 17350
 REDIS_PORT=17360
 declare -A BFF_PORT=([mobile1]=18351 [mobile2]=18352 [mobile3]=18353 [web1]=18354 [web2]=18355 [web3]=18356)
 LB_PORT=18390
 LB=http://localhost:$LB_PORT
-ISSUER=http://localhost:$IDP_PORT
 
 
 # The provider signs everybody in as Ada without a login page, and knows the load balancer's
@@ -62,26 +60,17 @@ source "$ROOT/scripts/lib/dev-idp-web-client.sh"
 } >"$WORK/dev-idp.toml"
 "$BIN/dev-idp" --port $IDP_PORT --config "$WORK/dev-idp.toml" >"$WORK/dev-idp.log" 2>&1 &
 PID[idp]=$!
-upstream_env=()
-for service in "${!UPSTREAM_PORT[@]}"; do
-  upstream_env+=("DEMO_UPSTREAMS__${service^^}__PORT=${UPSTREAM_PORT[$service]}")
-done
-env "${upstream_env[@]}" DEMO_UPSTREAMS__AUTH__ISSUER=$ISSUER "$BIN/demo-upstreams" --all \
-  >"$WORK/demo-upstreams.log" 2>&1 &
-PID[upstreams]=$!
+start_upstreams
+PID[upstreams]=$UPSTREAMS_PID
 redis-server --port $REDIS_PORT --bind 127.0.0.1 --save '' --appendonly no >"$WORK/redis.log" 2>&1 &
 PID[redis]=$!
-wait_healthy "$ISSUER/.well-known/openid-configuration" 30
-for port in "${UPSTREAM_PORT[@]}"; do wait_healthy "http://127.0.0.1:$port/healthz" 30; done
-curl -fs -o /dev/null --max-time 30 "http://127.0.0.1:17351/products/search?q=warm&limit=1"
+wait_stack_healthy
 
 start_instance() { # mobile1…mobile3|web1…web3
   local name=$1 port=${BFF_PORT[$1]} settings=()
   local prefix=BFF_MOBILE
   [[ $name == web* ]] && prefix=BFF_WEB
-  for service in "${!UPSTREAM_PORT[@]}"; do
-    settings+=("${prefix}__UPSTREAMS__${service^^}__URL=http://127.0.0.1:${UPSTREAM_PORT[$service]}")
-  done
+  mapfile -t settings < <(bff_upstream_env "$prefix")
   settings+=("${prefix}__SERVER__PORT=$port" "${prefix}__TELEMETRY__FORMAT=json"
     # Every request reaches the BFFs from nginx on 127.0.0.1: one client as far as the per-IP
     # rate limit can tell. The stream is faster than 100 req/s, so the limit is off here.

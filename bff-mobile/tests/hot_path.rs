@@ -7,21 +7,18 @@
 
 use bff_mobile::Settings;
 use demo_upstreams::testing::TestUpstreams;
-use futures::FutureExt;
-use shared::hot_path::{ScreenBudget, check_budgets};
+use shared::hot_path::{ScreenBudget, check_budgets, serve, set_caches};
 
 #[test]
 fn screens_stay_within_their_allocation_and_upstream_call_budgets() {
     // The upstreams on their own thread: their allocations are not the BFF's.
     let (_upstream_runtime, upstreams) = TestUpstreams::spawn_on_own_runtime();
-    let product = |n: u32| format!("/v1/products/p{n:05}");
     // Budgets: measured when set (in the comment), plus room for library updates, not for a new
     // copy per call.
     let budgets = [
         ScreenBudget {
             name: "product",
-            cold_paths: (1..=20).map(product).collect(),
-            cached_paths: vec![product(1); 20],
+            path: |n| format!("/v1/products/p{n:05}"),
             // The product, its offer, rating, reviews and related ids; then the related cards,
             // offers and ratings.
             cold_calls: 8.0,
@@ -32,8 +29,7 @@ fn screens_stay_within_their_allocation_and_upstream_call_budgets() {
         },
         ScreenBudget {
             name: "home",
-            cold_paths: vec!["/v1/home".to_owned(); 20],
-            cached_paths: vec!["/v1/home".to_owned(); 20],
+            path: |_| "/v1/home".to_owned(),
             // The featured cards and popular ids; then the popular cards, offers and ratings.
             cold_calls: 5.0,
             // 694.3 and 91.0 (888.4 before the screen calls left reqwest)
@@ -41,27 +37,17 @@ fn screens_stay_within_their_allocation_and_upstream_call_budgets() {
             cached_allocations: 115.0,
         },
     ];
-    let serve = |cached: bool| {
-        let mut settings = Settings::defaults().expect("the defaults are valid");
-        upstreams.point(&mut settings.upstreams);
-        for upstream in settings.upstreams.all_mut() {
-            upstream.cache.enabled = cached;
-        }
-        settings.screen_cache.enabled = cached;
-        // No token is sent: the provider is never needed (its discovery fails quietly).
-        settings.auth.jwt.issuer = "http://127.0.0.1:9".into();
-        async move {
-            let state = bff_mobile::AppState::new(settings)
-                .await
-                .expect("the app builds");
-            shared::test_server::serve(bff_mobile::app(state)).await
-        }
-        .boxed()
-    };
     check_budgets(
         &budgets,
         "",
-        serve,
+        |cached| {
+            let mut settings = Settings::defaults().expect("the defaults are valid");
+            upstreams.point(&mut settings.upstreams);
+            set_caches(&mut settings.upstreams, &mut settings.screen_cache, cached);
+            // No token is sent: the provider is never needed (its discovery fails quietly).
+            settings.auth.jwt.issuer = "http://127.0.0.1:9".into();
+            serve(bff_mobile::build, settings)
+        },
         |run| allocation_counter::measure(run).count_total,
         || upstreams.take_hits(),
     );

@@ -7,21 +7,18 @@
 
 use bff_web::Settings;
 use demo_upstreams::testing::TestUpstreams;
-use futures::FutureExt;
-use shared::hot_path::{ScreenBudget, check_budgets};
+use shared::hot_path::{ScreenBudget, check_budgets, serve, set_caches};
 
 #[test]
 fn pages_stay_within_their_allocation_and_upstream_call_budgets() {
     // The upstreams on their own thread: their allocations are not the BFF's.
     let (_upstream_runtime, upstreams) = TestUpstreams::spawn_on_own_runtime();
-    let product = |n: u32| format!("/api/products/p{n:05}");
     // Budgets: measured when set (in the comment), plus room for library updates, not for a new
     // copy per call.
     let budgets = [
         ScreenBudget {
             name: "product page",
-            cold_paths: (1..=20).map(product).collect(),
-            cached_paths: vec![product(1); 20],
+            path: |n| format!("/api/products/p{n:05}"),
             // The product, its offer, rating, reviews, related ids and the categories; then the
             // related cards, offers and ratings.
             cold_calls: 9.0,
@@ -31,8 +28,7 @@ fn pages_stay_within_their_allocation_and_upstream_call_budgets() {
         },
         ScreenBudget {
             name: "home page",
-            cold_paths: vec!["/api/home".to_owned(); 20],
-            cached_paths: vec!["/api/home".to_owned(); 20],
+            path: |_| "/api/home".to_owned(),
             // The featured cards, popular ids and categories; then the popular cards and the
             // offers and ratings of both shelves.
             cold_calls: 6.0,
@@ -41,27 +37,17 @@ fn pages_stay_within_their_allocation_and_upstream_call_budgets() {
             cached_allocations: 105.0,
         },
     ];
-    let serve = |cached: bool| {
-        let mut settings = Settings::defaults().expect("the defaults are valid");
-        upstreams.point(&mut settings.upstreams);
-        for upstream in settings.upstreams.all_mut() {
-            upstream.cache.enabled = cached;
-        }
-        settings.screen_cache.enabled = cached;
-        // Nobody signs in: the provider is never needed (its discovery fails quietly).
-        settings.oidc.client.issuer = "http://127.0.0.1:9".into();
-        async move {
-            let state = bff_web::AppState::new(settings)
-                .await
-                .expect("the app builds");
-            shared::test_server::serve(bff_web::app(state)).await
-        }
-        .boxed()
-    };
     check_budgets(
         &budgets,
         "X-CSRF: 1\r\n",
-        serve,
+        |cached| {
+            let mut settings = Settings::defaults().expect("the defaults are valid");
+            upstreams.point(&mut settings.upstreams);
+            set_caches(&mut settings.upstreams, &mut settings.screen_cache, cached);
+            // Nobody signs in: the provider is never needed (its discovery fails quietly).
+            settings.oidc.client.issuer = "http://127.0.0.1:9".into();
+            serve(bff_web::build, settings)
+        },
         |run| allocation_counter::measure(run).count_total,
         || upstreams.take_hits(),
     );

@@ -61,6 +61,44 @@ stop_pids() {
   done
 }
 
+# Sets the ports of a local stack from BASE: IDP_PORT=BASE, UPSTREAM_PORT (an associative array by
+# service) BASE+1 to BASE+5, and ISSUER, the provider's URL.
+stack_ports() { # base
+  IDP_PORT=$1
+  declare -gA UPSTREAM_PORT=([catalog]=$(($1 + 1)) [offers]=$(($1 + 2)) [reviews]=$(($1 + 3))
+    [recommendations]=$(($1 + 4)) [accounts]=$(($1 + 5)))
+  ISSUER=http://localhost:$IDP_PORT
+}
+
+# Starts every demo upstream on its UPSTREAM_PORT, trusting ISSUER's tokens, with any further
+# settings given (KEY=VALUE), logging to $WORK/demo-upstreams.log; its pid in UPSTREAMS_PID.
+start_upstreams() { # KEY=VALUE...
+  local settings=("DEMO_UPSTREAMS__AUTH__ISSUER=$ISSUER") service
+  for service in "${!UPSTREAM_PORT[@]}"; do
+    settings+=("DEMO_UPSTREAMS__${service^^}__PORT=${UPSTREAM_PORT[$service]}")
+  done
+  env "${settings[@]}" "$@" "$BIN/demo-upstreams" --all >"$WORK/demo-upstreams.log" 2>&1 &
+  UPSTREAMS_PID=$!
+}
+
+# Waits until the provider and every upstream are healthy, then builds the catalog's search index
+# once, before anything is measured.
+wait_stack_healthy() {
+  wait_healthy "$ISSUER/.well-known/openid-configuration" 30
+  local port
+  for port in "${UPSTREAM_PORT[@]}"; do wait_healthy "http://127.0.0.1:$port/healthz" 30; done
+  curl -fs -o /dev/null --max-time 30 \
+    "http://127.0.0.1:${UPSTREAM_PORT[catalog]}/products/search?q=warm&limit=1"
+}
+
+# The settings that point a BFF (its env PREFIX, e.g. BFF_WEB) at every upstream, one a line.
+bff_upstream_env() { # PREFIX
+  local service
+  for service in "${!UPSTREAM_PORT[@]}"; do
+    echo "$1__UPSTREAMS__${service^^}__URL=http://127.0.0.1:${UPSTREAM_PORT[$service]}"
+  done
+}
+
 wait_healthy() { # url, seconds
   for _ in $(seq $(($2 * 10))); do
     curl -fs -o /dev/null --max-time 1 "$1" && return 0

@@ -35,6 +35,34 @@ pub fn load<T: DeserializeOwned>(
     load_from(env_prefix, defaults_toml, file, None)
 }
 
+/// For a service's configuration `$config` (which has `fn validated(self) -> Result<Self,
+/// ConfigError>`, the checks serde cannot make), with the environment prefix `$prefix` and the
+/// built-in `config/default.toml` text `$defaults_toml`: `Default` (the built-in defaults alone;
+/// they must be valid) and `$config::load(file)` (defaults, then the file, then the environment).
+#[macro_export]
+macro_rules! layered_config {
+    ($config:ident, $prefix:expr, $defaults_toml:expr) => {
+        impl ::std::default::Default for $config {
+            /// The built-in defaults of `config/default.toml`, without file or environment.
+            fn default() -> Self {
+                $crate::config::load_from($prefix, $defaults_toml, None, Some(Vec::new()))
+                    .and_then(Self::validated)
+                    .expect("the built-in defaults are valid")
+            }
+        }
+
+        impl $config {
+            /// Loads defaults, then `file` (if given), then the `PREFIX__*` environment
+            /// variables, and validates the result.
+            pub fn load(
+                file: Option<&::std::path::Path>,
+            ) -> Result<Self, $crate::config::ConfigError> {
+                $crate::config::load($prefix, $defaults_toml, file).and_then(Self::validated)
+            }
+        }
+    };
+}
+
 /// Like [`load`], but with the environment given as pairs instead of read from the process
 /// (tests use this to avoid racing on the process environment).
 pub fn load_from<T: DeserializeOwned>(

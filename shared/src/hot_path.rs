@@ -7,8 +7,16 @@
 //! client on one current-thread runtime (the upstreams on another runtime's threads,
 //! uncounted), and divides by the requests made.
 
+use std::future::Future;
+
+use axum::Router;
+use futures::FutureExt as _;
+use futures::future::BoxFuture;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
+
+use crate::screen_cache::ScreenCacheSettings;
+use crate::upstream::UpstreamsSettings;
 
 /// A keep-alive HTTP/1.1 client on one connection: the least a client can allocate, so the
 /// count is the server's.
@@ -68,16 +76,16 @@ impl Probe {
     }
 }
 
-/// One screen's budget: the paths to request cold (a different resource each time) and cached
-/// (one resource again and again), the upstream calls a cold request needs, and the most heap
-/// allocations per request, cold and cached.
+/// One screen's budget: its path for the `n`th resource, the upstream calls a cold request
+/// needs, and the most heap allocations per request, cold and cached. Cold, the screen is
+/// requested for [`REQUESTS`] different resources (`path(1)`, `path(2)`, ...); cached, for
+/// `path(1)` again and again.
 pub struct ScreenBudget {
     /// E.g. `product`.
     pub name: &'static str,
-    /// Requested with every cache off.
-    pub cold_paths: Vec<String>,
-    /// Requested with every cache on, after warm-up.
-    pub cached_paths: Vec<String>,
+    /// The path of the screen for resource `n`; the same path whatever `n` for a screen of one
+    /// resource (home).
+    pub path: fn(u32) -> String,
     /// Upstream calls per cold request (a cached one makes none).
     pub cold_calls: f64,
     /// Most allocations per cold request.
@@ -86,9 +94,46 @@ pub struct ScreenBudget {
     pub cached_allocations: f64,
 }
 
+/// Requests per screen and state (cold, cached).
+pub const REQUESTS: u32 = 20;
+
+impl ScreenBudget {
+    /// Requested with every cache off: a different resource each time.
+    fn cold_paths(&self) -> Vec<String> {
+        (1..=REQUESTS).map(self.path).collect()
+    }
+
+    /// Requested with every cache on, after warm-up: one resource again and again.
+    fn cached_paths(&self) -> Vec<String> {
+        vec![(self.path)(1); REQUESTS as usize]
+    }
+}
+
+/// Turns every cache of a BFF on or off: each upstream's answer cache and the screen cache.
+pub fn set_caches(
+    upstreams: &mut UpstreamsSettings,
+    screen_cache: &mut ScreenCacheSettings,
+    enabled: bool,
+) {
+    for upstream in upstreams.all_mut() {
+        upstream.cache.enabled = enabled;
+    }
+    screen_cache.enabled = enabled;
+}
+
+/// The `serve` of [`check_budgets`]: the app `build` makes from `settings`, served on the
+/// current runtime; its address.
+pub fn serve<S, F>(build: fn(S) -> F, settings: S) -> BoxFuture<'static, String>
+where
+    F: Future<Output = anyhow::Result<Router>> + Send + 'static,
+{
+    let app = build(settings);
+    async move { crate::test_server::serve(app.await.expect("the app builds")).await }.boxed()
+}
+
 /// Serves the app cold and then cached (`serve(cached)` starts it on the current runtime and
-/// returns its address), requests with `headers` (`Name: value` lines), measures every screen of `budgets` on one current-thread runtime
-/// and panics, naming each screen over its budget, when one is. `count_allocations` runs its
+/// returns its address, e.g. with [`serve`]), requests with `headers` (`Name: value` lines),
+/// measures every screen of `budgets` on one current-thread runtime and panics, naming each screen over its budget, when one is. `count_allocations` runs its
 /// argument and returns the allocations it made on this thread (the test binary's counting
 /// allocator: `allocation_counter::measure`); `take_calls` returns the upstream calls made since
 /// it was last called (the upstreams run on another runtime, their allocations uncounted).
@@ -111,10 +156,10 @@ pub fn check_budgets(
         });
         for budget in budgets {
             let (paths, most, calls_needed) = if cached {
-                (&budget.cached_paths, budget.cached_allocations, 0.0)
+                (budget.cached_paths(), budget.cached_allocations, 0.0)
             } else {
                 (
-                    &budget.cold_paths,
+                    budget.cold_paths(),
                     budget.cold_allocations,
                     budget.cold_calls,
                 )
@@ -123,7 +168,7 @@ pub fn check_budgets(
             runtime.block_on(probe.get_all(&paths[..paths.len().min(3)], headers));
             take_calls();
             let allocations =
-                count_allocations(&mut || runtime.block_on(probe.get_all(paths, headers)));
+                count_allocations(&mut || runtime.block_on(probe.get_all(&paths, headers)));
             let per_request = |n: f64| n / paths.len() as f64;
             let (allocations, calls) = (
                 per_request(allocations as f64),

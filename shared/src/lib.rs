@@ -21,6 +21,7 @@
 //!   what the shared stack adds to every operation of a BFF's contract.
 //! - [`metrics`] — Prometheus metrics per route and per upstream, `GET /metrics`.
 //! - [`protect`] — load shedding and per-client rate limits.
+//! - [`redact`] — `Debug` that shows only the fields named ([`debug_showing!`]).
 //! - [`request_id`] — request ids in logs, problems, responses and upstream calls.
 //! - [`server`] — the listener loop (header-read timeout), the shared middleware stack, shutdown.
 //! - [`health`] — `/healthz` and `/readyz`.
@@ -50,6 +51,7 @@ pub mod problem;
 pub mod protect;
 #[cfg(feature = "test-helpers")]
 pub mod raw_client;
+pub mod redact;
 #[cfg(feature = "test-helpers")]
 pub mod redis_server;
 pub mod request_id;

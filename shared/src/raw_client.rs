@@ -35,6 +35,37 @@ pub async fn exchange(address: &str, request: &[u8], wait: Duration) -> String {
     String::from_utf8_lossy(&received).into_owned()
 }
 
+/// Sends `head` (the request line and headers, each line ending in CRLF; `Host` and
+/// `Connection: close` are added) and then `body`, as given, on a new connection to `address`,
+/// and reads until the server closes it; panics when it has not after 10 s. The server may close
+/// early (a refusal), so write errors are ignored. Returns the answer's status and whole text.
+pub async fn request(address: &str, head: &str, body: &[u8]) -> (u16, String) {
+    let host = address.trim_start_matches("http://");
+    let mut stream = connect(address).await;
+    let request = format!("{head}Host: {host}\r\nConnection: close\r\n\r\n");
+    let _ = stream.write_all(request.as_bytes()).await;
+    let _ = stream.write_all(body).await;
+    let mut received = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(10), async {
+        let mut buffer = [0_u8; 8192];
+        while let Ok(n) = stream.read(&mut buffer).await {
+            if n == 0 {
+                break;
+            }
+            received.extend_from_slice(&buffer[..n]);
+        }
+    })
+    .await;
+    assert!(read.is_ok(), "no answer within 10 s to {head}");
+    let text = String::from_utf8_lossy(&received).into_owned();
+    let status = text
+        .split(' ')
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or_else(|| panic!("not an HTTP response: {text:?}"));
+    (status, text)
+}
+
 /// What each BFF's attack suite asserts of the shared listener at `address`, served with the
 /// default 5 s header-read timeout: a connection that sends nothing, or half an HTTP/2 preface,
 /// is closed after that timeout (not before 4 s, by 7 s), and a head hyper refuses (a 40 KB

@@ -26,6 +26,62 @@ pub async fn serve_admin(routes: Router) -> String {
     address
 }
 
+/// A stand-in server of a test (a misbehaving upstream, say): `app` served on a new port with
+/// plain `axum::serve`, stopped when dropped.
+pub struct StandIn {
+    /// Its base URL, `http://127.0.0.1:port`.
+    pub url: String,
+    task: tokio::task::AbortHandle,
+}
+
+impl StandIn {
+    /// Serves `app` on a new port.
+    pub async fn spawn(app: Router) -> Self {
+        let (listener, url) = bind().await;
+        let task = tokio::spawn(async move {
+            axum::serve(listener, app)
+                .await
+                .expect("the stand-in serves");
+        })
+        .abort_handle();
+        Self { url, task }
+    }
+}
+
+impl Drop for StandIn {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Identity and forwarding headers a client may forge, each with a value that names another
+/// user, host, address or path: a BFF neither trusts nor forwards any of them (each BFF's attack
+/// suite adds the credential headers of its own kind of client).
+pub const SPOOFING_HEADERS: [(&str, &str); 11] = [
+    ("x-user-id", "demo-user-2"),
+    ("x-forwarded-user", "demo-user-2"),
+    ("x-auth-request-user", "demo-user-2"),
+    ("x-forwarded-for", "10.0.0.1"),
+    ("x-real-ip", "10.0.0.1"),
+    ("x-forwarded-host", "evil.example"),
+    ("x-forwarded-proto", "https"),
+    ("forwarded", "for=10.0.0.1;host=evil.example;proto=https"),
+    ("x-original-url", "/admin"),
+    ("x-http-method-override", "PUT"),
+    ("proxy-authorization", "Basic YXR0YWNrZXI6eA=="),
+];
+
+/// Sends `count` requests at once (`request(i)` sends the `i`th and returns its status) and
+/// asserts that each answered `status`.
+pub async fn assert_each_answers<F>(count: usize, request: impl Fn(usize) -> F, status: u16)
+where
+    F: std::future::Future<Output = u16>,
+{
+    for answered in futures::future::join_all((0..count).map(request)).await {
+        assert_eq!(answered, status);
+    }
+}
+
 /// The `Cache-Control` of a response ("" when absent).
 pub fn cache_control(response: &reqwest::Response) -> String {
     response

@@ -10,19 +10,21 @@
 #[path = "../../../shared/tests/auth_support/mod.rs"]
 mod auth_support;
 
-use shared::raw_client::assert_idle_connections_close_and_an_oversized_head_is_a_problem;
+use shared::raw_client::{
+    assert_idle_connections_close_and_an_oversized_head_is_a_problem, request,
+};
+use shared::test_server::{SPOOFING_HEADERS, StandIn, assert_each_answers};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use auth_support::{MockProvider, Signer, TestKey, b64, forge, now, patched};
 use demo_upstreams::fault::Fault;
-use demo_upstreams::testing::TestUpstreams;
+use demo_upstreams::testing::{TestUpstreams, broken_upstream_faults};
 use dev_idp::testing::TestIdp;
 use jsonwebtoken::Algorithm;
 use reqwest::Method;
 use reqwest::header::CONTENT_TYPE;
 use serde_json::{Value, json};
-use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
 use crate::helpers::{
     DEADLINE, INVALID_TOKEN, NO_TOKEN, SLACK, TestApp, assert_problem, assert_unauthorized, bearer,
@@ -42,6 +44,11 @@ const LEAKS: [&str; 9] = [
     "garbage",
     "UPSTREAM-SECRET",
 ];
+
+/// What a problem must not echo: `also` and the [`LEAKS`].
+fn not_echoed<'a>(also: &[&'a str]) -> Vec<&'a str> {
+    also.iter().copied().chain(LEAKS).collect()
+}
 
 /// Every route that takes a bearer token, with a body where it needs one. `/v1/home` is
 /// anonymous without a header and must refuse an invalid one all the same.
@@ -293,19 +300,12 @@ async fn forged_and_misused_tokens_are_401_on_every_route_and_no_named_key_is_ev
     ];
 
     for (case, token) in &cases {
-        let authorization = bearer(token);
         for (method, path, body) in token_routes() {
             let response = app
-                .send(
-                    method.clone(),
-                    path,
-                    &[authorization.as_header()],
-                    body.as_ref(),
-                )
+                .send_as(token, method.clone(), path, body.as_ref())
                 .await;
             assert_eq!(response.status(), 401, "{case}: {method} {path}");
-            let mut echoes = vec![token.as_str()];
-            echoes.extend(LEAKS);
+            let echoes = not_echoed(&[token.as_str()]);
             assert_unauthorized(response, INVALID_TOKEN, &echoes).await;
         }
     }
@@ -391,19 +391,11 @@ async fn a_token_in_a_form_body_is_not_a_credential() {
 struct Redirector {
     url: String,
     authorizations: Arc<Mutex<Vec<String>>>,
-    task: tokio::task::AbortHandle,
-}
-
-impl Drop for Redirector {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
+    _server: StandIn,
 }
 
 impl Redirector {
     async fn spawn(status: u16, elsewhere: &str) -> Self {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
         let authorizations = Arc::new(Mutex::new(Vec::new()));
         let seen = authorizations.clone();
         let location = format!("{elsewhere}/steal");
@@ -417,14 +409,11 @@ impl Redirector {
             let location = location.clone();
             async move { (status, [("location", location)], "UPSTREAM-SECRET") }
         });
-        let task = tokio::spawn(async move {
-            axum::serve(listener, app).await.unwrap();
-        })
-        .abort_handle();
+        let server = StandIn::spawn(app).await;
         Self {
-            url,
+            url: server.url.clone(),
             authorizations,
-            task,
+            _server: server,
         }
     }
 }
@@ -449,15 +438,9 @@ async fn an_upstream_redirect_is_never_followed_so_the_token_goes_nowhere_else()
         let token = app.token_of("demo-user-1").await;
         for (method, path, body) in token_routes().into_iter().take(4) {
             let response = app
-                .send(
-                    method.clone(),
-                    path,
-                    &[bearer(&token).as_header()],
-                    body.as_ref(),
-                )
+                .send_as(&token, method.clone(), path, body.as_ref())
                 .await;
-            let mut echoes = vec![token.as_str(), "steal"];
-            echoes.extend(LEAKS);
+            let echoes = not_echoed(&[token.as_str(), "steal"]);
             assert_problem(response, 502, &echoes).await;
         }
         let sent = redirector.authorizations.lock().unwrap().clone();
@@ -489,7 +472,6 @@ async fn refused_truncated_endless_garbage_and_hanging_upstreams_are_bounded_pro
     })
     .await;
     let token = app.token_of("demo-user-1").await;
-    let authorization = bearer(&token);
     let routes = [
         (Method::GET, "/v1/products/p00001", None),
         (Method::GET, "/v1/search?q=wireless", None),
@@ -502,24 +484,13 @@ async fn refused_truncated_endless_garbage_and_hanging_upstreams_are_bounded_pro
         ),
     ];
 
-    for (fault, expected) in [
-        (Fault::Garbage, &[502][..]),
-        (Fault::Reset, &[502]),
-        (Fault::Endless, &[502, 504]),
-        (Fault::Status(503), &[502]),
-        (Fault::Hang, &[504]),
-    ] {
+    for (fault, expected) in broken_upstream_faults(503) {
         app.upstreams.catalog.set_fault(fault.clone());
         app.upstreams.accounts.set_fault(fault.clone());
         for (method, path, body) in &routes {
             let started = Instant::now();
             let response = app
-                .send(
-                    method.clone(),
-                    path,
-                    &[authorization.as_header()],
-                    body.as_ref(),
-                )
+                .send_as(&token, method.clone(), path, body.as_ref())
                 .await;
             let elapsed = started.elapsed();
             let status = response.status().as_u16();
@@ -527,8 +498,7 @@ async fn refused_truncated_endless_garbage_and_hanging_upstreams_are_bounded_pro
                 expected.contains(&status),
                 "{fault:?} {method} {path}: {status}"
             );
-            let mut echoes = vec![token.as_str(), "endless", "p00001\",\"name"];
-            echoes.extend(LEAKS);
+            let echoes = not_echoed(&[token.as_str(), "endless", "p00001\",\"name"]);
             assert_problem(response, status, &echoes).await;
             assert!(elapsed < DEADLINE + SLACK, "{fault:?} {path}: {elapsed:?}");
         }
@@ -545,15 +515,9 @@ async fn refused_truncated_endless_garbage_and_hanging_upstreams_are_bounded_pro
     for (method, path, body) in &routes {
         let started = Instant::now();
         let response = app
-            .send(
-                method.clone(),
-                path,
-                &[bearer(&token).as_header()],
-                body.as_ref(),
-            )
+            .send_as(&token, method.clone(), path, body.as_ref())
             .await;
-        let mut echoes = vec![token.as_str()];
-        echoes.extend(LEAKS);
+        let echoes = not_echoed(&[token.as_str()]);
         assert_problem(response, 502, &echoes).await;
         assert!(started.elapsed() < DEADLINE + SLACK, "{path}");
     }
@@ -562,26 +526,6 @@ async fn refused_truncated_endless_garbage_and_hanging_upstreams_are_bounded_pro
 // ---------------------------------------------------------------------------------------------
 // Inbound HTTP
 // ---------------------------------------------------------------------------------------------
-
-/// Sends `head` (request line and headers, each ending in CRLF) and `body` on a new connection
-/// and returns the status line's code and the whole answer as text. The server may refuse
-/// before reading everything, so write errors are ignored.
-async fn raw(address: &str, head: &str, body: &[u8]) -> (u16, String) {
-    let host = address.trim_start_matches("http://");
-    let mut stream = tokio::net::TcpStream::connect(host).await.unwrap();
-    let head = format!("{head}Host: {host}\r\nConnection: close\r\n\r\n");
-    let _ = stream.write_all(head.as_bytes()).await;
-    let _ = stream.write_all(body).await;
-    let mut answer = Vec::new();
-    let _ = tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut answer)).await;
-    let answer = String::from_utf8_lossy(&answer).into_owned();
-    let status = answer
-        .split(' ')
-        .nth(1)
-        .and_then(|code| code.parse().ok())
-        .unwrap_or_else(|| panic!("not an HTTP answer: {answer:?}"));
-    (status, answer)
-}
 
 #[tokio::test]
 async fn oversized_heads_and_bodies_are_refused_before_any_upstream_call() {
@@ -595,7 +539,7 @@ async fn oversized_heads_and_bodies_are_refused_before_any_upstream_call() {
         format!("GET /v1/search?q={huge} HTTP/1.1\r\n"),
         format!("GET /v1/me HTTP/1.1\r\nAuthorization: Bearer {huge}\r\n"),
     ] {
-        let (status, answer) = raw(&app.address, &head, b"").await;
+        let (status, answer) = request(&app.address, &head, b"").await;
         assert!([400, 414, 431].contains(&status), "{status}");
         assert!(!answer.contains(marker));
     }
@@ -622,7 +566,7 @@ async fn oversized_heads_and_bodies_are_refused_before_any_upstream_call() {
         ),
         ("Transfer-Encoding: chunked\r\n".to_owned(), &chunked[..]),
     ] {
-        let (status, answer) = raw(&app.address, &format!("{head}{framing}"), bytes).await;
+        let (status, answer) = request(&app.address, &format!("{head}{framing}"), bytes).await;
         assert_eq!(status, 413, "{framing}: {answer}");
         assert!(answer.contains("application/problem+json"), "{answer}");
         assert!(!answer.contains(marker) && !answer.contains(&token));
@@ -713,21 +657,13 @@ async fn a_page_size_or_offset_the_app_sends_changes_nothing_upstream() {
     );
 }
 
-/// Headers a client might send to pose as someone, somewhere or something else.
-const SPOOFING_HEADERS: [(&str, &str); 12] = [
-    ("x-user-id", "demo-user-2"),
-    ("x-forwarded-user", "demo-user-2"),
-    ("x-auth-request-user", "demo-user-2"),
-    ("x-forwarded-for", "10.0.0.1"),
-    ("x-real-ip", "10.0.0.1"),
-    ("x-forwarded-host", "evil.example"),
-    ("x-forwarded-proto", "https"),
-    ("forwarded", "for=10.0.0.1;host=evil.example;proto=https"),
-    ("x-original-url", "/admin"),
-    ("x-http-method-override", "PUT"),
-    ("cookie", "session=s3cr3t; access_token=another"),
-    ("proxy-authorization", "Basic YXR0YWNrZXI6eA=="),
-];
+/// Headers a client might send to pose as someone, somewhere or something else: the
+/// [`SPOOFING_HEADERS`] and a cookie (no credential of the mobile BFF's).
+fn spoofing_headers() -> Vec<(&'static str, &'static str)> {
+    let mut headers = SPOOFING_HEADERS.to_vec();
+    headers.push(("cookie", "session=s3cr3t; access_token=another"));
+    headers
+}
 
 #[tokio::test]
 async fn identity_and_forwarding_headers_reach_no_upstream_on_any_route() {
@@ -735,7 +671,7 @@ async fn identity_and_forwarding_headers_reach_no_upstream_on_any_route() {
     let token = app.token_of("demo-user-1").await;
     let authorization = bearer(&token);
     let mut headers = vec![authorization.as_header()];
-    headers.extend(SPOOFING_HEADERS);
+    headers.extend(spoofing_headers());
 
     for (method, path, body) in [
         (Method::GET, "/v1/home", None),
@@ -770,7 +706,7 @@ async fn identity_and_forwarding_headers_reach_no_upstream_on_any_route() {
     ] {
         for request in service.requests() {
             seen += 1;
-            for (name, _) in SPOOFING_HEADERS {
+            for (name, _) in spoofing_headers() {
                 assert!(
                     !request.headers.contains_key(name),
                     "{name} reached {:?} {}",
@@ -829,10 +765,11 @@ async fn a_hanging_search_answered_504_by_the_deadline_leaves_every_product_scre
 
     // Distinct queries: no two searches share one upstream call.
     let app = &app;
-    let searches = (0..40).map(|i| async move { app.get_search(&format!("q=wireless{i}")).await });
-    for response in futures::future::join_all(searches).await {
-        assert_eq!(response.status(), 504);
-    }
+    let search = |i| async move {
+        let response = app.get_search(&format!("q=wireless{i}")).await;
+        response.status().as_u16()
+    };
+    assert_each_answers(40, search, 504).await;
 
     // Every product screen still answers: the search route's failures are its own.
     for id in ["p00001", "p00002", "p00003"] {

@@ -207,16 +207,26 @@ impl TestApp {
         request.send().await.expect("the app answers")
     }
 
+    /// Sends `method path_and_query` with `token` as bearer and an optional JSON body.
+    pub async fn send_as(
+        &self,
+        token: &str,
+        method: Method,
+        path_and_query: &str,
+        json: Option<&Value>,
+    ) -> reqwest::Response {
+        self.send(method, path_and_query, &[bearer(token).as_header()], json)
+            .await
+    }
+
     /// `GET /v1/me` with `token` as bearer.
     pub async fn get_me(&self, token: &str) -> reqwest::Response {
-        self.send(Method::GET, "/v1/me", &[bearer(token).as_header()], None)
-            .await
+        self.send_as(token, Method::GET, "/v1/me", None).await
     }
 
     /// `GET /v1/cart` with `token` as bearer.
     pub async fn get_cart(&self, token: &str) -> reqwest::Response {
-        self.send(Method::GET, "/v1/cart", &[bearer(token).as_header()], None)
-            .await
+        self.send_as(token, Method::GET, "/v1/cart", None).await
     }
 
     /// `POST /v1/cart/items` with `token` as bearer and `{"product_id", "quantity"}`.
@@ -227,24 +237,14 @@ impl TestApp {
         quantity: u32,
     ) -> reqwest::Response {
         let body = serde_json::json!({"product_id": product_id, "quantity": quantity});
-        self.send(
-            Method::POST,
-            "/v1/cart/items",
-            &[bearer(token).as_header()],
-            Some(&body),
-        )
-        .await
+        self.send_as(token, Method::POST, "/v1/cart/items", Some(&body))
+            .await
     }
 
     /// `DELETE /v1/cart/items/{id}` with `token` as bearer; `id` is put into the path as given.
     pub async fn remove_from_cart(&self, token: &str, id: &str) -> reqwest::Response {
-        self.send(
-            Method::DELETE,
-            &format!("/v1/cart/items/{id}"),
-            &[bearer(token).as_header()],
-            None,
-        )
-        .await
+        let path = format!("/v1/cart/items/{id}");
+        self.send_as(token, Method::DELETE, &path, None).await
     }
 
     /// A fresh access token of `user` from the provider (authorization code + PKCE, as the app

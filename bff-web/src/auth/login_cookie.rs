@@ -21,7 +21,6 @@ use secrecy::{ExposeSecret, SecretString};
 use shared::auth::SessionSettings;
 use shared::auth::oidc::PendingLogin;
 use shared::auth::return_to;
-use std::fmt;
 use std::time::Duration;
 
 /// At most this many logins in progress per browser; a further one drops the oldest.
@@ -46,13 +45,7 @@ pub struct LoginSealer {
     timeout: Duration,
 }
 
-impl fmt::Debug for LoginSealer {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("LoginSealer")
-            .field("timeout", &self.timeout)
-            .finish_non_exhaustive()
-    }
-}
+shared::debug_showing!(LoginSealer { timeout });
 
 impl LoginSealer {
     /// The sealer of `session.login_cookie_key`, or of a key derived from `client_secret` when

@@ -7,12 +7,14 @@
 //! to its tests.
 
 use shared::raw_client::assert_idle_connections_close_and_an_oversized_head_is_a_problem;
+use shared::test_server::{SPOOFING_HEADERS, StandIn, assert_each_answers};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::response::{IntoResponse, Response};
 use demo_upstreams::fault::Fault;
+use demo_upstreams::testing::broken_upstream_faults;
 use reqwest::Method;
 use reqwest::header::{CONTENT_TYPE, COOKIE};
 use serde_json::{Value, json};
@@ -528,20 +530,12 @@ struct FakeUpstream {
     hits: Arc<AtomicUsize>,
     authorizations: Arc<Mutex<Vec<String>>>,
     behaviour: Arc<Mutex<Misbehaviour>>,
-    task: tokio::task::AbortHandle,
-}
-
-impl Drop for FakeUpstream {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
+    _server: StandIn,
 }
 
 impl FakeUpstream {
     /// Serves on a random port; redirects point at `elsewhere`.
     async fn spawn(elsewhere: &str) -> Self {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
         let hits = Arc::new(AtomicUsize::new(0));
         let authorizations = Arc::new(Mutex::new(Vec::new()));
         let behaviour = Arc::new(Mutex::new(Misbehaviour::WrongShape));
@@ -558,16 +552,13 @@ impl FakeUpstream {
             let target = target.clone();
             async move { misbehave(behaviour, &target) }
         });
-        let task = tokio::spawn(async move {
-            axum::serve(listener, app).await.unwrap();
-        })
-        .abort_handle();
+        let server = StandIn::spawn(app).await;
         Self {
-            url,
+            url: server.url.clone(),
             hits,
             authorizations,
             behaviour,
-            task,
+            _server: server,
         }
     }
 
@@ -672,10 +663,7 @@ async fn error_pages_wrong_shapes_and_redirects_are_generic_502s_and_no_redirect
             (Method::GET, "/api/cart"),
             (Method::POST, "/api/cart/items"),
         ] {
-            let mut request = app.browser.request(method.clone(), path);
-            if method == Method::POST {
-                request = request.json(&json!({"product_id": "p00001", "quantity": 1}));
-            }
+            let request = app.browser.request_with_line(&method, path, "p00001");
             let started = Instant::now();
             let reply = app.browser.send(request).await;
             let elapsed = started.elapsed();
@@ -748,13 +736,7 @@ async fn truncated_endless_garbage_and_hanging_upstreams_are_502_or_504_problems
         (Method::POST, "/api/cart/items"),
     ];
 
-    for (fault, expected) in [
-        (Fault::Garbage, &[502][..]),
-        (Fault::Reset, &[502]),
-        (Fault::Endless, &[502, 504]),
-        (Fault::Status(500), &[502]),
-        (Fault::Hang, &[504]),
-    ] {
+    for (fault, expected) in broken_upstream_faults(500) {
         for service in [
             &app.upstreams.catalog,
             &app.upstreams.reviews,
@@ -763,10 +745,7 @@ async fn truncated_endless_garbage_and_hanging_upstreams_are_502_or_504_problems
             service.set_fault(fault.clone());
         }
         for (method, path) in &routes {
-            let mut request = app.browser.request(method.clone(), path);
-            if *method == Method::POST {
-                request = request.json(&json!({"product_id": "p00001", "quantity": 1}));
-            }
+            let request = app.browser.request_with_line(method, path, "p00001");
             let started = Instant::now();
             let reply = app.browser.send(request).await;
             let elapsed = started.elapsed();
@@ -808,36 +787,13 @@ impl RawReply {
     }
 }
 
-/// Sends `head` (request line and headers, each ending in CRLF, `Connection: close` added) and
-/// `body` as given on a new connection, and reads the answer; the server may close early (a
-/// refusal), so write errors are ignored.
+/// [`shared::raw_client::request`], its answer read.
 async fn raw_exchange(address: &str, head: &str, body: &[u8]) -> RawReply {
-    let host = address.trim_start_matches("http://");
-    let mut stream = tokio::net::TcpStream::connect(host).await.unwrap();
-    let request = format!("{head}Host: {host}\r\nConnection: close\r\n\r\n");
-    let _ = stream.write_all(request.as_bytes()).await;
-    let _ = stream.write_all(body).await;
-    let mut received = Vec::new();
-    let read = tokio::time::timeout(Duration::from_secs(10), async {
-        let mut buffer = [0_u8; 8192];
-        while let Ok(n) = stream.read(&mut buffer).await {
-            if n == 0 {
-                break;
-            }
-            received.extend_from_slice(&buffer[..n]);
-        }
-    })
-    .await;
-    assert!(read.is_ok(), "no answer within 10 s to {head}");
-    let text = String::from_utf8_lossy(&received).into_owned();
+    let (status, text) = shared::raw_client::request(address, head, body).await;
     let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let mut lines = head.split("\r\n");
-    let status = lines
-        .next()
-        .and_then(|line| line.split(' ').nth(1))
-        .and_then(|code| code.parse().ok())
-        .unwrap_or_else(|| panic!("not an HTTP response: {text:?}"));
-    let headers: Vec<String> = lines
+    let headers: Vec<String> = head
+        .split("\r\n")
+        .skip(1)
         .map(|line| match line.split_once(": ") {
             Some((name, value)) => format!("{}: {value}", name.to_ascii_lowercase()),
             None => line.to_owned(),
@@ -1087,13 +1043,7 @@ async fn path_parameters_reach_the_upstream_as_the_one_canonical_encoded_segment
         .delete("/api/cart/items/%70%30%30%30%34%32")
         .await;
     assert_eq!(removed.status, 200, "{}", removed.body);
-    let accounts: Vec<(String, String)> = app
-        .upstreams
-        .accounts
-        .requests()
-        .into_iter()
-        .map(|r| (r.method.to_string(), r.path_and_query))
-        .collect();
+    let accounts = TestApp::calls(&app.upstreams.accounts);
     assert_eq!(
         accounts.last().unwrap(),
         &("DELETE".to_owned(), "/cart/items/p00042".to_owned())
@@ -1105,18 +1055,17 @@ async fn paging_parameters_the_screen_does_not_define_change_nothing_upstream() 
     let app = spawn_app().await;
     warm_up(&app).await;
 
-    let results = app
-        .browser
-        .get("/api/search?q=wireless&limit=100000&per_page=1000&page_size=1000&offset=5")
-        .await;
-    assert_eq!(results.status, 200, "{}", results.body);
-    assert!(results.json()["items"].as_array().unwrap().len() <= 24);
-    let reviews = app
-        .browser
-        .get("/api/products/p00042/reviews?offset=10&limit=1000")
-        .await;
-    assert_eq!(reviews.status, 200, "{}", reviews.body);
-    assert!(reviews.json()["items"].as_array().unwrap().len() <= 10);
+    for (path, most) in [
+        (
+            "/api/search?q=wireless&limit=100000&per_page=1000&page_size=1000&offset=5",
+            24,
+        ),
+        ("/api/products/p00042/reviews?offset=10&limit=1000", 10),
+    ] {
+        let reply = app.browser.get(path).await;
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        assert!(reply.json()["items"].as_array().unwrap().len() <= most);
+    }
 
     let catalog = TestApp::paths(&app.upstreams.catalog);
     assert_eq!(
@@ -1129,23 +1078,17 @@ async fn paging_parameters_the_screen_does_not_define_change_nothing_upstream() 
     );
 }
 
-/// Headers a client might send to pose as someone, somewhere or something else.
-const SPOOFING_HEADERS: [(&str, &str); 14] = [
-    ("x-user-id", "demo-user-2"),
-    ("x-forwarded-user", "demo-user-2"),
-    ("x-auth-request-user", "demo-user-2"),
-    ("x-remote-user", "demo-user-2"),
-    ("x-forwarded-for", "10.0.0.1"),
-    ("x-real-ip", "10.0.0.1"),
-    ("x-forwarded-host", "evil.example"),
-    ("x-forwarded-proto", "https"),
-    ("forwarded", "for=10.0.0.1;host=evil.example;proto=https"),
-    ("x-original-url", "/admin"),
-    ("x-rewrite-url", "/admin"),
-    ("x-http-method-override", "PUT"),
-    ("authorization", "Bearer attacker-token"),
-    ("proxy-authorization", "Basic YXR0YWNrZXI6eA=="),
-];
+/// Headers a client might send to pose as someone, somewhere or something else: the
+/// [`SPOOFING_HEADERS`] and credential headers other than the session cookie.
+fn spoofing_headers() -> Vec<(&'static str, &'static str)> {
+    let mut headers = SPOOFING_HEADERS.to_vec();
+    headers.extend([
+        ("x-remote-user", "demo-user-2"),
+        ("x-rewrite-url", "/admin"),
+        ("authorization", "Bearer attacker-token"),
+    ]);
+    headers
+}
 
 #[tokio::test]
 async fn identity_and_forwarding_headers_are_neither_trusted_nor_forwarded() {
@@ -1164,12 +1107,9 @@ async fn identity_and_forwarding_headers_are_neither_trusted_nor_forwarded() {
         (Method::GET, "/api/cart"),
         (Method::DELETE, "/api/cart/items/p00042"),
     ] {
-        let mut request = app.browser.request(method.clone(), path);
-        for (name, value) in SPOOFING_HEADERS {
+        let mut request = app.browser.request_with_line(&method, path, "p00042");
+        for (name, value) in spoofing_headers() {
             request = request.header(name, value);
-        }
-        if method == Method::POST {
-            request = request.json(&json!({"product_id": "p00042", "quantity": 1}));
         }
         let reply = app.browser.send(request).await;
         assert_eq!(reply.status, 200, "{method} {path}: {}", reply.body);
@@ -1183,7 +1123,7 @@ async fn identity_and_forwarding_headers_are_neither_trusted_nor_forwarded() {
     for (name, service) in app.services() {
         for request in service.requests() {
             seen += 1;
-            for (header, _) in SPOOFING_HEADERS {
+            for (header, _) in spoofing_headers() {
                 if header == "authorization" && name == "accounts" {
                     continue;
                 }
@@ -1197,13 +1137,7 @@ async fn identity_and_forwarding_headers_are_neither_trusted_nor_forwarded() {
         }
     }
     assert!(seen >= 20, "{seen}");
-    let accounts: Vec<(String, String)> = app
-        .upstreams
-        .accounts
-        .requests()
-        .into_iter()
-        .map(|r| (r.method.to_string(), r.path_and_query))
-        .collect();
+    let accounts = TestApp::calls(&app.upstreams.accounts);
     assert_eq!(
         accounts,
         [
@@ -1220,7 +1154,7 @@ async fn identity_and_forwarding_headers_are_neither_trusted_nor_forwarded() {
     // Anonymous, the same headers make nobody signed in.
     let stranger = app.new_browser();
     let mut request = stranger.request(Method::GET, "/api/me");
-    for (name, value) in SPOOFING_HEADERS {
+    for (name, value) in spoofing_headers() {
         request = request.header(name, value);
     }
     assert_safe_problem(&stranger.send(request).await, 401, &["demo-user-2"]);
@@ -1395,8 +1329,7 @@ fn assert_refused_callback(reply: &Reply) {
 async fn a_tampered_or_forged_login_cookie_is_refused_and_cleared() {
     let app = spawn_app().await;
     let browser = &app.browser;
-    let (_, callback) = browser.start_login("/").await;
-    let sealed = browser.cookie("login").unwrap();
+    let (callback, sealed) = browser.pending_login().await;
     let state = query_param(&callback, "state");
 
     let flip = |index: usize| {
@@ -1429,8 +1362,7 @@ async fn a_tampered_or_forged_login_cookie_is_refused_and_cleared() {
 async fn a_login_cookie_of_another_login_or_another_key_is_refused() {
     let app = spawn_app().await;
     let ada = &app.browser;
-    let (_, ada_callback) = ada.start_login("/").await;
-    let ada_sealed = ada.cookie("login").unwrap();
+    let (ada_callback, ada_sealed) = ada.pending_login().await;
 
     // Another browser with a login of its own: Ada's callback is not one of its logins.
     let mallory = app.new_browser();
@@ -1449,8 +1381,7 @@ async fn a_login_cookie_of_another_login_or_another_key_is_refused() {
         ..Options::default()
     })
     .await;
-    let (_, other_callback) = other.browser.start_login("/").await;
-    let other_sealed = other.browser.cookie("login").unwrap();
+    let (other_callback, other_sealed) = other.browser.pending_login().await;
     ada.plant_cookie(&format!("login={other_sealed}"));
     assert_refused_callback(&ada.get(&ada_callback).await);
     other.browser.plant_cookie(&format!("login={ada_sealed}"));
@@ -1527,10 +1458,13 @@ async fn a_hanging_search_answered_504_by_the_deadline_leaves_every_product_page
 
     // Distinct queries: no two searches share one upstream call.
     let app = &app;
-    let searches = (0..40).map(|i| async move { app.search(&format!("q=wireless{i}")).await });
-    for reply in futures::future::join_all(searches).await {
-        assert_eq!(reply.status(), 504);
-    }
+    let search = |i| async move {
+        app.search(&format!("q=wireless{i}"))
+            .await
+            .status()
+            .as_u16()
+    };
+    assert_each_answers(40, search, 504).await;
 
     // Another user's product pages still answer: the search route's failures are its own.
     let someone_else = app.new_browser();

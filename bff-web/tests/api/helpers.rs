@@ -281,6 +281,15 @@ impl TestApp {
         self.services().iter().map(|(_, s)| s.hits()).sum()
     }
 
+    /// The method and path (with query) of each request `service` received, in order.
+    pub fn calls(service: &RunningService) -> Vec<(String, String)> {
+        service
+            .requests()
+            .into_iter()
+            .map(|r| (r.method.to_string(), r.path_and_query))
+            .collect()
+    }
+
     /// The path and query of every request `service` received, in order.
     pub fn paths(service: &RunningService) -> Vec<String> {
         service
@@ -572,6 +581,16 @@ impl Browser {
         self.client.request(method, self.url(path_or_url))
     }
 
+    /// [`Self::request`], a POST carrying a cart line of one `product` (a route's valid body).
+    pub fn request_with_line(&self, method: &Method, path: &str, product: &str) -> RequestBuilder {
+        let request = self.request(method.clone(), path);
+        if *method == Method::POST {
+            request.json(&serde_json::json!({"product_id": product, "quantity": 1}))
+        } else {
+            request
+        }
+    }
+
     /// A request without `X-CSRF`, with the same cookies.
     pub fn request_without_csrf(&self, method: Method, path_or_url: &str) -> RequestBuilder {
         self.plain.request(method, self.url(path_or_url))
@@ -649,6 +668,13 @@ impl Browser {
             "{callback}"
         );
         (login, callback)
+    }
+
+    /// [`Self::start_login`] to `/`: the callback URL and the sealed login cookie it set.
+    pub async fn pending_login(&self) -> (String, String) {
+        let (_, callback) = self.start_login("/").await;
+        let sealed = self.cookie("login").expect("a login cookie");
+        (callback, sealed)
     }
 
     /// The whole login: the app, the provider (which signs its auto-login user in), the

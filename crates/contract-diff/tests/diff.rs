@@ -156,21 +156,6 @@ fn a_retyped_response_field_is_found() {
 }
 
 #[test]
-fn a_required_response_field_that_became_optional_is_found() {
-    let after = changed(|doc| {
-        doc["components"]["schemas"]["Product"]["required"] = json!(["id", "related"]);
-    });
-    assert_eq!(
-        kinds(&after),
-        [(
-            Kind::OptionalResponseField,
-            "/v1/products/{id}".into(),
-            "200 application/json: .name".into()
-        )]
-    );
-}
-
-#[test]
 fn newly_required_parameters_are_found() {
     let after = changed(|doc| {
         let parameters = doc["paths"]["/v1/products/{id}"]["get"]["parameters"]
@@ -185,18 +170,36 @@ fn newly_required_parameters_are_found() {
 }
 
 #[test]
-fn newly_required_request_fields_are_found() {
-    let after = changed(|doc| {
-        doc["components"]["schemas"]["NewLine"]["required"] = json!(["product_id", "quantity"]);
-    });
-    assert_eq!(
-        kinds(&after),
-        [(
-            Kind::RequiredRequestField,
-            "/v1/cart/items".into(),
-            "body.quantity".into()
-        )]
-    );
+fn a_changed_required_list_is_found_where_it_breaks_a_client() {
+    for (schema, required, (kind, path, detail)) in [
+        // A response field that became optional: a client that reads it may find nothing.
+        (
+            "Product",
+            json!(["id", "related"]),
+            (
+                Kind::OptionalResponseField,
+                "/v1/products/{id}",
+                "200 application/json: .name",
+            ),
+        ),
+        // A request field that became required: a client that leaves it out is refused.
+        (
+            "NewLine",
+            json!(["product_id", "quantity"]),
+            (
+                Kind::RequiredRequestField,
+                "/v1/cart/items",
+                "body.quantity",
+            ),
+        ),
+    ] {
+        let after = changed(|doc| doc["components"]["schemas"][schema]["required"] = required);
+        assert_eq!(
+            kinds(&after),
+            [(kind, path.into(), detail.into())],
+            "{schema}"
+        );
+    }
 }
 
 #[test]

@@ -12,7 +12,6 @@ use std::sync::{Arc, Mutex, PoisonError};
 use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderMap, header};
-use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use futures::future::BoxFuture;
@@ -20,6 +19,7 @@ use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 
+use crate::CachePolicy as _;
 use crate::data::{Dataset, fnv1a, format_day, format_timestamp, mix, now_rfc3339, product_id};
 use crate::error::{ApiError, Json, Path, check_product_id};
 use crate::vocab;
@@ -172,10 +172,7 @@ pub(crate) fn routes(
             verifier,
             carts,
         })
-        .layer(middleware::from_fn_with_state(
-            "private, no-store",
-            crate::cache_control,
-        ))
+        .cache_policy("private, no-store")
 }
 
 #[derive(Serialize)]

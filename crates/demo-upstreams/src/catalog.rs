@@ -17,6 +17,7 @@ use axum::routing::get;
 use serde::{Deserialize, Serialize};
 use shared::problem::Problem;
 
+use crate::CachePolicy as _;
 use crate::batch::Batch;
 use crate::data::{Dataset, Product, RENDITION_WIDTHS, Spec, Variant, fnv1a};
 use crate::error::{ApiError, Page, Path, Query, check_product_id, product_ids};
@@ -46,10 +47,7 @@ pub(crate) fn routes(data: Arc<Dataset>, public_base_url: &str) -> Router {
         .route("/images/{id}/{index}/{file}", get(image))
         .with_state(state)
         // Inside the ETag layer, so the 304 repeats the caching policy.
-        .layer(middleware::from_fn_with_state(
-            "public, max-age=60",
-            crate::cache_control,
-        ))
+        .cache_policy("public, max-age=60")
         .layer(middleware::from_fn(strong_etag))
 }
 

@@ -6,7 +6,6 @@
 //! (`DEMO_UPSTREAMS__RECOMMENDATIONS__LATENCY__MEDIAN=40ms`).
 
 use std::net::IpAddr;
-use std::path::Path;
 use std::time::Duration;
 
 use serde::Deserialize;
@@ -126,22 +125,9 @@ impl LatencySettings {
     };
 }
 
-impl Default for DemoConfig {
-    /// The built-in defaults of `config/default.toml`, without file or environment.
-    fn default() -> Self {
-        shared::config::load_from(ENV_PREFIX, DEFAULTS_TOML, None, Some(Vec::new()))
-            .and_then(Self::validated)
-            .expect("the built-in defaults are valid")
-    }
-}
+shared::layered_config!(DemoConfig, ENV_PREFIX, DEFAULTS_TOML);
 
 impl DemoConfig {
-    /// Loads defaults, then `file` (if given), then `DEMO_UPSTREAMS__*` environment variables,
-    /// and validates the result.
-    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
-        shared::config::load(ENV_PREFIX, DEFAULTS_TOML, file).and_then(Self::validated)
-    }
-
     /// Checks what serde cannot: ranges and URL shape.
     pub fn validated(self) -> Result<Self, ConfigError> {
         if self.products == 0 || self.products > 99_999 {

@@ -61,33 +61,36 @@ pub(crate) async fn method_not_allowed() -> Response {
         .into_response()
 }
 
-/// `axum::extract::Query` whose rejection is a 400 problem.
-pub(crate) struct Query<T>(pub T);
+/// Declares `$name<T>`: the extractor `axum::extract::$name` whose rejection is a 400 problem
+/// saying `$detail`.
+macro_rules! rejecting_with_a_400 {
+    ($(#[$doc:meta])* $name:ident, $detail:literal) => {
+        $(#[$doc])*
+        pub(crate) struct $name<T>(pub T);
 
-impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
-    type Rejection = ApiError;
+        impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for $name<T> {
+            type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        axum::extract::Query::from_request_parts(parts, state)
-            .await
-            .map(|axum::extract::Query(value)| Self(value))
-            .map_err(|_| ApiError::BadRequest("the query string is malformed"))
-    }
+            async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+                axum::extract::$name::from_request_parts(parts, state)
+                    .await
+                    .map(|axum::extract::$name(value)| Self(value))
+                    .map_err(|_| ApiError::BadRequest($detail))
+            }
+        }
+    };
 }
 
-/// `axum::extract::Path` whose rejection is a 400 problem.
-pub(crate) struct Path<T>(pub T);
-
-impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for Path<T> {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        axum::extract::Path::from_request_parts(parts, state)
-            .await
-            .map(|axum::extract::Path(value)| Self(value))
-            .map_err(|_| ApiError::BadRequest("the path is malformed"))
-    }
-}
+rejecting_with_a_400!(
+    /// `axum::extract::Query` whose rejection is a 400 problem.
+    Query,
+    "the query string is malformed"
+);
+rejecting_with_a_400!(
+    /// `axum::extract::Path` whose rejection is a 400 problem.
+    Path,
+    "the path is malformed"
+);
 
 /// `axum::Json` whose rejection is a 400 (or 415) problem.
 pub(crate) struct Json<T>(pub T);

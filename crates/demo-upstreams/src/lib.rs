@@ -246,9 +246,22 @@ async fn healthz() -> axum::Json<serde_json::Value> {
     axum::Json(serde_json::json!({ "status": "ok" }))
 }
 
+/// A service's caching policy on its routes.
+pub(crate) trait CachePolicy {
+    /// Sets `Cache-Control: policy` on the successful responses that do not choose their own
+    /// ([`cache_control`]).
+    fn cache_policy(self, policy: &'static str) -> Self;
+}
+
+impl CachePolicy for Router {
+    fn cache_policy(self, policy: &'static str) -> Self {
+        self.layer(middleware::from_fn_with_state(policy, cache_control))
+    }
+}
+
 /// Middleware: sets `Cache-Control` to the route's policy on successful responses that do not
 /// choose their own (errors carry `no-store` from the problem).
-pub(crate) async fn cache_control(
+async fn cache_control(
     State(value): State<&'static str>,
     request: Request,
     next: Next,

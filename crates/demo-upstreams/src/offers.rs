@@ -6,11 +6,11 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::State;
-use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::{Deserialize, Serialize};
 
+use crate::CachePolicy as _;
 use crate::batch::Batch;
 use crate::data::Dataset;
 use crate::error::{ApiError, Query, product_ids};
@@ -20,10 +20,7 @@ pub(crate) fn routes(data: Arc<Dataset>) -> Router {
     Router::new()
         .route("/offers", get(offers))
         .with_state(data)
-        .layer(middleware::from_fn_with_state(
-            "public, max-age=5",
-            crate::cache_control,
-        ))
+        .cache_policy("public, max-age=5")
 }
 
 #[derive(Deserialize)]

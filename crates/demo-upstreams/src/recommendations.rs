@@ -6,11 +6,11 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, header};
-use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::{Deserialize, Serialize};
 
+use crate::CachePolicy as _;
 use crate::accounts::{TokenVerifier, bearer_subject};
 use crate::data::{Dataset, product_id};
 use crate::error::{ApiError, Path, Query, check_product_id, limit};
@@ -27,10 +27,7 @@ pub(crate) fn routes(data: Arc<Dataset>, verifier: Arc<dyn TokenVerifier>) -> Ro
         .route("/products/{id}/related", get(related))
         .route("/popular", get(popular))
         .with_state(Recommendations { data, verifier })
-        .layer(middleware::from_fn_with_state(
-            "public, max-age=60",
-            crate::cache_control,
-        ))
+        .cache_policy("public, max-age=60")
 }
 
 #[derive(Deserialize)]

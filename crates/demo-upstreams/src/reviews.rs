@@ -7,11 +7,11 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::State;
-use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::{Deserialize, Serialize};
 
+use crate::CachePolicy as _;
 use crate::batch::Batch;
 use crate::data::{Dataset, Review};
 use crate::error::{ApiError, Page, Path, Query, check_product_id, product_ids};
@@ -23,10 +23,7 @@ pub(crate) fn routes(data: Arc<Dataset>) -> Router {
         .route("/products/{id}/rating", get(rating))
         .route("/ratings", get(ratings))
         .with_state(data)
-        .layer(middleware::from_fn_with_state(
-            "public, max-age=30",
-            crate::cache_control,
-        ))
+        .cache_policy("public, max-age=30")
 }
 
 fn lookup(data: &Dataset, id: &str) -> Result<usize, ApiError> {

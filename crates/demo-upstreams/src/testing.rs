@@ -70,6 +70,19 @@ pub struct TestUpstreams {
     pub accounts: RunningService,
 }
 
+/// The faults each BFF's attack suite sets on its upstreams, each with the statuses the BFF may
+/// answer: a broken answer (garbage, a reset, `error_status`) is a 502, a body that never ends a
+/// 502 or a 504 (whichever limit comes first), a hang a 504 by the screen's deadline.
+pub fn broken_upstream_faults(error_status: u16) -> [(Fault, &'static [u16]); 5] {
+    [
+        (Fault::Garbage, &[502]),
+        (Fault::Reset, &[502]),
+        (Fault::Endless, &[502, 504]),
+        (Fault::Status(error_status), &[502]),
+        (Fault::Hang, &[504]),
+    ]
+}
+
 impl TestUpstreams {
     /// All five services with the default seed and product count, no injected latency and no
     /// injected errors; bearer tokens are user handles ([`OpaqueHandles`]).
@@ -283,14 +296,7 @@ impl Drop for RunningService {
     }
 }
 
-impl std::fmt::Debug for RunningService {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RunningService")
-            .field("service", &self.service)
-            .field("addr", &self.addr)
-            .finish_non_exhaustive()
-    }
-}
+shared::debug_showing!(RunningService { service, addr });
 
 #[cfg(test)]
 mod tests {

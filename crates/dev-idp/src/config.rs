@@ -8,7 +8,6 @@
 use std::collections::BTreeMap;
 use std::fmt;
 use std::net::IpAddr;
-use std::path::Path;
 use std::time::Duration;
 
 use serde::Deserialize;
@@ -123,22 +122,9 @@ impl fmt::Debug for ClientSecret {
     }
 }
 
-impl Default for IdpConfig {
-    /// The built-in defaults of `config/default.toml`, without file or environment.
-    fn default() -> Self {
-        shared::config::load_from(ENV_PREFIX, DEFAULTS_TOML, None, Some(Vec::new()))
-            .and_then(Self::validated)
-            .expect("the built-in defaults are valid")
-    }
-}
+shared::layered_config!(IdpConfig, ENV_PREFIX, DEFAULTS_TOML);
 
 impl IdpConfig {
-    /// Loads defaults, then `file` (if given), then `DEV_IDP__*` environment variables, and
-    /// validates the result.
-    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
-        shared::config::load(ENV_PREFIX, DEFAULTS_TOML, file).and_then(Self::validated)
-    }
-
     /// Sets the port; while the issuer is the built-in default, its port follows, so that
     /// `dev-idp --port 7100` publishes `http://localhost:7100` URLs.
     pub fn with_port(mut self, port: u16) -> Self {

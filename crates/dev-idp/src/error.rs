@@ -16,6 +16,19 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use shared::problem::Problem;
 
+/// Declares, for each `code => STATUS`, the constructor `code(description)` of the error `code`
+/// answered with `StatusCode::STATUS`: the function's name is the error code.
+macro_rules! errors_described_by_the_caller {
+    ($($(#[$doc:meta])* $code:ident => $status:ident;)+) => {
+        $(
+            $(#[$doc])*
+            pub const fn $code(description: &'static str) -> Self {
+                Self::new(StatusCode::$status, stringify!($code), description)
+            }
+        )+
+    };
+}
+
 /// An RFC 6749 §5.2 error response.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct OAuthError {
@@ -39,34 +52,19 @@ impl OAuthError {
         }
     }
 
-    /// 400 `invalid_request`: a parameter is missing, repeated or malformed.
-    pub const fn invalid_request(description: &'static str) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "invalid_request", description)
-    }
-
-    /// 401 `invalid_client`: client authentication failed.
-    pub const fn invalid_client(description: &'static str) -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, "invalid_client", description)
-    }
-
-    /// 400 `invalid_grant`: the code or refresh token is invalid, expired, revoked or replayed.
-    pub const fn invalid_grant(description: &'static str) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "invalid_grant", description)
-    }
-
-    /// 400 `invalid_scope`.
-    pub const fn invalid_scope(description: &'static str) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "invalid_scope", description)
-    }
-
-    /// 400 `invalid_target` (RFC 8707 §2): a `resource` that is malformed or not granted.
-    pub const fn invalid_target(description: &'static str) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "invalid_target", description)
-    }
-
-    /// 400 `unauthorized_client`: the client may not use this grant.
-    pub const fn unauthorized_client(description: &'static str) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "unauthorized_client", description)
+    errors_described_by_the_caller! {
+        /// 400 `invalid_request`: a parameter is missing, repeated or malformed.
+        invalid_request => BAD_REQUEST;
+        /// 401 `invalid_client`: client authentication failed.
+        invalid_client => UNAUTHORIZED;
+        /// 400 `invalid_grant`: the code or refresh token is invalid, expired, revoked or replayed.
+        invalid_grant => BAD_REQUEST;
+        /// 400 `invalid_scope`.
+        invalid_scope => BAD_REQUEST;
+        /// 400 `invalid_target` (RFC 8707 §2): a `resource` that is malformed or not granted.
+        invalid_target => BAD_REQUEST;
+        /// 400 `unauthorized_client`: the client may not use this grant.
+        unauthorized_client => BAD_REQUEST;
     }
 
     /// 400 `unsupported_grant_type`.

@@ -6,8 +6,6 @@
 //! is absent, its RFC 8414 default), else `client_secret_post`; a provider that offers neither is
 //! refused at start-up. The secret never appears in `Debug` output or logs.
 
-use std::fmt;
-
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use secrecy::{ExposeSecret, SecretString};
@@ -48,14 +46,7 @@ pub struct ClientCredentials {
     method: AuthMethod,
 }
 
-impl fmt::Debug for ClientCredentials {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ClientCredentials")
-            .field("id", &self.id)
-            .field("method", &self.method)
-            .finish_non_exhaustive()
-    }
-}
+crate::debug_showing!(ClientCredentials { id, method });
 
 impl ClientCredentials {
     /// Credentials authenticated with `method`.

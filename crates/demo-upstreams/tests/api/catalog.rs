@@ -207,8 +207,7 @@ async fn error_bodies_never_echo_the_input() {
 async fn unknown_routes_and_methods_are_problems() {
     let app = TestApp::spawn().await;
     app.catalog("/nope").await.problem(404);
-    app.get_problem(&app.up.offers, "/products/p00001", 404)
-        .await;
+    app.offers("/products/p00001").await.problem(404);
     let post = app
         .send(
             app.http
@@ -223,8 +222,9 @@ async fn rejected_query_strings_are_problem_json() {
     let app = TestApp::spawn().await;
     // A repeated parameter is a deserialisation error inside axum's Query extractor.
     app.catalog("/products/search?q=a&q=b").await.problem(400);
-    app.get_problem(&app.up.offers, "/offers?ids=p00001&ids=p00002", 400)
-        .await;
+    app.offers("/offers?ids=p00001&ids=p00002")
+        .await
+        .problem(400);
 }
 
 #[tokio::test]

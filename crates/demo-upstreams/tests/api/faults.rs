@@ -15,18 +15,15 @@ async fn a_status_fault_answers_that_status_as_a_problem_but_spares_health_and_c
     app.up.offers.set_fault(Fault::Status(429));
     app.get_problem(&app.up.offers, "/offers?ids=p00001", 429)
         .await;
-    assert_eq!(app.get(&app.up.offers, "/healthz").await.status, 200);
-    assert_eq!(app.get(&app.up.offers, "/_control/stats").await.status, 200);
+    assert_eq!(app.offers("/healthz").await.status, 200);
+    assert_eq!(app.offers("/_control/stats").await.status, 200);
     assert_eq!(
         app.catalog("/categories").await.status,
         200,
         "other services unaffected"
     );
     app.up.offers.set_fault(Fault::None);
-    assert_eq!(
-        app.get(&app.up.offers, "/offers?ids=p00001").await.status,
-        200
-    );
+    assert_eq!(app.offers("/offers?ids=p00001").await.status, 200);
 }
 
 #[tokio::test]
@@ -36,7 +33,7 @@ async fn a_delay_fault_delays_the_answer() {
         .reviews
         .set_fault(Fault::Delay(Duration::from_millis(150)));
     let started = Instant::now();
-    let reply = app.get(&app.up.reviews, "/products/p00001/rating").await;
+    let reply = app.reviews("/products/p00001/rating").await;
     assert_eq!(reply.status, 200);
     assert!(started.elapsed() >= Duration::from_millis(150));
 }
@@ -76,7 +73,7 @@ async fn a_hang_fault_never_answers_and_does_not_block_shutdown() {
 async fn a_garbage_fault_answers_200_with_a_body_that_is_not_json() {
     let app = TestApp::spawn().await;
     app.up.offers.set_fault(Fault::Garbage);
-    let reply = app.get(&app.up.offers, "/offers?ids=p00001").await;
+    let reply = app.offers("/offers?ids=p00001").await;
     assert_eq!(reply.status, 200);
     assert!(serde_json::from_str::<serde_json::Value>(&reply.text).is_err());
 }
@@ -85,12 +82,7 @@ async fn a_garbage_fault_answers_200_with_a_body_that_is_not_json() {
 async fn a_reset_fault_sends_headers_then_cuts_the_body() {
     let app = TestApp::spawn().await;
     app.up.catalog.set_fault(Fault::Reset);
-    let response = app
-        .http
-        .get(format!("{}/products/p00001", app.up.catalog.url()))
-        .send()
-        .await
-        .expect("the headers arrive");
+    let response = app.get_headers(&app.up.catalog, "/products/p00001").await;
     assert_eq!(response.status(), 200);
     assert!(response.text().await.is_err(), "the body is cut");
 }
@@ -99,12 +91,7 @@ async fn a_reset_fault_sends_headers_then_cuts_the_body() {
 async fn an_endless_fault_streams_a_body_that_never_ends() {
     let app = TestApp::spawn().await;
     app.up.recommendations.set_fault(Fault::Endless);
-    let mut response = app
-        .http
-        .get(format!("{}/popular", app.up.recommendations.url()))
-        .send()
-        .await
-        .expect("the headers arrive");
+    let mut response = app.get_headers(&app.up.recommendations, "/popular").await;
     assert_eq!(response.status(), 200);
     let mut received = 0;
     while received < 256 * 1024 {

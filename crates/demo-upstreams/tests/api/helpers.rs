@@ -90,6 +90,26 @@ impl TestApp {
         self.get(&self.up.catalog, path).await
     }
 
+    /// `GET` from the offers service.
+    pub async fn offers(&self, path: &str) -> Reply {
+        self.get(&self.up.offers, path).await
+    }
+
+    /// `GET` from the reviews service.
+    pub async fn reviews(&self, path: &str) -> Reply {
+        self.get(&self.up.reviews, path).await
+    }
+
+    /// `GET`s `path` and returns as soon as the headers arrive, the body unread (for faults
+    /// that cut or never end it).
+    pub async fn get_headers(&self, service: &RunningService, path: &str) -> reqwest::Response {
+        self.http
+            .get(format!("{}{path}", service.url()))
+            .send()
+            .await
+            .expect("the headers arrive")
+    }
+
     pub async fn get_with_token(&self, service: &RunningService, path: &str, token: &str) -> Reply {
         let authorization = format!("Bearer {token}");
         self.get_with_header(service, path, "authorization", &authorization)

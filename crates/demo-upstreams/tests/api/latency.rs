@@ -85,7 +85,7 @@ async fn an_error_rate_of_one_fails_every_request_but_health() {
         app.get_problem(&app.up.offers, "/offers?ids=p00001", 503)
             .await;
     }
-    assert_eq!(app.get(&app.up.offers, "/healthz").await.status, 200);
+    assert_eq!(app.offers("/healthz").await.status, 200);
     assert_eq!(app.catalog("/categories").await.status, 200);
 }
 
@@ -96,7 +96,7 @@ async fn an_error_rate_of_a_half_fails_about_half_the_requests() {
     let app = TestApp::spawn_with(config).await;
     let mut failed = 0;
     for _ in 0..100 {
-        if app.get(&app.up.reviews, "/ratings?ids=p00001").await.status == 503 {
+        if app.reviews("/ratings?ids=p00001").await.status == 503 {
             failed += 1;
         }
     }

@@ -6,10 +6,7 @@ async fn offers_have_consistent_prices_discounts_stock_and_delivery() {
     let mut all = Vec::new();
     for start in (1..=2000).step_by(100) {
         let reply = app
-            .get(
-                &app.up.offers,
-                &format!("/offers?ids={}", ids(start..=start + 99)),
-            )
+            .offers(&format!("/offers?ids={}", ids(start..=start + 99)))
             .await;
         assert_eq!(reply.status, 200);
         assert_eq!(reply.header("cache-control"), "public, max-age=5");
@@ -54,10 +51,7 @@ async fn offers_have_consistent_prices_discounts_stock_and_delivery() {
 #[tokio::test]
 async fn offers_keep_the_order_asked_and_list_the_missing() {
     let app = TestApp::spawn().await;
-    let body = app
-        .get(&app.up.offers, "/offers?ids=p00010,p05000,p00002")
-        .await
-        .json();
+    let body = app.offers("/offers?ids=p00010,p05000,p00002").await.json();
     let found = each_str(&body["items"], "product_id");
     assert_eq!(found, ["p00010", "p00002"]);
     assert_eq!(body["missing"], serde_json::json!(["p05000"]));

@@ -5,10 +5,7 @@ async fn reviews_come_newest_first_and_agree_with_the_rating() {
     let app = TestApp::spawn().await;
     // Find a product with a good number of reviews.
     let ratings = app
-        .get(
-            &app.up.reviews,
-            &format!("/ratings?ids={}", crate::helpers::ids(1..=50)),
-        )
+        .reviews(&format!("/ratings?ids={}", crate::helpers::ids(1..=50)))
         .await
         .json();
     let busy = ratings["items"]
@@ -20,9 +17,7 @@ async fn reviews_come_newest_first_and_agree_with_the_rating() {
         .clone();
     let id = busy["product_id"].as_str().unwrap();
 
-    let rating = app
-        .get(&app.up.reviews, &format!("/products/{id}/rating"))
-        .await;
+    let rating = app.reviews(&format!("/products/{id}/rating")).await;
     assert_eq!(rating.header("cache-control"), "public, max-age=30");
     let rating = rating.json();
     assert_eq!(rating["product_id"], id);
@@ -42,10 +37,7 @@ async fn reviews_come_newest_first_and_agree_with_the_rating() {
     let mut offset = 0;
     loop {
         let page = app
-            .get(
-                &app.up.reviews,
-                &format!("/products/{id}/reviews?offset={offset}&limit=25"),
-            )
+            .reviews(&format!("/products/{id}/reviews?offset={offset}&limit=25"))
             .await
             .json();
         assert_eq!(page["total"], count);
@@ -79,7 +71,7 @@ async fn reviews_come_newest_first_and_agree_with_the_rating() {
         assert!((100..=1_600).contains(&body), "{body}");
     }
     let again = app
-        .get(&app.up.reviews, &format!("/products/{id}/reviews?limit=3"))
+        .reviews(&format!("/products/{id}/reviews?limit=3"))
         .await
         .json();
     assert_eq!(again["items"].as_array().unwrap()[..], reviews[..3]);
@@ -107,10 +99,7 @@ async fn reviews_validate_ids_and_paging() {
 #[tokio::test]
 async fn ratings_come_in_batches_in_the_order_asked() {
     let app = TestApp::spawn().await;
-    let body = app
-        .get(&app.up.reviews, "/ratings?ids=p00002,p00001")
-        .await
-        .json();
+    let body = app.reviews("/ratings?ids=p00002,p00001").await.json();
     let items = body["items"].as_array().unwrap();
     assert_eq!(items.len(), 2);
     assert_eq!(items[0]["product_id"], "p00002");

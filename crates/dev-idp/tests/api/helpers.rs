@@ -166,6 +166,14 @@ impl App {
         request.send().await.unwrap()
     }
 
+    /// POSTs a token request (Basic client credentials when given) and returns its
+    /// [`error_code`]'s `error`.
+    pub async fn token_error(&self, pairs: &[(&str, &str)], basic: Option<(&str, &str)>) -> String {
+        error_code(self.post_form("/token", pairs, basic).await)
+            .await
+            .1
+    }
+
     pub async fn login(
         &self,
         request_id: &str,
@@ -197,14 +205,19 @@ impl App {
         location(&response)
     }
 
-    /// An authorization code for `mobile-app`, via `login_hint`.
-    pub async fn mobile_code(&self, pkce: &Pkce, user: &str) -> String {
+    /// `GET /authorize` for `mobile-app` with `login_hint=user`.
+    pub async fn authorize_mobile(&self, pkce: &Pkce, user: &str) -> reqwest::Response {
         let params = with(
             authorize_params(MOBILE, MOBILE_CALLBACK, pkce),
             "login_hint",
             Some(user),
         );
-        let response = self.authorize(&params).await;
+        self.authorize(&params).await
+    }
+
+    /// An authorization code for `mobile-app`, via `login_hint`.
+    pub async fn mobile_code(&self, pkce: &Pkce, user: &str) -> String {
+        let response = self.authorize_mobile(pkce, user).await;
         assert_eq!(response.status(), StatusCode::FOUND);
         query(&location(&response), "code").expect("a code")
     }
@@ -336,6 +349,13 @@ impl App {
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
         jsonwebtoken::decode::<Value>(token, &key, &validation).unwrap()
     }
+}
+
+/// Asserts that `html` does not hold `raw` and holds `escaped`: a reflected value, escaped.
+#[track_caller]
+pub fn assert_escaped(html: &str, raw: &str, escaped: &str) {
+    assert!(!html.contains(raw));
+    assert!(html.contains(escaped));
 }
 
 pub async fn error_code(response: reqwest::Response) -> (StatusCode, String) {

@@ -23,9 +23,8 @@ async fn a_pkce_mismatch_is_invalid_grant() {
 async fn a_missing_code_verifier_is_invalid_request() {
     let app = spawn().await;
     let code = app.mobile_code(&Pkce::new(), "demo-user-1").await;
-    let response = app
-        .post_form(
-            "/token",
+    assert_eq!(
+        app.token_error(
             &[
                 ("grant_type", "authorization_code"),
                 ("code", &code),
@@ -34,8 +33,9 @@ async fn a_missing_code_verifier_is_invalid_request() {
             ],
             None,
         )
-        .await;
-    assert_eq!(error_code(response).await.1, "invalid_request");
+        .await,
+        "invalid_request"
+    );
 }
 
 #[tokio::test]
@@ -129,29 +129,37 @@ async fn a_wrong_client_secret_is_invalid_client_with_401() {
 async fn an_unknown_client_or_a_secret_for_a_public_client_is_invalid_client() {
     let app = spawn().await;
     let form = [("grant_type", "refresh_token"), ("refresh_token", "x")];
-    let response = app.post_form("/token", &form, Some(("nobody", "x"))).await;
-    assert_eq!(error_code(response).await.1, "invalid_client");
-    let response = app
-        .post_form("/token", &form, Some((MOBILE, "guess")))
-        .await;
-    assert_eq!(error_code(response).await.1, "invalid_client");
+    assert_eq!(
+        app.token_error(&form, Some(("nobody", "x"))).await,
+        "invalid_client"
+    );
+    assert_eq!(
+        app.token_error(&form, Some((MOBILE, "guess"))).await,
+        "invalid_client"
+    );
 }
 
 #[tokio::test]
 async fn malformed_token_requests_get_rfc_6749_errors() {
     let app = spawn().await;
-    let response = app
-        .post_form(
-            "/token",
+    let forms: [(&[(&str, &str)], &str); 3] = [
+        (
             &[("grant_type", "password"), ("client_id", MOBILE)],
-            None,
-        )
-        .await;
-    assert_eq!(error_code(response).await.1, "unsupported_grant_type");
-    let response = app
-        .post_form("/token", &[("client_id", MOBILE)], None)
-        .await;
-    assert_eq!(error_code(response).await.1, "invalid_request");
+            "unsupported_grant_type",
+        ),
+        (&[("client_id", MOBILE)], "invalid_request"),
+        (
+            &[
+                ("client_id", MOBILE),
+                ("client_id", MOBILE),
+                ("grant_type", "refresh_token"),
+            ],
+            "invalid_request",
+        ),
+    ];
+    for (form, error) in forms {
+        assert_eq!(app.token_error(form, None).await, error, "{form:?}");
+    }
     let response = app
         .http
         .post(format!("{}/token", app.url))
@@ -159,18 +167,6 @@ async fn malformed_token_requests_get_rfc_6749_errors() {
         .send()
         .await
         .unwrap();
-    assert_eq!(error_code(response).await.1, "invalid_request");
-    let response = app
-        .post_form(
-            "/token",
-            &[
-                ("client_id", MOBILE),
-                ("client_id", MOBILE),
-                ("grant_type", "refresh_token"),
-            ],
-            None,
-        )
-        .await;
     assert_eq!(error_code(response).await.1, "invalid_request");
 }
 
@@ -266,9 +262,8 @@ async fn resource_indicators_set_the_audience_and_may_only_narrow() {
         .claims;
     assert_eq!(claims["aud"], serde_json::json!(["urn:shop:b"]));
 
-    let response = app
-        .post_form(
-            "/token",
+    assert_eq!(
+        app.token_error(
             &[
                 ("grant_type", "refresh_token"),
                 ("refresh_token", &tokens.refresh_token),
@@ -276,8 +271,9 @@ async fn resource_indicators_set_the_audience_and_may_only_narrow() {
             ],
             Some((WEB, WEB_SECRET)),
         )
-        .await;
-    assert_eq!(error_code(response).await.1, "invalid_target");
+        .await,
+        "invalid_target"
+    );
 
     let mut relative = authorize_params(WEB, WEB_CALLBACK, &Pkce::new());
     relative.push(("login_hint".to_owned(), "ada".to_owned()));

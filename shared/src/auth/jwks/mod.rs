@@ -54,14 +54,7 @@ pub struct VerificationKey {
     pub algorithms: Vec<Algorithm>,
 }
 
-impl fmt::Debug for VerificationKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("VerificationKey")
-            .field("kid", &self.kid)
-            .field("algorithms", &self.algorithms)
-            .finish_non_exhaustive()
-    }
-}
+crate::debug_showing!(VerificationKey { kid, algorithms });
 
 /// Why no key could be given.
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]

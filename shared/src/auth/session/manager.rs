@@ -2,7 +2,6 @@
 //! of a session's tokens, once per session across requests and instances.
 
 use std::collections::HashMap;
-use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
@@ -74,13 +73,7 @@ pub struct SessionManager {
     refreshes: AtomicU64,
 }
 
-impl fmt::Debug for SessionManager {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SessionManager")
-            .field("store", &self.store)
-            .finish_non_exhaustive()
-    }
-}
+crate::debug_showing!(SessionManager { store });
 
 impl SessionManager {
     /// A manager over `store`.

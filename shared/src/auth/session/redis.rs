@@ -1,6 +1,5 @@
 //! [`RedisStore`]: sessions shared by every instance, with the refresh lease (`SET NX PX`).
 
-use std::fmt;
 use std::time::Duration;
 
 use futures::future::BoxFuture;
@@ -16,13 +15,7 @@ pub struct RedisStore {
     prefix: String,
 }
 
-impl fmt::Debug for RedisStore {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RedisStore")
-            .field("prefix", &self.prefix)
-            .finish_non_exhaustive()
-    }
-}
+crate::debug_showing!(RedisStore { prefix });
 
 fn redis_error(error: &redis::RedisError) -> StoreError {
     StoreError(format!("redis: {error}"))

@@ -68,14 +68,7 @@ pub struct ExchangeSettings {
     pub discovery_cooldown: Duration,
 }
 
-impl fmt::Debug for ExchangeSettings {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ExchangeSettings")
-            .field("issuer", &self.issuer)
-            .field("client_id", &self.client_id)
-            .finish_non_exhaustive()
-    }
-}
+crate::debug_showing!(ExchangeSettings { issuer, client_id });
 
 /// An exchanged access token, until it leaves the cache. `Debug` redacts the token.
 #[derive(Debug)]
