@@ -18,26 +18,20 @@
 //!   CSRF check and session cookie of `/api`, problem+json for transport failures.
 //! - [`user`] — the session, looked up when a field needs it.
 
-#[cfg(feature = "graphql")]
-pub mod contract;
-#[cfg(feature = "graphql")]
-pub mod documents;
-#[cfg(feature = "graphql")]
-pub mod errors;
-#[cfg(feature = "graphql")]
-pub mod http;
-#[cfg(feature = "graphql")]
-pub mod limits;
-#[cfg(feature = "graphql")]
-pub mod loaders;
-#[cfg(feature = "graphql")]
-pub mod persisted;
-#[cfg(feature = "graphql")]
-pub mod product;
-#[cfg(feature = "graphql")]
-pub mod schema;
-#[cfg(feature = "graphql")]
-pub mod user;
+/// Declares the endpoint's modules, each only with the `graphql` feature (the settings below are
+/// always there, so that a configuration reads the same either way).
+macro_rules! endpoint_modules {
+    ($($module:ident),* $(,)?) => {
+        $(
+            #[cfg(feature = "graphql")]
+            pub mod $module;
+        )*
+    };
+}
+
+endpoint_modules!(
+    contract, documents, errors, http, limits, loaders, persisted, product, schema, user,
+);
 
 use std::time::Duration;
 
@@ -47,7 +41,7 @@ use serde::{Deserialize, Serialize};
 use shared::config::ConfigError;
 
 #[cfg(feature = "graphql")]
-pub use http::routes;
+pub use self::http::routes;
 
 /// Without the `graphql` feature (the nightly fuzz build only): no endpoint.
 #[cfg(not(feature = "graphql"))]

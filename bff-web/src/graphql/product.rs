@@ -247,15 +247,7 @@ impl Product {
         if !self.single {
             return Err(errors::single_product_only("reviews"));
         }
-        if !(1..=MAX_REVIEWS).contains(&first) {
-            return Err(errors::bad_input("first must be from 1 to 50."));
-        }
-        let offset = match after.as_deref() {
-            None => 0,
-            Some(cursor) => read_cursor(cursor)
-                .filter(|offset| *offset <= MAX_REVIEW_OFFSET)
-                .ok_or_else(|| errors::bad_input("after is not a cursor of this list."))?,
-        };
+        let offset = page_start(first, MAX_REVIEWS, after.as_deref(), MAX_REVIEW_OFFSET)?;
         let q = QueryContext::of(ctx)?;
         let id = ProductId::parse(self.id_str()).map_err(|_| errors::bad_input("bad id"))?;
         let call = q
@@ -276,9 +268,7 @@ impl Product {
         if !self.single {
             return Err(errors::single_product_only("related"));
         }
-        if !(1..=MAX_RELATED).contains(&first) {
-            return Err(errors::bad_input("first must be from 1 to 24."));
-        }
+        first_within(first, MAX_RELATED)?;
         let q = QueryContext::of(ctx)?;
         let id = ProductId::parse(self.id_str()).map_err(|_| errors::bad_input("bad id"))?;
         let call = q
@@ -493,6 +483,29 @@ pub struct PageInfo {
     pub has_next_page: bool,
     /// The cursor to pass as `after` for the next page.
     pub end_cursor: Option<String>,
+}
+
+/// `first` of a list field: 1 to `max`.
+pub fn first_within(first: i32, max: i32) -> Result<()> {
+    if (1..=max).contains(&first) {
+        Ok(())
+    } else {
+        Err(errors::bad_input(&format!(
+            "first must be from 1 to {max}."
+        )))
+    }
+}
+
+/// Where a page of `first` items (1 to `max`) after the cursor `after` starts: a cursor of this
+/// list, no deeper than `max_offset`.
+pub fn page_start(first: i32, max: i32, after: Option<&str>, max_offset: u32) -> Result<u32> {
+    first_within(first, max)?;
+    match after {
+        None => Ok(0),
+        Some(cursor) => read_cursor(cursor)
+            .filter(|offset| *offset <= max_offset)
+            .ok_or_else(|| errors::bad_input("after is not a cursor of this list.")),
+    }
 }
 
 /// The opaque cursor of a list position.

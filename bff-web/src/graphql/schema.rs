@@ -19,7 +19,7 @@ use shared::upstream::{UpstreamError, Upstreams, accounts};
 
 use super::errors;
 use super::loaders::Loaders;
-use super::product::{Image, PageInfo, Product, cursor, read_cursor};
+use super::product::{Image, PageInfo, Product, cursor, first_within, page_start};
 use super::user::User;
 use crate::views::home::category_href;
 
@@ -172,15 +172,7 @@ impl Query {
             .map(CategoryId::parse)
             .transpose()
             .map_err(|_| errors::bad_input("category is not a category id."))?;
-        if !(1..=MAX_SEARCH).contains(&first) {
-            return Err(errors::bad_input("first must be from 1 to 48."));
-        }
-        let offset = match after.as_deref() {
-            None => 0,
-            Some(after) => read_cursor(after)
-                .filter(|offset| *offset <= MAX_SEARCH_OFFSET)
-                .ok_or_else(|| errors::bad_input("after is not a cursor of this list."))?,
-        };
+        let offset = page_start(first, MAX_SEARCH, after.as_deref(), MAX_SEARCH_OFFSET)?;
         let qc = QueryContext::of(ctx)?;
         let query = SearchQuery {
             text,
@@ -410,9 +402,7 @@ impl Home {
         ctx: &Context<'_>,
         #[graphql(default = 12)] first: i32,
     ) -> Result<Option<Vec<Product>>> {
-        if !(1..=MAX_POPULAR).contains(&first) {
-            return Err(errors::bad_input("first must be from 1 to 24."));
-        }
+        first_within(first, MAX_POPULAR)?;
         let q = QueryContext::of(ctx)?;
         let call = q
             .upstreams
