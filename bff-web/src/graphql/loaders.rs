@@ -121,8 +121,9 @@ impl<C: BatchCall> Loader<C> {
                         *open = None;
                     }
                 }
-                let ids =
-                    std::mem::take(&mut *batch.ids.lock().unwrap_or_else(PoisonError::into_inner));
+                // A copy, not the list itself: if this field is dropped mid-call (its list
+                // failed), the next one waiting makes the same call.
+                let ids = batch.ids.lock().unwrap_or_else(PoisonError::into_inner).clone();
                 self.call.call(&ids).await
             })
             .await;
@@ -197,5 +198,77 @@ impl BatchCall for Ratings {
         let b = &self.0;
         let ratings = b.upstreams.reviews.ratings(&b.screen, ids).await?;
         Ok(ratings.into_iter().map(|(k, v)| (k, Arc::new(v))).collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Answers each id with its upper case; records every call; the first call never ends
+    /// when `hang_first`.
+    #[derive(Default)]
+    struct Upper {
+        calls: Mutex<Vec<Vec<String>>>,
+        hang_first: bool,
+    }
+
+    impl BatchCall for Upper {
+        type Value = String;
+
+        async fn call(&self, ids: &[String]) -> Result<HashMap<String, Arc<String>>, UpstreamError> {
+            let first = {
+                let mut calls = self.calls.lock().unwrap();
+                calls.push(ids.to_vec());
+                calls.len() == 1
+            };
+            if first && self.hang_first {
+                std::future::pending::<()>().await;
+            }
+            Ok(ids
+                .iter()
+                .map(|id| (id.clone(), Arc::new(id.to_uppercase())))
+                .collect())
+        }
+    }
+
+    fn ids(names: &[&str]) -> Vec<String> {
+        names.iter().map(|n| (*n).to_owned()).collect()
+    }
+
+    #[tokio::test]
+    async fn ids_asked_in_one_turn_are_one_call_and_later_ones_the_next() {
+        let loader = Loader::new(Upper::default());
+        let (a, b, a_again) = tokio::join!(
+            loader.load_one("a".into()),
+            loader.load_one("b".into()),
+            loader.load_one("a".into()),
+        );
+        assert_eq!(a.unwrap().as_deref().map(String::as_str), Some("A"));
+        assert_eq!(b.unwrap().as_deref().map(String::as_str), Some("B"));
+        assert_eq!(a_again.unwrap().as_deref().map(String::as_str), Some("A"));
+        let c = loader.load_one("c".into()).await.unwrap();
+        assert_eq!(c.as_deref().map(String::as_str), Some("C"));
+        assert_eq!(*loader.call.calls.lock().unwrap(), [ids(&["a", "b"]), ids(&["c"])]);
+    }
+
+    #[tokio::test]
+    async fn when_the_caller_making_the_call_is_dropped_the_next_one_makes_it_again() {
+        let loader = Loader::new(Upper {
+            hang_first: true,
+            ..Upper::default()
+        });
+        let mut first = Box::pin(loader.load_one("a".into()));
+        let mut second = Box::pin(loader.load_one("b".into()));
+        // Both join the batch; the first yields once, then makes the call, which hangs.
+        assert!(futures::poll!(first.as_mut()).is_pending());
+        assert!(futures::poll!(second.as_mut()).is_pending());
+        assert!(futures::poll!(first.as_mut()).is_pending());
+        drop(first);
+
+        let b = second.await.unwrap();
+        assert_eq!(b.as_deref().map(String::as_str), Some("B"));
+        let calls = loader.call.calls.lock().unwrap().clone();
+        assert_eq!(calls, [ids(&["a", "b"]), ids(&["a", "b"])]);
     }
 }
