@@ -19,6 +19,13 @@ async fn spawn_graphql(change: fn(&mut bff_web::graphql::GraphqlSettings)) -> Te
     .await
 }
 
+/// POSTs `body` to `/graphql` as `content_type`, as the browser (cookies, `X-CSRF: 1`).
+async fn post_raw(app: &TestApp, content_type: &str, body: String) -> crate::helpers::Reply {
+    let request = app.browser.request(Method::POST, "/graphql");
+    let request = request.header("content-type", content_type).body(body);
+    app.browser.send(request).await
+}
+
 #[tokio::test]
 async fn each_limit_refuses_before_any_upstream_call() {
     let app = spawn_graphql(|g| {
@@ -242,26 +249,11 @@ async fn the_transport_is_refused_as_problems_before_any_call() {
         "application/x-www-form-urlencoded",
         "multipart/form-data",
     ] {
-        let reply = app
-            .browser
-            .send(
-                app.browser
-                    .request(Method::POST, "/graphql")
-                    .header("content-type", content_type)
-                    .body(body.to_string()),
-            )
-            .await;
+        let reply = post_raw(&app, content_type, body.to_string()).await;
         reply.assert_problem(415);
     }
-    let not_json = app
-        .browser
-        .send(
-            app.browser
-                .request(Method::POST, "/graphql")
-                .header("content-type", "application/json")
-                .body("[{\"query\": \"{ categories { id } }\"}]"),
-        )
-        .await;
+    let batch = "[{\"query\": \"{ categories { id } }\"}]";
+    let not_json = post_raw(&app, "application/json", batch.to_owned()).await;
     not_json.assert_problem(400);
     let text_over_get = app
         .browser
