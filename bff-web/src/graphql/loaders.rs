@@ -149,6 +149,11 @@ fn by_id<T>(items: Vec<T>, id: impl Fn(&T) -> &str) -> HashMap<String, Arc<T>> {
         .collect()
 }
 
+/// The same answers by id, each shared with every field that asks for it.
+fn shared_values<T>(by_id: HashMap<String, T>) -> HashMap<String, Arc<T>> {
+    by_id.into_iter().map(|(id, value)| (id, Arc::new(value))).collect()
+}
+
 /// Loads product cards.
 pub struct Cards(Batch);
 /// Loads products in full.
@@ -187,7 +192,7 @@ impl BatchCall for Offers {
     async fn call(&self, ids: &[String]) -> Result<HashMap<String, Arc<Offer>>, UpstreamError> {
         let b = &self.0;
         let offers = b.upstreams.offers.offers(&b.screen, ids).await?;
-        Ok(offers.into_iter().map(|(k, v)| (k, Arc::new(v))).collect())
+        Ok(shared_values(offers))
     }
 }
 
@@ -197,7 +202,7 @@ impl BatchCall for Ratings {
     async fn call(&self, ids: &[String]) -> Result<HashMap<String, Arc<Rating>>, UpstreamError> {
         let b = &self.0;
         let ratings = b.upstreams.reviews.ratings(&b.screen, ids).await?;
-        Ok(ratings.into_iter().map(|(k, v)| (k, Arc::new(v))).collect())
+        Ok(shared_values(ratings))
     }
 }
 

@@ -67,6 +67,11 @@ impl Product {
         }
     }
 
+    /// The id as the typed clients take it (an upstream's id that is not one: a bad input).
+    fn product_id(&self) -> Result<ProductId> {
+        ProductId::parse(self.id_str()).map_err(|_| errors::bad_input("bad id"))
+    }
+
     /// The product in full: at hand, or from the batched catalog call of this query.
     async fn full(&self, ctx: &Context<'_>) -> Result<Option<Arc<catalog::Product>>> {
         if let Basics::Full(product) = &self.basics {
@@ -193,7 +198,7 @@ impl Product {
     async fn rating(&self, ctx: &Context<'_>) -> Result<Option<Rating>> {
         let q = QueryContext::of(ctx)?;
         if self.single {
-            let id = ProductId::parse(self.id_str()).map_err(|_| errors::bad_input("bad id"))?;
+            let id = self.product_id()?;
             let call = q.upstreams.reviews.rating(&q.screen, &id);
             let summary = q.optional(Section::Reviews, call).await?;
             return Ok(Some(Rating {
@@ -249,7 +254,7 @@ impl Product {
         }
         let offset = page_start(first, MAX_REVIEWS, after.as_deref(), MAX_REVIEW_OFFSET)?;
         let q = QueryContext::of(ctx)?;
-        let id = ProductId::parse(self.id_str()).map_err(|_| errors::bad_input("bad id"))?;
+        let id = self.product_id()?;
         let call = q
             .upstreams
             .reviews
@@ -270,7 +275,7 @@ impl Product {
         }
         first_within(first, MAX_RELATED)?;
         let q = QueryContext::of(ctx)?;
-        let id = ProductId::parse(self.id_str()).map_err(|_| errors::bad_input("bad id"))?;
+        let id = self.product_id()?;
         let call = q
             .upstreams
             .recommendations
