@@ -114,10 +114,7 @@ pub fn version() -> &'static str {
             hasher.update(asset.bytes);
         }
         let digest = hasher.finalize();
-        digest[..8]
-            .iter()
-            .map(|byte| format!("{byte:02x}"))
-            .collect()
+        shared::hex::lower(&digest[..8])
     });
     &VERSION
 }

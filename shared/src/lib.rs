@@ -25,6 +25,7 @@
 //! - [`request_id`] — request ids in logs, problems, responses and upstream calls.
 //! - [`server`] — the listener loop (header-read timeout), the shared middleware stack, shutdown.
 //! - [`health`] — `/healthz` and `/readyz`.
+//! - [`hex`] — lowercase hex of digests.
 //! - [`trace_context`] — W3C `traceparent` continued inbound and propagated to upstreams.
 //! - [`telemetry`] — logging.
 //! - With the `test-helpers` feature: `raw_client` (raw TCP probes for the attack suites) and
@@ -42,6 +43,7 @@ pub mod cli;
 pub mod config;
 pub mod etag;
 pub mod health;
+pub mod hex;
 #[cfg(feature = "test-helpers")]
 pub mod hot_path;
 pub mod ids;

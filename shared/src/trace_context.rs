@@ -122,7 +122,7 @@ impl TraceContext {
 
     /// The trace id as 32 lower-case hex digits (for logs).
     pub fn trace_id_hex(&self) -> String {
-        to_hex(&self.trace_id)
+        crate::hex::lower(&self.trace_id)
     }
 
     /// A `traceparent` for an outbound call: this trace, a new span id.
@@ -142,8 +142,8 @@ impl TraceContext {
     pub(crate) fn own_header(&self) -> String {
         format!(
             "00-{}-{}-{:02x}",
-            to_hex(&self.trace_id),
-            to_hex(&self.span_id),
+            crate::hex::lower(&self.trace_id),
+            crate::hex::lower(&self.span_id),
             u8::from(self.sampled)
         )
     }
@@ -161,16 +161,6 @@ fn hex(value: &str) -> Option<Vec<u8>> {
         .step_by(2)
         .map(|i| u8::from_str_radix(&value[i..i + 2], 16).ok())
         .collect()
-}
-
-fn to_hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    bytes
-        .iter()
-        .fold(String::with_capacity(bytes.len() * 2), |mut out, b| {
-            let _ = write!(out, "{b:02x}");
-            out
-        })
 }
 
 #[cfg(test)]

@@ -66,14 +66,7 @@ pub fn manifest_operations() -> Vec<ManifestOperation> {
 
 /// Lowercase hex SHA-256 of a query text.
 pub fn hash(query: &str) -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let digest = Sha256::digest(query.as_bytes());
-    let mut hex = String::with_capacity(64);
-    for byte in digest {
-        hex.push(char::from(HEX[usize::from(byte >> 4)]));
-        hex.push(char::from(HEX[usize::from(byte & 0xf)]));
-    }
-    hex
+    shared::hex::lower(&Sha256::digest(query.as_bytes()))
 }
 
 impl Persisted {
