@@ -5,6 +5,7 @@
 //! the shutdown future.
 
 mod activity;
+mod idle;
 mod limit;
 mod listen;
 mod socket;
@@ -55,6 +56,12 @@ pub struct ServerSettings {
     /// balancer closes first and never sends on a connection being closed. Default `75s`.
     #[serde(default = "default_keep_alive_timeout", with = "humantime_serde")]
     pub keep_alive_timeout: Duration,
+    /// How long an idle HTTP/1 keep-alive connection keeps its per-connection buffers (about
+    /// 16 KiB) before it is parked: only the socket then waits, and the next request's first
+    /// byte brings the rest back (thousands of idle browser and app connections cost little).
+    /// `0s`: never parked. Default `1s`.
+    #[serde(default = "default_park_idle_after", with = "humantime_serde")]
+    pub park_idle_after: Duration,
     /// Connections held at once; more are answered 503 and closed (counted in
     /// `http_connections_refused_total`). Default: three quarters of the descriptor limit
     /// (`ulimit -n`), at least 64 descriptors kept for the rest.
@@ -112,6 +119,10 @@ fn default_max_in_flight() -> usize {
 
 fn default_keep_alive_timeout() -> Duration {
     Duration::from_secs(75)
+}
+
+fn default_park_idle_after() -> Duration {
+    Duration::from_secs(1)
 }
 
 fn default_http2_max_concurrent_streams() -> u32 {

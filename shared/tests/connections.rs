@@ -13,6 +13,9 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 const HEADER_READ_TIMEOUT: Duration = Duration::from_millis(300);
+/// Idle connections are parked after this (below the header-read timeout, so that the
+/// keep-alive tests also cover parked connections).
+const PARK_IDLE_AFTER: Duration = Duration::from_millis(150);
 /// Scheduling slack on a loaded two-core machine.
 const SLACK: Duration = Duration::from_millis(700);
 
@@ -28,6 +31,7 @@ fn settings() -> ServerSettings {
         request_timeout: Duration::from_secs(2),
         header_read_timeout: HEADER_READ_TIMEOUT,
         keep_alive_timeout: Duration::from_secs(2),
+        park_idle_after: PARK_IDLE_AFTER,
         ..server_support::local_settings()
     }
 }
@@ -165,6 +169,70 @@ async fn an_idle_keep_alive_connection_has_its_own_timeout_and_a_next_head_the_h
 }
 
 #[tokio::test]
+async fn a_parked_connection_serves_its_next_request_and_the_bytes_read_ahead() {
+    // The bytes read ahead start the header-read timeout when the connection is parked: longer
+    // here than the wait.
+    let addr = spawn(ServerSettings {
+        header_read_timeout: Duration::from_secs(5),
+        ..settings()
+    })
+    .await;
+    let parked_before = metric_total("http_connections_parked_total");
+    // A request and the start of a pipelined second one: the connection is parked between
+    // them, with hyper holding the second's first bytes.
+    let mut stream = connect_sending(&addr, b"GET /ok HTTP/1.1\r\nHost: x\r\n\r\nGET /ok HT").await;
+    let mut answer = [0u8; 1024];
+    let n = stream.read(&mut answer).await.unwrap();
+    assert!(answer[..n].starts_with(b"HTTP/1.1 200"));
+    tokio::time::sleep(PARK_IDLE_AFTER * 4).await;
+    assert!(
+        metric_total("http_connections_parked_total") > parked_before,
+        "no connection was parked"
+    );
+    stream
+        .write_all(b"TP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let n = stream.read(&mut answer).await.unwrap();
+    assert!(
+        answer[..n].starts_with(b"HTTP/1.1 200"),
+        "{}",
+        String::from_utf8_lossy(&answer[..n])
+    );
+    // Parked again, and a third request on the same connection.
+    tokio::time::sleep(PARK_IDLE_AFTER * 4).await;
+    stream
+        .write_all(b"GET /ok HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let n = stream.read(&mut answer).await.unwrap();
+    assert!(answer[..n].starts_with(b"HTTP/1.1 200"));
+}
+
+#[tokio::test]
+async fn a_parked_connection_keeps_the_header_read_timeout_for_its_next_head() {
+    let addr = spawn(settings()).await;
+    let request = b"GET /ok HTTP/1.1\r\nHost: x\r\n\r\n";
+    let mut stream = connect_sending(&addr, request).await;
+    let mut answer = [0u8; 1024];
+    let _ = stream.read(&mut answer).await.unwrap();
+    tokio::time::sleep(PARK_IDLE_AFTER * 3).await;
+    stream.write_all(b"GET /ok HTTP/1.1\r\n").await.unwrap();
+    let started = Instant::now();
+    let (after, _) = closed_by_server(
+        &mut stream,
+        started,
+        HEADER_READ_TIMEOUT + SLACK,
+        "an unfinished head after parking",
+    )
+    .await;
+    assert!(
+        after >= HEADER_READ_TIMEOUT - Duration::from_millis(50),
+        "closed after {after:?}"
+    );
+}
+
+#[tokio::test]
 async fn http2_cleartext_is_served_only_when_the_setting_asks() {
     let off = spawn(settings()).await;
     let on = spawn(h2c()).await;
@@ -200,7 +268,7 @@ async fn connections_over_the_cap_are_answered_503_and_counted() {
         ..settings()
     })
     .await;
-    let refused_before = refused_count();
+    let refused_before = metric_total("http_connections_refused_total");
     let held = [
         connect_sending(&addr, b"").await,
         connect_sending(&addr, b"").await,
@@ -216,7 +284,7 @@ async fn connections_over_the_cap_are_answered_503_and_counted() {
     );
     assert!(answer.contains("retry-after: 1"), "{answer}");
     assert!(answer.contains("\"status\":503"), "{answer}");
-    assert!(refused_count() > refused_before);
+    assert!(metric_total("http_connections_refused_total") > refused_before);
     // A slot comes back when a connection closes.
     drop(held);
     tokio::time::sleep(Duration::from_millis(200)).await;
@@ -226,12 +294,12 @@ async fn connections_over_the_cap_are_answered_503_and_counted() {
     assert!(answer[..n].starts_with(b"HTTP/1.1 200"));
 }
 
-/// `http_connections_refused_total`, from the process's recorder (what `/metrics` renders).
-fn refused_count() -> u64 {
+/// A counter's total over its labels, from the process's recorder (what `/metrics` renders).
+fn metric_total(name: &str) -> u64 {
     shared::metrics::handle()
         .render()
         .lines()
-        .filter(|line| line.starts_with("http_connections_refused_total"))
+        .filter(|line| line.starts_with(name))
         .filter_map(|line| line.rsplit(' ').next()?.parse::<u64>().ok())
         .sum()
 }

@@ -1300,16 +1300,22 @@ async fn a_login_flood_leaves_no_server_state_and_a_real_sign_in_completes(
 
 #[tokio::test]
 async fn a_login_flood_leaves_the_memory_store_empty_and_a_real_sign_in_completes() {
-    a_login_flood_leaves_no_server_state_and_a_real_sign_in_completes(
-        crate::helpers::Store::Memory,
+    Box::pin(
+        a_login_flood_leaves_no_server_state_and_a_real_sign_in_completes(
+            crate::helpers::Store::Memory,
+        ),
     )
     .await;
 }
 
 #[tokio::test]
 async fn a_login_flood_adds_no_redis_key_and_a_real_sign_in_completes() {
-    a_login_flood_leaves_no_server_state_and_a_real_sign_in_completes(crate::helpers::Store::Redis)
-        .await;
+    Box::pin(
+        a_login_flood_leaves_no_server_state_and_a_real_sign_in_completes(
+            crate::helpers::Store::Redis,
+        ),
+    )
+    .await;
 }
 
 /// Asserts the callback was refused with a 400 problem, signed nobody in and cleared the login

@@ -13,8 +13,8 @@
 //! - HTTP/2, no stream open: `keep_alive_timeout` (hyper's pings meanwhile detect dead peers);
 //! - a request in flight: no deadline here (`request_timeout` bounds the handler).
 
-use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -22,14 +22,19 @@ use std::time::Duration;
 use axum::body::{Body, HttpBody};
 use axum::http::Version;
 use bytes::Bytes;
-use tokio::sync::Notify;
+use tokio::sync::{Notify, watch};
 use tokio::time::Instant;
 
-/// The two connection timers.
+use super::idle::Served;
+
+/// The connection timers.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Timeouts {
     pub header_read: Duration,
     pub keep_alive: Duration,
+    /// Idle this long (HTTP/1, no byte of a next request yet): park (see [`super::idle`]);
+    /// zero: never.
+    pub park_idle_after: Duration,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -57,6 +62,8 @@ pub(super) struct Activity {
     accepted: Instant,
     state: Mutex<State>,
     changed: Notify,
+    /// Set while hyper finishes a connection being parked: its socket must not be shut down.
+    keep_socket_open: AtomicBool,
 }
 
 /// Why a connection was dropped by its supervisor (the metric's `phase` label).
@@ -89,7 +96,16 @@ impl Activity {
                 http2: false,
             }),
             changed: Notify::new(),
+            keep_socket_open: AtomicBool::new(false),
         })
+    }
+
+    pub(super) fn keep_socket_open(&self, keep: bool) {
+        self.keep_socket_open.store(keep, Ordering::Relaxed);
+    }
+
+    pub(super) fn keeps_socket_open(&self) -> bool {
+        self.keep_socket_open.load(Ordering::Relaxed)
     }
 
     fn state(&self) -> std::sync::MutexGuard<'_, State> {
@@ -140,6 +156,19 @@ impl Activity {
     /// Whether a request is being served (so a response written now is the service's).
     pub(super) fn is_busy(&self) -> bool {
         matches!(self.state().phase, Phase::Busy(_))
+    }
+
+    /// Since when an HTTP/1 connection has been idle with no byte of a next request: the time
+    /// it may be parked from.
+    fn quiet_since(&self) -> Option<Instant> {
+        let state = self.state();
+        match state.phase {
+            Phase::Idle {
+                since,
+                first_byte: None,
+            } if !state.http2 => Some(since),
+            _ => None,
+        }
     }
 
     /// When the connection must be dropped, and why; `None` while a request is in flight.
@@ -209,31 +238,53 @@ impl HttpBody for TrackedBody {
 }
 
 /// Drives `connection` until it ends or its phase's deadline passes; `Err` says which deadline
-/// dropped it (dropping the connection closes the socket).
-pub(super) async fn supervise<F: Future>(
-    connection: F,
+/// dropped it (dropping the connection closes the socket). `shutdown` changing (or closing)
+/// starts the connection's graceful shutdown; the receiver is held until the connection ends,
+/// so that the server can wait for every connection to finish.
+pub(super) async fn supervise<C: Served>(
+    mut connection: C,
     activity: &Activity,
     timeouts: Timeouts,
-) -> Result<F::Output, Expired> {
-    tokio::pin!(connection);
+    mut shutdown: watch::Receiver<()>,
+) -> Result<C::Output, Expired> {
     // While a request is in flight there is no deadline; look again this often (a finished
     // request also wakes the loop).
     let recheck = timeouts.header_read.min(timeouts.keep_alive);
     let sleep = tokio::time::sleep(recheck);
     tokio::pin!(sleep);
+    let mut stopping = false;
+    // The idle period already parked (parking is once per idle period).
+    let mut parked: Option<Instant> = None;
     loop {
+        let now = Instant::now();
         let deadline = activity.deadline(timeouts);
         if let Some((at, expired)) = deadline
-            && at <= Instant::now()
+            && at <= now
         {
             return Err(expired);
         }
-        let wake_at = deadline.map_or_else(|| Instant::now() + recheck, |(at, _)| at);
+        let mut wake_at = deadline.map_or_else(|| now + recheck, |(at, _)| at);
+        if !timeouts.park_idle_after.is_zero()
+            && let Some(since) = activity.quiet_since()
+            && parked != Some(since)
+        {
+            let park_at = since + timeouts.park_idle_after;
+            if park_at <= now {
+                connection.park();
+                parked = Some(since);
+            } else {
+                wake_at = wake_at.min(park_at);
+            }
+        }
         sleep.as_mut().reset(wake_at);
         tokio::select! {
             output = &mut connection => return Ok(output),
             () = &mut sleep => {}
             () = activity.changed.notified() => {}
+            _ = shutdown.changed(), if !stopping => {
+                stopping = true;
+                connection.graceful_shutdown();
+            }
         }
     }
 }

@@ -18,13 +18,13 @@ use axum::http::StatusCode;
 use futures::FutureExt;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
-use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 use tower::ServiceExt;
 
 use super::ServerSettings;
 use super::activity::{Activity, Timeouts, TrackedBody, supervise};
+use super::idle::{self, Served};
 use super::limit::{ThrottledWarning, default_max_connections};
 use super::socket::{WatchedSocket, problem_response};
 
@@ -39,6 +39,9 @@ pub struct ServeOptions {
     pub header_read_timeout: Duration,
     /// Longest an idle connection waits for the next request.
     pub keep_alive_timeout: Duration,
+    /// How long an idle HTTP/1 connection keeps hyper's buffers before it is parked (zero:
+    /// never; see `idle`).
+    pub park_idle_after: Duration,
     /// Largest request head accepted.
     pub max_header_bytes: usize,
     /// Connections held at once; more are answered 503 and closed.
@@ -59,6 +62,7 @@ impl Default for ServeOptions {
         Self {
             header_read_timeout: Duration::from_secs(5),
             keep_alive_timeout: Duration::from_secs(75),
+            park_idle_after: Duration::from_secs(1),
             max_header_bytes: 16 * 1024,
             max_connections: default_max_connections(),
             http2_cleartext: false,
@@ -74,6 +78,7 @@ impl From<&ServerSettings> for ServeOptions {
         Self {
             header_read_timeout: settings.header_read_timeout,
             keep_alive_timeout: settings.keep_alive_timeout,
+            park_idle_after: settings.park_idle_after,
             max_header_bytes: settings.max_header_bytes,
             max_connections: settings
                 .max_connections
@@ -98,9 +103,9 @@ pub async fn serve(
 /// The protocol machinery for one accepted socket.
 enum Protocols {
     /// HTTP/1.1 only: an HTTP/2 preface is refused like any malformed head.
-    Http1(hyper::server::conn::http1::Builder),
+    Http1(Arc<hyper::server::conn::http1::Builder>),
     /// HTTP/1.1 and cleartext HTTP/2, told apart by the first bytes.
-    Auto(auto::Builder<TokioExecutor>),
+    Auto(Box<auto::Builder<TokioExecutor>>),
 }
 
 impl Protocols {
@@ -111,7 +116,7 @@ impl Protocols {
         if !options.http2_cleartext {
             let mut http1 = hyper::server::conn::http1::Builder::new();
             http1.header_read_timeout(None).max_buf_size(max_buf);
-            return Self::Http1(http1);
+            return Self::Http1(Arc::new(http1));
         }
         let mut builder = auto::Builder::new(TokioExecutor::new());
         builder
@@ -125,7 +130,7 @@ impl Protocols {
             .keep_alive_timeout(HTTP2_PING_TIMEOUT)
             .max_concurrent_streams(options.http2_max_concurrent_streams)
             .max_header_list_size(u32::try_from(options.max_header_bytes).unwrap_or(u32::MAX));
-        Self::Auto(builder)
+        Self::Auto(Box::new(builder))
     }
 }
 
@@ -142,11 +147,14 @@ pub async fn serve_with(
     let timeouts = Timeouts {
         header_read: options.header_read_timeout,
         keep_alive: options.keep_alive_timeout,
+        park_idle_after: options.park_idle_after,
     };
     let slots = Arc::new(Semaphore::new(options.max_connections));
     let mut refusals = ThrottledWarning::default();
     let mut accept_errors = ThrottledWarning::default();
-    let graceful = GracefulShutdown::new();
+    // Every connection holds a receiver: a send starts their graceful shutdown, and the channel
+    // closes when the last one has ended.
+    let (graceful, _) = watch::channel(());
     let draining = Draining::default();
     let drain_delay = options.drain_delay;
     let stop = {
@@ -176,18 +184,21 @@ pub async fn serve_with(
             activity: Activity::new(),
             _slot: slot,
         };
+        let socket = connection.socket(stream);
+        let service = connection.service(app.clone());
+        let shutdown = graceful.subscribe();
         match &protocols {
             Protocols::Http1(http1) => {
-                let io = TokioIo::new(connection.socket(stream));
-                let served = http1.serve_connection(io, connection.service(app.clone()));
-                tokio::spawn(connection.run(graceful.watch(served), timeouts));
+                let activity = connection.activity.clone();
+                let served = idle::Http1::new(http1.clone(), socket, service, activity);
+                tokio::spawn(connection.run(served, timeouts, shutdown));
             }
             Protocols::Auto(auto) => {
-                let io = TokioIo::new(connection.socket(stream));
-                let served = auto
-                    .serve_connection(io, connection.service(app.clone()))
-                    .into_owned();
-                tokio::spawn(connection.run(graceful.watch(served), timeouts));
+                let served: idle::Auto<_> = Box::pin(
+                    auto.serve_connection(TokioIo::new(socket), service)
+                        .into_owned(),
+                );
+                tokio::spawn(connection.run(served, timeouts, shutdown));
             }
         }
     };
@@ -216,7 +227,8 @@ pub async fn serve_with(
     }
     drop(listener);
     tracing::info!("shutting down: finishing in-flight requests");
-    if tokio::time::timeout(options.shutdown_grace, graceful.shutdown())
+    let _ = graceful.send(());
+    if tokio::time::timeout(options.shutdown_grace, graceful.closed())
         .await
         .is_err()
     {
@@ -287,32 +299,17 @@ impl Connection {
         hyper_util::service::TowerToHyperService::new(service)
     }
 
-    /// Drives the connection under its deadlines; logs how it ended.
-    async fn run<C>(self, served: impl Future<Output = C>, timeouts: Timeouts)
-    where
-        C: ConnectionEnd,
-    {
+    /// Drives the connection under its deadlines and `shutdown`; logs how it ended.
+    async fn run(self, served: impl Served, timeouts: Timeouts, shutdown: watch::Receiver<()>) {
         let peer = self.peer;
-        match supervise(served, &self.activity, timeouts).await {
-            Ok(ended) => ended.log(peer),
+        match supervise(served, &self.activity, timeouts, shutdown).await {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => tracing::debug!(%error, %peer, "connection ended with an error"),
             Err(expired) => {
                 metrics::counter!("http_connections_timed_out_total", "phase" => expired.label())
                     .increment(1);
                 tracing::debug!(%peer, phase = expired.label(), "connection deadline passed; closed");
             }
-        }
-    }
-}
-
-/// How a hyper connection future ended.
-trait ConnectionEnd {
-    fn log(self, peer: SocketAddr);
-}
-
-impl<E: std::fmt::Display> ConnectionEnd for Result<(), E> {
-    fn log(self, peer: SocketAddr) {
-        if let Err(error) = self {
-            tracing::debug!(%error, %peer, "connection ended with an error");
         }
     }
 }

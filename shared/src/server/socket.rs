@@ -13,6 +13,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll, ready};
 
 use axum::http::StatusCode;
+use bytes::Bytes;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 
@@ -25,6 +26,8 @@ pub(super) struct WatchedSocket {
     /// A problem answer still to write in place of hyper's bare refusal.
     replacement: Vec<u8>,
     written: usize,
+    /// Bytes a parked connection's hyper had read ahead, given to the next one first.
+    replay: Bytes,
 }
 
 impl WatchedSocket {
@@ -34,7 +37,21 @@ impl WatchedSocket {
             activity,
             replacement: Vec::new(),
             written: 0,
+            replay: Bytes::new(),
         }
+    }
+
+    /// Reads start with `bytes` (see [`super::idle`]).
+    pub(super) fn replay(&mut self, bytes: Bytes) {
+        self.replay = bytes;
+    }
+
+    /// Ready when a read would not wait: bytes to replay, bytes in, or the peer gone.
+    pub(super) fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        if !self.replay.is_empty() {
+            return Poll::Ready(Ok(()));
+        }
+        self.inner.poll_read_ready(cx)
     }
 
     /// Writes what is left of the replacement answer.
@@ -123,6 +140,12 @@ impl AsyncRead for WatchedSocket {
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
         let this = self.get_mut();
+        if !this.replay.is_empty() {
+            let n = this.replay.len().min(buf.remaining());
+            buf.put_slice(&this.replay.split_to(n));
+            this.activity.bytes_read();
+            return Poll::Ready(Ok(()));
+        }
         let before = buf.filled().len();
         let polled = Pin::new(&mut this.inner).poll_read(cx, buf);
         if buf.filled().len() > before {
@@ -174,6 +197,10 @@ impl AsyncWrite for WatchedSocket {
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let this = self.get_mut();
         ready!(this.poll_replacement(cx))?;
+        if this.activity.keeps_socket_open() {
+            // hyper is finishing so that the connection can be parked, not closed.
+            return Poll::Ready(Ok(()));
+        }
         Pin::new(&mut this.inner).poll_shutdown(cx)
     }
 }

@@ -13,6 +13,7 @@ pub fn local_settings() -> ServerSettings {
         request_timeout: Duration::from_secs(5),
         header_read_timeout: Duration::from_secs(5),
         keep_alive_timeout: Duration::from_secs(75),
+        park_idle_after: Duration::from_secs(1),
         max_connections: None,
         http2_cleartext: false,
         http2_max_concurrent_streams: 100,
