@@ -233,6 +233,46 @@ async fn a_parked_connection_keeps_the_header_read_timeout_for_its_next_head() {
 }
 
 #[tokio::test]
+async fn shutdown_closes_a_parked_connection_at_once_and_ends_without_waiting_for_it() {
+    let routes = Router::new().route("/ok", get(|| async { "ok" }));
+    let settings = ServerSettings {
+        shutdown_grace: Duration::from_secs(10),
+        ..settings()
+    };
+    let app = shared::server::stack(routes, &settings);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let options = ServeOptions::from(&settings);
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(async move {
+        serve_with(listener, app, &options, async move {
+            let _ = stopped.await;
+        })
+        .await
+    });
+    let mut stream = connect_sending(&addr, b"GET /ok HTTP/1.1\r\nHost: x\r\n\r\n").await;
+    let mut answer = [0u8; 1024];
+    let n = stream.read(&mut answer).await.unwrap();
+    assert!(answer[..n].starts_with(b"HTTP/1.1 200"));
+    tokio::time::sleep(PARK_IDLE_AFTER * 3).await;
+
+    let signalled = Instant::now();
+    stop.send(()).unwrap();
+    closed_by_server(
+        &mut stream,
+        signalled,
+        SLACK,
+        "a parked connection at shutdown",
+    )
+    .await;
+    tokio::time::timeout(SLACK, server)
+        .await
+        .expect("the server waited for its parked connection")
+        .unwrap()
+        .unwrap();
+}
+
+#[tokio::test]
 async fn http2_cleartext_is_served_only_when_the_setting_asks() {
     let off = spawn(settings()).await;
     let on = spawn(h2c()).await;
