@@ -11,7 +11,9 @@ mod contract;
 mod csrf;
 mod defaults;
 mod errors;
+#[cfg(feature = "graphql")]
 mod graphql;
+#[cfg(feature = "graphql")]
 mod graphql_safety;
 mod helpers;
 mod home;
