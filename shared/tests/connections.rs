@@ -45,13 +45,21 @@ fn h2c() -> ServerSettings {
 
 /// Serves a small app with `settings`; returns its address (`127.0.0.1:port`).
 async fn spawn(settings: ServerSettings) -> String {
+    spawn_until(settings, std::future::pending()).await.0
+}
+
+/// [`spawn`], shutting down when `shutdown` resolves; also returns the server's task.
+async fn spawn_until(
+    settings: ServerSettings,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> (String, tokio::task::JoinHandle<std::io::Result<()>>) {
     let routes = Router::new().route("/ok", get(|| async { "ok" }));
     let app = shared::server::stack(routes, &settings);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let options = ServeOptions::from(&settings);
-    tokio::spawn(async move { serve_with(listener, app, &options, std::future::pending()).await });
-    addr.to_string()
+    let server = tokio::spawn(async move { serve_with(listener, app, &options, shutdown).await });
+    (addr.to_string(), server)
 }
 
 /// Connects and sends `bytes` (possibly none).
@@ -234,22 +242,15 @@ async fn a_parked_connection_keeps_the_header_read_timeout_for_its_next_head() {
 
 #[tokio::test]
 async fn shutdown_closes_a_parked_connection_at_once_and_ends_without_waiting_for_it() {
-    let routes = Router::new().route("/ok", get(|| async { "ok" }));
     let settings = ServerSettings {
         shutdown_grace: Duration::from_secs(10),
         ..settings()
     };
-    let app = shared::server::stack(routes, &settings);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap().to_string();
-    let options = ServeOptions::from(&settings);
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(async move {
-        serve_with(listener, app, &options, async move {
-            let _ = stopped.await;
-        })
-        .await
-    });
+    let (addr, server) = spawn_until(settings, async move {
+        let _ = stopped.await;
+    })
+    .await;
     let mut stream = connect_sending(&addr, b"GET /ok HTTP/1.1\r\nHost: x\r\n\r\n").await;
     let mut answer = [0u8; 1024];
     let n = stream.read(&mut answer).await.unwrap();

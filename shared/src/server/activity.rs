@@ -158,23 +158,19 @@ impl Activity {
         matches!(self.state().phase, Phase::Busy(_))
     }
 
-    /// Since when an HTTP/1 connection has been idle with no byte of a next request: the time
-    /// it may be parked from.
-    fn quiet_since(&self) -> Option<Instant> {
+    /// When the connection must be dropped, and why (`None` while a request is in flight); and
+    /// since when an HTTP/1 connection has been idle with no byte of a next request (the time it
+    /// may be parked from). One look at the state for both.
+    fn outlook(&self, timeouts: Timeouts) -> (Option<(Instant, Expired)>, Option<Instant>) {
         let state = self.state();
-        match state.phase {
+        let quiet_since = match state.phase {
             Phase::Idle {
                 since,
                 first_byte: None,
             } if !state.http2 => Some(since),
             _ => None,
-        }
-    }
-
-    /// When the connection must be dropped, and why; `None` while a request is in flight.
-    fn deadline(&self, timeouts: Timeouts) -> Option<(Instant, Expired)> {
-        let state = self.state();
-        match state.phase {
+        };
+        let deadline = match state.phase {
             Phase::AwaitingFirst => {
                 Some((self.accepted + timeouts.header_read, Expired::FirstRequest))
             }
@@ -184,7 +180,8 @@ impl Activity {
                 ..
             } if !state.http2 => Some((first_byte + timeouts.header_read, Expired::RequestHead)),
             Phase::Idle { since, .. } => Some((since + timeouts.keep_alive, Expired::KeepAlive)),
-        }
+        };
+        (deadline, quiet_since)
     }
 }
 
@@ -257,7 +254,7 @@ pub(super) async fn supervise<C: Served>(
     let mut parked: Option<Instant> = None;
     loop {
         let now = Instant::now();
-        let deadline = activity.deadline(timeouts);
+        let (deadline, quiet_since) = activity.outlook(timeouts);
         if let Some((at, expired)) = deadline
             && at <= now
         {
@@ -265,7 +262,7 @@ pub(super) async fn supervise<C: Served>(
         }
         let mut wake_at = deadline.map_or_else(|| now + recheck, |(at, _)| at);
         if !timeouts.park_idle_after.is_zero()
-            && let Some(since) = activity.quiet_since()
+            && let Some(since) = quiet_since
             && parked != Some(since)
         {
             let park_at = since + timeouts.park_idle_after;
