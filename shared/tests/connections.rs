@@ -69,6 +69,15 @@ async fn connect_sending(addr: &str, bytes: &[u8]) -> TcpStream {
     stream
 }
 
+/// A connection that has had one `GET /ok` answered 200, now idle.
+async fn after_one_request(addr: &str) -> TcpStream {
+    let mut stream = connect_sending(addr, b"GET /ok HTTP/1.1\r\nHost: x\r\n\r\n").await;
+    let mut answer = [0u8; 1024];
+    let n = stream.read(&mut answer).await.unwrap();
+    assert!(answer[..n].starts_with(b"HTTP/1.1 200"));
+    stream
+}
+
 /// Reads until the server closes the connection; how long that took from `since` and what it
 /// sent. Panics when it is still open after `limit`.
 async fn closed_by_server(
@@ -141,10 +150,8 @@ async fn http2_headers_never_finished_are_closed_after_the_header_read_timeout()
 async fn an_idle_keep_alive_connection_has_its_own_timeout_and_a_next_head_the_header_read_one() {
     let addr = spawn(settings()).await;
     let request = b"GET /ok HTTP/1.1\r\nHost: x\r\n\r\n";
-    let mut stream = connect_sending(&addr, request).await;
+    let mut stream = after_one_request(&addr).await;
     let mut answer = [0u8; 1024];
-    let n = stream.read(&mut answer).await.unwrap();
-    assert!(answer[..n].starts_with(b"HTTP/1.1 200"));
     // Idle for longer than the header-read timeout: still open (keep-alive is 2 s).
     tokio::time::sleep(HEADER_READ_TIMEOUT * 3).await;
     stream.write_all(request).await.unwrap();
@@ -220,10 +227,7 @@ async fn a_parked_connection_serves_its_next_request_and_the_bytes_read_ahead() 
 #[tokio::test]
 async fn a_parked_connection_keeps_the_header_read_timeout_for_its_next_head() {
     let addr = spawn(settings()).await;
-    let request = b"GET /ok HTTP/1.1\r\nHost: x\r\n\r\n";
-    let mut stream = connect_sending(&addr, request).await;
-    let mut answer = [0u8; 1024];
-    let _ = stream.read(&mut answer).await.unwrap();
+    let mut stream = after_one_request(&addr).await;
     tokio::time::sleep(PARK_IDLE_AFTER * 3).await;
     stream.write_all(b"GET /ok HTTP/1.1\r\n").await.unwrap();
     let started = Instant::now();
@@ -251,10 +255,7 @@ async fn shutdown_closes_a_parked_connection_at_once_and_ends_without_waiting_fo
         let _ = stopped.await;
     })
     .await;
-    let mut stream = connect_sending(&addr, b"GET /ok HTTP/1.1\r\nHost: x\r\n\r\n").await;
-    let mut answer = [0u8; 1024];
-    let n = stream.read(&mut answer).await.unwrap();
-    assert!(answer[..n].starts_with(b"HTTP/1.1 200"));
+    let mut stream = after_one_request(&addr).await;
     tokio::time::sleep(PARK_IDLE_AFTER * 3).await;
 
     let signalled = Instant::now();
