@@ -150,11 +150,12 @@ pub struct ResponsiveImage<'a> {
 impl<'a> ResponsiveImage<'a> {
     /// The image's `src` and `srcset`; `None` when it has no usable rendition.
     pub fn of(image: &'a Image) -> Option<Self> {
-        let src = pick_src(&image.renditions, SRC_TARGET_WIDTH)?;
+        let by_width = usable_by_width(&image.renditions);
+        let src = src_of(&by_width, SRC_TARGET_WIDTH)?;
         Some(Self {
             alt: &image.alt,
             src: &src.url,
-            srcset: srcset(&image.renditions),
+            srcset: srcset_of(&by_width),
             width: src.width,
             height: src.height,
         })
@@ -219,27 +220,40 @@ impl<'a> DetailImage<'a> {
 
 /// `url 160w, url 320w, …` over every usable rendition, narrowest first.
 pub fn srcset(renditions: &[Rendition]) -> String {
-    let mut out = String::with_capacity(renditions.iter().map(|r| r.url.len() + 8).sum());
-    let mut sorted: Vec<&Rendition> = usable(renditions).collect();
-    sorted.sort_by_key(|r| r.width);
-    for (i, rendition) in sorted.into_iter().enumerate() {
+    srcset_of(&usable_by_width(renditions))
+}
+
+/// The rendition for `src`: the narrowest at least `target` wide, else the widest there is.
+pub fn pick_src(renditions: &[Rendition], target: u32) -> Option<&Rendition> {
+    src_of(&usable_by_width(renditions), target)
+}
+
+/// The usable renditions, narrowest first (equal widths in their order): sorted once per image
+/// for both `src` and `srcset`.
+fn usable_by_width(renditions: &[Rendition]) -> Vec<&Rendition> {
+    let mut usable: Vec<&Rendition> = usable(renditions).collect();
+    usable.sort_by_key(|r| r.width);
+    usable
+}
+
+fn src_of<'r>(by_width: &[&'r Rendition], target: u32) -> Option<&'r Rendition> {
+    let wide_enough = by_width.iter().find(|r| r.width >= target);
+    wide_enough.or(by_width.last()).copied()
+}
+
+fn srcset_of(by_width: &[&Rendition]) -> String {
+    let mut out = String::with_capacity(by_width.iter().map(|r| r.url.len() + 8).sum());
+    let mut digits = itoa::Buffer::new();
+    for (i, rendition) in by_width.iter().enumerate() {
         if i > 0 {
             out.push_str(", ");
         }
         out.push_str(&rendition.url);
         out.push(' ');
-        out.push_str(&rendition.width.to_string());
+        out.push_str(digits.format(rendition.width));
         out.push('w');
     }
     out
-}
-
-/// The rendition for `src`: the narrowest at least `target` wide, else the widest there is.
-pub fn pick_src(renditions: &[Rendition], target: u32) -> Option<&Rendition> {
-    let wide_enough = usable(renditions)
-        .filter(|r| r.width >= target)
-        .min_by_key(|r| r.width);
-    wide_enough.or_else(|| usable(renditions).max_by_key(|r| r.width))
 }
 
 /// Renditions whose URL can go into `src` and `srcset` as it is: an absolute http(s) URL with
@@ -248,8 +262,14 @@ fn usable(renditions: &[Rendition]) -> impl Iterator<Item = &Rendition> {
     renditions.iter().filter(|r| {
         r.width > 0
             && (r.url.starts_with("https://") || r.url.starts_with("http://"))
-            && !r.url.bytes().any(|b| b.is_ascii_whitespace() || b == b',')
+            && !r.url.bytes().any(splits_srcset)
     })
+}
+
+/// ASCII white space or a comma. Every byte above `,` is neither: one comparison for most of a
+/// URL.
+fn splits_srcset(b: u8) -> bool {
+    b <= b',' && (b.is_ascii_whitespace() || b == b',')
 }
 
 #[cfg(test)]
@@ -325,6 +345,38 @@ mod tests {
         let narrow: Vec<_> = [160, 320].map(rendition).into();
         assert_eq!(pick_src(&narrow, 480).unwrap().width, 320);
         assert!(pick_src(&[], 480).is_none());
+    }
+
+    #[test]
+    fn of_equal_widths_src_is_the_first_wide_enough_and_the_fallback_the_last_widest() {
+        let mut renditions: Vec<_> = [640, 640, 320, 320].map(rendition).into();
+        for (i, r) in renditions.iter_mut().enumerate() {
+            r.url = format!("http://img.test/{i}.svg");
+        }
+        assert_eq!(
+            pick_src(&renditions, 480).unwrap().url,
+            "http://img.test/0.svg"
+        );
+        assert_eq!(
+            pick_src(&renditions[2..], 480).unwrap().url,
+            "http://img.test/3.svg"
+        );
+        let image = Image {
+            alt: String::new(),
+            renditions,
+        };
+        assert_eq!(
+            ResponsiveImage::of(&image).unwrap().src,
+            "http://img.test/0.svg"
+        );
+    }
+
+    #[test]
+    fn exactly_white_space_and_commas_make_a_url_unusable() {
+        for b in 0..=u8::MAX {
+            let splits = b.is_ascii_whitespace() || b == b',';
+            assert_eq!(splits_srcset(b), splits, "byte {b}");
+        }
     }
 
     #[test]

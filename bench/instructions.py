@@ -1,0 +1,188 @@
+#!/usr/bin/env python3
+"""Instructions per request of the BFFs' cold screens, counted by callgrind: a figure that does not
+move with the machine's load, for A/B comparisons of two builds and for ratios such as GraphQL ÷ REST.
+
+    bench/instructions.py                       # target/release binaries, every screen
+    bench/instructions.py --only web-            # the screens whose key starts so
+    bench/instructions.py --web /tmp/old/bff-web --web target/release/bff-web   # A/B of two builds
+
+CPU time per request (bench/run.sh) stays the figure of the goals: instructions leave out cache
+misses and the kernel, so a change that allocates less can gain more time than instructions, and a
+ratio of instructions is not a ratio of time (bench/RESULTS.md has both, side by side). This tool is
+for deciding whether a change helps when the machine is too noisy for time to tell.
+
+Each BFF runs under `valgrind --tool=callgrind` (about 50× slower) with every cache off, against the
+demo upstreams (zero injected latency, not under valgrind). Per screen: WARMUP requests, then the
+counters are zeroed, N requests one after the other on one keep-alive connection (ids p00001… in
+turn), and the counters dumped. Every answer must be 200 (and a GraphQL answer free of errors).
+Needs valgrind (`apt-get install valgrind`) and target/release/demo-upstreams.
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import http.client
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+RELEASE = os.path.join(os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target")), "release")
+SERVICES = ["catalog", "offers", "reviews", "recommendations", "accounts"]
+UPSTREAM_PORT = 17201
+IDS = 2000
+
+
+def product_page_query() -> str:
+    path = os.path.join(ROOT, "bff-web", "graphql", "operations", "ProductPage.graphql")
+    with open(path, encoding="utf-8") as f:
+        return "\n".join(l for l in f.read().splitlines() if not l.lstrip().startswith("#")).strip()
+
+
+# key: (BFF, method, path; `{id}` is replaced by the rotating product id, GraphQL when body is set)
+SCREENS = {
+    "web-product": ("web", "/api/products/{id}", False),
+    "web-graphql": ("web", "/graphql", True),
+    "web-home": ("web", "/api/home", False),
+    "mobile-product": ("mobile", "/v1/products/{id}", False),
+    "mobile-home": ("mobile", "/v1/home", False),
+}
+RATIOS = [("web-graphql", "web-product", "GraphQL product page ÷ REST /api/products/{id}")]
+
+
+def wait_healthy(port: int, seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            c = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            c.request("GET", "/healthz")
+            if c.getresponse().status == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise SystemExit(f"nothing healthy on port {port} after {seconds:.0f} s")
+
+
+def requests(port: int, path: str, graphql: bool, count: int, start: int) -> None:
+    """`count` requests on one connection; exits on any answer that is not a clean 200."""
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    query = product_page_query() if graphql else None
+    for i in range(start, start + count):
+        pid = "p%05d" % (i % IDS + 1)
+        headers = {"X-CSRF": "1"}
+        if graphql:
+            headers["Content-Type"] = "application/json"
+            c.request("POST", path, json.dumps({"query": query, "variables": {"id": pid}}), headers)
+        else:
+            c.request("GET", path.replace("{id}", pid), headers=headers)
+        r = c.getresponse()
+        body = r.read()
+        if r.status != 200 or (graphql and b'"errors"' in body):
+            raise SystemExit(f"{path} ({pid}): {r.status} {body[:300]!r}")
+
+
+def bff_env(kind: str, port: int) -> dict:
+    prefix = "BFF_WEB" if kind == "web" else "BFF_MOBILE"
+    env = dict(os.environ)
+    env.update({
+        f"{prefix}__SERVER__PORT": str(port),
+        f"{prefix}__SERVER__ADMIN_PORT": str(port + 1000),
+        f"{prefix}__SERVER__RATE_LIMIT__ENABLED": "false",
+        f"{prefix}__TELEMETRY__FILTER": "warn",
+    })
+    # Discovery is lazy in both BFFs: nothing listens there, and no screen here needs it.
+    env[f"{prefix}__OIDC__ISSUER" if kind == "web" else f"{prefix}__AUTH__ISSUER"] = "http://127.0.0.1:9"
+    if kind == "web":
+        env[f"{prefix}__GRAPHQL__DEADLINE"] = "30s"
+    for i, service in enumerate(SERVICES):
+        s = service.upper()
+        env[f"{prefix}__UPSTREAMS__{s}__URL"] = f"http://127.0.0.1:{UPSTREAM_PORT + i}"
+        env[f"{prefix}__UPSTREAMS__{s}__CACHE__ENABLED"] = "false"
+        # valgrind slows the BFF ~50×: no call may miss its deadline because of it.
+        env[f"{prefix}__UPSTREAMS__{s}__TIMEOUT"] = "30s"
+    return env
+
+
+def measure(binary: str, kind: str, screens: list[str], n: int, warmup: int, port: int, out: str) -> dict:
+    """Instructions per request of `binary` for each of `screens` (all of the same BFF)."""
+    prefix = os.path.join(out, f"cg-{port}")
+    proc = subprocess.Popen(
+        ["valgrind", "--tool=callgrind", f"--callgrind-out-file={prefix}.out", binary],
+        env=bff_env(kind, port), stdout=subprocess.DEVNULL, stderr=open(f"{prefix}.log", "w"))
+    results = {}
+    try:
+        wait_healthy(port, 120)
+        for dump, screen in enumerate(screens, start=1):
+            _, path, graphql = SCREENS[screen]
+            requests(port, path, graphql, warmup, 0)
+            subprocess.run(["callgrind_control", "--zero", str(proc.pid)], check=True, capture_output=True)
+            requests(port, path, graphql, n, warmup)
+            subprocess.run(["callgrind_control", "--dump", str(proc.pid)], check=True, capture_output=True)
+            dumped = f"{prefix}.out.{dump}"
+            for _ in range(100):
+                if os.path.exists(dumped):
+                    break
+                time.sleep(0.1)
+            with open(dumped, encoding="utf-8") as f:
+                total = next(int(l.split()[1]) for l in f if l.startswith(("summary:", "totals:")))
+            results[screen] = total / n
+    finally:
+        proc.terminate()
+        proc.wait()
+    return results
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--web", action="append", help="bff-web binary (twice: an A/B); default target/release")
+    ap.add_argument("--mobile", action="append", help="bff-mobile binary (twice: an A/B)")
+    ap.add_argument("--only", default="", help="comma-separated key prefixes of the screens")
+    ap.add_argument("-n", type=int, default=200, help="requests measured per screen (default 200)")
+    ap.add_argument("--warmup", type=int, default=50)
+    args = ap.parse_args()
+    prefixes = [p for p in args.only.split(",") if p]
+    screens = [s for s in SCREENS if not prefixes or any(s.startswith(p) for p in prefixes)]
+    binaries = {"web": args.web or [os.path.join(RELEASE, "bff-web")],
+                "mobile": args.mobile or [os.path.join(RELEASE, "bff-mobile")]}
+    up_env = dict(os.environ, DEMO_UPSTREAMS__TELEMETRY__FILTER="warn")
+    for i, service in enumerate(SERVICES):
+        s = service.upper()
+        up_env.update({f"DEMO_UPSTREAMS__{s}__PORT": str(UPSTREAM_PORT + i),
+                       f"DEMO_UPSTREAMS__{s}__LATENCY__MEDIAN": "0ms",
+                       f"DEMO_UPSTREAMS__{s}__LATENCY__P99": "0ms"})
+    upstreams = subprocess.Popen([os.path.join(RELEASE, "demo-upstreams"), "--all"], env=up_env,
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    table = {}
+    try:
+        wait_healthy(UPSTREAM_PORT, 30)
+        with tempfile.TemporaryDirectory(prefix="instructions-") as out:
+            port = 18700
+            for kind in ("web", "mobile"):
+                mine = [s for s in screens if SCREENS[s][0] == kind]
+                if not mine:
+                    continue
+                for binary in binaries[kind]:
+                    port += 10
+                    for screen, ir in measure(binary, kind, mine, args.n, args.warmup, port, out).items():
+                        table.setdefault(screen, []).append((binary, ir))
+    finally:
+        upstreams.terminate()
+        upstreams.wait()
+    print(f"instructions per request (callgrind, cache off, {args.n} requests after {args.warmup}):")
+    for screen, rows in table.items():
+        cells = " | ".join(f"{b}: {ir / 1000:,.0f} k" for b, ir in rows)
+        change = f"  (B ÷ A {rows[1][1] / rows[0][1]:.3f})" if len(rows) == 2 else ""
+        print(f"  {screen:15} {cells}{change}")
+    for num, den, label in RATIOS:
+        if num in table and den in table:
+            ratios = ", ".join(f"{a[1] / b[1]:.3f}" for a, b in zip(table[num], table[den]))
+            print(f"  {label}: {ratios}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
