@@ -5,6 +5,7 @@ move with the machine's load, for A/B comparisons of two builds and for ratios s
     bench/instructions.py                       # target/release binaries, every screen
     bench/instructions.py --only web-            # the screens whose key starts so
     bench/instructions.py --web /tmp/old/bff-web --web target/release/bff-web   # A/B of two builds
+    bench/instructions.py --only mobile-product --keep /tmp/cg    # then: callgrind_annotate /tmp/cg/cg-*.out.1
 
 CPU time per request (bench/run.sh) stays the figure of the goals: instructions leave out cache
 misses and the kernel, so a change that allocates less can gain more time than instructions, and a
@@ -144,6 +145,7 @@ def main() -> None:
     ap.add_argument("--only", default="", help="comma-separated key prefixes of the screens")
     ap.add_argument("-n", type=int, default=200, help="requests measured per screen (default 200)")
     ap.add_argument("--warmup", type=int, default=50)
+    ap.add_argument("--keep", metavar="DIR", help="keep callgrind's files there (for callgrind_annotate)")
     args = ap.parse_args()
     prefixes = [p for p in args.only.split(",") if p]
     screens = [s for s in SCREENS if not prefixes or any(s.startswith(p) for p in prefixes)]
@@ -160,7 +162,9 @@ def main() -> None:
     table = {}
     try:
         wait_healthy(UPSTREAM_PORT, 30)
-        with tempfile.TemporaryDirectory(prefix="instructions-") as out:
+        with tempfile.TemporaryDirectory(prefix="instructions-") as scratch:
+            out = args.keep or scratch
+            os.makedirs(out, exist_ok=True)
             port = 18700
             for kind in ("web", "mobile"):
                 mine = [s for s in screens if SCREENS[s][0] == kind]

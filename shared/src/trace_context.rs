@@ -19,6 +19,8 @@ pub const HEADER: &str = "traceparent";
 pub const STATE_HEADER: &str = "tracestate";
 /// The longest `tracestate` kept (the specification asks for at least 512 characters).
 const MAX_STATE_LEN: usize = 512;
+/// A version-00 `traceparent`: `00-` + 32 + `-` + 16 + `-` + 2.
+const TRACEPARENT_LEN: usize = 55;
 
 /// The trace this request belongs to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -140,12 +142,14 @@ impl TraceContext {
 
     /// The `traceparent` naming `span_id` as the current span.
     pub(crate) fn own_header(&self) -> String {
-        format!(
-            "00-{}-{}-{:02x}",
-            crate::hex::lower(&self.trace_id),
-            crate::hex::lower(&self.span_id),
-            u8::from(self.sampled)
-        )
+        // Version 00: `00-` trace id (32 digits) `-` span id (16) `-` flags (2).
+        let mut header = String::with_capacity(TRACEPARENT_LEN);
+        header.push_str("00-");
+        crate::hex::push_lower(&mut header, &self.trace_id);
+        header.push('-');
+        crate::hex::push_lower(&mut header, &self.span_id);
+        header.push_str(if self.sampled { "-01" } else { "-00" });
+        header
     }
 }
 
@@ -179,7 +183,11 @@ mod tests {
             "{child}"
         );
         assert!(child.ends_with("-01"));
+        assert_eq!(child.len(), TRACEPARENT_LEN);
         assert_ne!(&child[36..52], "00f067aa0ba902b7");
+        let unsampled = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00";
+        let unsampled = TraceContext::from_header(Some(unsampled)).child_header();
+        assert!(unsampled.ends_with("-00"), "{unsampled}");
         assert_eq!(
             TraceContext::parse(&child).map(|c| c.trace_id),
             Some(context.trace_id)
