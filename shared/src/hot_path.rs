@@ -41,7 +41,25 @@ impl Probe {
     /// GETs `path` with `headers` (`Name: value` lines) and reads the whole answer; returns its
     /// status and body length.
     pub async fn get(&mut self, path: &str, headers: &str) -> std::io::Result<(u16, usize)> {
-        let request = format!("GET {path} HTTP/1.1\r\nHost: bench\r\n{headers}\r\n");
+        self.send(path, None, headers).await
+    }
+
+    /// GETs `path`, or POSTs `json` to it, with `headers`; reads the whole answer and returns its
+    /// status and body length.
+    pub async fn send(
+        &mut self,
+        path: &str,
+        json: Option<&str>,
+        headers: &str,
+    ) -> std::io::Result<(u16, usize)> {
+        let request = match json {
+            None => format!("GET {path} HTTP/1.1\r\nHost: bench\r\n{headers}\r\n"),
+            Some(body) => format!(
+                "POST {path} HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\n\
+                 Content-Length: {}\r\n{headers}\r\n{body}",
+                body.len()
+            ),
+        };
         self.stream.get_mut().write_all(request.as_bytes()).await?;
         let mut status = 0;
         let mut length = 0;
@@ -67,10 +85,10 @@ impl Probe {
         Ok((status, length))
     }
 
-    /// GETs each of `paths` in turn; panics unless each answers 200.
-    pub async fn get_all(&mut self, paths: &[String], headers: &str) {
-        for path in paths {
-            let answer = self.get(path, headers).await;
+    /// Sends each of `requests` in turn; panics unless each answers 200.
+    pub async fn send_all(&mut self, requests: &[ScreenRequest], headers: &str) {
+        for (path, json) in requests {
+            let answer = self.send(path, json.as_deref(), headers).await;
             assert!(matches!(answer, Ok((200, _))), "{path} answered {answer:?}");
         }
     }
@@ -86,6 +104,8 @@ pub struct ScreenBudget {
     /// The path of the screen for resource `n`; the same path whatever `n` for a screen of one
     /// resource (home).
     pub path: fn(u32) -> String,
+    /// For a screen asked for by POST (a GraphQL query): the JSON body for resource `n`.
+    pub json: Option<fn(u32) -> String>,
     /// Upstream calls per cold request (a cached one makes none).
     pub cold_calls: f64,
     /// Most allocations per cold request.
@@ -94,18 +114,25 @@ pub struct ScreenBudget {
     pub cached_allocations: f64,
 }
 
+/// A request of a screen: its path, and the JSON body it is POSTed with, if any.
+pub type ScreenRequest = (String, Option<String>);
+
 /// Requests per screen and state (cold, cached).
 pub const REQUESTS: u32 = 20;
 
 impl ScreenBudget {
     /// Requested with every cache off: a different resource each time.
-    fn cold_paths(&self) -> Vec<String> {
-        (1..=REQUESTS).map(self.path).collect()
+    fn cold_requests(&self) -> Vec<ScreenRequest> {
+        (1..=REQUESTS).map(|n| self.request(n)).collect()
+    }
+
+    fn request(&self, n: u32) -> ScreenRequest {
+        ((self.path)(n), self.json.map(|json| json(n)))
     }
 
     /// Requested with every cache on, after warm-up: one resource again and again.
-    fn cached_paths(&self) -> Vec<String> {
-        vec![(self.path)(1); REQUESTS as usize]
+    fn cached_requests(&self) -> Vec<ScreenRequest> {
+        vec![self.request(1); REQUESTS as usize]
     }
 }
 
@@ -133,10 +160,11 @@ where
 
 /// Serves the app cold and then cached (`serve(cached)` starts it on the current runtime and
 /// returns its address, e.g. with [`serve`]), requests with `headers` (`Name: value` lines),
-/// measures every screen of `budgets` on one current-thread runtime and panics, naming each screen over its budget, when one is. `count_allocations` runs its
-/// argument and returns the allocations it made on this thread (the test binary's counting
-/// allocator: `allocation_counter::measure`); `take_calls` returns the upstream calls made since
-/// it was last called (the upstreams run on another runtime, their allocations uncounted).
+/// measures every screen of `budgets` on one current-thread runtime and panics, naming each
+/// screen over its budget, when one is. `count_allocations` runs its argument and returns the
+/// allocations it made on this thread (the test binary's counting allocator:
+/// `allocation_counter::measure`); `take_calls` returns the upstream calls made since it was last
+/// called (the upstreams run on another runtime, their allocations uncounted).
 pub fn check_budgets(
     budgets: &[ScreenBudget],
     headers: &str,
@@ -155,21 +183,21 @@ pub fn check_budgets(
             Probe::connect(&address).await.expect("the app listens")
         });
         for budget in budgets {
-            let (paths, most, calls_needed) = if cached {
-                (budget.cached_paths(), budget.cached_allocations, 0.0)
+            let (requests, most, calls_needed) = if cached {
+                (budget.cached_requests(), budget.cached_allocations, 0.0)
             } else {
                 (
-                    budget.cold_paths(),
+                    budget.cold_requests(),
                     budget.cold_allocations,
                     budget.cold_calls,
                 )
             };
             // Warm-up: pools, caches, lazily built statics.
-            runtime.block_on(probe.get_all(&paths[..paths.len().min(3)], headers));
+            runtime.block_on(probe.send_all(&requests[..requests.len().min(3)], headers));
             take_calls();
             let allocations =
-                count_allocations(&mut || runtime.block_on(probe.get_all(&paths, headers)));
-            let per_request = |n: f64| n / paths.len() as f64;
+                count_allocations(&mut || runtime.block_on(probe.send_all(&requests, headers)));
+            let per_request = |n: f64| n / requests.len() as f64;
             let (allocations, calls) = (
                 per_request(allocations as f64),
                 per_request(take_calls() as f64),
