@@ -12,8 +12,9 @@ misses and the kernel, so a change that allocates less can gain more time than i
 ratio of instructions is not a ratio of time (bench/RESULTS.md has both, side by side). This tool is
 for deciding whether a change helps when the machine is too noisy for time to tell.
 
-Each BFF runs under `valgrind --tool=callgrind` (about 50× slower) with every cache off, against the
-demo upstreams (zero injected latency, not under valgrind). Per screen: WARMUP requests, then the
+Each BFF runs under `valgrind --tool=callgrind` (about 50× slower) with every cache off (or, with
+`--upstream-cache`, the upstream caches on and 50 ids warmed up: screens built from cache hits),
+against the demo upstreams (zero injected latency, not under valgrind). Per screen: WARMUP requests, then the
 counters are zeroed, N requests one after the other on one keep-alive connection (ids p00001… in
 turn), and the counters dumped. Every answer must be 200 (and a GraphQL answer free of errors).
 Needs valgrind (`apt-get install valgrind`) and target/release/demo-upstreams.
@@ -69,12 +70,12 @@ def wait_healthy(port: int, seconds: float) -> None:
     raise SystemExit(f"nothing healthy on port {port} after {seconds:.0f} s")
 
 
-def requests(port: int, path: str, graphql: bool, count: int, start: int) -> None:
+def requests(port: int, path: str, graphql: bool, count: int, start: int, ids: int) -> None:
     """`count` requests on one connection; exits on any answer that is not a clean 200."""
     c = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
     query = product_page_query() if graphql else None
     for i in range(start, start + count):
-        pid = "p%05d" % (i % IDS + 1)
+        pid = "p%05d" % (i % ids + 1)
         headers = {"X-CSRF": "1"}
         if graphql:
             headers["Content-Type"] = "application/json"
@@ -87,7 +88,7 @@ def requests(port: int, path: str, graphql: bool, count: int, start: int) -> Non
             raise SystemExit(f"{path} ({pid}): {r.status} {body[:300]!r}")
 
 
-def bff_env(kind: str, port: int) -> dict:
+def bff_env(kind: str, port: int, upstream_cache: bool) -> dict:
     prefix = "BFF_WEB" if kind == "web" else "BFF_MOBILE"
     env = dict(os.environ)
     env.update({
@@ -100,29 +101,31 @@ def bff_env(kind: str, port: int) -> dict:
     env[f"{prefix}__OIDC__ISSUER" if kind == "web" else f"{prefix}__AUTH__ISSUER"] = "http://127.0.0.1:9"
     if kind == "web":
         env[f"{prefix}__GRAPHQL__DEADLINE"] = "30s"
+    # Never the rendered screen: with the upstream cache on, each screen is built from cache hits.
+    env[f"{prefix}__SCREEN_CACHE__ENABLED"] = "false"
     for i, service in enumerate(SERVICES):
         s = service.upper()
         env[f"{prefix}__UPSTREAMS__{s}__URL"] = f"http://127.0.0.1:{UPSTREAM_PORT + i}"
-        env[f"{prefix}__UPSTREAMS__{s}__CACHE__ENABLED"] = "false"
+        env[f"{prefix}__UPSTREAMS__{s}__CACHE__ENABLED"] = str(upstream_cache).lower()
         # valgrind slows the BFF ~50×: no call may miss its deadline because of it.
         env[f"{prefix}__UPSTREAMS__{s}__TIMEOUT"] = "30s"
     return env
 
 
-def measure(binary: str, kind: str, screens: list[str], n: int, warmup: int, port: int, out: str) -> dict:
+def measure(binary: str, kind: str, screens: list[str], args, port: int, out: str) -> dict:
     """Instructions per request of `binary` for each of `screens` (all of the same BFF)."""
     prefix = os.path.join(out, f"cg-{port}")
     proc = subprocess.Popen(
         ["valgrind", "--tool=callgrind", f"--callgrind-out-file={prefix}.out", binary],
-        env=bff_env(kind, port), stdout=subprocess.DEVNULL, stderr=open(f"{prefix}.log", "w"))
+        env=bff_env(kind, port, args.upstream_cache), stdout=subprocess.DEVNULL, stderr=open(f"{prefix}.log", "w"))
     results = {}
     try:
         wait_healthy(port, 120)
         for dump, screen in enumerate(screens, start=1):
             _, path, graphql = SCREENS[screen]
-            requests(port, path, graphql, warmup, 0)
+            requests(port, path, graphql, args.warmup, 0, args.ids)
             subprocess.run(["callgrind_control", "--zero", str(proc.pid)], check=True, capture_output=True)
-            requests(port, path, graphql, n, warmup)
+            requests(port, path, graphql, args.n, args.warmup, args.ids)
             subprocess.run(["callgrind_control", "--dump", str(proc.pid)], check=True, capture_output=True)
             dumped = f"{prefix}.out.{dump}"
             for _ in range(100):
@@ -131,7 +134,7 @@ def measure(binary: str, kind: str, screens: list[str], n: int, warmup: int, por
                 time.sleep(0.1)
             with open(dumped, encoding="utf-8") as f:
                 total = next(int(l.split()[1]) for l in f if l.startswith(("summary:", "totals:")))
-            results[screen] = total / n
+            results[screen] = total / args.n
     finally:
         proc.terminate()
         proc.wait()
@@ -145,8 +148,14 @@ def main() -> None:
     ap.add_argument("--only", default="", help="comma-separated key prefixes of the screens")
     ap.add_argument("-n", type=int, default=200, help="requests measured per screen (default 200)")
     ap.add_argument("--warmup", type=int, default=50)
+    ap.add_argument("--upstream-cache", action="store_true",
+                    help="upstream caches on (the screen cache stays off): screens built from cache hits")
+    ap.add_argument("--ids", type=int, default=None,
+                    help="products in turn (default 2000; 50 with --upstream-cache, all warmed up)")
     ap.add_argument("--keep", metavar="DIR", help="keep callgrind's files there (for callgrind_annotate)")
     args = ap.parse_args()
+    if args.ids is None:
+        args.ids = 50 if args.upstream_cache else IDS
     prefixes = [p for p in args.only.split(",") if p]
     screens = [s for s in SCREENS if not prefixes or any(s.startswith(p) for p in prefixes)]
     binaries = {"web": args.web or [os.path.join(RELEASE, "bff-web")],
@@ -172,12 +181,13 @@ def main() -> None:
                     continue
                 for binary in binaries[kind]:
                     port += 10
-                    for screen, ir in measure(binary, kind, mine, args.n, args.warmup, port, out).items():
+                    for screen, ir in measure(binary, kind, mine, args, port, out).items():
                         table.setdefault(screen, []).append((binary, ir))
     finally:
         upstreams.terminate()
         upstreams.wait()
-    print(f"instructions per request (callgrind, cache off, {args.n} requests after {args.warmup}):")
+    caches = "upstream caches on, screen cache off" if args.upstream_cache else "cache off"
+    print(f"instructions per request (callgrind, {caches}, {args.ids} ids, {args.n} requests after {args.warmup}):")
     for screen, rows in table.items():
         cells = " | ".join(f"{b}: {ir / 1000:,.0f} k" for b, ir in rows)
         change = f"  (B ÷ A {rows[1][1] / rows[0][1]:.3f})" if len(rows) == 2 else ""

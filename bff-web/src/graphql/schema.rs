@@ -145,7 +145,7 @@ impl Query {
         let q = QueryContext::of(ctx)?;
         let call = q.upstreams.catalog.product(&q.screen, &id);
         let product = critical(&q.screen, call).await?;
-        Ok(Some(Product::single(Arc::new(product))))
+        Ok(Some(Product::single(product)))
     }
 
     /// Products matching `q` (words of name, brand, description) in `category`: `first` (1 to

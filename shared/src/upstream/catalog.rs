@@ -1,5 +1,7 @@
 //! The catalog: products, categories, search, featured products.
 
+use std::sync::Arc;
+
 use serde::Deserialize;
 
 use super::{Items, UpstreamError, join_ids};
@@ -236,22 +238,26 @@ pub struct SearchQuery<'a> {
 }
 
 impl CatalogClient {
-    /// One product in full.
-    pub async fn product(&self, screen: &Screen, id: &ProductId) -> Result<Product, UpstreamError> {
+    /// One product in full, shared with the cache (a hit copies nothing).
+    pub async fn product(
+        &self,
+        screen: &Screen,
+        id: &ProductId,
+    ) -> Result<Arc<Product>, UpstreamError> {
         self.0
-            .get_json(screen, route::PRODUCTS, &["products", id.as_str()], &[])
+            .get_shared(screen, route::PRODUCTS, &["products", id.as_str()], &[])
             .await
     }
 
     /// One product, only what [`ProductSummary`] keeps: the same call as [`Self::product`], a
-    /// smaller decoded value (cached apart from the full one).
+    /// smaller decoded value (cached apart from the full one), shared likewise.
     pub async fn product_summary(
         &self,
         screen: &Screen,
         id: &ProductId,
-    ) -> Result<ProductSummary, UpstreamError> {
+    ) -> Result<Arc<ProductSummary>, UpstreamError> {
         self.0
-            .get_json(screen, route::PRODUCTS, &["products", id.as_str()], &[])
+            .get_shared(screen, route::PRODUCTS, &["products", id.as_str()], &[])
             .await
     }
 

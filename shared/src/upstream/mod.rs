@@ -213,10 +213,12 @@ impl UpstreamClient {
     }
 
     /// GETs `segments` with `query` and decodes the JSON body into `T`; `route` is the call's
-    /// route class (its circuit breaker), one of the typed client's `route` constants. Answers come from the
-    /// response cache when the upstream allowed caching (`Cache-Control`), identical concurrent
-    /// GETs share one upstream call, and a recent answer is served when the upstream fails
-    /// within its `stale-if-error` window (the screen is then marked stale).
+    /// route class (its circuit breaker), one of the typed client's `route` constants. Answers
+    /// come from the response cache when the upstream allowed caching (`Cache-Control`),
+    /// identical concurrent GETs share one upstream call, and a recent answer is served when the
+    /// upstream fails within its `stale-if-error` window (the screen is then marked stale). A
+    /// cache hit is a copy of the cached value: for a large answer that is only read, see
+    /// [`Self::get_shared`].
     pub async fn get_json<T>(
         &self,
         screen: &Screen,
@@ -227,29 +229,74 @@ impl UpstreamClient {
     where
         T: DeserializeOwned + Clone + Send + Sync + 'static,
     {
+        let url = self.url_with(segments, query);
+        match &self.cache {
+            Some(cache) => Ok(T::clone(&*self.cached(cache, screen, route, url).await?)),
+            None => self.fetched(screen, route, url).await,
+        }
+    }
+
+    /// As [`Self::get_json`], the answer shared: a cache hit is the cached value itself, not a
+    /// copy of it (a product in full is hundreds of strings).
+    pub async fn get_shared<T>(
+        &self,
+        screen: &Screen,
+        route: &'static str,
+        segments: &[&str],
+        query: &[(&str, &str)],
+    ) -> Result<Arc<T>, UpstreamError>
+    where
+        T: DeserializeOwned + Send + Sync + 'static,
+    {
+        let url = self.url_with(segments, query);
+        match &self.cache {
+            Some(cache) => self.cached(cache, screen, route, url).await,
+            None => self.fetched(screen, route, url).await.map(Arc::new),
+        }
+    }
+
+    fn url_with(&self, segments: &[&str], query: &[(&str, &str)]) -> Url {
         let mut url = self.url(segments);
         if !query.is_empty() {
             url.query_pairs_mut().extend_pairs(query);
         }
-        match &self.cache {
-            Some(cache) => {
-                let answer = cache
-                    .get::<T>(self, route, screen.call_context(), url)
-                    .await?;
-                if answer.stale {
-                    screen.mark_stale(self.name);
-                }
-                screen.note_source(answer.shared_until);
-                Ok(T::clone(&answer.value))
-            }
-            None => {
-                screen.note_source(None);
-                let fetched = self
-                    .execute(route, &screen.call_context(), Outbound::get(&url))
-                    .await?;
-                self.decode(fetched.body())
-            }
+        url
+    }
+
+    /// The answer through the response cache, the screen told whether it is stale and how long
+    /// it may be shared.
+    async fn cached<T>(
+        &self,
+        cache: &Arc<cache::ResponseCache>,
+        screen: &Screen,
+        route: &'static str,
+        url: Url,
+    ) -> Result<Arc<T>, UpstreamError>
+    where
+        T: DeserializeOwned + Send + Sync + 'static,
+    {
+        let answer = cache
+            .get::<T>(self, route, screen.call_context(), url)
+            .await?;
+        if answer.stale {
+            screen.mark_stale(self.name);
         }
+        screen.note_source(answer.shared_until);
+        Ok(answer.value)
+    }
+
+    /// The answer fetched and decoded, with no cache in between.
+    async fn fetched<T: DeserializeOwned>(
+        &self,
+        screen: &Screen,
+        route: &'static str,
+        url: Url,
+    ) -> Result<T, UpstreamError> {
+        screen.note_source(None);
+        let fetched = self
+            .execute(route, &screen.call_context(), Outbound::get(&url))
+            .await?;
+        self.decode(fetched.body())
     }
 
     /// Sends a request on the user's behalf (their access token, never a cookie) with an
