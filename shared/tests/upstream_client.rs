@@ -261,6 +261,9 @@ async fn traceparent_upstream_sees(inbound: &str, peer_is_trusted_proxy: bool) -
     let seen = seen.lock().unwrap();
     let headers = &seen.last().unwrap().1;
     assert_eq!(headers["x-request-id"], "req-42");
+    let hosts: Vec<_> = headers.get_all("host").iter().collect();
+    let authority = upstream.trim_start_matches("http://").trim_end_matches('/');
+    assert_eq!(hosts, [authority], "one Host: the upstream's host and port");
     let tracestate = headers.get("tracestate").map(|v| v.to_str().unwrap());
     assert_eq!(
         tracestate,

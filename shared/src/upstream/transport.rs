@@ -22,7 +22,8 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
-use http::header::{CONTENT_TYPE, HeaderMap, HeaderValue, USER_AGENT};
+use http::header::{CONTENT_TYPE, HOST, HeaderMap, HeaderValue, USER_AGENT};
+use http::uri::Authority;
 use http::{Method, Request, Response, Uri};
 use http_body_util::{BodyExt as _, Full};
 use hyper::body::Incoming;
@@ -98,6 +99,9 @@ pub(crate) struct Transport {
     client: Client<HttpsConnector<Counted<HttpConnector>>, Full<Bytes>>,
     timeout: Duration,
     opened: Arc<AtomicU64>,
+    /// The `Host` of a plain-HTTP upstream's calls, made once: hyper-util would format
+    /// `host:port` for every call.
+    host: Option<(Authority, HeaderValue)>,
 }
 
 /// The answer of one attempt: status, headers and the body read in full under the cap.
@@ -149,6 +153,7 @@ impl Transport {
             opened,
             client,
             timeout: settings.timeout,
+            host: plain_http_host(&settings.url),
         })
     }
 
@@ -191,12 +196,33 @@ impl Transport {
         let headers = http_request.headers_mut();
         headers.reserve(request.headers.len() + extra.len() + 1);
         headers.insert(USER_AGENT, HeaderValue::from_static(USER_AGENT_VALUE));
+        if let Some((authority, host)) = &self.host
+            && request.uri.authority() == Some(authority)
+        {
+            headers.insert(HOST, host.clone());
+        }
         for (name, value) in request.headers.iter().chain(extra.iter()) {
             headers.insert(name, value.clone());
         }
         let response = self.client.request(http_request).await.map_err(classify)?;
         Ok(read(response, max_body_bytes).await)
     }
+}
+
+/// The `Host` that hyper-util sets on an HTTP/1 call to `url` (`host`, or `host:port` for a
+/// port other than 80), for a plain-HTTP base URL; `None` for `https`, where ALPN may choose
+/// HTTP/2 and hyper-util leaves `Host` out.
+fn plain_http_host(url: &url::Url) -> Option<(Authority, HeaderValue)> {
+    if url.scheme() != "http" {
+        return None;
+    }
+    let uri = Uri::try_from(url.as_str()).ok()?;
+    let host = uri.host()?;
+    let value = match uri.port_u16().filter(|port| *port != 80) {
+        Some(port) => HeaderValue::from_str(&format!("{host}:{port}")),
+        None => HeaderValue::from_str(host),
+    };
+    Some((uri.authority()?.clone(), value.ok()?))
 }
 
 /// A connector that counts the connections it opens, per upstream: a pool too small for the
@@ -334,5 +360,30 @@ fn classify(error: hyper_util::client::legacy::Error) -> Failure {
     } else {
         tracing::debug!(%error, "upstream exchange failed");
         Failure::Interrupted
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What hyper-util's client sets on an HTTP/1 call, made once instead.
+    #[test]
+    fn the_host_of_a_plain_http_upstream_is_its_host_and_any_port_but_80() {
+        let host = |url: &str| {
+            plain_http_host(&url.parse().unwrap()).map(|(_, v)| v.to_str().unwrap().to_owned())
+        };
+        assert_eq!(
+            host("http://catalog:8080/v1").as_deref(),
+            Some("catalog:8080")
+        );
+        assert_eq!(host("http://catalog/").as_deref(), Some("catalog"));
+        assert_eq!(host("http://catalog:80/").as_deref(), Some("catalog"));
+        assert_eq!(host("http://[::1]:7001").as_deref(), Some("[::1]:7001"));
+        assert_eq!(
+            host("http://127.0.0.1:7001").as_deref(),
+            Some("127.0.0.1:7001")
+        );
+        assert_eq!(host("https://catalog:8443/"), None);
     }
 }
