@@ -62,7 +62,8 @@ impl Offer {
     }
 }
 
-/// Formats minor units of a currency for display (`€1,299.00`).
+/// Formats minor units of a currency for display (`€1,299.00`), in one string: a shelf formats
+/// a price or two per card.
 pub fn format_money(cents: i64, currency: &str) -> String {
     let symbol = match currency {
         "EUR" => "€",
@@ -70,21 +71,30 @@ pub fn format_money(cents: i64, currency: &str) -> String {
         "GBP" => "£",
         _ => "",
     };
-    let sign = if cents < 0 { "-" } else { "" };
-    let cents = cents.unsigned_abs();
-    let whole = (cents / 100).to_string();
-    let mut grouped = String::with_capacity(whole.len() + whole.len() / 3);
+    let minor = cents.unsigned_abs();
+    let mut digits = itoa::Buffer::new();
+    let whole = digits.format(minor / 100);
+    let mut out = String::with_capacity(whole.len() * 4 / 3 + currency.len() + 8);
+    if cents < 0 {
+        out.push('-');
+    }
+    out.push_str(symbol);
     for (i, digit) in whole.chars().enumerate() {
         if i > 0 && (whole.len() - i).is_multiple_of(3) {
-            grouped.push(',');
+            out.push(',');
         }
-        grouped.push(digit);
+        out.push(digit);
     }
+    // Below 100: two digits, each below 10.
+    let fraction = (minor % 100) as u8;
+    out.push('.');
+    out.push(char::from(b'0' + fraction / 10));
+    out.push(char::from(b'0' + fraction % 10));
     if symbol.is_empty() {
-        format!("{sign}{grouped}.{:02} {currency}", cents % 100)
-    } else {
-        format!("{sign}{symbol}{grouped}.{:02}", cents % 100)
+        out.push(' ');
+        out.push_str(currency);
     }
+    out
 }
 
 impl OffersClient {
@@ -120,5 +130,10 @@ mod tests {
         assert_eq!(format_money(5, "USD"), "$0.05");
         assert_eq!(format_money(100_000_000, "GBP"), "£1,000,000.00");
         assert_eq!(format_money(1234, "CHF"), "12.34 CHF");
+        assert_eq!(format_money(-1_050, "EUR"), "-€10.50");
+        assert_eq!(format_money(0, "EUR"), "€0.00");
+        for cents in 0..100 {
+            assert_eq!(format_money(cents, "USD"), format!("$0.{cents:02}"));
+        }
     }
 }
