@@ -32,17 +32,12 @@ import sys
 import tempfile
 import time
 
+from bench import IDS, graphql_query
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RELEASE = os.path.join(os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target")), "release")
 SERVICES = ["catalog", "offers", "reviews", "recommendations", "accounts"]
 UPSTREAM_PORT = 17201
-IDS = 2000
-
-
-def product_page_query() -> str:
-    path = os.path.join(ROOT, "bff-web", "graphql", "operations", "ProductPage.graphql")
-    with open(path, encoding="utf-8") as f:
-        return "\n".join(l for l in f.read().splitlines() if not l.lstrip().startswith("#")).strip()
 
 
 # key: (BFF, method, path; `{id}` is replaced by the rotating product id, GraphQL when body is set)
@@ -73,7 +68,7 @@ def wait_healthy(port: int, seconds: float) -> None:
 def requests(port: int, path: str, graphql: bool, count: int, start: int, ids: int) -> None:
     """`count` requests on one connection; exits on any answer that is not a clean 200."""
     c = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
-    query = product_page_query() if graphql else None
+    query = graphql_query() if graphql else None
     for i in range(start, start + count):
         pid = "p%05d" % (i % ids + 1)
         headers = {"X-CSRF": "1"}

@@ -38,14 +38,8 @@ impl Probe {
         })
     }
 
-    /// GETs `path` with `headers` (`Name: value` lines) and reads the whole answer; returns its
-    /// status and body length.
-    pub async fn get(&mut self, path: &str, headers: &str) -> std::io::Result<(u16, usize)> {
-        self.send(path, None, headers).await
-    }
-
-    /// GETs `path`, or POSTs `json` to it, with `headers`; reads the whole answer and returns its
-    /// status and body length.
+    /// GETs `path`, or POSTs `json` to it, with `headers` (`Name: value` lines); reads the whole
+    /// answer and returns its status and body length.
     pub async fn send(
         &mut self,
         path: &str,

@@ -218,16 +218,6 @@ impl<'a> DetailImage<'a> {
     }
 }
 
-/// `url 160w, url 320w, …` over every usable rendition, narrowest first.
-pub fn srcset(renditions: &[Rendition]) -> String {
-    srcset_of(&usable_by_width(renditions))
-}
-
-/// The rendition for `src`: the narrowest at least `target` wide, else the widest there is.
-pub fn pick_src(renditions: &[Rendition], target: u32) -> Option<&Rendition> {
-    src_of(&usable_by_width(renditions), target)
-}
-
 /// The usable renditions, narrowest first (equal widths in their order): sorted once per image
 /// for both `src` and `srcset`.
 fn usable_by_width(renditions: &[Rendition]) -> Vec<&Rendition> {
@@ -236,11 +226,13 @@ fn usable_by_width(renditions: &[Rendition]) -> Vec<&Rendition> {
     usable
 }
 
+/// The rendition for `src`: the narrowest at least `target` wide, else the widest there is.
 fn src_of<'r>(by_width: &[&'r Rendition], target: u32) -> Option<&'r Rendition> {
     let wide_enough = by_width.iter().find(|r| r.width >= target);
     wide_enough.or(by_width.last()).copied()
 }
 
+/// `url 160w, url 320w, …` over the usable renditions, narrowest first.
 fn srcset_of(by_width: &[&Rendition]) -> String {
     let mut out = String::with_capacity(by_width.iter().map(|r| r.url.len() + 8).sum());
     let mut digits = itoa::Buffer::new();
@@ -275,6 +267,16 @@ fn splits_srcset(b: u8) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `srcset` of a list of renditions, as [`ResponsiveImage::of`] makes it.
+    fn srcset(renditions: &[Rendition]) -> String {
+        srcset_of(&usable_by_width(renditions))
+    }
+
+    /// `src` of a list of renditions, as [`ResponsiveImage::of`] picks it.
+    fn pick_src(renditions: &[Rendition], target: u32) -> Option<&Rendition> {
+        src_of(&usable_by_width(renditions), target)
+    }
 
     const WIDTHS: [u32; 8] = [160, 320, 480, 640, 960, 1280, 1600, 2048];
 
