@@ -137,6 +137,9 @@ pub fn content_security_policy(image_origin: &str) -> String {
     )
 }
 
+/// The client-side routes: each is served the shell, which renders the route itself.
+const PAGES: [&str; 4] = ["/", "/products/{id}", "/search", "/cart"];
+
 /// The page routes and the fallback that serves client-side routes (see the module doc).
 pub fn routes<S: Clone + Send + Sync + 'static>(settings: &StorefrontSettings) -> Router<S> {
     static INDEX: LazyLock<String> = LazyLock::new(|| INDEX_HTML.replace("@VERSION@", version()));
@@ -146,11 +149,9 @@ pub fn routes<S: Clone + Send + Sync + 'static>(settings: &StorefrontSettings) -
         csp: HeaderValue::from_str(&content_security_policy(&settings.image_origin))
             .unwrap_or_else(|_| HeaderValue::from_static("default-src 'self'")),
     });
-    Router::new()
-        .route("/", get(page))
-        .route("/products/{id}", get(page))
-        .route("/search", get(page))
-        .route("/cart", get(page))
+    PAGES
+        .iter()
+        .fold(Router::new(), |router, path| router.route(path, get(page)))
         .route("/assets/{version}/{file}", get(asset))
         .fallback(fallback)
         .with_state(storefront)

@@ -46,3 +46,11 @@ pub fn product_ids(cart: &Cart) -> Vec<ProductId> {
         .filter_map(|line| ProductId::parse(&line.product_id).ok())
         .collect()
 }
+
+/// The units in a cart, for its badge: saturating, because the accounts service's quantities
+/// are not trusted to stay small (a plain sum overflowed on a fuzzed cart).
+pub fn units(cart: &Cart) -> u32 {
+    cart.items
+        .iter()
+        .fold(0, |units, line| units.saturating_add(line.quantity))
+}

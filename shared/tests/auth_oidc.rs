@@ -88,6 +88,40 @@ async fn login(client: &OidcClient, user: &str) -> TokenSet {
     client.complete_login(&pending, &params).await.unwrap()
 }
 
+/// A validator of the access tokens `idp` issues for `audience`.
+async fn validator_for(idp: &TestIdp, audience: &str) -> TokenValidator {
+    TokenValidator::from_settings(&JwtSettings::new(idp.url(), audience))
+        .await
+        .unwrap()
+}
+
+/// The subject of the access token in `tokens`, which `validator` must accept.
+async fn subject(validator: &TokenValidator, tokens: &TokenSet) -> String {
+    let claims = validator
+        .validate(tokens.access_token.expose())
+        .await
+        .unwrap();
+    claims.sub
+}
+
+/// Completes `pending` with each of `callbacks` (each must be refused): why each was refused.
+async fn refusals(
+    client: &OidcClient,
+    pending: &PendingLogin,
+    callbacks: impl IntoIterator<Item = CallbackParams>,
+) -> Vec<LoginError> {
+    let mut errors = Vec::new();
+    for callback in callbacks {
+        errors.push(client.complete_login(pending, &callback).await.unwrap_err());
+    }
+    errors
+}
+
+/// Asserts that refreshing `tokens` fails with `expected`.
+async fn assert_refresh_refused(client: &OidcClient, tokens: &TokenSet, expected: RefreshError) {
+    assert_eq!(client.refresh(tokens).await.unwrap_err(), expected);
+}
+
 #[tokio::test]
 async fn the_authorization_url_carries_pkce_s256_state_nonce_and_the_registration() {
     let (idp, client) = idp_and_client().await;
@@ -145,14 +179,8 @@ async fn the_full_confidential_flow_yields_the_users_tokens_and_profile() {
     assert!(!format!("{tokens:?}").contains(tokens.access_token.expose()));
 
     // The access token is one the BFF's upstreams accept (aud contains bff-web).
-    let validator = TokenValidator::from_settings(&JwtSettings::new(idp.url(), WEB_CLIENT_ID))
-        .await
-        .unwrap();
-    let claims = validator
-        .validate(tokens.access_token.expose())
-        .await
-        .unwrap();
-    assert_eq!(claims.sub, "demo-user-1");
+    let validator = validator_for(&idp, WEB_CLIENT_ID).await;
+    assert_eq!(subject(&validator, &tokens).await, "demo-user-1");
     // And the ID token is not one.
     assert!(matches!(
         validator
@@ -178,19 +206,17 @@ async fn a_callback_whose_state_differs_is_refused_before_the_code_is_exchanged(
     let (idp, client) = idp_and_client().await;
     let (pending, params) = start(&client, "ada").await;
     let before = idp.token_requests();
-    for state in [
+    let tampered = [
         Some(format!("{}x", pending.state)),
         Some(String::new()),
         None,
-    ] {
-        let tampered = CallbackParams {
-            state,
-            ..params.clone()
-        };
-        assert!(matches!(
-            client.complete_login(&pending, &tampered).await,
-            Err(LoginError::StateMismatch)
-        ));
+    ]
+    .map(|state| CallbackParams {
+        state,
+        ..params.clone()
+    });
+    for error in refusals(&client, &pending, tampered).await {
+        assert!(matches!(error, LoginError::StateMismatch), "{error:?}");
     }
     assert_eq!(idp.token_requests(), before, "no code exchange happened");
     // The genuine callback still works afterwards.
@@ -201,19 +227,13 @@ async fn a_callback_whose_state_differs_is_refused_before_the_code_is_exchanged(
 async fn a_callback_from_another_issuer_or_without_iss_is_refused() {
     let (idp, client) = idp_and_client().await;
     let (pending, params) = start(&client, "ada").await;
-    for iss in [
-        Some("https://evil.example".to_owned()),
-        Some(format!("{}/", idp.url())),
-        None,
-    ] {
-        let tampered = CallbackParams {
-            iss,
-            ..params.clone()
-        };
-        assert!(matches!(
-            client.complete_login(&pending, &tampered).await,
-            Err(LoginError::IssuerMismatch)
-        ));
+    let evil = Some("https://evil.example".to_owned());
+    let tampered = [evil, Some(format!("{}/", idp.url())), None].map(|iss| CallbackParams {
+        iss,
+        ..params.clone()
+    });
+    for error in refusals(&client, &pending, tampered).await {
+        assert!(matches!(error, LoginError::IssuerMismatch), "{error:?}");
     }
 }
 
@@ -298,10 +318,7 @@ async fn without_offline_access_no_consent_is_asked_and_no_refresh_is_pretended(
     assert_eq!(query(&url, "prompt"), None);
     let tokens = login(&client, "ada").await;
     assert!(tokens.refresh_token.is_none());
-    assert!(matches!(
-        client.refresh(&tokens).await,
-        Err(RefreshError::NoRefreshToken)
-    ));
+    assert_refresh_refused(&client, &tokens, RefreshError::NoRefreshToken).await;
 }
 
 #[tokio::test]
@@ -317,13 +334,10 @@ async fn refresh_rotates_the_refresh_token_and_a_replayed_one_is_invalid_grant()
     assert_eq!(second.user, first.user);
 
     let replay = client.refresh(&first).await.unwrap_err();
-    assert!(matches!(replay, RefreshError::InvalidGrant), "{replay:?}");
+    assert_eq!(replay, RefreshError::InvalidGrant);
     assert!(replay.ends_session());
     // Reuse revoked the family: the rotated token is dead too.
-    assert!(matches!(
-        client.refresh(&second).await,
-        Err(RefreshError::InvalidGrant)
-    ));
+    assert_refresh_refused(&client, &second, RefreshError::InvalidGrant).await;
 }
 
 #[tokio::test]
@@ -336,10 +350,7 @@ async fn a_revoked_refresh_token_can_no_longer_refresh() {
             .await
             .unwrap()
     );
-    assert!(matches!(
-        client.refresh(&tokens).await,
-        Err(RefreshError::InvalidGrant)
-    ));
+    assert_refresh_refused(&client, &tokens, RefreshError::InvalidGrant).await;
 }
 
 #[tokio::test]
@@ -478,39 +489,39 @@ async fn exchange(client: &OidcClient) -> Result<TokenSet, LoginError> {
     client.complete_login(&pending, &params).await
 }
 
+/// A code exchange against a token endpoint in `mode`, by a client whose `timeout` is as given:
+/// the provider, and why the exchange failed (it must).
+async fn failed_exchange(mode: TokenMode, timeout: Duration) -> (MockProvider, LoginError) {
+    let provider = MockProvider::spawn(&[]).await;
+    provider.set_token_mode(mode);
+    let client = mock_client(&provider, timeout).await;
+    let error = exchange(&client).await.unwrap_err();
+    (provider, error)
+}
+
 #[tokio::test]
 async fn an_oversized_token_response_is_refused() {
-    let provider = MockProvider::spawn(&[]).await;
-    provider.set_token_mode(TokenMode::Oversized(100 * 1024));
-    let client = mock_client(&provider, Duration::from_secs(5)).await;
+    let mode = TokenMode::Oversized(100 * 1024);
+    let (_, error) = failed_exchange(mode, Duration::from_secs(5)).await;
     assert!(matches!(
-        exchange(&client).await,
-        Err(LoginError::Fetch(FetchError::TooLarge(65536)))
+        error,
+        LoginError::Fetch(FetchError::TooLarge(65536))
     ));
 }
 
 #[tokio::test]
 async fn a_slow_token_endpoint_times_out() {
-    let provider = MockProvider::spawn(&[]).await;
-    provider.set_token_mode(TokenMode::Slow(Duration::from_secs(5)));
-    let client = mock_client(&provider, Duration::from_millis(200)).await;
     let started = Instant::now();
-    assert!(matches!(
-        exchange(&client).await,
-        Err(LoginError::Fetch(FetchError::Timeout))
-    ));
+    let mode = TokenMode::Slow(Duration::from_secs(5));
+    let (_, error) = failed_exchange(mode, Duration::from_millis(200)).await;
+    assert!(matches!(error, LoginError::Fetch(FetchError::Timeout)));
     assert!(started.elapsed() < Duration::from_secs(2));
 }
 
 #[tokio::test]
 async fn a_redirect_from_the_token_endpoint_is_not_followed() {
-    let provider = MockProvider::spawn(&[]).await;
-    provider.set_token_mode(TokenMode::Redirect);
-    let client = mock_client(&provider, Duration::from_secs(5)).await;
-    assert!(matches!(
-        exchange(&client).await,
-        Err(LoginError::Fetch(FetchError::Status(302)))
-    ));
+    let (provider, error) = failed_exchange(TokenMode::Redirect, Duration::from_secs(5)).await;
+    assert!(matches!(error, LoginError::Fetch(FetchError::Status(302))));
     assert_eq!(provider.token_hits(), 1);
 }
 
@@ -542,18 +553,10 @@ async fn resource_indicators_go_on_the_authorization_request_and_the_token_is_fo
     assert_eq!(query(&url, "resource").as_deref(), Some(resource));
 
     let tokens = login(&client, "ada").await;
-    let for_the_resource = TokenValidator::from_settings(&JwtSettings::new(idp.url(), resource))
-        .await
-        .unwrap();
-    let claims = for_the_resource
-        .validate(tokens.access_token.expose())
-        .await
-        .unwrap();
-    assert_eq!(claims.sub, "demo-user-1");
+    let for_the_resource = validator_for(&idp, resource).await;
+    assert_eq!(subject(&for_the_resource, &tokens).await, "demo-user-1");
     // Not for the client's default audiences any more.
-    let for_the_bff = TokenValidator::from_settings(&JwtSettings::new(idp.url(), WEB_CLIENT_ID))
-        .await
-        .unwrap();
+    let for_the_bff = validator_for(&idp, WEB_CLIENT_ID).await;
     assert!(
         for_the_bff
             .validate(tokens.access_token.expose())

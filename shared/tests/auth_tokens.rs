@@ -409,22 +409,19 @@ async fn changing_any_single_character_of_a_valid_token_makes_it_invalid() {
     }
 }
 
-async fn jwks_store(provider: &MockProvider, settings: JwksSettings) -> JwksKeyStore {
-    JwksKeyStore::new(
+/// A validator of the tokens `provider` issues for this service, over a JWKS key store (built
+/// now: it fetches the keys once) with `settings`.
+async fn jwks_validator(provider: &MockProvider, settings: JwksSettings) -> Arc<TokenValidator> {
+    let store = JwksKeyStore::new(
         provider.jwks_uri(),
         &settings,
         &[Algorithm::ES256, Algorithm::RS256],
     )
     .await
-    .unwrap()
-}
-
-fn validator_over(provider: &MockProvider, store: &JwksKeyStore) -> TokenValidator {
-    TokenValidator::new(
-        &JwtSettings::new(&provider.url, AUDIENCE),
-        Arc::new(store.clone()),
-    )
-    .unwrap()
+    .unwrap();
+    let validator =
+        TokenValidator::new(&JwtSettings::new(&provider.url, AUDIENCE), Arc::new(store)).unwrap();
+    Arc::new(validator)
 }
 
 fn provider_token(provider: &MockProvider, key: &TestKey, header_patch: Value) -> String {
@@ -435,14 +432,51 @@ fn provider_token(provider: &MockProvider, key: &TestKey, header_patch: Value) -
     )
 }
 
+/// What `validator` makes of a fresh token from `provider` signed by `key`.
+async fn outcome(
+    validator: &TokenValidator,
+    provider: &MockProvider,
+    key: &TestKey,
+) -> Result<(), TokenError> {
+    let token = provider_token(provider, key, json!({}));
+    validator.validate(&token).await.map(|_| ())
+}
+
+/// Validates `tokens` all at once, each in a task of its own: the outcomes, in order.
+async fn validate_at_once(
+    validator: &Arc<TokenValidator>,
+    tokens: impl Iterator<Item = String>,
+) -> Vec<Result<(), TokenError>> {
+    let tasks: Vec<_> = tokens
+        .map(|token| {
+            let validator = validator.clone();
+            tokio::spawn(async move { validator.validate(&token).await.map(|_| ()) })
+        })
+        .collect();
+    let mut outcomes = Vec::with_capacity(tasks.len());
+    for task in tasks {
+        outcomes.push(task.await.unwrap());
+    }
+    outcomes
+}
+
+/// Tokens from `provider` signed by `key`, naming the unknown kids `{prefix}-0`, `{prefix}-1`, …
+fn unknown_kids<'a>(
+    provider: &'a MockProvider,
+    key: &'a TestKey,
+    prefix: &'a str,
+    count: usize,
+) -> impl Iterator<Item = String> + 'a {
+    (0..count).map(move |i| provider_token(provider, key, json!({"kid": format!("{prefix}-{i}")})))
+}
+
 #[tokio::test]
 async fn keys_named_by_jku_x5u_jwk_or_x5c_headers_are_never_fetched_or_used() {
     let good = TestKey::es256("good");
     let attacker = TestKey::es256("attacker");
     let provider = MockProvider::spawn(&[&good]).await;
     let attacker_site = MockProvider::spawn(&[&attacker]).await;
-    let store = jwks_store(&provider, JwksSettings::default()).await;
-    let validator = validator_over(&provider, &store);
+    let validator = jwks_validator(&provider, JwksSettings::default()).await;
     let evil = format!("{}/keys.json", attacker_site.url);
     let cases = [
         (json!({"jku": evil}), TokenError::UnknownKey),
@@ -474,35 +508,20 @@ async fn keys_named_by_jku_x5u_jwk_or_x5c_headers_are_never_fetched_or_used() {
 async fn a_storm_of_random_unknown_kids_causes_at_most_one_jwks_fetch_per_cooldown() {
     let key = TestKey::es256("k1");
     let provider = MockProvider::spawn(&[&key]).await;
-    let store = jwks_store(
-        &provider,
-        JwksSettings {
-            refresh_cooldown: Duration::from_secs(30),
-            ..JwksSettings::default()
-        },
-    )
-    .await;
-    let validator = Arc::new(validator_over(&provider, &store));
+    let settings = JwksSettings {
+        refresh_cooldown: Duration::from_secs(30),
+        ..JwksSettings::default()
+    };
+    let validator = jwks_validator(&provider, settings).await;
     assert_eq!(provider.jwks_hits(), 1, "the store fetches once at start");
-    let tasks: Vec<_> = (0..200)
-        .map(|i| {
-            let validator = validator.clone();
-            let forged = provider_token(&provider, &key, json!({"kid": format!("random-{i}")}));
-            tokio::spawn(async move { validator.validate(&forged).await })
-        })
-        .collect();
-    for task in tasks {
-        assert_eq!(task.await.unwrap(), Err(TokenError::UnknownKey));
+    let storm = unknown_kids(&provider, &key, "random", 200);
+    for outcome in validate_at_once(&validator, storm).await {
+        assert_eq!(outcome, Err(TokenError::UnknownKey));
     }
     // The fetch at start-up opened the cooldown: the storm adds nothing.
     assert_eq!(provider.jwks_hits(), 1);
     // The known key still works, from the cache.
-    assert!(
-        validator
-            .validate(&provider_token(&provider, &key, json!({})))
-            .await
-            .is_ok()
-    );
+    assert_eq!(outcome(&validator, &provider, &key).await, Ok(()));
     assert_eq!(provider.jwks_hits(), 1);
 }
 
@@ -511,17 +530,14 @@ async fn a_key_that_signs_the_moment_it_is_published_is_accepted_and_a_flood_sta
     let old = TestKey::es256("old");
     let provider = MockProvider::spawn(&[&old]).await;
     // The defaults: the store has just fetched, so the cooldown is running.
-    let store = jwks_store(&provider, JwksSettings::default()).await;
-    let validator = Arc::new(validator_over(&provider, &store));
+    let validator = jwks_validator(&provider, JwksSettings::default()).await;
     assert_eq!(provider.jwks_hits(), 1);
     let new = TestKey::es256("new");
     provider.publish(&new);
     let started = Instant::now();
-    assert!(
-        validator
-            .validate(&provider_token(&provider, &new, json!({})))
-            .await
-            .is_ok(),
+    assert_eq!(
+        outcome(&validator, &provider, &new).await,
+        Ok(()),
         "the new key is refused"
     );
     let waited = started.elapsed();
@@ -531,15 +547,9 @@ async fn a_key_that_signs_the_moment_it_is_published_is_accepted_and_a_flood_sta
     // 100 garbage kids, twice, right after that fetch: one fetch per cooldown at most.
     let started = Instant::now();
     for _ in 0..2 {
-        let tasks: Vec<_> = (0..100)
-            .map(|i| {
-                let validator = validator.clone();
-                let forged = provider_token(&provider, &new, json!({"kid": format!("junk-{i}")}));
-                tokio::spawn(async move { validator.validate(&forged).await })
-            })
-            .collect();
-        for task in tasks {
-            assert_eq!(task.await.unwrap(), Err(TokenError::UnknownKey));
+        let flood = unknown_kids(&provider, &new, "junk", 100);
+        for outcome in validate_at_once(&validator, flood).await {
+            assert_eq!(outcome, Err(TokenError::UnknownKey));
         }
     }
     let fetches = provider.jwks_hits() - 2;
@@ -559,18 +569,11 @@ async fn after_the_cooldown_a_storm_shares_a_single_fetch() {
         refresh_cooldown: Duration::from_millis(300),
         ..JwksSettings::default()
     };
-    let store = jwks_store(&provider, settings).await;
-    let validator = Arc::new(validator_over(&provider, &store));
+    let validator = jwks_validator(&provider, settings).await;
     tokio::time::sleep(Duration::from_millis(350)).await;
-    let tasks: Vec<_> = (0..200)
-        .map(|i| {
-            let validator = validator.clone();
-            let forged = provider_token(&provider, &key, json!({"kid": format!("random-{i}")}));
-            tokio::spawn(async move { validator.validate(&forged).await })
-        })
-        .collect();
-    for task in tasks {
-        assert_eq!(task.await.unwrap(), Err(TokenError::UnknownKey));
+    let storm = unknown_kids(&provider, &key, "random", 200);
+    for outcome in validate_at_once(&validator, storm).await {
+        assert_eq!(outcome, Err(TokenError::UnknownKey));
     }
     assert_eq!(
         provider.jwks_hits(),
@@ -587,36 +590,19 @@ async fn a_rotated_key_is_accepted_after_one_refresh_without_a_restart() {
         refresh_cooldown: Duration::from_millis(100),
         ..JwksSettings::default()
     };
-    let store = jwks_store(&provider, settings).await;
-    let validator = Arc::new(validator_over(&provider, &store));
-    assert!(
-        validator
-            .validate(&provider_token(&provider, &old, json!({})))
-            .await
-            .is_ok()
-    );
+    let validator = jwks_validator(&provider, settings).await;
+    assert_eq!(outcome(&validator, &provider, &old).await, Ok(()));
 
     let new = TestKey::es256("new");
     provider.publish(&new);
     tokio::time::sleep(Duration::from_millis(150)).await;
     // Ten concurrent requests with the new kid share the one fetch.
-    let tasks: Vec<_> = (0..10)
-        .map(|_| {
-            let validator = validator.clone();
-            let fresh = provider_token(&provider, &new, json!({}));
-            tokio::spawn(async move { validator.validate(&fresh).await })
-        })
-        .collect();
-    for task in tasks {
-        assert!(task.await.unwrap().is_ok());
+    let fresh = (0..10).map(|_| provider_token(&provider, &new, json!({})));
+    for outcome in validate_at_once(&validator, fresh).await {
+        assert_eq!(outcome, Ok(()));
     }
     assert_eq!(provider.jwks_hits(), 2);
-    assert!(
-        validator
-            .validate(&provider_token(&provider, &old, json!({})))
-            .await
-            .is_ok()
-    );
+    assert_eq!(outcome(&validator, &provider, &old).await, Ok(()));
 }
 
 #[tokio::test]
@@ -628,19 +614,13 @@ async fn the_background_refresh_picks_up_new_keys_before_any_token_asks() {
         refresh_cooldown: Duration::from_secs(60),
         ..JwksSettings::default()
     };
-    let store = jwks_store(&provider, settings).await;
-    let validator = validator_over(&provider, &store);
+    let validator = jwks_validator(&provider, settings).await;
     let new = TestKey::es256("new");
     provider.publish(&new);
     tokio::time::sleep(Duration::from_millis(500)).await;
     let hits = provider.jwks_hits();
     assert!(hits >= 2, "background refreshes: {hits}");
-    assert!(
-        validator
-            .validate(&provider_token(&provider, &new, json!({})))
-            .await
-            .is_ok()
-    );
+    assert_eq!(outcome(&validator, &provider, &new).await, Ok(()));
 }
 
 #[tokio::test]
@@ -653,10 +633,9 @@ async fn when_the_provider_is_down_cached_keys_work_for_stale_for_then_stop_then
         stale_for: Duration::from_millis(800),
         ..JwksSettings::default()
     };
-    let store = jwks_store(&provider, settings).await;
+    let validator = jwks_validator(&provider, settings).await;
     // The keys were fetched before this instant: they expire before `started + 1s`.
     let started = Instant::now();
-    let validator = validator_over(&provider, &store);
     let token = provider_token(&provider, &key, json!({}));
     provider.set_mode(JwksMode::Down);
 
@@ -685,16 +664,20 @@ async fn when_the_provider_is_down_cached_keys_work_for_stale_for_then_stop_then
     );
 }
 
-#[tokio::test]
-async fn an_oversized_jwks_is_refused() {
+/// What a validator makes of a valid token when the provider's JWKS answers in `mode`: its keys
+/// fetched with `settings`.
+async fn outcome_with_jwks(mode: JwksMode, settings: JwksSettings) -> Result<(), TokenError> {
     let key = TestKey::es256("k1");
     let provider = MockProvider::spawn(&[&key]).await;
-    provider.set_mode(JwksMode::Oversized(100 * 1024));
-    let store = jwks_store(&provider, JwksSettings::default()).await;
-    let validator = validator_over(&provider, &store);
-    let outcome = validator
-        .validate(&provider_token(&provider, &key, json!({})))
-        .await;
+    provider.set_mode(mode);
+    let validator = jwks_validator(&provider, settings).await;
+    outcome(&validator, &provider, &key).await
+}
+
+#[tokio::test]
+async fn an_oversized_jwks_is_refused() {
+    let mode = JwksMode::Oversized(100 * 1024);
+    let outcome = outcome_with_jwks(mode, JwksSettings::default()).await;
     assert!(
         matches!(outcome, Err(TokenError::KeysUnavailable(_))),
         "{outcome:?}"
@@ -703,19 +686,12 @@ async fn an_oversized_jwks_is_refused() {
 
 #[tokio::test]
 async fn a_slow_jwks_times_out() {
-    let key = TestKey::es256("k1");
-    let provider = MockProvider::spawn(&[&key]).await;
-    provider.set_mode(JwksMode::Slow(Duration::from_secs(5)));
     let started = Instant::now();
     let settings = JwksSettings {
         timeout: Duration::from_millis(200),
         ..JwksSettings::default()
     };
-    let store = jwks_store(&provider, settings).await;
-    let validator = validator_over(&provider, &store);
-    let outcome = validator
-        .validate(&provider_token(&provider, &key, json!({})))
-        .await;
+    let outcome = outcome_with_jwks(JwksMode::Slow(Duration::from_secs(5)), settings).await;
     assert!(
         matches!(outcome, Err(TokenError::KeysUnavailable(_))),
         "{outcome:?}"
@@ -869,6 +845,25 @@ async fn call(app: &Router, uri: &str, headers: &[(&str, &str)]) -> Answer {
     }
 }
 
+impl Answer {
+    /// The status and the body, to compare at once.
+    fn outcome(&self) -> (StatusCode, &str) {
+        (self.status, &self.body)
+    }
+}
+
+/// GETs `uri` with `Authorization: Bearer <token>`.
+async fn call_with_bearer(app: &Router, uri: &str, token: &str) -> Answer {
+    call(app, uri, &[("authorization", &format!("Bearer {token}"))]).await
+}
+
+/// The extractors' app over the kit's validator, and a token it accepts.
+fn app_and_valid_token() -> (Router, String) {
+    let kit = kit();
+    let valid = token(&kit.es, json!({}), json!({}));
+    (app(kit.validator), valid)
+}
+
 #[tokio::test]
 async fn a_request_without_a_token_gets_401_with_a_bare_bearer_challenge() {
     let kit = kit();
@@ -884,9 +879,7 @@ async fn a_request_without_a_token_gets_401_with_a_bare_bearer_challenge() {
 
 #[tokio::test]
 async fn a_valid_bearer_token_authenticates_whatever_the_scheme_case() {
-    let kit = kit();
-    let valid = token(&kit.es, json!({}), json!({}));
-    let app = app(kit.validator);
+    let (app, valid) = app_and_valid_token();
     for scheme in ["Bearer", "bearer", "BEARER"] {
         let answer = call(
             &app,
@@ -964,9 +957,7 @@ async fn every_unusable_authorization_header_gets_401_invalid_token_without_deta
 
 #[tokio::test]
 async fn a_token_in_the_query_string_or_a_cookie_is_ignored() {
-    let kit = kit();
-    let valid = token(&kit.es, json!({}), json!({}));
-    let app = app(kit.validator);
+    let (app, valid) = app_and_valid_token();
     let answer = call(&app, &format!("/me?access_token={valid}"), &[]).await;
     assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
     assert_eq!(answer.challenge.as_deref(), Some("Bearer"));
@@ -979,41 +970,22 @@ async fn a_token_in_the_query_string_or_a_cookie_is_ignored() {
         &[("cookie", &cookie)],
     )
     .await;
-    assert_eq!(
-        (answer.status, answer.body.as_str()),
-        (StatusCode::OK, "anonymous")
-    );
+    assert_eq!(answer.outcome(), (StatusCode::OK, "anonymous"));
 }
 
 #[tokio::test]
 async fn maybe_auth_user_is_anonymous_without_a_header_and_the_user_with_a_valid_token() {
-    let kit = kit();
-    let valid = token(&kit.es, json!({}), json!({}));
-    let app = app(kit.validator);
+    let (app, valid) = app_and_valid_token();
     let answer = call(&app, "/maybe", &[]).await;
-    assert_eq!(
-        (answer.status, answer.body.as_str()),
-        (StatusCode::OK, "anonymous")
-    );
-    let answer = call(
-        &app,
-        "/maybe",
-        &[("authorization", &format!("Bearer {valid}"))],
-    )
-    .await;
-    assert_eq!(
-        (answer.status, answer.body.as_str()),
-        (StatusCode::OK, "demo-user-1")
-    );
+    assert_eq!(answer.outcome(), (StatusCode::OK, "anonymous"));
+    let answer = call_with_bearer(&app, "/maybe", &valid).await;
+    assert_eq!(answer.outcome(), (StatusCode::OK, "demo-user-1"));
 }
 
 #[tokio::test]
 async fn a_missing_scope_is_403_insufficient_scope_and_a_granted_one_passes() {
-    let kit = kit();
-    let valid = token(&kit.es, json!({}), json!({}));
-    let app = app(kit.validator);
-    let auth = format!("Bearer {valid}");
-    let answer = call(&app, "/orders/write", &[("authorization", &auth)]).await;
+    let (app, valid) = app_and_valid_token();
+    let answer = call_with_bearer(&app, "/orders/write", &valid).await;
     assert_eq!(answer.status, StatusCode::FORBIDDEN);
     assert_eq!(
         answer.challenge.as_deref(),
@@ -1023,11 +995,8 @@ async fn a_missing_scope_is_403_insufficient_scope_and_a_granted_one_passes() {
         answer.content_type.as_deref(),
         Some("application/problem+json")
     );
-    let answer = call(&app, "/orders/read", &[("authorization", &auth)]).await;
-    assert_eq!(
-        (answer.status, answer.body.as_str()),
-        (StatusCode::OK, "read")
-    );
+    let answer = call_with_bearer(&app, "/orders/read", &valid).await;
+    assert_eq!(answer.outcome(), (StatusCode::OK, "read"));
 }
 
 #[tokio::test]

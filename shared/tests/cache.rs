@@ -15,7 +15,7 @@ use axum::routing::get;
 use serde::Deserialize;
 use shared::aggregate::{CachePolicy, Screen};
 use shared::upstream::{UpstreamClient, UpstreamSettings};
-use upstream_support::local_upstream;
+use upstream_support::{as_user, local_upstream};
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 struct Thing {
@@ -89,34 +89,26 @@ async fn fetch(client: &UpstreamClient, policy: &str) -> Thing {
 }
 
 #[tokio::test]
-async fn a_fresh_answer_is_served_from_the_cache_without_an_upstream_call() {
-    let (origin, client) = spawn().await;
-    assert_eq!(fetch(&client, "max-age=60").await, Thing { n: 1 });
-    assert_eq!(fetch(&client, "max-age=60").await, Thing { n: 1 });
-    assert_eq!(origin.hits.load(Ordering::SeqCst), 1);
-}
-
-#[tokio::test]
-async fn no_store_and_private_answers_are_never_cached() {
-    let (origin, client) = spawn().await;
-    for policy in ["no-store", "private+_max-age=60"] {
-        fetch(&client, policy).await;
-        fetch(&client, policy).await;
+async fn a_repeated_get_reaches_the_origin_only_as_its_cache_control_allows() {
+    // The policy; the `n` of the first and second GET; how many reached the origin; the
+    // `If-None-Match` values the origin saw.
+    let cases: [(&str, [usize; 2], usize, &[&str]); 4] = [
+        // Fresh: the second GET is served from the cache, without an upstream call.
+        ("max-age=60", [1, 1], 1, &[]),
+        // Never stored: `no-store`, and `private` (this cache is shared by all users).
+        ("no-store", [1, 2], 2, &[]),
+        ("private+_max-age=60", [1, 2], 2, &[]),
+        // Expired at once: revalidated with `If-None-Match`, and the origin's 304 keeps it.
+        ("no-cache", [1, 1], 2, &["\"v1\""]),
+    ];
+    for (policy, ns, hits, conditional) in cases {
+        let (origin, client) = spawn().await;
+        let first = fetch(&client, policy).await;
+        let second = fetch(&client, policy).await;
+        assert_eq!([first.n, second.n], ns, "{policy}");
+        assert_eq!(origin.hits.load(Ordering::SeqCst), hits, "{policy}");
+        assert_eq!(*origin.conditional.lock().unwrap(), conditional, "{policy}");
     }
-    assert_eq!(origin.hits.load(Ordering::SeqCst), 4);
-}
-
-#[tokio::test]
-async fn an_expired_answer_is_revalidated_with_if_none_match_and_a_304_keeps_it() {
-    let (origin, client) = spawn().await;
-    assert_eq!(fetch(&client, "no-cache").await, Thing { n: 1 });
-    // The second call revalidates: the origin answers 304 and the cached value is reused.
-    assert_eq!(fetch(&client, "no-cache").await, Thing { n: 1 });
-    assert_eq!(origin.hits.load(Ordering::SeqCst), 2);
-    assert_eq!(
-        *origin.conditional.lock().unwrap(),
-        vec!["\"v1\"".to_owned()]
-    );
 }
 
 #[tokio::test]
@@ -165,16 +157,7 @@ async fn without_a_stale_window_a_failing_upstream_is_an_error() {
 async fn answers_fetched_with_a_user_token_are_never_cached() {
     let (origin, client) = spawn().await;
     for token in ["alice", "bob"] {
-        let thing: Thing = client
-            .call_as_user::<_, ()>(
-                &screen(),
-                "test",
-                reqwest::Method::GET,
-                &["max-age=60"],
-                &[],
-                token,
-                None,
-            )
+        let thing: Thing = as_user(&client, reqwest::Method::GET, "max-age=60", token)
             .await
             .unwrap();
         assert_eq!(thing.n, origin.hits.load(Ordering::SeqCst));

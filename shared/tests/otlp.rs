@@ -12,7 +12,7 @@ use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::HeaderMap;
-use axum::routing::{get, post};
+use axum::routing::{MethodRouter, get, post};
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::trace::v1::span::SpanKind;
 use prost::Message;
@@ -33,6 +33,14 @@ async fn listen(app: Router) -> String {
     url
 }
 
+/// Serves `route` at `path` with `state`; its URL.
+async fn serve_at<S>(path: &str, route: MethodRouter<S>, state: S) -> String
+where
+    S: Clone + Send + Sync + 'static,
+{
+    listen(Router::new().route(path, route).with_state(state)).await
+}
+
 #[derive(Clone, Deserialize)]
 struct Thing {
     n: u32,
@@ -41,31 +49,25 @@ struct Thing {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_request_and_its_upstream_call_are_exported_as_joined_spans() {
     let collected = Collected::default();
-    let collector = listen(
-        Router::new()
-            .route(
-                "/v1/traces",
-                post(|State(c): State<Collected>, body: Bytes| async move {
-                    c.lock()
-                        .unwrap()
-                        .push(ExportTraceServiceRequest::decode(body).unwrap());
-                }),
-            )
-            .with_state(collected.clone()),
+    let collector = serve_at(
+        "/v1/traces",
+        post(|State(c): State<Collected>, body: Bytes| async move {
+            c.lock()
+                .unwrap()
+                .push(ExportTraceServiceRequest::decode(body).unwrap());
+        }),
+        collected.clone(),
     )
     .await;
     let seen = Seen::default();
-    let origin = listen(
-        Router::new()
-            .route(
-                "/thing",
-                get(|State(seen): State<Seen>, headers: HeaderMap| async move {
-                    let parent = headers["traceparent"].to_str().unwrap().to_owned();
-                    seen.lock().unwrap().push(parent);
-                    r#"{"n":7}"#
-                }),
-            )
-            .with_state(seen.clone()),
+    let origin = serve_at(
+        "/thing",
+        get(|State(seen): State<Seen>, headers: HeaderMap| async move {
+            let parent = headers["traceparent"].to_str().unwrap().to_owned();
+            seen.lock().unwrap().push(parent);
+            r#"{"n":7}"#
+        }),
+        seen.clone(),
     )
     .await;
     shared::telemetry::init(&TelemetrySettings {

@@ -17,7 +17,7 @@ use shared::upstream::resilience::{
     CircuitOverride, CircuitSettings, ResilienceSettings, RetrySettings,
 };
 use shared::upstream::{ErrorKind, UpstreamClient, UpstreamError, UpstreamSettings};
-use upstream_support::local_upstream;
+use upstream_support::{as_user, local_upstream};
 
 #[derive(Debug, Clone, Deserialize)]
 struct Thing {}
@@ -50,6 +50,21 @@ impl Flaky {
         (flaky, url)
     }
 
+    /// The server, and a client of it (its own per-call timeout 2 s) with `resilience`.
+    async fn serving(fail_first: u32, resilience: ResilienceSettings) -> (Self, UpstreamClient) {
+        Self::serving_with_timeout(fail_first, Duration::from_secs(2), resilience).await
+    }
+
+    /// The server, and a client of it whose own per-call `timeout` is `timeout`.
+    async fn serving_with_timeout(
+        fail_first: u32,
+        timeout: Duration,
+        resilience: ResilienceSettings,
+    ) -> (Self, UpstreamClient) {
+        let (flaky, url) = Self::spawn(fail_first).await;
+        (flaky, client_with_timeout(&url, timeout, resilience))
+    }
+
     fn hits(&self) -> usize {
         self.hits.load(Ordering::SeqCst)
     }
@@ -62,10 +77,6 @@ async fn answer(State(flaky): State<Flaky>) -> (StatusCode, &'static str) {
     } else {
         (StatusCode::OK, "{}")
     }
-}
-
-fn client(url: &str, resilience: ResilienceSettings) -> UpstreamClient {
-    client_with_timeout(url, Duration::from_secs(2), resilience)
 }
 
 /// A client whose own per-call `timeout` is `timeout`.
@@ -117,29 +128,33 @@ fn screen() -> Screen {
     Screen::start(Duration::from_secs(2))
 }
 
+/// GETs `/{path}` as a call of `route`, within a 2 s screen.
+async fn call(c: &UpstreamClient, route: &'static str, path: &str) -> Result<Thing, UpstreamError> {
+    c.get_json::<Thing>(&screen(), route, &[path], &[]).await
+}
+
+/// Asserts that a GET of `/{path}` as a call of `route` answers.
+async fn assert_answers(c: &UpstreamClient, route: &'static str, path: &str) {
+    let answer = call(c, route, path).await;
+    assert!(answer.is_ok(), "{answer:?}");
+}
+
+/// What a call that must fail failed with.
+async fn failure(c: &UpstreamClient, route: &'static str, path: &str) -> ErrorKind {
+    call(c, route, path).await.unwrap_err().kind
+}
+
 #[tokio::test]
 async fn a_transient_failure_of_a_get_is_retried_and_succeeds() {
-    let (flaky, url) = Flaky::spawn(1).await;
-    let result = client(&url, no_circuit())
-        .get_json::<Thing>(&screen(), "test", &["thing"], &[])
-        .await;
-    assert!(result.is_ok(), "{result:?}");
+    let (flaky, c) = Flaky::serving(1, no_circuit()).await;
+    assert_answers(&c, "test", "thing").await;
     assert_eq!(flaky.hits(), 2);
 }
 
 #[tokio::test]
 async fn a_post_is_never_retried() {
-    let (flaky, url) = Flaky::spawn(1).await;
-    let error = client(&url, no_circuit())
-        .call_as_user::<Thing, ()>(
-            &screen(),
-            "test",
-            reqwest::Method::POST,
-            &["post"],
-            &[],
-            "t",
-            None,
-        )
+    let (flaky, c) = Flaky::serving(1, no_circuit()).await;
+    let error = as_user::<Thing>(&c, reqwest::Method::POST, "post", "t")
         .await
         .unwrap_err();
     assert_eq!(error.kind, ErrorKind::Failed(503));
@@ -148,7 +163,6 @@ async fn a_post_is_never_retried() {
 
 #[tokio::test]
 async fn with_the_upstream_fully_down_the_budget_keeps_attempts_near_one_per_call() {
-    let (flaky, url) = Flaky::spawn(u32::MAX).await;
     let mut settings = no_circuit();
     settings.retries = RetrySettings {
         max_attempts: 3,
@@ -157,13 +171,11 @@ async fn with_the_upstream_fully_down_the_budget_keeps_attempts_near_one_per_cal
         budget_ratio: 0.2,
         budget_min_per_second: 1.0,
     };
-    let c = client(&url, settings);
+    let (flaky, c) = Flaky::serving(u32::MAX, settings).await;
     let calls = 300;
     let started = Instant::now();
     for _ in 0..calls {
-        let _ = c
-            .get_json::<Thing>(&screen(), "test", &["thing"], &[])
-            .await;
+        let _ = call(&c, "test", "thing").await;
     }
     // The floor adds `budget_min_per_second` tokens per second, plus its initial balance.
     let floor = 1.0 * (started.elapsed().as_secs_f64() + 1.0);
@@ -179,24 +191,16 @@ async fn with_the_upstream_fully_down_the_budget_keeps_attempts_near_one_per_cal
 
 #[tokio::test]
 async fn consecutive_failures_open_the_circuit_and_calls_then_fail_fast_without_a_request() {
-    let (flaky, url) = Flaky::spawn(u32::MAX).await;
     let settings = one_attempt_and_a_circuit(3, Duration::from_millis(300));
-    let c = client(&url, settings);
+    let (flaky, c) = Flaky::serving(u32::MAX, settings).await;
     for _ in 0..3 {
-        let error = c
-            .get_json::<Thing>(&screen(), "test", &["thing"], &[])
-            .await
-            .unwrap_err();
-        assert_eq!(error.kind, ErrorKind::Failed(503));
+        assert_eq!(failure(&c, "test", "thing").await, ErrorKind::Failed(503));
     }
     assert_eq!(flaky.hits(), 3);
     let mut took = Vec::with_capacity(100);
     for _ in 0..100 {
         let started = Instant::now();
-        let error = c
-            .get_json::<Thing>(&screen(), "test", &["thing"], &[])
-            .await
-            .unwrap_err();
+        let error = call(&c, "test", "thing").await.unwrap_err();
         took.push(started.elapsed());
         assert_eq!(error.kind, ErrorKind::CircuitOpen);
     }
@@ -213,49 +217,29 @@ async fn consecutive_failures_open_the_circuit_and_calls_then_fail_fast_without_
     // The upstream recovers; after `open_for` one probe goes through and closes the circuit.
     flaky.fail_first.store(0, Ordering::SeqCst);
     tokio::time::sleep(Duration::from_millis(350)).await;
-    assert!(
-        c.get_json::<Thing>(&screen(), "test", &["thing"], &[])
-            .await
-            .is_ok()
-    );
-    assert!(
-        c.get_json::<Thing>(&screen(), "test", &["thing"], &[])
-            .await
-            .is_ok()
-    );
+    assert_answers(&c, "test", "thing").await;
+    assert_answers(&c, "test", "thing").await;
     assert_eq!(flaky.hits(), 5);
 }
 
 #[tokio::test]
 async fn a_failed_probe_opens_the_circuit_again() {
-    let (flaky, url) = Flaky::spawn(u32::MAX).await;
     let settings = one_attempt_and_a_circuit(1, Duration::from_millis(200));
-    let c = client(&url, settings);
-    let _ = c
-        .get_json::<Thing>(&screen(), "test", &["thing"], &[])
-        .await;
+    let (flaky, c) = Flaky::serving(u32::MAX, settings).await;
+    let _ = call(&c, "test", "thing").await;
     tokio::time::sleep(Duration::from_millis(250)).await;
-    let probe = c
-        .get_json::<Thing>(&screen(), "test", &["thing"], &[])
-        .await
-        .unwrap_err();
-    assert_eq!(probe.kind, ErrorKind::Failed(503));
-    let after = c
-        .get_json::<Thing>(&screen(), "test", &["thing"], &[])
-        .await
-        .unwrap_err();
-    assert_eq!(after.kind, ErrorKind::CircuitOpen);
+    assert_eq!(failure(&c, "test", "thing").await, ErrorKind::Failed(503));
+    assert_eq!(failure(&c, "test", "thing").await, ErrorKind::CircuitOpen);
     assert_eq!(flaky.hits(), 2);
 }
 
 #[tokio::test]
 async fn calls_over_the_concurrency_cap_fail_fast() {
-    let (flaky, url) = Flaky::spawn(0).await;
     let settings = ResilienceSettings {
         max_concurrency: 2,
         ..no_circuit()
     };
-    let c = client(&url, settings);
+    let (flaky, c) = Flaky::serving(0, settings).await;
     let s = screen();
     let results =
         futures::future::join_all((0..5).map(|_| c.get_json::<Thing>(&s, "test", &["slow"], &[])))
@@ -271,7 +255,6 @@ async fn calls_over_the_concurrency_cap_fail_fast() {
 
 #[tokio::test]
 async fn retries_stop_at_the_screen_deadline() {
-    let (flaky, url) = Flaky::spawn(u32::MAX).await;
     let settings = ResilienceSettings {
         retries: RetrySettings {
             max_attempts: 1000,
@@ -282,7 +265,7 @@ async fn retries_stop_at_the_screen_deadline() {
         },
         ..no_circuit()
     };
-    let c = client(&url, settings);
+    let (flaky, c) = Flaky::serving(u32::MAX, settings).await;
     let started = Instant::now();
     let s = Screen::start(Duration::from_millis(200));
     let _ = s
@@ -303,11 +286,6 @@ async fn retries_stop_at_the_screen_deadline() {
 // What opens a circuit, and which one
 // ---------------------------------------------------------------------------------------------
 
-/// GETs `/{path}` as a call of `route`, within a 2 s screen.
-async fn call(c: &UpstreamClient, route: &'static str, path: &str) -> Result<Thing, UpstreamError> {
-    c.get_json::<Thing>(&screen(), route, &[path], &[]).await
-}
-
 /// Opens after two failures, stays open long enough for a test, never retries.
 fn opens_after_two() -> ResilienceSettings {
     one_attempt_and_a_circuit(2, Duration::from_secs(30))
@@ -315,8 +293,7 @@ fn opens_after_two() -> ResilienceSettings {
 
 #[tokio::test]
 async fn calls_cut_short_by_the_screen_deadline_never_open_the_circuit() {
-    let (flaky, url) = Flaky::spawn(0).await;
-    let c = client(&url, opens_after_two());
+    let (flaky, c) = Flaky::serving(0, opens_after_two()).await;
     for _ in 0..5 {
         let error = c
             .get_json::<Thing>(
@@ -329,15 +306,13 @@ async fn calls_cut_short_by_the_screen_deadline_never_open_the_circuit() {
             .unwrap_err();
         assert_eq!(error.kind, ErrorKind::Timeout);
     }
-    let answer = call(&c, "test", "thing").await;
-    assert!(answer.is_ok(), "{answer:?}");
+    assert_answers(&c, "test", "thing").await;
     assert_eq!(flaky.hits(), 1);
 }
 
 #[tokio::test]
 async fn calls_abandoned_by_their_caller_never_open_the_circuit() {
-    let (flaky, url) = Flaky::spawn(0).await;
-    let c = client(&url, opens_after_two());
+    let (flaky, c) = Flaky::serving(0, opens_after_two()).await;
     for _ in 0..5 {
         // The client went away: the screen's future is dropped mid-call.
         let s = screen();
@@ -348,41 +323,38 @@ async fn calls_abandoned_by_their_caller_never_open_the_circuit() {
                 .is_err()
         );
     }
-    let answer = call(&c, "test", "thing").await;
-    assert!(answer.is_ok(), "{answer:?}");
+    assert_answers(&c, "test", "thing").await;
     assert_eq!(flaky.hits(), 1);
+}
+
+/// A client whose own per-call timeout is 50 ms, after two calls of `route` that outlasted it
+/// (each a timeout).
+async fn after_two_upstream_timeouts(route: &'static str) -> (Flaky, UpstreamClient) {
+    let (flaky, c) =
+        Flaky::serving_with_timeout(0, Duration::from_millis(50), opens_after_two()).await;
+    for _ in 0..2 {
+        assert_eq!(failure(&c, route, "slow").await, ErrorKind::Timeout);
+    }
+    (flaky, c)
 }
 
 #[tokio::test]
 async fn the_upstreams_own_timeout_is_a_failure_that_opens_the_circuit() {
-    let (flaky, url) = Flaky::spawn(0).await;
-    let c = client_with_timeout(&url, Duration::from_millis(50), opens_after_two());
-    for _ in 0..2 {
-        let error = call(&c, "test", "slow").await.unwrap_err();
-        assert_eq!(error.kind, ErrorKind::Timeout);
-    }
-    let error = call(&c, "test", "thing").await.unwrap_err();
-    assert_eq!(error.kind, ErrorKind::CircuitOpen);
+    let (flaky, c) = after_two_upstream_timeouts("test").await;
+    assert_eq!(failure(&c, "test", "thing").await, ErrorKind::CircuitOpen);
     assert_eq!(flaky.hits(), 0);
 }
 
 #[tokio::test]
 async fn an_open_circuit_of_one_route_class_leaves_the_others_closed() {
-    let (flaky, url) = Flaky::spawn(0).await;
-    let c = client_with_timeout(&url, Duration::from_millis(50), opens_after_two());
-    for _ in 0..2 {
-        let _ = call(&c, "search", "slow").await;
-    }
-    let error = call(&c, "search", "thing").await.unwrap_err();
-    assert_eq!(error.kind, ErrorKind::CircuitOpen);
-    let answer = call(&c, "products", "thing").await;
-    assert!(answer.is_ok(), "{answer:?}");
+    let (flaky, c) = after_two_upstream_timeouts("search").await;
+    assert_eq!(failure(&c, "search", "thing").await, ErrorKind::CircuitOpen);
+    assert_answers(&c, "products", "thing").await;
     assert_eq!(flaky.hits(), 1);
 }
 
 #[tokio::test]
 async fn a_route_class_override_applies_to_that_class_only() {
-    let (flaky, url) = Flaky::spawn(u32::MAX).await;
     let mut settings = opens_after_two();
     settings.route_circuits.insert(
         "search".to_owned(),
@@ -391,16 +363,17 @@ async fn a_route_class_override_applies_to_that_class_only() {
             open_for: None,
         },
     );
-    let c = client(&url, settings);
+    let (flaky, c) = Flaky::serving(u32::MAX, settings).await;
     for _ in 0..5 {
-        let error = call(&c, "search", "thing").await.unwrap_err();
-        assert_eq!(error.kind, ErrorKind::Failed(503));
+        assert_eq!(failure(&c, "search", "thing").await, ErrorKind::Failed(503));
     }
     for _ in 0..2 {
         let _ = call(&c, "products", "thing").await;
     }
-    let error = call(&c, "products", "thing").await.unwrap_err();
-    assert_eq!(error.kind, ErrorKind::CircuitOpen);
+    assert_eq!(
+        failure(&c, "products", "thing").await,
+        ErrorKind::CircuitOpen
+    );
     assert_eq!(flaky.hits(), 7);
 }
 

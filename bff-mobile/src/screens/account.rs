@@ -10,19 +10,34 @@
 //! cart line does not show them. Every answer is `Cache-Control: private, no-store` (set by the
 //! routes' layer).
 
-use axum::Json;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
+use axum::{Json, middleware};
 use shared::aggregate::{Screen, Section};
 use shared::auth::AuthUser;
 use shared::cart::{self, CartChange};
 use shared::cart_line::NewCartLine;
 use shared::ids::ProductId;
 use shared::problem::Problem;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use crate::AppState;
 use crate::device::{self, Device, HintHeaders, HintQuery};
 use crate::views::account::{CartView, Me};
+use crate::{AppState, openapi};
+
+/// The token's user's routes: each takes an [`AuthUser`] (no valid bearer token, no upstream
+/// call), and every answer, problems included, is the user's own: never stored anywhere.
+pub fn routes() -> OpenApiRouter<AppState> {
+    let mut routes = OpenApiRouter::new()
+        .routes(routes!(me))
+        .routes(routes!(cart))
+        .routes(routes!(add_item))
+        .routes(routes!(remove_item))
+        .route_layer(middleware::map_response(shared::server::personal));
+    openapi::bearer_required(routes.get_openapi_mut());
+    routes
+}
 
 /// `GET /v1/me`.
 #[utoipa::path(

@@ -14,8 +14,8 @@ pub mod search;
 use std::future::Future;
 use std::time::Duration;
 
+use axum::Router;
 use axum::response::Response;
-use axum::{Router, middleware};
 use serde::Serialize;
 use shared::aggregate::{CachePolicy, Screen, Section};
 use shared::upstream::UpstreamError;
@@ -23,7 +23,7 @@ use shared::upstream::UpstreamError;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::{AppState, device, openapi};
+use crate::{AppState, device};
 
 /// The `/v1` routes (the version gate is added around them in [`crate::app`]).
 pub fn routes() -> Router<AppState> {
@@ -32,23 +32,19 @@ pub fn routes() -> Router<AppState> {
 
 /// [`routes`] with their OpenAPI operations: each layer is documented where it is applied.
 pub fn api() -> OpenApiRouter<AppState> {
+    let mut api = public().merge(account::routes());
+    shared::openapi::upstream_responses(api.get_openapi_mut());
+    api
+}
+
+/// The screens anyone may see, with conditional GETs (`ETag`, 304).
+fn public() -> OpenApiRouter<AppState> {
     let mut public = OpenApiRouter::new()
         .routes(routes!(home::home))
         .routes(routes!(product::product))
         .routes(routes!(search::search));
     shared::openapi::conditional_gets(public.get_openapi_mut());
-    // Each handler takes `AuthUser`: no valid bearer token, no upstream call.
-    let mut personal = OpenApiRouter::new()
-        .routes(routes!(account::me))
-        .routes(routes!(account::cart))
-        .routes(routes!(account::add_item))
-        .routes(routes!(account::remove_item))
-        // Every answer, problems included, is the user's own: never stored anywhere.
-        .route_layer(middleware::map_response(shared::server::personal));
-    openapi::bearer_required(personal.get_openapi_mut());
-    let mut api = public.merge(personal);
-    shared::openapi::upstream_responses(api.get_openapi_mut());
-    api
+    public
 }
 
 /// Renders a screen whose image URLs were picked for the device: `Cache-Control` by `cache`

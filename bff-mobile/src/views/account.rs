@@ -97,12 +97,7 @@ impl<'a> CartView<'a> {
         Self {
             items,
             total: total(cart, offers),
-            // Saturating: the accounts service's quantities are not trusted to stay small (a
-            // plain sum overflowed on a fuzzed cart).
-            count: cart
-                .items
-                .iter()
-                .fold(0, |count, line| count.saturating_add(line.quantity)),
+            count: shared::cart::units(cart),
             degraded,
         }
     }

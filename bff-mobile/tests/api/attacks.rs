@@ -28,7 +28,8 @@ use serde_json::{Value, json};
 
 use crate::helpers::{
     DEADLINE, INVALID_TOKEN, NO_TOKEN, SLACK, TestApp, assert_problem, assert_unauthorized, bearer,
-    client, forward_user_tokens, screen_json, spawn_app, spawn_app_against, spawn_app_with,
+    client, forward_user_tokens, post_cart_item, screen_json, spawn_app, spawn_app_against,
+    spawn_app_with, token_routes,
 };
 
 /// What only a leak would put in a problem: panics, source locations, library names, upstream
@@ -48,22 +49,6 @@ const LEAKS: [&str; 9] = [
 /// What a problem must not echo: `also` and the [`LEAKS`].
 fn not_echoed<'a>(also: &[&'a str]) -> Vec<&'a str> {
     also.iter().copied().chain(LEAKS).collect()
-}
-
-/// Every route that takes a bearer token, with a body where it needs one. `/v1/home` is
-/// anonymous without a header and must refuse an invalid one all the same.
-fn token_routes() -> Vec<(Method, &'static str, Option<Value>)> {
-    vec![
-        (Method::GET, "/v1/me", None),
-        (Method::GET, "/v1/cart", None),
-        (
-            Method::POST,
-            "/v1/cart/items",
-            Some(json!({"product_id": "p00001", "quantity": 1})),
-        ),
-        (Method::DELETE, "/v1/cart/items/p00001", None),
-        (Method::GET, "/v1/home", None),
-    ]
 }
 
 /// The mock provider's tokens: a mobile-app access token for demo-user-1, accepted by the app
@@ -145,7 +130,7 @@ async fn forged_and_misused_tokens_are_401_on_every_route_and_no_named_key_is_ev
             Signer::Empty,
         )
     };
-    let cases: Vec<(&str, String)> = vec![
+    let mut cases: Vec<(&str, String)> = vec![
         ("alg none, unsigned", unsigned("none")),
         (
             "alg none, with a signature",
@@ -210,82 +195,6 @@ async fn forged_and_misused_tokens_are_401_on_every_route_and_no_named_key_is_ev
             by_attacker(json!({"x5c": ["MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA"]})),
         ),
         (
-            "an unknown crit",
-            kit.es(json!({"crit": ["exp"], "exp": 1}), json!({})),
-        ),
-        ("an empty crit", kit.es(json!({"crit": []}), json!({}))),
-        (
-            "crit b64 false",
-            kit.es(json!({"crit": ["b64"], "b64": false}), json!({})),
-        ),
-        (
-            "typ JWT (an ID token)",
-            kit.es(json!({"typ": "JWT"}), json!({})),
-        ),
-        ("no typ", kit.es(json!({"typ": null}), json!({}))),
-        (
-            "typ application/jwt",
-            kit.es(json!({"typ": "application/jwt"}), json!({})),
-        ),
-        (
-            "typ dpop+jwt",
-            kit.es(json!({"typ": "dpop+jwt"}), json!({})),
-        ),
-        (
-            "an ID token: typ JWT, nonce, the client as audience",
-            kit.es(
-                json!({"typ": "JWT"}),
-                json!({"aud": "mobile-app", "nonce": "n", "azp": "mobile-app"}),
-            ),
-        ),
-        ("no kid", kit.es(json!({"kid": null}), json!({}))),
-        (
-            "an unknown kid",
-            kit.es(json!({"kid": "who-knows"}), json!({})),
-        ),
-        (
-            "a path as kid",
-            kit.es(json!({"kid": "../../../../etc/passwd"}), json!({})),
-        ),
-        (
-            "the RSA key's kid",
-            kit.es(json!({"kid": kit.rsa.kid}), json!({})),
-        ),
-        ("wrong aud", kit.es(json!({}), json!({"aud": "accounts"}))),
-        (
-            "aud list without this service",
-            kit.es(json!({}), json!({"aud": ["accounts"]})),
-        ),
-        ("empty aud list", kit.es(json!({}), json!({"aud": []}))),
-        (
-            "wrong iss",
-            kit.es(json!({}), json!({"iss": "https://evil.example"})),
-        ),
-        (
-            "iss with a trailing slash",
-            kit.es(json!({}), json!({"iss": format!("{issuer}/")})),
-        ),
-        ("iss as a list", kit.es(json!({}), json!({"iss": [issuer]}))),
-        (
-            "expired past the leeway",
-            kit.es(json!({}), json!({"exp": now - 60})),
-        ),
-        (
-            "nbf in the future",
-            kit.es(json!({}), json!({"nbf": now + 120})),
-        ),
-        (
-            "iat in the future",
-            kit.es(json!({}), json!({"iat": now + 120})),
-        ),
-        ("no exp", kit.es(json!({}), json!({"exp": null}))),
-        (
-            "exp as a string",
-            kit.es(json!({}), json!({"exp": (now + 300).to_string()})),
-        ),
-        ("no sub", kit.es(json!({}), json!({"sub": null}))),
-        ("no iat", kit.es(json!({}), json!({"iat": null}))),
-        (
             "a payload that is not JSON",
             format!(
                 "{}.{}.{}",
@@ -297,7 +206,52 @@ async fn forged_and_misused_tokens_are_401_on_every_route_and_no_named_key_is_ev
             ),
         ),
         ("four parts", format!("{}.x", kit.es(json!({}), json!({})))),
+        (
+            "an ID token: typ JWT, nonce, the client as audience",
+            kit.es(
+                json!({"typ": "JWT"}),
+                json!({"aud": "mobile-app", "nonce": "n", "azp": "mobile-app"}),
+            ),
+        ),
     ];
+    // Signed with the provider's EC key, one header parameter changed.
+    let header_changes = [
+        ("an unknown crit", json!({"crit": ["exp"], "exp": 1})),
+        ("an empty crit", json!({"crit": []})),
+        ("crit b64 false", json!({"crit": ["b64"], "b64": false})),
+        ("typ JWT (an ID token)", json!({"typ": "JWT"})),
+        ("no typ", json!({"typ": null})),
+        ("typ application/jwt", json!({"typ": "application/jwt"})),
+        ("typ dpop+jwt", json!({"typ": "dpop+jwt"})),
+        ("no kid", json!({"kid": null})),
+        ("an unknown kid", json!({"kid": "who-knows"})),
+        ("a path as kid", json!({"kid": "../../../../etc/passwd"})),
+        ("the RSA key's kid", json!({"kid": kit.rsa.kid})),
+    ];
+    cases.extend(header_changes.map(|(case, header)| (case, kit.es(header, json!({})))));
+    // Signed with the provider's EC key, one claim changed.
+    let claim_changes = [
+        ("wrong aud", json!({"aud": "accounts"})),
+        (
+            "aud list without this service",
+            json!({"aud": ["accounts"]}),
+        ),
+        ("empty aud list", json!({"aud": []})),
+        ("wrong iss", json!({"iss": "https://evil.example"})),
+        (
+            "iss with a trailing slash",
+            json!({"iss": format!("{issuer}/")}),
+        ),
+        ("iss as a list", json!({"iss": [issuer]})),
+        ("expired past the leeway", json!({"exp": now - 60})),
+        ("nbf in the future", json!({"nbf": now + 120})),
+        ("iat in the future", json!({"iat": now + 120})),
+        ("no exp", json!({"exp": null})),
+        ("exp as a string", json!({"exp": (now + 300).to_string()})),
+        ("no sub", json!({"sub": null})),
+        ("no iat", json!({"iat": null})),
+    ];
+    cases.extend(claim_changes.map(|(case, claims)| (case, kit.es(json!({}), claims))));
 
     for (case, token) in &cases {
         for (method, path, body) in token_routes() {
@@ -477,11 +431,7 @@ async fn refused_truncated_endless_garbage_and_hanging_upstreams_are_bounded_pro
         (Method::GET, "/v1/search?q=wireless", None),
         (Method::GET, "/v1/me", None),
         (Method::GET, "/v1/cart", None),
-        (
-            Method::POST,
-            "/v1/cart/items",
-            Some(json!({"product_id": "p00001", "quantity": 1})),
-        ),
+        post_cart_item("p00001"),
     ];
 
     for (fault, expected) in broken_upstream_faults(503) {
@@ -678,11 +628,7 @@ async fn identity_and_forwarding_headers_reach_no_upstream_on_any_route() {
         (Method::GET, "/v1/products/p00042", None),
         (Method::GET, "/v1/search?q=wireless", None),
         (Method::GET, "/v1/me", None),
-        (
-            Method::POST,
-            "/v1/cart/items",
-            Some(json!({"product_id": "p00042", "quantity": 1})),
-        ),
+        post_cart_item("p00042"),
         (Method::DELETE, "/v1/cart/items/p00042", None),
     ] {
         let response = app

@@ -3,9 +3,10 @@
 //! method per endpoint, and the assertions every error test shares.
 #![allow(dead_code)]
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bff_mobile::Settings;
+use demo_upstreams::fault::Fault;
 use demo_upstreams::testing::{RunningService, TestUpstreams};
 use dev_idp::testing::TestIdp;
 use reqwest::Method;
@@ -20,11 +21,21 @@ pub const RELAXED_DEADLINE: Duration = Duration::from_secs(2);
 /// How far past the deadline a screen may answer (scheduling, a debug build, a busy machine).
 pub const SLACK: Duration = Duration::from_millis(200);
 
+/// An upstream slower than any screen's deadline in tests.
+pub const SLOW: Fault = Fault::Delay(Duration::from_secs(2));
+
 /// Fails unless the screen started at `started` answered within [`DEADLINE`] + [`SLACK`].
 #[track_caller]
-pub fn assert_within_deadline(started: std::time::Instant) {
+pub fn assert_within_deadline(started: Instant) {
     let elapsed = started.elapsed();
     assert!(elapsed < DEADLINE + SLACK, "{elapsed:?}");
+}
+
+/// Awaits `request`; returns its output and how long it took.
+pub async fn timed<T>(request: impl Future<Output = T>) -> (T, Duration) {
+    let started = Instant::now();
+    let output = request.await;
+    (output, started.elapsed())
 }
 
 /// The app under test, the provider and the upstreams it talks to.
@@ -265,6 +276,12 @@ impl TestApp {
         ]
     }
 
+    /// Requests each upstream received since the last reset, in [`Self::services`]' order:
+    /// catalog, offers, reviews, recommendations, accounts.
+    pub fn hits(&self) -> [usize; 5] {
+        self.services().map(RunningService::hits)
+    }
+
     /// Requests received by all five upstreams since the last reset.
     pub fn upstream_hits(&self) -> usize {
         self.services().iter().map(|service| service.hits()).sum()
@@ -283,6 +300,27 @@ impl TestApp {
             service.reset_log();
         }
     }
+}
+
+/// A route to call: method, path and query, and the JSON body if it takes one.
+pub type Route = (Method, &'static str, Option<Value>);
+
+/// `POST /v1/cart/items` with a valid body: one `product_id`.
+pub fn post_cart_item(product_id: &str) -> Route {
+    let line = serde_json::json!({"product_id": product_id, "quantity": 1});
+    (Method::POST, "/v1/cart/items", Some(line))
+}
+
+/// Every route that takes a bearer token, with a body where it needs one: the personal ones,
+/// then `/v1/home` (anonymous without a header, and it must refuse an invalid one all the same).
+pub fn token_routes() -> Vec<Route> {
+    vec![
+        (Method::GET, "/v1/me", None),
+        (Method::GET, "/v1/cart", None),
+        post_cart_item("p00001"),
+        (Method::DELETE, "/v1/cart/items/p00001", None),
+        (Method::GET, "/v1/home", None),
+    ]
 }
 
 /// An `Authorization: Bearer …` header value.
@@ -350,6 +388,15 @@ pub async fn screen_json(response: reqwest::Response) -> Value {
     response.json().await.unwrap()
 }
 
+/// Asserts a 200 JSON public screen that no cache may keep (`no-cache`: a partial screen) and
+/// that names exactly `sections` as `degraded`; returns its body.
+pub async fn degraded_json(response: reqwest::Response, sections: &[&str]) -> Value {
+    assert_eq!(cache_control(&response), "no-cache");
+    let screen = screen_json(response).await;
+    assert_eq!(screen["degraded"], serde_json::json!(sections), "{screen}");
+    screen
+}
+
 pub use shared::test_server::{assert_problem, cart_lines, each_str};
 
 /// The width a rendition URL names (`…/960.svg` → 960).
@@ -411,4 +458,12 @@ pub fn assert_card(card: &Value) {
         );
     }
     rendition_width(&card["image"]);
+}
+
+/// Asserts a shelf of `count` cards, each of the mobile shape ([`assert_card`]).
+#[track_caller]
+pub fn assert_cards(shelf: &Value, count: usize) {
+    let cards = shelf.as_array().expect("a list of cards");
+    assert_eq!(cards.len(), count, "{shelf}");
+    cards.iter().for_each(assert_card);
 }

@@ -1,9 +1,8 @@
 //! The app version gate: `X-App-Version` below `app.min_version` must update.
 
-use reqwest::Method;
 use serde_json::json;
 
-use crate::helpers::{TestApp, assert_problem, bearer, screen_json, spawn_app_with};
+use crate::helpers::{TestApp, assert_problem, bearer, screen_json, spawn_app_with, token_routes};
 
 const SCREENS: [&str; 3] = ["/v1/home", "/v1/products/p00042", "/v1/search?q=headphones"];
 
@@ -122,24 +121,16 @@ async fn old_builds_are_refused_before_any_token_is_looked_at() {
     let app = spawn_app_requiring("2.1.0").await;
     let valid = app.token_of("demo-user-1").await;
     let jwks_fetched = app.idp.jwks_requests();
-    let body = json!({"product_id": "p00001", "quantity": 1});
 
     for token in [valid.as_str(), "an-invalid-token"] {
         let authorization = bearer(token);
-        for (method, path) in [
-            (Method::GET, "/v1/home"),
-            (Method::GET, "/v1/me"),
-            (Method::GET, "/v1/cart"),
-            (Method::POST, "/v1/cart/items"),
-            (Method::DELETE, "/v1/cart/items/p00001"),
-        ] {
-            let with_body = (method == Method::POST).then_some(&body);
+        for (method, path, body) in token_routes() {
             let response = app
                 .send(
                     method.clone(),
                     path,
                     &[authorization.as_header(), ("X-App-Version", "2.0.9")],
-                    with_body,
+                    body.as_ref(),
                 )
                 .await;
             let problem = assert_problem(response, 426, &[token]).await;

@@ -90,14 +90,10 @@ impl Auth {
     /// Discovers the provider (or defers that, if it is unreachable) and connects the session
     /// store.
     pub async fn new(settings: &Settings) -> anyhow::Result<Self> {
-        let oidc = DeferredOidcClient::connect(&settings.oidc.client)
+        let client = &settings.oidc.client;
+        let oidc = DeferredOidcClient::connect(client)
             .await
-            .with_context(|| {
-                format!(
-                    "cannot set up the OpenID client of {}",
-                    settings.oidc.client.issuer
-                )
-            })?;
+            .with_context(|| format!("cannot set up the OpenID client of {}", client.issuer))?;
         let sessions = SessionManager::from_settings(&settings.session)
             .await
             .context("cannot set up the session store")?;
@@ -105,7 +101,7 @@ impl Auth {
             oidc,
             sessions,
             cookies: CookiePolicy::new(settings.cookies.secure, &settings.session),
-            logins: LoginSealer::new(&settings.session, &settings.oidc.client.client_secret),
+            logins: LoginSealer::new(&settings.session, &client.client_secret),
             public_origin: settings.server.origin(),
             post_logout_redirect_uri: settings.oidc.post_logout_redirect_uri.clone(),
             logout_id_token_hint: settings.oidc.logout_id_token_hint,

@@ -154,56 +154,40 @@ fn shared_values<T>(by_id: HashMap<String, T>) -> HashMap<String, Arc<T>> {
     by_id.into_iter().map(|(id, value)| (id, Arc::new(value))).collect()
 }
 
-/// Loads product cards.
-pub struct Cards(Batch);
-/// Loads products in full.
-pub struct Products(Batch);
-/// Loads offers.
-pub struct Offers(Batch);
-/// Loads average ratings.
-pub struct Ratings(Batch);
+/// Declares loaders, one a line: `Name: Value = |upstreams, screen, ids| answers;` is the
+/// loader `Name` of `Value`s, whose one call for `ids` answers `answers` (by id), made with the
+/// [`Batch`]'s clients within its screen's deadline.
+macro_rules! batch_calls {
+    ($(
+        $(#[doc = $doc:literal])*
+        $name:ident: $value:ty = |$upstreams:ident, $screen:ident, $ids:ident| $answers:expr;
+    )*) => {$(
+        $(#[doc = $doc])*
+        pub struct $name(Batch);
 
-impl BatchCall for Cards {
-    type Value = ProductCard;
+        impl BatchCall for $name {
+            type Value = $value;
 
-    async fn call(
-        &self,
-        ids: &[String],
-    ) -> Result<HashMap<String, Arc<ProductCard>>, UpstreamError> {
-        let b = &self.0;
-        let cards = b.upstreams.catalog.cards(&b.screen, ids).await?;
-        Ok(by_id(cards, |card| &card.id))
-    }
+            async fn call(
+                &self,
+                $ids: &[String],
+            ) -> Result<HashMap<String, Arc<$value>>, UpstreamError> {
+                let ($upstreams, $screen) = (&*self.0.upstreams, &*self.0.screen);
+                Ok($answers)
+            }
+        }
+    )*};
 }
 
-impl BatchCall for Products {
-    type Value = Product;
-
-    async fn call(&self, ids: &[String]) -> Result<HashMap<String, Arc<Product>>, UpstreamError> {
-        let b = &self.0;
-        let products = b.upstreams.catalog.products(&b.screen, ids).await?;
-        Ok(by_id(products, |product| &product.id))
-    }
-}
-
-impl BatchCall for Offers {
-    type Value = Offer;
-
-    async fn call(&self, ids: &[String]) -> Result<HashMap<String, Arc<Offer>>, UpstreamError> {
-        let b = &self.0;
-        let offers = b.upstreams.offers.offers(&b.screen, ids).await?;
-        Ok(shared_values(offers))
-    }
-}
-
-impl BatchCall for Ratings {
-    type Value = Rating;
-
-    async fn call(&self, ids: &[String]) -> Result<HashMap<String, Arc<Rating>>, UpstreamError> {
-        let b = &self.0;
-        let ratings = b.upstreams.reviews.ratings(&b.screen, ids).await?;
-        Ok(shared_values(ratings))
-    }
+batch_calls! {
+    /// Loads product cards.
+    Cards: ProductCard = |up, screen, ids| by_id(up.catalog.cards(screen, ids).await?, |c| &c.id);
+    /// Loads products in full.
+    Products: Product = |up, screen, ids| by_id(up.catalog.products(screen, ids).await?, |p| &p.id);
+    /// Loads offers.
+    Offers: Offer = |up, screen, ids| shared_values(up.offers.offers(screen, ids).await?);
+    /// Loads average ratings.
+    Ratings: Rating = |up, screen, ids| shared_values(up.reviews.ratings(screen, ids).await?);
 }
 
 #[cfg(test)]

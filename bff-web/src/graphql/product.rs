@@ -158,29 +158,13 @@ impl Product {
     /// Specification entries, in display order.
     async fn specs(&self, ctx: &Context<'_>) -> Result<Option<Vec<Spec>>> {
         let full = self.full(ctx).await?;
-        Ok(full.map(|p| {
-            p.specs
-                .iter()
-                .map(|s| Spec {
-                    name: s.name.clone(),
-                    value: s.value.clone(),
-                })
-                .collect()
-        }))
+        Ok(full.map(|p| p.specs.iter().map(Spec::of).collect()))
     }
 
     /// Purchasable variants.
     async fn variants(&self, ctx: &Context<'_>) -> Result<Option<Vec<Variant>>> {
         let full = self.full(ctx).await?;
-        Ok(full.map(|p| {
-            p.variants
-                .iter()
-                .map(|v| Variant {
-                    sku: v.sku.clone(),
-                    name: v.name.clone(),
-                })
-                .collect()
-        }))
+        Ok(full.map(|p| p.variants.iter().map(Variant::of).collect()))
     }
 
     /// The current offer (null when there is none, or with a `DEGRADED` error for `offers`).
@@ -332,6 +316,24 @@ pub struct Variant {
     sku: String,
     /// E.g. `Black`.
     name: String,
+}
+
+impl Spec {
+    fn of(spec: &catalog::Spec) -> Self {
+        Self {
+            name: spec.name.clone(),
+            value: spec.value.clone(),
+        }
+    }
+}
+
+impl Variant {
+    fn of(variant: &catalog::Variant) -> Self {
+        Self {
+            sku: variant.sku.clone(),
+            name: variant.name.clone(),
+        }
+    }
 }
 
 /// The current offer of a product.

@@ -7,19 +7,34 @@
 //! offers + ratings call for all its lines, as optional sections (`degraded` names what was left
 //! out). Every answer is `Cache-Control: private, no-store` (set by the routes' layer).
 
-use axum::Json;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
+use axum::{Json, middleware};
 use shared::aggregate::{Screen, Section};
 use shared::cards::CardExtras;
 use shared::cart::{self, CartChange};
 use shared::cart_line::NewCartLine;
 use shared::ids::ProductId;
 use shared::problem::Problem;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use crate::AppState;
 use crate::auth::SignedIn;
 use crate::views::account::{CartPage, ProfileView};
+use crate::{AppState, openapi};
+
+/// The signed-in user's routes: each needs a session ([`SignedIn`]), and every answer, problems
+/// included, is the user's own: never stored anywhere.
+pub fn routes() -> OpenApiRouter<AppState> {
+    let mut routes = OpenApiRouter::new()
+        .routes(routes!(me))
+        .routes(routes!(cart))
+        .routes(routes!(add_item))
+        .routes(routes!(remove_item))
+        .route_layer(middleware::map_response(shared::server::personal));
+    openapi::signed_in(routes.get_openapi_mut());
+    routes
+}
 
 /// `GET /api/me`.
 #[utoipa::path(

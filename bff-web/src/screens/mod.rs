@@ -29,26 +29,23 @@ pub fn routes() -> Router<AppState> {
 
 /// [`routes`] with their OpenAPI operations: each layer is documented where it is applied.
 pub fn api() -> OpenApiRouter<AppState> {
+    let mut api = public()
+        .merge(account::routes())
+        .route_layer(middleware::from_fn(csrf::require));
+    shared::openapi::upstream_responses(api.get_openapi_mut());
+    openapi::csrf_protected(api.get_openapi_mut());
+    api
+}
+
+/// The screens anyone may see, with conditional GETs (`ETag`, 304).
+fn public() -> OpenApiRouter<AppState> {
     let mut public = OpenApiRouter::new()
         .routes(routes!(home::home))
         .routes(routes!(product::product))
         .routes(routes!(reviews::reviews))
         .routes(routes!(search::search));
     shared::openapi::conditional_gets(public.get_openapi_mut());
-    let mut personal = OpenApiRouter::new()
-        .routes(routes!(account::me))
-        .routes(routes!(account::cart))
-        .routes(routes!(account::add_item))
-        .routes(routes!(account::remove_item))
-        // Every answer, problems included, is the user's own: never stored anywhere.
-        .route_layer(middleware::map_response(shared::server::personal));
-    openapi::signed_in(personal.get_openapi_mut());
-    let mut api = public
-        .merge(personal)
-        .route_layer(middleware::from_fn(csrf::require));
-    shared::openapi::upstream_responses(api.get_openapi_mut());
-    openapi::csrf_protected(api.get_openapi_mut());
-    api
+    public
 }
 
 /// A query parameter that is absent or empty (as an untouched form field sends it) is `None`.

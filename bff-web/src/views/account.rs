@@ -132,12 +132,7 @@ impl<'a> CartPage<'a> {
             .collect();
         Self {
             items,
-            // Saturating: the accounts service's quantities are not trusted to stay small (a
-            // plain sum overflowed on a fuzzed cart).
-            item_count: cart
-                .items
-                .iter()
-                .fold(0, |count, line| count.saturating_add(line.quantity)),
+            item_count: shared::cart::units(cart),
             subtotal: subtotal
                 .filter(|(_, currency)| !currency.is_empty())
                 .map(|(cents, currency)| Money::new(cents, currency)),

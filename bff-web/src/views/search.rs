@@ -122,10 +122,8 @@ mod tests {
 
     #[test]
     fn page_count_rounds_up_and_is_capped() {
-        assert_eq!(page_count(0), 0);
-        assert_eq!(page_count(1), 1);
-        assert_eq!(page_count(24), 1);
-        assert_eq!(page_count(25), 2);
-        assert_eq!(page_count(1_000_000), MAX_PAGE);
+        for (total, pages) in [(0, 0), (1, 1), (24, 1), (25, 2), (1_000_000, MAX_PAGE)] {
+            assert_eq!(page_count(total), pages, "{total}");
+        }
     }
 }

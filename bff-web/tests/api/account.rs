@@ -1,7 +1,6 @@
 //! The signed-in user's screens: profile and cart, called with the session's token.
 
 use demo_upstreams::fault::Fault;
-use reqwest::Method;
 use serde_json::json;
 
 use crate::helpers::{TestApp, assert_web_card, personal_routes, spawn_app};
@@ -107,14 +106,10 @@ async fn a_cart_change_is_validated_before_any_upstream_call() {
         reply.assert_problem(400);
         assert!(!reply.body.contains("admin") && !reply.body.contains("<script>"));
     }
+    let line = r#"{"product_id": "p00001", "quantity": 1}"#;
     let not_json = app
         .browser
-        .send(
-            app.browser
-                .request(Method::POST, "/api/cart/items")
-                .header("content-type", "text/plain")
-                .body(r#"{"product_id": "p00001", "quantity": 1}"#),
-        )
+        .post_raw("/api/cart/items", "text/plain", line)
         .await;
     not_json.assert_problem(415);
     for path in [

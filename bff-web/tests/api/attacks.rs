@@ -20,7 +20,10 @@ use reqwest::header::{CONTENT_TYPE, COOKIE};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
-use crate::helpers::{DEADLINE, Options, Reply, SLACK, TestApp, spawn_app, spawn_with, unix_now};
+use crate::helpers::{
+    DEADLINE, Options, Reply, SLACK, Store, TestApp, spawn_app, spawn_app_with_deadline,
+    spawn_with, timed, unix_now,
+};
 use crate::sessions::query_param;
 
 /// What only a leak would put in a response: panics, source locations, library names, upstream
@@ -336,22 +339,9 @@ async fn no_origin_is_ever_reflected_not_null_a_look_alike_or_the_apps_own() {
         for origin in origins {
             let preflight = app
                 .browser
-                .send(
-                    app.browser
-                        .request_without_csrf(Method::OPTIONS, path)
-                        .header("origin", origin)
-                        .header("access-control-request-method", "POST")
-                        .header("access-control-request-headers", "x-csrf"),
-                )
+                .preflight(path, origin, "POST", Some("x-csrf"))
                 .await;
-            let actual = app
-                .browser
-                .send(
-                    app.browser
-                        .request(Method::GET, path)
-                        .header("origin", origin),
-                )
-                .await;
+            let actual = app.browser.get_with(path, &[("origin", origin)]).await;
             for reply in [preflight, actual] {
                 let cors = reply.cors_headers();
                 assert!(cors.is_empty(), "{origin} {}: {cors:?}", reply.request);
@@ -490,13 +480,14 @@ async fn the_login_redirect_names_the_configured_callback_whatever_the_host_head
 
     let login = app
         .browser
-        .send(
-            app.browser
-                .request(Method::GET, "/auth/login?return_to=/cart")
-                .header("host", "evil.example")
-                .header("x-forwarded-host", "evil.example")
-                .header("x-forwarded-proto", "https")
-                .header("forwarded", "host=evil.example;proto=https"),
+        .get_with(
+            "/auth/login?return_to=/cart",
+            &[
+                ("host", "evil.example"),
+                ("x-forwarded-host", "evil.example"),
+                ("x-forwarded-proto", "https"),
+                ("forwarded", "host=evil.example;proto=https"),
+            ],
         )
         .await;
 
@@ -631,6 +622,15 @@ fn unbreakable(deadline: Duration, targets: Option<(String, String)>) -> Options
     }
 }
 
+/// Routes that call the catalog (public pages) or accounts (the signed-in user's).
+const CATALOG_AND_ACCOUNTS_ROUTES: [(Method, &str); 5] = [
+    (Method::GET, "/api/products/p00001"),
+    (Method::GET, "/api/search?q=wireless"),
+    (Method::GET, "/api/me"),
+    (Method::GET, "/api/cart"),
+    (Method::POST, "/api/cart/items"),
+];
+
 #[tokio::test]
 async fn error_pages_wrong_shapes_and_redirects_are_generic_502s_and_no_redirect_is_followed() {
     let elsewhere = FakeUpstream::spawn("http://127.0.0.1:9").await;
@@ -659,17 +659,9 @@ async fn error_pages_wrong_shapes_and_redirects_are_generic_502s_and_no_redirect
         catalog.set(behaviour);
         accounts.set(behaviour);
         let (catalog_before, accounts_before) = (catalog.hits(), accounts.hits());
-        for (method, path) in [
-            (Method::GET, "/api/products/p00001"),
-            (Method::GET, "/api/search?q=wireless"),
-            (Method::GET, "/api/me"),
-            (Method::GET, "/api/cart"),
-            (Method::POST, "/api/cart/items"),
-        ] {
+        for (method, path) in CATALOG_AND_ACCOUNTS_ROUTES {
             let request = app.browser.request_with_line(&method, path, "p00001");
-            let started = Instant::now();
-            let reply = app.browser.send(request).await;
-            let elapsed = started.elapsed();
+            let (reply, elapsed) = timed(app.browser.send(request)).await;
             // An upstream's 4xx (other than 401/403/404) is the BFF's fault: 400; else 502.
             let expected = if matches!(behaviour, Misbehaviour::HtmlError(418)) {
                 400
@@ -960,12 +952,7 @@ async fn malformed_json_bodies_are_400_problems_that_echo_nothing_and_call_nothi
     for body in bodies {
         let reply = app
             .browser
-            .send(
-                app.browser
-                    .request(Method::POST, "/api/cart/items")
-                    .header(CONTENT_TYPE, "application/json")
-                    .body(body.clone()),
-            )
+            .post_raw("/api/cart/items", "application/json", body.clone())
             .await;
         assert!(
             [400, 422].contains(&reply.status),
@@ -1166,12 +1153,14 @@ async fn identity_and_forwarding_headers_are_neither_trusted_nor_forwarded() {
 #[tokio::test]
 async fn a_request_id_that_is_not_plain_is_replaced_before_it_is_logged_or_forwarded() {
     let app = spawn_app().await;
+    // Longer than the 64 characters a request id may have.
+    let too_long = "x".repeat(65);
 
     for hostile in [
         "<script>alert(1)</script>",
         "id with spaces",
         "../../etc/passwd",
-        &"x".repeat(65),
+        &too_long,
     ] {
         let response = app.get_with_request_id("/api/home", Some(hostile)).await;
         assert_eq!(response.status(), 200);
@@ -1206,7 +1195,7 @@ const FLOOD_ADDRESSES: usize = 25;
 const FLOOD_PER_ADDRESS: usize = 200;
 
 /// An app whose rate limit believes the `X-Forwarded-For` of local peers (a balancer).
-async fn spawn_behind_a_proxy(store: crate::helpers::Store) -> TestApp {
+async fn spawn_behind_a_proxy(store: Store) -> TestApp {
     spawn_with(Options {
         store,
         configure: Some(Arc::new(|settings| {
@@ -1273,52 +1262,41 @@ async fn stored_entries(app: &TestApp) -> u64 {
     }
 }
 
-async fn a_login_flood_leaves_no_server_state_and_a_real_sign_in_completes(
-    store: crate::helpers::Store,
-) {
-    let app = spawn_behind_a_proxy(store).await;
-    // Ada starts signing in, then the flood comes, then the provider sends her back.
-    let (_, callback) = app.browser.start_login("/cart").await;
-    assert_eq!(
-        stored_entries(&app).await,
-        0,
-        "a login start stores nothing"
-    );
+mod flood {
+    use super::*;
 
-    flood_login_starts(&app).await;
+    pub async fn a_login_flood_leaves_no_server_state_and_a_real_sign_in_completes(store: Store) {
+        let app = spawn_behind_a_proxy(store).await;
+        // Ada starts signing in, then the flood comes, then the provider sends her back.
+        let (_, callback) = app.browser.start_login("/cart").await;
+        assert_eq!(
+            stored_entries(&app).await,
+            0,
+            "a login start stores nothing"
+        );
 
-    // The old design kept one entry per start here: 5,000 of about 4.8 KB each.
-    assert_eq!(
-        stored_entries(&app).await,
-        0,
-        "{} login starts left server-side state",
-        FLOOD_ADDRESSES * FLOOD_PER_ADDRESS
-    );
-    let done = app.browser.get(&callback).await;
-    assert_eq!(done.status, 302, "{}", done.body);
-    assert_eq!(done.location(), format!("{}/cart", app.address));
-    assert_eq!(app.browser.get("/auth/session").await.status, 200);
-    assert_eq!(stored_entries(&app).await, 1, "Ada's session, nothing else");
+        flood_login_starts(&app).await;
+
+        // The old design kept one entry per start here: 5,000 of about 4.8 KB each.
+        assert_eq!(
+            stored_entries(&app).await,
+            0,
+            "{} login starts left server-side state",
+            FLOOD_ADDRESSES * FLOOD_PER_ADDRESS
+        );
+        let done = app.browser.get(&callback).await;
+        assert_eq!(done.status, 302, "{}", done.body);
+        assert_eq!(done.location(), format!("{}/cart", app.address));
+        assert_eq!(app.browser.get("/auth/session").await.status, 200);
+        assert_eq!(stored_entries(&app).await, 1, "Ada's session, nothing else");
+    }
 }
 
-#[tokio::test]
-async fn a_login_flood_leaves_the_memory_store_empty_and_a_real_sign_in_completes() {
-    Box::pin(
-        a_login_flood_leaves_no_server_state_and_a_real_sign_in_completes(
-            crate::helpers::Store::Memory,
-        ),
-    )
-    .await;
-}
-
-#[tokio::test]
-async fn a_login_flood_adds_no_redis_key_and_a_real_sign_in_completes() {
-    Box::pin(
-        a_login_flood_leaves_no_server_state_and_a_real_sign_in_completes(
-            crate::helpers::Store::Redis,
-        ),
-    )
-    .await;
+// The login flood against each kind of store: the memory store stays empty, Redis gets no key.
+shared::tests_per_backend! {
+    suite: flood,
+    backends: [memory_store => Store::Memory, redis_store => Store::Redis],
+    tests: [a_login_flood_leaves_no_server_state_and_a_real_sign_in_completes],
 }
 
 /// Asserts the callback was refused with a 400 problem, signed nobody in and cleared the login
@@ -1456,11 +1434,7 @@ async fn sign_ins_in_parallel_tabs_each_complete_and_the_cookie_stays_bounded() 
 
 #[tokio::test]
 async fn a_hanging_search_answered_504_by_the_deadline_leaves_every_product_page_answering() {
-    let app = spawn_with(Options {
-        deadline: DEADLINE,
-        ..Options::default()
-    })
-    .await;
+    let app = spawn_app_with_deadline(DEADLINE).await;
     app.upstreams
         .catalog
         .set_fault_for_routes(Fault::Hang, ["/products/search"]);

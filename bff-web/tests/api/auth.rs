@@ -6,7 +6,6 @@ use std::time::Duration;
 
 use bff_web::Settings;
 
-use reqwest::Method;
 use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
 
 use crate::helpers::{Options, spawn_app, spawn_with};
@@ -175,12 +174,13 @@ async fn open_redirects_through_return_to_all_end_at_the_root() {
     let (_, callback) = app.browser.start_login("/search?q=red%20shoes#top").await;
     let done = app
         .browser
-        .send(
-            app.browser
-                .request(Method::GET, &callback)
-                .header("host", "evil.example")
-                .header("x-forwarded-host", "evil.example")
-                .header("x-forwarded-proto", "https"),
+        .get_with(
+            &callback,
+            &[
+                ("host", "evil.example"),
+                ("x-forwarded-host", "evil.example"),
+                ("x-forwarded-proto", "https"),
+            ],
         )
         .await;
     assert_eq!(

@@ -25,13 +25,10 @@ fn the_committed_openapi_document_is_what_the_code_generates() {
 #[tokio::test]
 async fn openapi_json_is_served_without_csrf_and_cacheable() {
     let app = spawn_app().await;
-    let reply = app
+    let without_csrf = app
         .browser
-        .send(
-            app.browser
-                .request_without_csrf(reqwest::Method::GET, "/openapi.json"),
-        )
-        .await;
+        .request_without_csrf(Method::GET, "/openapi.json");
+    let reply = app.browser.send(without_csrf).await;
     assert_eq!(reply.status, 200, "{}", reply.body);
     assert_eq!(reply.header("content-type"), Some("application/json"));
     assert!(
@@ -82,11 +79,7 @@ async fn every_endpoint_answers_as_the_contract_says() {
     assert_eq!(home.status, 200, "{}", home.body);
     let etag = home.header("etag").expect("an ETag").to_owned();
     let revalidated = browser
-        .send(
-            browser
-                .request(Method::GET, "/api/home")
-                .header("If-None-Match", etag),
-        )
+        .get_with("/api/home", &[("If-None-Match", &etag)])
         .await;
     assert_eq!(revalidated.status, 304);
     for path in [
@@ -124,12 +117,7 @@ async fn every_endpoint_answers_as_the_contract_says() {
     assert_eq!(browser.add_to_cart("p00042", 2).await.status, 200);
     assert_eq!(browser.add_to_cart("p00042", 100).await.status, 400);
     let not_json = browser
-        .send(
-            browser
-                .request(Method::POST, "/api/cart/items")
-                .header("content-type", "text/plain")
-                .body("p00042"),
-        )
+        .post_raw("/api/cart/items", "text/plain", "p00042")
         .await;
     assert_eq!(not_json.status, 415);
     assert_eq!(browser.get("/api/cart").await.status, 200);

@@ -87,11 +87,7 @@ async fn a_cross_site_request_is_refused_even_with_x_csrf() {
     // The page's own requests pass.
     let same_origin = app
         .browser
-        .send(
-            app.browser
-                .request(Method::GET, "/api/cart")
-                .header("sec-fetch-site", "same-origin"),
-        )
+        .get_with("/api/cart", &[("sec-fetch-site", "same-origin")])
         .await;
     assert_eq!(same_origin.status, 200, "{}", same_origin.body);
 }
@@ -115,12 +111,11 @@ async fn an_evil_origin_never_gets_a_cors_header_with_or_without_credentials() {
         // A preflight: refused, and nothing that would let the real request through.
         let preflight = app
             .browser
-            .send(
-                app.browser
-                    .request_without_csrf(Method::OPTIONS, path)
-                    .header("origin", "https://evil.example")
-                    .header("access-control-request-method", method.as_str())
-                    .header("access-control-request-headers", "x-csrf, content-type"),
+            .preflight(
+                path,
+                "https://evil.example",
+                method.as_str(),
+                Some("x-csrf, content-type"),
             )
             .await;
         assert!(preflight.status >= 400, "{}", preflight.request);

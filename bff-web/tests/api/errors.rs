@@ -1,3 +1,5 @@
+use demo_upstreams::fault::Fault;
+
 use crate::helpers::{assert_problem, ok_json, spawn_app};
 
 #[tokio::test]
@@ -7,6 +9,23 @@ async fn an_unknown_route_is_a_404_problem() {
     assert_problem(app.get("/api/nope").await, 404, &["nope"]).await;
     assert_problem(app.get("/api/products/p00001/nope").await, 404, &["nope"]).await;
     assert_eq!(app.upstream_hits(), 0);
+}
+
+#[tokio::test]
+async fn product_and_search_pages_are_502_problems_when_the_catalog_fails_or_sends_garbage() {
+    // A path per fault, so that the second answer is not the first one's.
+    for [failing, garbled] in [
+        ["/api/products/p00042", "/api/products/p00043"],
+        ["/api/search?q=wireless", "/api/search?q=lamp"],
+    ] {
+        let app = spawn_app().await;
+
+        app.upstreams.catalog.set_fault(Fault::Status(500));
+        assert_problem(app.get(failing).await, 502, &[]).await;
+
+        app.upstreams.catalog.set_fault(Fault::Garbage);
+        assert_problem(app.get(garbled).await, 502, &[]).await;
+    }
 }
 
 #[tokio::test]

@@ -139,12 +139,8 @@ async fn the_product_query_is_the_product_page_without_a_call_per_related_produc
     );
 
     // A product with more than 10 reviews, so that the page has a next one.
-    let shelf = gql(
-        &app.browser,
-        "{ search(first: 48) { products { id rating { count } } } }",
-        json!({}),
-    )
-    .await;
+    let ratings = "{ search(first: 48) { products { id rating { count } } } }";
+    let shelf = gql(&app.browser, ratings, json!({})).await;
     let products = shelf["data"]["search"]["products"].as_array().unwrap();
     let busy = products
         .iter()
@@ -251,12 +247,8 @@ async fn a_failed_optional_upstream_is_a_null_field_with_its_path_and_section() 
     let app = spawn_app().await;
     app.upstreams.offers.set_fault(Fault::Status(500));
 
-    let response = gql(
-        &app.browser,
-        "{ search(first: 3) { products { name offer { price } rating { count } } } }",
-        json!({}),
-    )
-    .await;
+    let query = "{ search(first: 3) { products { name offer { price } rating { count } } } }";
+    let response = gql(&app.browser, query, json!({})).await;
 
     let products = response["data"]["search"]["products"].as_array().unwrap();
     assert_eq!(products.len(), 3);
@@ -405,12 +397,8 @@ async fn the_query_deadline_leaves_a_hanging_section_out_and_fails_a_hanging_cri
     let app = spawn_app_with_deadline(DEADLINE).await;
     app.upstreams.offers.set_fault(Fault::Hang);
 
-    let response = gql(
-        &app.browser,
-        "{ search(first: 2) { products { name offer { price } } } }",
-        json!({}),
-    )
-    .await;
+    let query = "{ search(first: 2) { products { name offer { price } } } }";
+    let response = gql(&app.browser, query, json!({})).await;
 
     let products = response["data"]["search"]["products"].as_array().unwrap();
     assert!(

@@ -19,13 +19,6 @@ async fn spawn_graphql(change: fn(&mut bff_web::graphql::GraphqlSettings)) -> Te
     .await
 }
 
-/// POSTs `body` to `/graphql` as `content_type`, as the browser (cookies, `X-CSRF: 1`).
-async fn post_raw(app: &TestApp, content_type: &str, body: String) -> crate::helpers::Reply {
-    let request = app.browser.request(Method::POST, "/graphql");
-    let request = request.header("content-type", content_type).body(body);
-    app.browser.send(request).await
-}
-
 #[tokio::test]
 async fn each_limit_refuses_before_any_upstream_call() {
     let app = spawn_graphql(|g| {
@@ -225,49 +218,38 @@ async fn the_transport_is_refused_as_problems_before_any_call() {
     let app = spawn_app().await;
     let body = json!({"query": "{ categories { id } }"});
 
-    let no_csrf = app
-        .browser
-        .send(
-            app.browser
-                .request_without_csrf(Method::POST, "/graphql")
-                .json(&body),
-        )
-        .await;
-    no_csrf.assert_problem(403);
-    let cross_site = app
-        .browser
-        .send(
-            app.browser
-                .request(Method::POST, "/graphql")
-                .header("sec-fetch-site", "cross-site")
-                .json(&body),
-        )
-        .await;
-    cross_site.assert_problem(403);
+    let browser = &app.browser;
+
+    let no_csrf = browser.request_without_csrf(Method::POST, "/graphql");
+    browser.send(no_csrf.json(&body)).await.assert_problem(403);
+    let cross_site = browser
+        .request(Method::POST, "/graphql")
+        .header("sec-fetch-site", "cross-site");
+    browser
+        .send(cross_site.json(&body))
+        .await
+        .assert_problem(403);
     for content_type in [
         "text/plain",
         "application/x-www-form-urlencoded",
         "multipart/form-data",
     ] {
-        let reply = post_raw(&app, content_type, body.to_string()).await;
+        let reply = browser
+            .post_raw("/graphql", content_type, body.to_string())
+            .await;
         reply.assert_problem(415);
     }
     let batch = "[{\"query\": \"{ categories { id } }\"}]";
-    let not_json = post_raw(&app, "application/json", batch.to_owned()).await;
+    let not_json = browser
+        .post_raw("/graphql", "application/json", batch)
+        .await;
     not_json.assert_problem(400);
-    let text_over_get = app
-        .browser
+    let text_over_get = browser
         .get("/graphql?query=%7B%20categories%20%7B%20id%20%7D%20%7D")
         .await;
     text_over_get.assert_problem(400);
-    let preflight = app
-        .browser
-        .send(
-            app.browser
-                .request_without_csrf(Method::OPTIONS, "/graphql")
-                .header("origin", "https://evil.example")
-                .header("access-control-request-method", "POST"),
-        )
+    let preflight = browser
+        .preflight("/graphql", "https://evil.example", "POST", None)
         .await;
     assert!(preflight.status >= 400, "{}", preflight.status);
     assert!(preflight.header("access-control-allow-origin").is_none());

@@ -4,9 +4,10 @@
 #![allow(dead_code)]
 
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bff_web::{AppState, Settings};
+use demo_upstreams::fault::Fault;
 use demo_upstreams::testing::{RunningService, TestUpstreams};
 use dev_idp::testing::{TestIdp, WEB_CLIENT_ID, WEB_CLIENT_SECRET};
 use reqwest::cookie::{CookieStore as _, Jar};
@@ -26,8 +27,17 @@ pub const DEADLINE: Duration = Duration::from_millis(300);
 pub const RELAXED_DEADLINE: Duration = Duration::from_secs(2);
 /// How far past the deadline a screen may answer (scheduling, a debug build, a busy machine).
 pub const SLACK: Duration = Duration::from_millis(200);
+/// An upstream slower than any screen's deadline in tests.
+pub const SLOW: Fault = Fault::Delay(Duration::from_secs(2));
 /// The eight rendition widths the catalog serves.
 pub const WIDTHS: [u32; 8] = [160, 320, 480, 640, 960, 1280, 1600, 2048];
+
+/// Awaits `request`; returns its output and how long it took.
+pub async fn timed<T>(request: impl Future<Output = T>) -> (T, Duration) {
+    let started = Instant::now();
+    let output = request.await;
+    (output, started.elapsed())
+}
 
 /// Where the sessions of the app under test live.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -631,6 +641,46 @@ impl Browser {
         self.send(self.request(Method::POST, path).json(body)).await
     }
 
+    /// GET with `X-CSRF: 1` and extra `headers`.
+    pub async fn get_with(&self, path_or_url: &str, headers: &[(&str, &str)]) -> Reply {
+        let mut request = self.request(Method::GET, path_or_url);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        self.send(request).await
+    }
+
+    /// POST `body` as it is, as `content_type`, with `X-CSRF: 1`.
+    pub async fn post_raw(
+        &self,
+        path: &str,
+        content_type: &str,
+        body: impl Into<reqwest::Body>,
+    ) -> Reply {
+        let request = self.request(Method::POST, path);
+        self.send(request.header(CONTENT_TYPE, content_type).body(body))
+            .await
+    }
+
+    /// A CORS preflight from `origin` for `method` (and `request_headers`, if any), as a
+    /// cross-site page's browser sends it: without `X-CSRF`.
+    pub async fn preflight(
+        &self,
+        path: &str,
+        origin: &str,
+        method: &str,
+        request_headers: Option<&str>,
+    ) -> Reply {
+        let mut request = self
+            .request_without_csrf(Method::OPTIONS, path)
+            .header("origin", origin)
+            .header("access-control-request-method", method);
+        if let Some(headers) = request_headers {
+            request = request.header("access-control-request-headers", headers);
+        }
+        self.send(request).await
+    }
+
     /// DELETE, with `X-CSRF: 1`.
     pub async fn delete(&self, path: &str) -> Reply {
         self.send(self.request(Method::DELETE, path)).await
@@ -731,6 +781,26 @@ pub async fn ok_json(response: reqwest::Response) -> Value {
 }
 
 pub use shared::test_server::cache_control;
+
+/// Asserts a 200 JSON page that any cache may keep for 30 seconds (a complete public page);
+/// returns its body.
+pub async fn public_json(response: reqwest::Response) -> Value {
+    assert_eq!(cache_control(&response), "public, max-age=30");
+    ok_json(response).await
+}
+
+/// Asserts a 200 JSON page that no cache may keep (`no-cache`: a partial page) and that names
+/// exactly `sections` as `degraded`; returns its body.
+pub async fn degraded_json(response: reqwest::Response, sections: &[&str]) -> Value {
+    assert_eq!(
+        cache_control(&response),
+        "no-cache",
+        "a partial page must not be kept"
+    );
+    let page = ok_json(response).await;
+    assert_eq!(page["degraded"], serde_json::json!(sections), "{page}");
+    page
+}
 
 pub use shared::test_server::{assert_problem, cart_lines, each_str, each_u64};
 

@@ -1,6 +1,6 @@
 use demo_upstreams::fault::Fault;
 
-use crate::helpers::{TestApp, assert_problem, cache_control, ok_json, spawn_app};
+use crate::helpers::{TestApp, assert_problem, ok_json, public_json, spawn_app};
 
 #[tokio::test]
 async fn the_next_link_leads_to_the_next_ten_reviews() {
@@ -20,9 +20,7 @@ async fn the_next_link_leads_to_the_next_ten_reviews() {
     assert_eq!(next, format!("/api/products/{id}/reviews?offset=10"));
     app.upstreams.reviews.reset_log();
 
-    let response = app.get(&next).await;
-    assert_eq!(cache_control(&response), "public, max-age=30");
-    let second = ok_json(response).await;
+    let second = public_json(app.get(&next).await).await;
 
     assert_eq!(second["product_id"], id.as_str());
     assert_eq!(second["offset"], 10);

@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::CachePolicy as _;
 use crate::data::{Dataset, fnv1a, format_day, format_timestamp, mix, now_rfc3339, product_id};
-use crate::error::{ApiError, Json, Path, check_product_id};
+use crate::error::{ApiError, Json, Path, check_product_id, find_product};
 use crate::vocab;
 
 /// A token that does not identify anyone.
@@ -285,11 +285,7 @@ async fn remove_item(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let user = require_subject(&headers, state.verifier.as_ref()).await?;
-    check_product_id(&id)?;
-    state
-        .data
-        .product_index(&id)
-        .ok_or(ApiError::NotFound("no product has this id"))?;
+    find_product(&state.data, &id)?;
     let cart = state.carts.with_cart(&user, |cart| {
         let before = cart.items.len();
         cart.items.retain(|line| line.product_id != id);

@@ -18,9 +18,9 @@ use serde::{Deserialize, Serialize};
 use shared::problem::Problem;
 
 use crate::CachePolicy as _;
-use crate::batch::Batch;
+use crate::batch::{Batch, BatchIds};
 use crate::data::{Dataset, Product, RENDITION_WIDTHS, Spec, Variant, fnv1a};
-use crate::error::{ApiError, Page, Path, Query, check_product_id, product_ids};
+use crate::error::{ApiError, Page, Path, Query, check_product_id, find_product};
 use crate::vocab::CATEGORIES;
 
 /// What the catalog's handlers share.
@@ -56,12 +56,19 @@ struct Items<T> {
     items: Vec<T>,
 }
 
+/// What a product and its card begin with.
 #[derive(Serialize)]
-struct ProductJson<'a> {
+struct HeadJson<'a> {
     id: &'a str,
     name: &'a str,
     brand: &'a str,
     category: &'a str,
+}
+
+#[derive(Serialize)]
+struct ProductJson<'a> {
+    #[serde(flatten)]
+    head: HeadJson<'a>,
     description: &'a str,
     features: &'a [&'static str],
     specs: &'a [Spec],
@@ -70,12 +77,11 @@ struct ProductJson<'a> {
     created_at: &'a str,
 }
 
+/// A product's head and its first image.
 #[derive(Serialize)]
 struct CardJson<'a> {
-    id: &'a str,
-    name: &'a str,
-    brand: &'a str,
-    category: &'a str,
+    #[serde(flatten)]
+    head: HeadJson<'a>,
     images: Vec<ImageJson<'a>>,
 }
 
@@ -113,12 +119,18 @@ fn image_json<'a>(
     }
 }
 
-fn product_json<'a>(base_url: &str, product: &'a Product) -> ProductJson<'a> {
-    ProductJson {
+fn head_json(product: &Product) -> HeadJson<'_> {
+    HeadJson {
         id: &product.id,
         name: &product.name,
         brand: product.brand,
         category: CATEGORIES[product.category].id,
+    }
+}
+
+fn product_json<'a>(base_url: &str, product: &'a Product) -> ProductJson<'a> {
+    ProductJson {
+        head: head_json(product),
         description: &product.description,
         features: &product.features,
         specs: &product.specs,
@@ -135,10 +147,7 @@ fn product_json<'a>(base_url: &str, product: &'a Product) -> ProductJson<'a> {
 
 fn card_json<'a>(base_url: &str, product: &'a Product) -> CardJson<'a> {
     CardJson {
-        id: &product.id,
-        name: &product.name,
-        brand: product.brand,
-        category: CATEGORIES[product.category].id,
+        head: head_json(product),
         images: product
             .images
             .first()
@@ -159,11 +168,7 @@ async fn product(
     State(catalog): State<Catalog>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    check_product_id(&id)?;
-    let index = catalog
-        .data
-        .product_index(&id)
-        .ok_or(ApiError::NotFound("no product has this id"))?;
+    let index = find_product(&catalog.data, &id)?;
     let product = &catalog.data.products[index];
     Ok(axum::Json(product_json(&catalog.base_url, product)).into_response())
 }
@@ -178,7 +183,7 @@ async fn products(
     State(catalog): State<Catalog>,
     Query(query): Query<BatchQuery>,
 ) -> Result<Response, ApiError> {
-    let ids = product_ids(query.ids.as_deref())?;
+    let ids = BatchIds::parse(query.ids.as_deref())?;
     let card = match query.view.as_deref() {
         None | Some("full") => false,
         Some("card") => true,
@@ -187,15 +192,9 @@ async fn products(
     let (data, base) = (&catalog.data, &catalog.base_url);
     let product = |index: usize| &data.products[index];
     Ok(if card {
-        axum::Json(Batch::of(data, ids, |_, index| {
-            card_json(base, product(index))
-        }))
-        .into_response()
+        Batch::of(data, &ids, |_, index| card_json(base, product(index))).into_response()
     } else {
-        axum::Json(Batch::of(data, ids, |_, index| {
-            product_json(base, product(index))
-        }))
-        .into_response()
+        Batch::of(data, &ids, |_, index| product_json(base, product(index))).into_response()
     })
 }
 
@@ -434,18 +433,11 @@ async fn image(
     if index >= product.images.len() || !RENDITION_WIDTHS.contains(&width) {
         return Err(ApiError::NotFound("no such image rendition"));
     }
-    let svg = crate::images::svg(product, index, width);
-    let mut response = Response::new(Body::from(svg));
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("image/svg+xml"),
-    );
-    headers.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("public, max-age=86400"),
-    );
-    Ok(response)
+    let headers = [
+        (header::CONTENT_TYPE, "image/svg+xml"),
+        (header::CACHE_CONTROL, "public, max-age=86400"),
+    ];
+    Ok((headers, crate::images::svg(product, index, width)).into_response())
 }
 
 /// Bodies above this are not buffered for tagging (none of the catalog's come near it).

@@ -15,6 +15,8 @@ use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
 use shared::problem::Problem;
 
+use crate::data::Dataset;
+
 /// Why a request failed; one variant per status.
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum ApiError {
@@ -24,9 +26,12 @@ pub(crate) enum ApiError {
     /// 401: no usable bearer token.
     #[error("{0}")]
     Unauthorized(&'static str),
-    /// 404: a well-formed id that names nothing.
+    /// 404: a well-formed id that names nothing, or no such route.
     #[error("{0}")]
     NotFound(&'static str),
+    /// 405: a known route asked with another method.
+    #[error("this route does not accept this method")]
+    MethodNotAllowed,
     /// 415: a body that is not declared as JSON.
     #[error("send the body as application/json")]
     UnsupportedMediaType,
@@ -41,6 +46,9 @@ impl IntoResponse for ApiError {
                 .with_detail(detail)
                 .with_header(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")),
             Self::NotFound(_) => Problem::not_found(detail),
+            Self::MethodNotAllowed => {
+                Problem::new(StatusCode::METHOD_NOT_ALLOWED).with_detail(detail)
+            }
             Self::UnsupportedMediaType => {
                 Problem::new(StatusCode::UNSUPPORTED_MEDIA_TYPE).with_detail(detail)
             }
@@ -50,15 +58,13 @@ impl IntoResponse for ApiError {
 }
 
 /// Fallback for unknown routes: a 404 problem.
-pub(crate) async fn no_such_route() -> Response {
-    Problem::not_found("no such route").into_response()
+pub(crate) async fn no_such_route() -> ApiError {
+    ApiError::NotFound("no such route")
 }
 
 /// Fallback for a known route with another method: a 405 problem.
-pub(crate) async fn method_not_allowed() -> Response {
-    Problem::new(StatusCode::METHOD_NOT_ALLOWED)
-        .with_detail("this route does not accept this method")
-        .into_response()
+pub(crate) async fn method_not_allowed() -> ApiError {
+    ApiError::MethodNotAllowed
 }
 
 /// Declares `$name<T>`: the extractor `axum::extract::$name` whose rejection is a 400 problem
@@ -160,15 +166,9 @@ pub(crate) fn check_product_id(id: &str) -> Result<(), ApiError> {
         ))
 }
 
-/// Splits and validates an `ids=` list: 1 to 100 well-formed product ids.
-pub(crate) fn product_ids(raw: Option<&str>) -> Result<Vec<&str>, ApiError> {
-    let raw = raw.ok_or(ApiError::BadRequest("ids is required"))?;
-    let ids: Vec<&str> = raw.split(',').collect();
-    if ids.len() > 100 {
-        return Err(ApiError::BadRequest("ids lists at most 100 ids"));
-    }
-    for id in &ids {
-        check_product_id(id)?;
-    }
-    Ok(ids)
+/// Finds the product `id` names: a malformed id is a 400, one that names nothing a 404.
+pub(crate) fn find_product(data: &Dataset, id: &str) -> Result<usize, ApiError> {
+    check_product_id(id)?;
+    data.product_index(id)
+        .ok_or(ApiError::NotFound("no product has this id"))
 }

@@ -8,12 +8,11 @@ use axum::Router;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::CachePolicy as _;
-use crate::batch::Batch;
+use crate::batch::{Batch, BatchIds};
 use crate::data::Dataset;
-use crate::error::{ApiError, Query, product_ids};
 
 /// The offers service's routes.
 pub(crate) fn routes(data: Arc<Dataset>) -> Router {
@@ -21,11 +20,6 @@ pub(crate) fn routes(data: Arc<Dataset>) -> Router {
         .route("/offers", get(offers))
         .with_state(data)
         .cache_policy("public, max-age=5")
-}
-
-#[derive(Deserialize)]
-struct OffersQuery {
-    ids: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -45,12 +39,8 @@ struct Delivery {
     max_days: u32,
 }
 
-async fn offers(
-    State(data): State<Arc<Dataset>>,
-    Query(query): Query<OffersQuery>,
-) -> Result<Response, ApiError> {
-    let ids = product_ids(query.ids.as_deref())?;
-    let body = Batch::of(&data, ids, |id, index| {
+async fn offers(State(data): State<Arc<Dataset>>, ids: BatchIds) -> Response {
+    Batch::of(&data, &ids, |id, index| {
         let offer = &data.offers[index];
         OfferJson {
             product_id: id,
@@ -64,6 +54,6 @@ async fn offers(
                 max_days: offer.max_days,
             },
         }
-    });
-    Ok(axum::Json(body).into_response())
+    })
+    .into_response()
 }

@@ -12,9 +12,9 @@ use axum::routing::get;
 use serde::{Deserialize, Serialize};
 
 use crate::CachePolicy as _;
-use crate::batch::Batch;
+use crate::batch::{Batch, BatchIds};
 use crate::data::{Dataset, Review};
-use crate::error::{ApiError, Page, Path, Query, check_product_id, product_ids};
+use crate::error::{ApiError, Page, Path, Query, find_product};
 
 /// The reviews service's routes.
 pub(crate) fn routes(data: Arc<Dataset>) -> Router {
@@ -24,12 +24,6 @@ pub(crate) fn routes(data: Arc<Dataset>) -> Router {
         .route("/ratings", get(ratings))
         .with_state(data)
         .cache_policy("public, max-age=30")
-}
-
-fn lookup(data: &Dataset, id: &str) -> Result<usize, ApiError> {
-    check_product_id(id)?;
-    data.product_index(id)
-        .ok_or(ApiError::NotFound("no product has this id"))
 }
 
 #[derive(Deserialize)]
@@ -51,7 +45,7 @@ async fn reviews(
     Path(id): Path<String>,
     Query(query): Query<PageQuery>,
 ) -> Result<axum::Json<ReviewPage>, ApiError> {
-    let index = lookup(&data, &id)?;
+    let index = find_product(&data, &id)?;
     let page = Page::parse(query.offset.as_deref(), query.limit.as_deref(), 10)?;
     let total = data.reviews[index].entries.len();
     // Position k of the newest-first list is review number total - 1 - k (0 = oldest).
@@ -78,7 +72,7 @@ async fn rating(
     State(data): State<Arc<Dataset>>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let index = lookup(&data, &id)?;
+    let index = find_product(&data, &id)?;
     let set = &data.reviews[index];
     let summary = RatingSummary {
         product_id: &data.products[index].id,
@@ -89,11 +83,6 @@ async fn rating(
     Ok(axum::Json(summary).into_response())
 }
 
-#[derive(Deserialize)]
-struct RatingsQuery {
-    ids: Option<String>,
-}
-
 #[derive(Serialize)]
 struct Rating<'a> {
     product_id: &'a str,
@@ -101,15 +90,11 @@ struct Rating<'a> {
     count: usize,
 }
 
-async fn ratings(
-    State(data): State<Arc<Dataset>>,
-    Query(query): Query<RatingsQuery>,
-) -> Result<Response, ApiError> {
-    let ids = product_ids(query.ids.as_deref())?;
-    let body = Batch::of(&data, ids, |id, index| Rating {
+async fn ratings(State(data): State<Arc<Dataset>>, ids: BatchIds) -> Response {
+    Batch::of(&data, &ids, |id, index| Rating {
         product_id: id,
         average: data.reviews[index].average,
         count: data.reviews[index].entries.len(),
-    });
-    Ok(axum::Json(body).into_response())
+    })
+    .into_response()
 }

@@ -71,21 +71,29 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let many_headers: String = (0..(args.max_header_bytes * 2 / 1024))
         .map(|i| format!("X-Big-{i}: {}\r\n", filler(1000)))
         .collect();
+    // A request head: the request line, `Host`, the extra headers, then `headers` (each with
+    // its CRLF) and the blank line.
+    let head = |line: &str, headers: &str| {
+        format!("{line} HTTP/1.1\r\nHost: {host}\r\n{extra}{headers}\r\n")
+    };
+    let post = format!("POST {}", args.post_path);
+    let json = "Content-Type: application/json\r\n";
+    let search = |q_len: usize| format!("GET {}?q={}", args.search_path, filler(q_len));
     let cases = vec![
         Case {
             name: "header block 2x the head limit (1 KiB headers)",
             expect: &[431],
             close_ok: true,
-            head: format!("GET /healthz HTTP/1.1\r\nHost: {host}\r\n{extra}{many_headers}\r\n"),
+            head: head("GET /healthz", &many_headers),
             body: Body::None,
         },
         Case {
             name: "one header 1.5x the head limit",
             expect: &[431],
             close_ok: true,
-            head: format!(
-                "GET /healthz HTTP/1.1\r\nHost: {host}\r\n{extra}X-Huge: {}\r\n\r\n",
-                filler(args.max_header_bytes * 3 / 2)
+            head: head(
+                "GET /healthz",
+                &format!("X-Huge: {}\r\n", filler(args.max_header_bytes * 3 / 2)),
             ),
             body: Body::None,
         },
@@ -93,11 +101,9 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             name: "Content-Length 100x the body limit",
             expect: &[413],
             close_ok: false,
-            head: format!(
-                "POST {} HTTP/1.1\r\nHost: {host}\r\n{extra}Content-Type: application/json\r\n\
-                 Content-Length: {}\r\n\r\n",
-                args.post_path,
-                args.max_body_bytes * 100
+            head: head(
+                &post,
+                &format!("{json}Content-Length: {}\r\n", args.max_body_bytes * 100),
             ),
             body: Body::Raw(args.max_body_bytes * 2),
         },
@@ -107,33 +113,21 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             // (no credentials) answers its 401 without reading the body at all.
             expect: &[413, 401],
             close_ok: false,
-            head: format!(
-                "POST {} HTTP/1.1\r\nHost: {host}\r\n{extra}Content-Type: application/json\r\n\
-                 Transfer-Encoding: chunked\r\n\r\n",
-                args.post_path
-            ),
+            head: head(&post, &format!("{json}Transfer-Encoding: chunked\r\n")),
             body: Body::Chunked(args.max_body_bytes * 16),
         },
         Case {
             name: "query string 4x the head limit",
             expect: &[414, 431],
             close_ok: true,
-            head: format!(
-                "GET {}?q={} HTTP/1.1\r\nHost: {host}\r\n{extra}\r\n",
-                args.search_path,
-                filler(args.max_header_bytes * 4)
-            ),
+            head: head(&search(args.max_header_bytes * 4), ""),
             body: Body::None,
         },
         Case {
             name: "query string within the head limit, q far too long",
             expect: &[400, 414],
             close_ok: false,
-            head: format!(
-                "GET {}?q={} HTTP/1.1\r\nHost: {host}\r\n{extra}\r\n",
-                args.search_path,
-                filler(args.max_header_bytes / 2)
-            ),
+            head: head(&search(args.max_header_bytes / 2), ""),
             body: Body::None,
         },
     ];

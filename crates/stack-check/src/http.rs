@@ -61,6 +61,11 @@ pub(crate) fn ensure_status(
     Ok(())
 }
 
+/// For [`ensure_status`]: the status is 401, as for a request without credentials.
+pub(crate) fn is_unauthorized(status: &StatusCode) -> bool {
+    *status == StatusCode::UNAUTHORIZED
+}
+
 /// 256 random bits, base64url: a PKCE verifier, a state, a nonce.
 pub(crate) fn random() -> String {
     let mut bytes = [0u8; 32];

@@ -20,7 +20,7 @@ use url::Url;
 
 mod http;
 mod pages;
-use http::{Jar, ensure_status, location, query, random};
+use http::{Jar, ensure_status, is_unauthorized, location, query, random};
 use pages::{attribute_after, first_button, hidden, hidden_inputs};
 
 #[derive(Debug, Parser)]
@@ -247,11 +247,7 @@ impl Stack {
             .get(format!("{}/v1/cart", self.mobile))
             .send()
             .await?;
-        ensure_status(
-            &anonymous,
-            |status| *status == StatusCode::UNAUTHORIZED,
-            "anonymous cart",
-        )?;
+        ensure_status(&anonymous, is_unauthorized, "anonymous cart")?;
         println!("mobile journey: token, me, home, product, cart add: ok");
         Ok(())
     }
@@ -330,11 +326,7 @@ impl Stack {
         let after = jar
             .send(self.web_request(reqwest::Method::GET, "/api/cart"))
             .await?;
-        ensure_status(
-            &after,
-            |status| *status == StatusCode::UNAUTHORIZED,
-            "cart after logout",
-        )?;
+        ensure_status(&after, is_unauthorized, "cart after logout")?;
         println!("web journey: login, session, me, cart, cart add and remove, logout: ok");
         Ok(())
     }

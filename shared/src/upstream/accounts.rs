@@ -3,7 +3,7 @@
 use http::Method;
 use serde::{Deserialize, Serialize};
 
-use super::UpstreamError;
+use super::{Items, UpstreamError};
 use crate::aggregate::Screen;
 use crate::cart_line::NewCartLine;
 use crate::ids::ProductId;
@@ -71,39 +71,18 @@ pub struct Order {
     pub currency: String,
 }
 
-#[derive(Debug, Deserialize)]
-struct Orders {
-    items: Vec<Order>,
-}
-
 impl AccountsClient {
     /// The token's user's profile.
     pub async fn me(&self, screen: &Screen, access_token: &str) -> Result<Profile, UpstreamError> {
         self.0
-            .call_as_user::<_, ()>(
-                screen,
-                route::PROFILE,
-                Method::GET,
-                &["me"],
-                &[],
-                access_token,
-                None,
-            )
+            .get_as_user(screen, route::PROFILE, &["me"], &[], access_token)
             .await
     }
 
     /// The token's user's cart.
     pub async fn cart(&self, screen: &Screen, access_token: &str) -> Result<Cart, UpstreamError> {
         self.0
-            .call_as_user::<_, ()>(
-                screen,
-                route::CART,
-                Method::GET,
-                &["cart"],
-                &[],
-                access_token,
-                None,
-            )
+            .get_as_user(screen, route::CART, &["cart"], &[], access_token)
             .await
     }
 
@@ -154,17 +133,9 @@ impl AccountsClient {
         screen: &Screen,
         access_token: &str,
     ) -> Result<Vec<Order>, UpstreamError> {
-        let orders: Orders = self
+        let orders: Items<Order> = self
             .0
-            .call_as_user::<_, ()>(
-                screen,
-                route::ORDERS,
-                Method::GET,
-                &["orders"],
-                &[],
-                access_token,
-                None,
-            )
+            .get_as_user(screen, route::ORDERS, &["orders"], &[], access_token)
             .await?;
         Ok(orders.items)
     }

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use serde::Deserialize;
 
-use super::{Items, UpstreamError, join_ids};
+use super::{Items, UpstreamError};
 use crate::aggregate::Screen;
 use crate::ids::{CategoryId, ProductId};
 
@@ -267,7 +267,15 @@ impl CatalogClient {
         screen: &Screen,
         ids: &[S],
     ) -> Result<Vec<ProductCard>, UpstreamError> {
-        self.batch(screen, ids, Some("card")).await
+        self.0
+            .get_batch(
+                screen,
+                route::PRODUCTS,
+                &["products"],
+                ids,
+                &[("view", "card")],
+            )
+            .await
     }
 
     /// Products in full for `ids` in one call, in the order asked; unknown ids are left out.
@@ -277,35 +285,9 @@ impl CatalogClient {
         screen: &Screen,
         ids: &[S],
     ) -> Result<Vec<Product>, UpstreamError> {
-        self.batch(screen, ids, None).await
-    }
-
-    /// `GET /products?ids=…` (with `view=` when given): no call for no ids.
-    async fn batch<T, S>(
-        &self,
-        screen: &Screen,
-        ids: &[S],
-        view: Option<&str>,
-    ) -> Result<Vec<T>, UpstreamError>
-    where
-        T: serde::de::DeserializeOwned + Clone + Send + Sync + 'static,
-        S: AsRef<str>,
-    {
-        if ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        let ids = join_ids(ids);
-        let query = [("ids", ids.as_str()), ("view", view.unwrap_or_default())];
-        let query = if view.is_some() {
-            &query[..]
-        } else {
-            &query[..1]
-        };
-        let batch: Items<T> = self
-            .0
-            .get_json(screen, route::PRODUCTS, &["products"], query)
-            .await?;
-        Ok(batch.items)
+        self.0
+            .get_batch(screen, route::PRODUCTS, &["products"], ids, &[])
+            .await
     }
 
     /// A page of search results.

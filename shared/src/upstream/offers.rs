@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use serde::Deserialize;
 
-use super::{Items, UpstreamError, join_ids};
+use super::UpstreamError;
 use crate::aggregate::Screen;
 
 /// The route classes of this upstream: each has its own circuit breaker (see
@@ -104,16 +104,11 @@ impl OffersClient {
         screen: &Screen,
         ids: &[S],
     ) -> Result<HashMap<String, Offer>, UpstreamError> {
-        if ids.is_empty() {
-            return Ok(HashMap::new());
-        }
-        let ids = join_ids(ids);
-        let batch: Items<Offer> = self
+        let offers: Vec<Offer> = self
             .0
-            .get_json(screen, route::OFFERS, &["offers"], &[("ids", ids.as_str())])
+            .get_batch(screen, route::OFFERS, &["offers"], ids, &[])
             .await?;
-        Ok(batch
-            .items
+        Ok(offers
             .into_iter()
             .map(|offer| (offer.product_id.clone(), offer))
             .collect())

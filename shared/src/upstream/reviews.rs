@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use serde::Deserialize;
 
-use super::{Items, UpstreamError, join_ids};
+use super::UpstreamError;
 use crate::aggregate::Screen;
 use crate::ids::ProductId;
 
@@ -118,21 +118,11 @@ impl ReviewsClient {
         screen: &Screen,
         ids: &[S],
     ) -> Result<HashMap<String, Rating>, UpstreamError> {
-        if ids.is_empty() {
-            return Ok(HashMap::new());
-        }
-        let ids = join_ids(ids);
-        let batch: Items<Rating> = self
+        let ratings: Vec<Rating> = self
             .0
-            .get_json(
-                screen,
-                route::RATINGS,
-                &["ratings"],
-                &[("ids", ids.as_str())],
-            )
+            .get_batch(screen, route::RATINGS, &["ratings"], ids, &[])
             .await?;
-        Ok(batch
-            .items
+        Ok(ratings
             .into_iter()
             .map(|rating| (rating.product_id.clone(), rating))
             .collect())

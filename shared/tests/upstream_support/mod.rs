@@ -3,7 +3,9 @@
 
 use std::time::Duration;
 
-use shared::upstream::UpstreamSettings;
+use serde::de::DeserializeOwned;
+use shared::aggregate::Screen;
+use shared::upstream::{UpstreamClient, UpstreamError, UpstreamSettings};
 
 /// `url`, 200 ms to connect, 2 s per call, 1 MiB bodies, 4 idle connections, the default
 /// resilience and cache, no audience.
@@ -19,4 +21,19 @@ pub fn local_upstream(url: &str) -> UpstreamSettings {
         cache: Default::default(),
         audience: None,
     }
+}
+
+/// `method` on `/{path}` (no query, no body) on behalf of the user whose token is `token`, as a
+/// call of route class `test` within a 2 s screen.
+#[allow(dead_code)] // Not every test file calls on a user's behalf.
+pub async fn as_user<T: DeserializeOwned>(
+    client: &UpstreamClient,
+    method: reqwest::Method,
+    path: &str,
+    token: &str,
+) -> Result<T, UpstreamError> {
+    let screen = Screen::start(Duration::from_secs(2));
+    client
+        .call_as_user::<T, ()>(&screen, "test", method, &[path], &[], token, None)
+        .await
 }

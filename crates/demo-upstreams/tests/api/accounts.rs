@@ -31,6 +31,38 @@ impl TestApp {
         )
         .await
     }
+
+    async fn me_with_authorization(&self, authorization: &str) -> Reply {
+        self.get_with_header(&self.up.accounts, "/me", "authorization", authorization)
+            .await
+    }
+
+    /// Adds `quantity` of `product_id` to `user`'s cart, which must succeed; the lines after.
+    async fn lines_after_adding(
+        &self,
+        user: &str,
+        product_id: &str,
+        quantity: u32,
+    ) -> Vec<(String, u64)> {
+        let body = json!({"product_id": product_id, "quantity": quantity});
+        let reply = self.add_to_cart(user, body).await;
+        assert_eq!(reply.status, 200);
+        cart_lines(&reply.json())
+    }
+
+    /// Removes `product_id` from `user`'s cart, which must succeed; the lines after.
+    async fn lines_after_removing(&self, user: &str, product_id: &str) -> Vec<(String, u64)> {
+        let reply = self.remove_from_cart(user, product_id).await;
+        assert_eq!(reply.status, 200);
+        cart_lines(&reply.json())
+    }
+
+    /// `user`'s cart.
+    async fn cart(&self, user: &str) -> serde_json::Value {
+        self.get_with_token(&self.up.accounts, "/cart", user)
+            .await
+            .json()
+    }
 }
 
 #[tokio::test]
@@ -50,14 +82,7 @@ async fn requests_without_a_bearer_token_are_unauthorised() {
         .await;
     basic.problem(401);
     for token in ["", "has space", "sl/ash", &"x".repeat(65)] {
-        let reply = app
-            .get_with_header(
-                &app.up.accounts,
-                "/me",
-                "authorization",
-                &format!("Bearer {token}"),
-            )
-            .await;
+        let reply = app.me_with_authorization(&format!("Bearer {token}")).await;
         reply.problem(401);
         if !token.is_empty() {
             assert!(!reply.text.contains(token), "echoed: {}", reply.text);
@@ -68,14 +93,7 @@ async fn requests_without_a_bearer_token_are_unauthorised() {
 #[tokio::test]
 async fn the_bearer_scheme_is_case_insensitive_and_demo_users_are_known() {
     let app = TestApp::spawn().await;
-    let reply = app
-        .get_with_header(
-            &app.up.accounts,
-            "/me",
-            "authorization",
-            "bearer demo-user-1",
-        )
-        .await;
+    let reply = app.me_with_authorization("bearer demo-user-1").await;
     assert_eq!(reply.status, 200);
     assert_eq!(reply.header("cache-control"), "private, no-store");
     assert_eq!(
@@ -104,54 +122,30 @@ async fn the_bearer_scheme_is_case_insensitive_and_demo_users_are_known() {
 #[tokio::test]
 async fn carts_add_up_quantities_and_remove_lines_per_user() {
     let app = TestApp::spawn().await;
-    let empty = app
-        .get_with_token(&app.up.accounts, "/cart", "demo-user-1")
-        .await
-        .json();
+    let user = "demo-user-1";
+    let empty = app.cart(user).await;
     assert_eq!(cart_lines(&empty), []);
     assert!(empty["updated_at"].as_str().unwrap().ends_with('Z'));
 
-    let added = app
-        .add_to_cart("demo-user-1", json!({"product_id":"p00001","quantity":2}))
-        .await;
-    assert_eq!(added.status, 200);
-    assert_eq!(cart_lines(&added.json()), [("p00001".to_owned(), 2)]);
-    app.add_to_cart("demo-user-1", json!({"product_id":"p00007","quantity":1}))
-        .await;
-    let more = app
-        .add_to_cart("demo-user-1", json!({"product_id":"p00001","quantity":3}))
-        .await
-        .json();
-    assert_eq!(
-        cart_lines(&more),
-        [("p00001".to_owned(), 5), ("p00007".to_owned(), 1)]
-    );
+    let added = app.lines_after_adding(user, "p00001", 2).await;
+    assert_eq!(added, [("p00001".to_owned(), 2)]);
+    app.lines_after_adding(user, "p00007", 1).await;
+    let more = app.lines_after_adding(user, "p00001", 3).await;
+    assert_eq!(more, [("p00001".to_owned(), 5), ("p00007".to_owned(), 1)]);
 
-    let other = app
-        .get_with_token(&app.up.accounts, "/cart", "demo-user-2")
-        .await
-        .json();
+    let other = app.cart("demo-user-2").await;
     assert_eq!(cart_lines(&other), [], "carts are per user");
 
-    let removed = app.remove_from_cart("demo-user-1", "p00001").await;
-    assert_eq!(removed.status, 200);
-    assert_eq!(cart_lines(&removed.json()), [("p00007".to_owned(), 1)]);
-    let absent = app.remove_from_cart("demo-user-1", "p00001").await;
-    assert_eq!(absent.status, 200);
-    assert_eq!(cart_lines(&absent.json()), [("p00007".to_owned(), 1)]);
-    let fetched = app
-        .get_with_token(&app.up.accounts, "/cart", "demo-user-1")
-        .await
-        .json();
+    let removed = app.lines_after_removing(user, "p00001").await;
+    assert_eq!(removed, [("p00007".to_owned(), 1)]);
+    let absent = app.lines_after_removing(user, "p00001").await;
+    assert_eq!(absent, [("p00007".to_owned(), 1)]);
+    let fetched = app.cart(user).await;
     assert_eq!(cart_lines(&fetched), [("p00007".to_owned(), 1)]);
 
-    app.add_to_cart("demo-user-3", json!({"product_id":"p00002","quantity":99}))
-        .await;
-    let capped = app
-        .add_to_cart("demo-user-3", json!({"product_id":"p00002","quantity":5}))
-        .await
-        .json();
-    assert_eq!(cart_lines(&capped), [("p00002".to_owned(), 99)]);
+    app.lines_after_adding("demo-user-3", "p00002", 99).await;
+    let capped = app.lines_after_adding("demo-user-3", "p00002", 5).await;
+    assert_eq!(capped, [("p00002".to_owned(), 99)]);
 }
 
 #[tokio::test]
@@ -190,10 +184,7 @@ async fn cart_changes_are_validated() {
     no_token.problem(401);
     app.remove_from_cart(user, "p09999").await.problem(404);
     app.remove_from_cart(user, "nope").await.problem(400);
-    let cart = app
-        .get_with_token(&app.up.accounts, "/cart", user)
-        .await
-        .json();
+    let cart = app.cart(user).await;
     assert_eq!(cart_lines(&cart), []);
 }
 

@@ -2,7 +2,7 @@ use std::time::{Duration, Instant};
 
 use demo_upstreams::config::{DemoConfig, LatencySettings};
 
-use crate::helpers::TestApp;
+use crate::helpers::{Reply, TestApp};
 
 fn config_with_catalog_latency(median_ms: u64, p99_ms: u64) -> DemoConfig {
     let mut config = DemoConfig::default().without_injection();
@@ -11,6 +11,17 @@ fn config_with_catalog_latency(median_ms: u64, p99_ms: u64) -> DemoConfig {
         p99: Duration::from_millis(p99_ms),
     };
     config
+}
+
+/// The catalog's `/categories`, asked to answer within `deadline_ms`.
+async fn categories_within(app: &TestApp, deadline_ms: &str) -> Reply {
+    app.get_with_header(
+        &app.up.catalog,
+        "/categories",
+        "x-request-deadline-ms",
+        deadline_ms,
+    )
+    .await
 }
 
 #[tokio::test]
@@ -52,27 +63,13 @@ async fn injected_latency_has_roughly_the_configured_median_and_varies() {
 async fn a_deadline_shorter_than_the_latency_gets_a_504_at_the_deadline() {
     let app = TestApp::spawn_with(config_with_catalog_latency(400, 500)).await;
     let started = Instant::now();
-    let reply = app
-        .get_with_header(
-            &app.up.catalog,
-            "/categories",
-            "x-request-deadline-ms",
-            "60",
-        )
-        .await;
+    let reply = categories_within(&app, "60").await;
     let elapsed = started.elapsed();
     reply.problem(504);
     assert!(elapsed >= Duration::from_millis(60), "{elapsed:?}");
     assert!(elapsed < Duration::from_millis(300), "{elapsed:?}");
 
-    let patient = app
-        .get_with_header(
-            &app.up.catalog,
-            "/categories",
-            "x-request-deadline-ms",
-            "5000",
-        )
-        .await;
+    let patient = categories_within(&app, "5000").await;
     assert_eq!(patient.status, 200);
 }
 

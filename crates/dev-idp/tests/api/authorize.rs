@@ -35,10 +35,7 @@ async fn the_confidential_client_signs_in_through_the_login_form_and_gets_verifi
     assert_eq!(tokens.scope, "openid profile email");
     assert!(!tokens.refresh_token.is_empty());
 
-    let access = app
-        .verify(&tokens.access_token, "at+jwt", "accounts")
-        .await
-        .claims;
+    let access = app.access_claims(&tokens.access_token, "accounts").await;
     assert_eq!(access["sub"], "demo-user-2");
     assert_eq!(access["client_id"], WEB);
     assert_eq!(access["scope"], "openid profile email");
@@ -76,10 +73,7 @@ async fn the_public_client_signs_in_with_login_hint_and_gets_verifiable_tokens()
     let code = query(&callback, "code").unwrap();
 
     let tokens = tokens(app.redeem_mobile_code(&code, &pkce.verifier).await).await;
-    let access = app
-        .verify(&tokens.access_token, "at+jwt", "bff-mobile")
-        .await
-        .claims;
+    let access = app.access_claims(&tokens.access_token, "bff-mobile").await;
     assert_eq!(access["sub"], "demo-user-3");
     assert_eq!(access["client_id"], MOBILE);
     let id = app.verify(&tokens.id_token, "JWT", MOBILE).await.claims;
@@ -104,20 +98,15 @@ async fn the_testing_helper_runs_the_mobile_flow_for_a_user() {
     let app = spawn().await;
     let tokens = app.idp.mobile_tokens("ada").await;
     let access = app
-        .verify(&tokens.access_token, "at+jwt", "recommendations")
-        .await
-        .claims;
+        .access_claims(&tokens.access_token, "recommendations")
+        .await;
     assert_eq!(access["sub"], "demo-user-1");
     assert_eq!(app.idp.token_requests(), 1);
 }
 
 #[tokio::test]
 async fn the_testing_helper_fills_in_the_login_form_when_hints_are_disabled() {
-    let app = spawn_with(dev_idp::config::IdpConfig {
-        allow_login_hint: false,
-        ..Default::default()
-    })
-    .await;
+    let app = spawn_changing(|config| config.allow_login_hint = false).await;
     let tokens = app.idp.mobile_tokens("demo-user-2").await;
     let id = app.verify(&tokens.id_token, "JWT", MOBILE).await.claims;
     assert_eq!(id["sub"], "demo-user-2");
@@ -157,10 +146,7 @@ async fn a_redirect_uri_registered_at_run_time_is_accepted() {
 #[tokio::test]
 async fn a_wrong_password_shows_the_login_page_again_and_redirects_nowhere() {
     let app = spawn().await;
-    let page = app
-        .authorize(&authorize_params(WEB, WEB_CALLBACK, &Pkce::new()))
-        .await;
-    let id = request_id(&page.text().await.unwrap());
+    let id = app.web_login_request(&Pkce::new()).await;
     let response = app.login(&id, "ada", "wrong").await;
     assert_eq!(response.status(), StatusCode::OK);
     assert!(response.headers().get("location").is_none());
@@ -177,10 +163,7 @@ async fn a_wrong_password_shows_the_login_page_again_and_redirects_nowhere() {
 #[tokio::test]
 async fn cancelling_the_login_sends_access_denied_back_to_the_client() {
     let app = spawn().await;
-    let page = app
-        .authorize(&authorize_params(WEB, WEB_CALLBACK, &Pkce::new()))
-        .await;
-    let id = request_id(&page.text().await.unwrap());
+    let id = app.web_login_request(&Pkce::new()).await;
     let response = app
         .post_form("/login", &[("request", &id), ("action", "deny")], None)
         .await;

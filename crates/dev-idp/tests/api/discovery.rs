@@ -92,11 +92,7 @@ async fn control_stats_count_jwks_fetches_and_token_requests() {
 
 #[tokio::test]
 async fn control_routes_are_absent_when_control_is_disabled() {
-    let app = spawn_with(dev_idp::config::IdpConfig {
-        control_enabled: false,
-        ..Default::default()
-    })
-    .await;
+    let app = spawn_changing(|config| config.control_enabled = false).await;
     assert_eq!(app.get("/_control/stats").await.status(), 404);
     let rotate = app.post_form("/_control/rotate-keys", &[], None).await;
     assert_eq!(rotate.status(), 404);

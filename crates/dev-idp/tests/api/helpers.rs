@@ -28,15 +28,18 @@ pub struct App {
 /// The provider with `login_hint` honoured (off by default), which most of these tests use to
 /// sign in without the login form.
 pub async fn spawn() -> App {
-    spawn_with(IdpConfig {
-        allow_login_hint: true,
-        ..IdpConfig::default()
-    })
-    .await
+    spawn_changing(|config| config.allow_login_hint = true).await
 }
 
 pub async fn spawn_with(config: IdpConfig) -> App {
     with_client(TestIdp::spawn_with(config).await)
+}
+
+/// The provider with its built-in defaults (login hints off) but for what `change` sets.
+pub async fn spawn_changing(change: impl FnOnce(&mut IdpConfig)) -> App {
+    let mut config = IdpConfig::default();
+    change(&mut config);
+    spawn_with(config).await
 }
 
 fn with_client(idp: TestIdp) -> App {
@@ -193,13 +196,18 @@ impl App {
         .await
     }
 
-    /// Signs `username` in for `bff-web` through the login form; returns the callback URL.
-    pub async fn web_callback(&self, pkce: &Pkce, username: &str) -> Url {
+    /// Opens `bff-web`'s login page; returns the id of the sign-in it asks for.
+    pub async fn web_login_request(&self, pkce: &Pkce) -> String {
         let page = self
             .authorize(&authorize_params(WEB, WEB_CALLBACK, pkce))
             .await;
         assert_eq!(page.status(), StatusCode::OK);
-        let id = request_id(&page.text().await.unwrap());
+        request_id(&page.text().await.unwrap())
+    }
+
+    /// Signs `username` in for `bff-web` through the login form; returns the callback URL.
+    pub async fn web_callback(&self, pkce: &Pkce, username: &str) -> Url {
+        let id = self.web_login_request(pkce).await;
         let response = self.login(&id, username, "demo").await;
         assert_eq!(response.status(), StatusCode::SEE_OTHER);
         location(&response)
@@ -312,6 +320,18 @@ impl App {
         self.userinfo(token).await.status()
     }
 
+    /// `mobile-app`'s tokens refreshed with `refresh_token`; the refresh must succeed.
+    pub async fn refreshed_mobile(&self, refresh_token: &str) -> TokenResponse {
+        tokens(self.refresh_mobile(refresh_token).await).await
+    }
+
+    /// Signs `user` in on `mobile-app` and refreshes once: the first tokens and the refreshed.
+    pub async fn mobile_tokens_refreshed_once(&self, user: &str) -> (TokenResponse, TokenResponse) {
+        let first = self.idp.mobile_tokens(user).await;
+        let second = self.refreshed_mobile(&first.refresh_token).await;
+        (first, second)
+    }
+
     pub async fn refresh_mobile(&self, refresh_token: &str) -> reqwest::Response {
         self.post_form(
             "/token",
@@ -348,6 +368,11 @@ impl App {
         validation.set_audience(&[audience]);
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
         jsonwebtoken::decode::<Value>(token, &key, &validation).unwrap()
+    }
+
+    /// The claims of an access token (`typ` `at+jwt`) for `audience`, verified.
+    pub async fn access_claims(&self, token: &str, audience: &str) -> Value {
+        self.verify(token, "at+jwt", audience).await.claims
     }
 }
 

@@ -48,11 +48,7 @@ async fn the_control_endpoint_rotates_keys_too() {
 
 #[tokio::test]
 async fn without_a_grace_period_the_old_key_leaves_the_jwks_at_once() {
-    let app = spawn_with(dev_idp::config::IdpConfig {
-        key_grace: std::time::Duration::ZERO,
-        ..Default::default()
-    })
-    .await;
+    let app = spawn_changing(|config| config.key_grace = std::time::Duration::ZERO).await;
     let before = app.idp.mint_access_token(serde_json::json!({}));
     app.idp.rotate_keys();
     assert_eq!(app.jwks().await.keys.len(), 1);
@@ -65,7 +61,7 @@ async fn minted_access_tokens_verify_with_the_overrides_applied() {
     let token = app.idp.mint_access_token(
         serde_json::json!({"aud": ["accounts"], "scope": "openid", "sub": "demo-user-2"}),
     );
-    let claims = app.verify(&token, "at+jwt", "accounts").await.claims;
+    let claims = app.access_claims(&token, "accounts").await;
     assert_eq!(claims["sub"], "demo-user-2");
     assert_eq!(claims["client_id"], MOBILE);
     assert_eq!(claims["iss"], app.url);

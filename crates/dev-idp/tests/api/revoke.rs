@@ -5,8 +5,7 @@ use crate::helpers::*;
 #[tokio::test]
 async fn revoking_a_refresh_token_revokes_its_family_and_the_access_tokens_issued_with_it() {
     let app = spawn().await;
-    let first = app.idp.mobile_tokens("ada").await;
-    let second = tokens(app.refresh_mobile(&first.refresh_token).await).await;
+    let (_, second) = app.mobile_tokens_refreshed_once("ada").await;
     let response = app
         .revoke_as_mobile(
             &second.refresh_token,
@@ -35,7 +34,7 @@ async fn revoking_an_unknown_token_or_another_clients_token_answers_200_and_chan
     assert_eq!(unknown.status(), StatusCode::OK);
     let foreign = app.revoke_as_web(&mobile.refresh_token).await;
     assert_eq!(foreign.status(), StatusCode::OK);
-    tokens(app.refresh_mobile(&mobile.refresh_token).await).await;
+    app.refreshed_mobile(&mobile.refresh_token).await;
 }
 
 #[tokio::test]

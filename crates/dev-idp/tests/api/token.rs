@@ -173,18 +173,14 @@ async fn malformed_token_requests_get_rfc_6749_errors() {
 #[tokio::test]
 async fn each_refresh_rotates_the_refresh_token_and_issues_new_tokens() {
     let app = spawn().await;
-    let first = app.idp.mobile_tokens("grace").await;
-    let second = tokens(app.refresh_mobile(&first.refresh_token).await).await;
+    let (first, second) = app.mobile_tokens_refreshed_once("grace").await;
     assert_ne!(second.refresh_token, first.refresh_token);
     assert_ne!(second.access_token, first.access_token);
-    let access = app
-        .verify(&second.access_token, "at+jwt", "bff-mobile")
-        .await
-        .claims;
+    let access = app.access_claims(&second.access_token, "bff-mobile").await;
     assert_eq!(access["sub"], "demo-user-2");
     let id = app.verify(&second.id_token, "JWT", MOBILE).await.claims;
     assert_eq!(id["nonce"], "test-nonce");
-    let third = tokens(app.refresh_mobile(&second.refresh_token).await).await;
+    let third = app.refreshed_mobile(&second.refresh_token).await;
     assert_ne!(third.refresh_token, second.refresh_token);
 }
 
@@ -206,8 +202,7 @@ async fn a_refresh_may_narrow_the_scope_but_not_widen_it() {
 #[tokio::test]
 async fn reusing_a_rotated_refresh_token_revokes_the_whole_family() {
     let app = spawn().await;
-    let first = app.idp.mobile_tokens("ada").await;
-    let second = tokens(app.refresh_mobile(&first.refresh_token).await).await;
+    let (first, second) = app.mobile_tokens_refreshed_once("ada").await;
 
     let replay = app.refresh_mobile(&first.refresh_token).await;
     assert_eq!(
@@ -221,7 +216,7 @@ async fn reusing_a_rotated_refresh_token_revokes_the_whole_family() {
     }
     // Other sign-ins are unaffected.
     let other = app.idp.mobile_tokens("ada").await;
-    tokens(app.refresh_mobile(&other.refresh_token).await).await;
+    app.refreshed_mobile(&other.refresh_token).await;
 }
 
 #[tokio::test]
@@ -256,10 +251,7 @@ async fn resource_indicators_set_the_audience_and_may_only_narrow() {
         )
         .await;
     let tokens = tokens(response).await;
-    let claims = app
-        .verify(&tokens.access_token, "at+jwt", "urn:shop:b")
-        .await
-        .claims;
+    let claims = app.access_claims(&tokens.access_token, "urn:shop:b").await;
     assert_eq!(claims["aud"], serde_json::json!(["urn:shop:b"]));
 
     assert_eq!(

@@ -50,16 +50,13 @@ async fn an_allowed_client_gets_a_token_for_the_audience_only_with_the_same_subj
     assert!(body["expires_in"].as_u64().unwrap() > 0);
     assert!(body.get("refresh_token").is_none());
     let token = body["access_token"].as_str().unwrap();
-    let claims = app.verify(token, "at+jwt", "accounts").await.claims;
+    let claims = app.access_claims(token, "accounts").await;
     assert_eq!(claims["aud"], serde_json::json!(["accounts"]));
     assert_eq!(claims["sub"], "demo-user-2");
     assert_eq!(claims["client_id"], "bff-mobile");
     assert_eq!(claims["act"]["sub"], "bff-mobile");
     assert_eq!(claims["scope"], "openid profile email offline_access");
-    let subject = app
-        .verify(&user.access_token, "at+jwt", "accounts")
-        .await
-        .claims;
+    let subject = app.access_claims(&user.access_token, "accounts").await;
     assert!(claims["exp"].as_u64() <= subject["exp"].as_u64());
 
     // The web BFF's client may exchange too (client_secret_post here).
@@ -149,16 +146,12 @@ async fn bad_subjects_clients_and_audiences_are_refused() {
 
 #[tokio::test]
 async fn with_one_audience_per_token_the_apps_token_is_for_bff_mobile_only() {
-    let app = spawn_with(dev_idp::IdpConfig {
-        allow_login_hint: true,
-        one_audience_per_token: true,
-        ..dev_idp::IdpConfig::default()
+    let app = spawn_changing(|config| {
+        config.allow_login_hint = true;
+        config.one_audience_per_token = true;
     })
     .await;
     let user = app.idp.mobile_tokens("ada").await;
-    let claims = app
-        .verify(&user.access_token, "at+jwt", "bff-mobile")
-        .await
-        .claims;
+    let claims = app.access_claims(&user.access_token, "bff-mobile").await;
     assert_eq!(claims["aud"], serde_json::json!(["bff-mobile"]));
 }

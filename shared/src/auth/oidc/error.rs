@@ -54,7 +54,7 @@ impl LoginError {
 }
 
 /// Why tokens could not be refreshed.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum RefreshError {
     /// The provider refused the refresh token (`invalid_grant`: expired, revoked, reused): the
     /// session must end.

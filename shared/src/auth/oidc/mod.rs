@@ -26,19 +26,19 @@
 //! - [`settings`] — [`OidcSettings`];
 //! - [`flow`] — [`PendingLogin`], [`CallbackParams`], [`User`], [`TokenSet`];
 //! - [`error`] — [`LoginError`], [`RefreshError`], [`OidcError`];
-//! - `token_endpoint` — the token endpoint's responses and error codes.
+//! - `token_endpoint` — the token endpoint's form POST, its responses and error codes (the
+//!   token exchange posts there too).
 
 pub mod error;
 pub mod flow;
 pub mod settings;
-mod token_endpoint;
+pub(crate) mod token_endpoint;
 
 pub use error::{LoginError, OidcError, RefreshError};
 use flow::now;
 pub use flow::{CallbackParams, PendingLogin, TokenSet, User};
 pub use settings::OidcSettings;
-pub(crate) use token_endpoint::oauth_error;
-use token_endpoint::{TokenEndpointError, TokenResponse, error_code};
+use token_endpoint::{TokenEndpointError, TokenResponse, error_code, oauth_error};
 
 use std::fmt;
 use std::sync::Arc;
@@ -513,31 +513,21 @@ impl OidcClient {
             self.inner
                 .credentials
                 .post_form(&self.inner.http, &self.inner.token_endpoint, params);
-        let (status, body) = provider::send_capped(
+        let settings = &self.inner.settings;
+        let response: TokenResponse = token_endpoint::post(
             request,
-            self.inner.settings.max_body_bytes,
-            self.inner.settings.timeout,
+            settings.max_body_bytes,
+            settings.timeout,
+            &[400, 401],
         )
-        .await
-        .map_err(TokenEndpointError::Fetch)?;
-        match status {
-            200 => {
-                let response: TokenResponse = serde_json::from_slice(&body)
-                    .map_err(|_| TokenEndpointError::Invalid("not a token response"))?;
-                if !response.token_type.eq_ignore_ascii_case("Bearer") {
-                    return Err(TokenEndpointError::Invalid("token_type is not Bearer"));
-                }
-                if response.access_token.is_empty() {
-                    return Err(TokenEndpointError::Invalid("empty access_token"));
-                }
-                Ok(response)
-            }
-            400 | 401 => match oauth_error(&body) {
-                Some(code) => Err(TokenEndpointError::OAuth(code)),
-                None => Err(TokenEndpointError::Fetch(FetchError::Status(status))),
-            },
-            other => Err(TokenEndpointError::Fetch(FetchError::Status(other))),
+        .await?;
+        if !response.token_type.eq_ignore_ascii_case("Bearer") {
+            return Err(TokenEndpointError::Invalid("token_type is not Bearer"));
         }
+        if response.access_token.is_empty() {
+            return Err(TokenEndpointError::Invalid("empty access_token"));
+        }
+        Ok(response)
     }
 }
 

@@ -1,9 +1,12 @@
 //! What the provider's token endpoint answers: the token response (RFC 6749 §5.1), its errors
 //! (§5.2), and their codes made safe for logs.
 
-use serde::Deserialize;
+use std::time::Duration;
 
-use crate::auth::provider::FetchError;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+
+use crate::auth::provider::{self, FetchError};
 
 /// The successful token response (RFC 6749 §5.1).
 #[derive(Deserialize)]
@@ -24,13 +27,35 @@ pub(super) struct TokenResponse {
 }
 
 /// Why a token request failed.
-pub(super) enum TokenEndpointError {
+pub(crate) enum TokenEndpointError {
     /// An OAuth error response (`{"error": "invalid_grant"}`).
     OAuth(String),
     /// No usable answer (transport, timeout, status).
     Fetch(FetchError),
     /// A 200 that is not a usable token response.
     Invalid(&'static str),
+}
+
+/// Sends `request` (a form POST to a token endpoint) and reads the answer under `max_bytes`
+/// within `timeout`: a 200 decoded as `T`, or for a status in `refusals` the OAuth error's code.
+pub(crate) async fn post<T: DeserializeOwned>(
+    request: reqwest::RequestBuilder,
+    max_bytes: usize,
+    timeout: Duration,
+    refusals: &[u16],
+) -> Result<T, TokenEndpointError> {
+    let (status, body) = provider::send_capped(request, max_bytes, timeout)
+        .await
+        .map_err(TokenEndpointError::Fetch)?;
+    match status {
+        200 => serde_json::from_slice(&body)
+            .map_err(|_| TokenEndpointError::Invalid("not a token response")),
+        status if refusals.contains(&status) => match oauth_error(&body) {
+            Some(code) => Err(TokenEndpointError::OAuth(code)),
+            None => Err(TokenEndpointError::Fetch(FetchError::Status(status))),
+        },
+        other => Err(TokenEndpointError::Fetch(FetchError::Status(other))),
+    }
 }
 
 /// Keeps a provider-chosen error code short and printable for the logs.

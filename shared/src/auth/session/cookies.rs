@@ -128,27 +128,25 @@ impl CookiePolicy {
     /// `Set-Cookie` for a new session: `SameSite=Strict`, no `Max-Age` (the server enforces the
     /// idle and absolute timeouts).
     pub fn session(&self, id: &SessionId) -> HeaderValue {
-        if self.secure {
-            session_cookie(id)
-        } else {
-            cookie_header(self.session_name(), id.as_str(), "Strict", None, false)
-        }
+        cookie_header(
+            self.session_name(),
+            id.as_str(),
+            "Strict",
+            None,
+            self.secure,
+        )
     }
 
     /// `Set-Cookie` for the logins in progress (a sealed `value`), for `login_timeout`:
     /// `SameSite=Lax`.
     pub fn login(&self, value: &str) -> HeaderValue {
-        if self.secure {
-            login_cookie(value, &self.sessions)
-        } else {
-            cookie_header(
-                self.login_name(),
-                value,
-                "Lax",
-                Some(self.sessions.login_timeout),
-                false,
-            )
-        }
+        cookie_header(
+            self.login_name(),
+            value,
+            "Lax",
+            Some(self.sessions.login_timeout),
+            self.secure,
+        )
     }
 
     /// `Set-Cookie` that removes the session cookie.
@@ -162,11 +160,7 @@ impl CookiePolicy {
     }
 
     fn clear(&self, name: &str) -> HeaderValue {
-        if self.secure {
-            expired_cookie(name)
-        } else {
-            cookie_header(name, "", "Lax", Some(Duration::ZERO), false)
-        }
+        cookie_header(name, "", "Lax", Some(Duration::ZERO), self.secure)
     }
 
     /// The session id the request carries, if its cookie is present once and well formed.
@@ -243,42 +237,43 @@ mod tests {
     }
 
     #[test]
-    fn strict_cookies_are_host_prefixed_and_secure() {
-        let policy = CookiePolicy::new(true, &SessionSettings::default());
+    fn strict_cookies_are_host_prefixed_and_secure_and_relaxed_ones_drop_only_that() {
+        let settings = SessionSettings::default();
         let id = SessionId::generate();
-        assert_eq!(
-            text(&policy.session(&id)),
-            format!(
-                "__Host-session={}; Path=/; Secure; HttpOnly; SameSite=Strict",
-                id.as_str()
-            )
-        );
-        assert_eq!(
-            text(&policy.login("st")),
-            "__Host-login=st; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age=600"
-        );
-        assert_eq!(
-            text(&policy.clear_session()),
-            "__Host-session=; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age=0"
-        );
-    }
-
-    #[test]
-    fn relaxed_cookies_drop_secure_and_the_prefix_only() {
-        let policy = CookiePolicy::new(false, &SessionSettings::default());
-        let id = SessionId::generate();
-        assert_eq!(
-            text(&policy.session(&id)),
-            format!("session={}; Path=/; HttpOnly; SameSite=Strict", id.as_str())
-        );
-        assert_eq!(
-            text(&policy.login("st")),
-            "login=st; Path=/; HttpOnly; SameSite=Lax; Max-Age=600"
-        );
-        assert_eq!(
-            text(&policy.clear_login()),
-            "login=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0"
-        );
+        // Each mode's session, login, cleared session and cleared login cookie, in full (the
+        // session id written `ID`).
+        let cases = [
+            (
+                CookiePolicy::new(true, &settings),
+                [
+                    "__Host-session=ID; Path=/; Secure; HttpOnly; SameSite=Strict",
+                    "__Host-login=st; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age=600",
+                    "__Host-session=; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age=0",
+                    "__Host-login=; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age=0",
+                ],
+            ),
+            (
+                CookiePolicy::new(false, &settings),
+                [
+                    "session=ID; Path=/; HttpOnly; SameSite=Strict",
+                    "login=st; Path=/; HttpOnly; SameSite=Lax; Max-Age=600",
+                    "session=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0",
+                    "login=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0",
+                ],
+            ),
+        ];
+        for (policy, expected) in cases {
+            let written = [
+                policy.session(&id),
+                policy.login("st"),
+                policy.clear_session(),
+                policy.clear_login(),
+            ];
+            assert_eq!(
+                written.map(|cookie| text(&cookie).replace(id.as_str(), "ID")),
+                expected
+            );
+        }
     }
 
     #[test]

@@ -8,8 +8,7 @@ use url::Url;
 
 use super::ExchangeError;
 use crate::auth::client_auth::ClientCredentials;
-use crate::auth::oidc::oauth_error;
-use crate::auth::provider::{self, FetchError};
+use crate::auth::oidc::token_endpoint::{self, TokenEndpointError};
 
 /// `grant_type` of a token exchange.
 pub const GRANT_TYPE: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
@@ -60,42 +59,37 @@ pub(crate) async fn exchange(
             ("audience", audience),
         ],
     );
-    let (status, body) = provider::send_capped(request, max_bytes, timeout)
+    let response: Response = token_endpoint::post(request, max_bytes, timeout, &[400, 401, 403])
         .await
-        .map_err(ExchangeError::Unavailable)?;
-    match status {
-        200 => {
-            let response: Response = serde_json::from_slice(&body)
-                .map_err(|_| ExchangeError::InvalidResponse("not a token response"))?;
-            if response.access_token.is_empty() {
-                return Err(ExchangeError::InvalidResponse("empty access_token"));
+        .map_err(|error| match error {
+            TokenEndpointError::OAuth(code) if code == "invalid_grant" => {
+                ExchangeError::SubjectRefused
             }
-            if response
-                .issued_token_type
-                .as_deref()
-                .is_some_and(|t| t != ACCESS_TOKEN_TYPE)
-            {
-                return Err(ExchangeError::InvalidResponse(
-                    "issued_token_type is not an access token",
-                ));
-            }
-            if response
-                .token_type
-                .as_deref()
-                .is_some_and(|t| !t.eq_ignore_ascii_case("Bearer"))
-            {
-                return Err(ExchangeError::InvalidResponse("token_type is not Bearer"));
-            }
-            Ok(Issued {
-                access_token: response.access_token,
-                expires_in: response.expires_in,
-            })
-        }
-        400 | 401 | 403 => match oauth_error(&body) {
-            Some(code) if code == "invalid_grant" => Err(ExchangeError::SubjectRefused),
-            Some(code) => Err(ExchangeError::Refused(code)),
-            None => Err(ExchangeError::Unavailable(FetchError::Status(status))),
-        },
-        other => Err(ExchangeError::Unavailable(FetchError::Status(other))),
+            TokenEndpointError::OAuth(code) => ExchangeError::Refused(code),
+            TokenEndpointError::Fetch(error) => ExchangeError::Unavailable(error),
+            TokenEndpointError::Invalid(why) => ExchangeError::InvalidResponse(why),
+        })?;
+    if response.access_token.is_empty() {
+        return Err(ExchangeError::InvalidResponse("empty access_token"));
     }
+    if response
+        .issued_token_type
+        .as_deref()
+        .is_some_and(|t| t != ACCESS_TOKEN_TYPE)
+    {
+        return Err(ExchangeError::InvalidResponse(
+            "issued_token_type is not an access token",
+        ));
+    }
+    if response
+        .token_type
+        .as_deref()
+        .is_some_and(|t| !t.eq_ignore_ascii_case("Bearer"))
+    {
+        return Err(ExchangeError::InvalidResponse("token_type is not Bearer"));
+    }
+    Ok(Issued {
+        access_token: response.access_token,
+        expires_in: response.expires_in,
+    })
 }
