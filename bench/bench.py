@@ -78,12 +78,14 @@ def S(key, group, label, kind, proc=None, path=None, rotate=False, screen=None, 
                 graphql=graphql)
 
 
-# The product page as one GraphQL query (bff-web/graphql/operations/ProductPage.graphql, the text
-# its manifest holds), for the `graphql` scenarios: POST /graphql with `{"id": pNNNNN}`.
+# The product page as one GraphQL query (bff-web/graphql/operations/ProductPage.graphql with the
+# fragments it spreads: the text its committed manifest holds, as the storefront sends it), for the
+# `graphql` scenarios: POST /graphql with `{"id": pNNNNN}`.
 def graphql_query() -> str:
-    path = os.path.join(ROOT, "bff-web", "graphql", "operations", "ProductPage.graphql")
+    path = os.path.join(ROOT, "bff-web", "graphql", "manifest.json")
     with open(path, encoding="utf-8") as f:
-        return "\n".join(l for l in f.read().splitlines() if not l.lstrip().startswith("#")).strip()
+        operations = json.load(f)["operations"]
+    return next(o["body"] for o in operations if o["name"] == "ProductPage")
 
 
 SCENARIOS = [

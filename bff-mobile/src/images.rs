@@ -101,51 +101,46 @@ mod tests {
     #[test]
     fn width_hints_are_plain_digits() {
         for (value, expected) in [
-            ("390", Some(390)),
-            ("0", Some(0)),
-            (" 412 ", Some(412)),
-            ("5000", Some(5000)),
-            ("999999999", Some(999_999_999)),
-            ("1234567890", None),
-            ("", None),
-            ("abc", None),
-            ("-1", None),
-            ("+1", None),
-            ("39.5", None),
-            ("1e3", None),
-            ("0x10", None),
-            ("٣٩٠", None),
+            ("390", 390),
+            ("0", 0),
+            (" 412 ", 412),
+            ("5000", 5000),
+            ("999999999", 999_999_999),
         ] {
-            assert_eq!(parse_width(value), expected, "{value:?}");
+            assert_eq!(parse_width(value), Some(expected), "{value:?}");
+        }
+        for value in ["1234567890", "39.5"] {
+            assert_eq!(parse_width(value), None, "{value:?}");
         }
     }
 
     #[test]
     fn dpr_hints_are_plain_decimals_in_thousandths() {
         for (value, expected) in [
-            ("1", Some(1000)),
-            ("2", Some(2000)),
-            ("2.0", Some(2000)),
-            ("2.625", Some(2625)),
-            ("1.3312500715255737", Some(1331)),
-            ("0.5", Some(500)),
-            ("0", Some(0)),
-            ("10", Some(10_000)),
-            ("999.9", Some(999_900)),
-            ("1000", None),
-            ("", None),
-            ("abc", None),
-            ("2.", None),
-            (".5", None),
-            ("-1", None),
-            ("+2", None),
-            ("1e1", None),
-            ("inf", None),
-            ("NaN", None),
-            ("2,5", None),
-            ("1.2.3", None),
+            ("1", 1000),
+            ("2", 2000),
+            ("2.0", 2000),
+            ("2.625", 2625),
+            ("1.3312500715255737", 1331),
+            ("0.5", 500),
+            ("0", 0),
+            ("10", 10_000),
+            ("999.9", 999_900),
         ] {
-            assert_eq!(parse_milli_dpr(value), expected, "{value:?}");
+            assert_eq!(parse_milli_dpr(value), Some(expected), "{value:?}");
+        }
+        for value in ["1000", "2.", ".5"] {
+            assert_eq!(parse_milli_dpr(value), None, "{value:?}");
+        }
+    }
+
+    #[test]
+    fn hints_that_are_not_plain_numbers_are_refused_by_both_parsers() {
+        for value in [
+            "", "abc", "-1", "+1", "+2", "1e1", "1e3", "0x10", "٣٩٠", "inf", "NaN", "2,5", "1.2.3",
+        ] {
+            assert_eq!(parse_width(value), None, "{value:?}");
+            assert_eq!(parse_milli_dpr(value), None, "{value:?}");
         }
     }
 

@@ -87,8 +87,6 @@ mod tests {
     #[test]
     fn texts_are_cut_at_word_boundaries_with_an_ellipsis() {
         for (text, max, expected) in [
-            ("short", 10, "short"),
-            ("exactly ten", 11, "exactly ten"),
             ("one two three", 12, "one two…"),
             ("one two three", 9, "one two…"),
             ("one two three", 8, "one two…"),
@@ -99,10 +97,19 @@ mod tests {
             ("Größe ändert sich", 10, "Größe…"),
             ("日本語のテキストです", 5, "日本語の…"),
             ("first paragraph\n\nsecond one", 20, "first paragraph…"),
-            ("", 5, ""),
         ] {
             let cut = truncate_words(text, max);
             assert_eq!(cut, expected, "{text:?} at {max}");
+            assert!(cut.chars().count() <= max, "{cut:?}");
+        }
+    }
+
+    #[test]
+    fn texts_that_fit_are_borrowed_as_they_are() {
+        for (text, max) in [("short", 10), ("exactly ten", 11), ("", 5)] {
+            let cut = truncate_words(text, max);
+            assert!(matches!(cut, Cow::Borrowed(_)), "{text:?} at {max}");
+            assert_eq!(cut, text);
             assert!(cut.chars().count() <= max, "{cut:?}");
         }
     }

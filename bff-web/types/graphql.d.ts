@@ -15,6 +15,8 @@ export type Sort =
   /** Best match first. */
   | 'RELEVANCE';
 
+export type ProductCardFragment = { id: string, name: string, brand: string, href: string | null, mainImage: { alt: string, src: string, srcset: string, width: number, height: number } | null, offer: { price: string, listPrice: string | null, inStock: boolean } | null, rating: { average: number, count: number } | null };
+
 export type ProductPageQueryVariables = Exact<{
   id: string | number;
 }>;

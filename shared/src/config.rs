@@ -233,6 +233,23 @@ pub fn unlisted_common_keys(defaults_toml: &str) -> Vec<String> {
         .collect()
 }
 
+/// A BFF's test that `defaults_toml` lists every setting: panics naming each key of the common
+/// sections ([`unlisted_common_keys`]) and of the BFF's own `sections` (`("screens",
+/// field_names::<ScreenDeadlines>())`, or a literal list of keys a BFF adds to a shared
+/// section) that it does not list, or a section whose fields could not be read.
+#[cfg(feature = "test-helpers")]
+pub fn assert_every_setting_listed(defaults_toml: &str, sections: &[(&str, &[&str])]) {
+    let mut unlisted = unlisted_common_keys(defaults_toml);
+    for &(section, fields) in sections {
+        assert!(!fields.is_empty(), "no fields read for [{section}]");
+        unlisted.extend(unlisted_keys(defaults_toml, section, fields));
+    }
+    assert!(
+        unlisted.is_empty(),
+        "not in config/default.toml: {unlisted:?}"
+    );
+}
+
 /// A TOML list, or a comma-separated string (how a list arrives from one environment variable).
 pub fn list_or_comma_separated<'de, D: serde::Deserializer<'de>>(
     deserializer: D,

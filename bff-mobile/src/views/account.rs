@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 
 use serde::Serialize;
+use serde_with::skip_serializing_none;
 use shared::aggregate::Section;
 use shared::upstream::accounts::{Cart, Profile};
 use shared::upstream::catalog::ProductCard;
@@ -31,24 +32,24 @@ impl<'a> Me<'a> {
 }
 
 /// `GET /v1/cart`, and the answer to every cart change.
+#[skip_serializing_none]
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CartView<'a> {
     /// Lines in the order they were added.
     pub items: Vec<CartItem<'a>>,
     /// The sum of price × quantity, as displayed (`€65.99`); absent when the cart is empty, a
     /// line's price is unknown, or the lines are in different currencies.
-    #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
     pub total: Option<String>,
     /// Units in the cart, all lines together (the badge on the cart tab).
     pub count: u32,
     /// Sections left out (`catalog`, `offers`); absent when complete.
-    #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
     pub degraded: Option<Vec<Section>>,
 }
 
 /// One cart line.
+#[skip_serializing_none]
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CartItem<'a> {
     /// Product id, for the product screen's route and for removing the line.
@@ -56,15 +57,12 @@ pub struct CartItem<'a> {
     /// Units, 1 to 99.
     pub quantity: u32,
     /// Display name; absent when the catalog is unavailable or does not know the product.
-    #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
     pub name: Option<&'a str>,
     /// Price of one unit as displayed; absent when offers are unavailable.
-    #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
     pub price: Option<String>,
     /// The one rendition of the main image picked for this device; absent with the name.
-    #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
     pub image: Option<&'a str>,
 }

@@ -1,6 +1,7 @@
 //! The product card of every shelf (home, related, search).
 
 use serde::Serialize;
+use serde_with::skip_serializing_none;
 use shared::cards::CardExtras;
 use shared::upstream::catalog::ProductCard;
 use utoipa::ToSchema;
@@ -8,6 +9,7 @@ use utoipa::ToSchema;
 use crate::device::Device;
 
 /// A product on a shelf (home, related, search).
+#[skip_serializing_none]
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Card<'a> {
     /// Product id, for the product screen's route.
@@ -15,15 +17,12 @@ pub struct Card<'a> {
     /// Display name.
     pub name: &'a str,
     /// Price to pay as displayed, e.g. `€129.99`; absent when offers are unavailable.
-    #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
     pub price: Option<String>,
     /// Average stars to one decimal; absent when unknown or unrated.
-    #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
     pub rating: Option<f32>,
     /// The one rendition of the main image picked for this device.
-    #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
     pub image: Option<&'a str>,
 }

@@ -3,6 +3,7 @@
 use std::borrow::Cow;
 
 use serde::Serialize;
+use serde_with::skip_serializing_none;
 use shared::aggregate::Section;
 use shared::upstream::catalog::ProductSummary;
 use shared::upstream::reviews::{RatingSummary, Review};
@@ -21,6 +22,7 @@ pub const REVIEW_MAX_CHARS: usize = 200;
 pub const MAX_PRODUCT_IMAGES: usize = 5;
 
 /// `GET /v1/products/{id}`.
+#[skip_serializing_none]
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ProductDetail<'a> {
     /// Product id.
@@ -28,11 +30,9 @@ pub struct ProductDetail<'a> {
     /// Display name.
     pub name: &'a str,
     /// Price to pay as displayed; absent when offers are unavailable.
-    #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
     pub price: Option<String>,
     /// Whether it can be bought now; absent when offers are unavailable.
-    #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
     pub in_stock: Option<bool>,
     /// Up to five image URLs, one rendition each, picked for this device.
@@ -40,19 +40,15 @@ pub struct ProductDetail<'a> {
     /// The first paragraph(s) of the description, plain text, at most 300 characters.
     pub summary: Cow<'a, str>,
     /// Average and count of ratings; absent when reviews are unavailable.
-    #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
     pub rating: Option<RatingView>,
     /// The newest three reviews, shortened; absent when reviews are unavailable.
-    #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
     pub reviews: Option<Vec<ReviewView<'a>>>,
     /// Related products; absent when recommendations are unavailable.
-    #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
     pub related: Option<Vec<Card<'a>>>,
     /// Sections left out; absent when complete.
-    #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
     pub degraded: Option<Vec<Section>>,
 }

@@ -1,12 +1,14 @@
 //! `GET /v1/search`.
 
 use serde::Serialize;
+use serde_with::skip_serializing_none;
 use shared::aggregate::Section;
 use utoipa::ToSchema;
 
 use super::Card;
 
 /// `GET /v1/search`.
+#[skip_serializing_none]
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SearchResults<'a> {
     /// This page's products.
@@ -14,11 +16,9 @@ pub struct SearchResults<'a> {
     /// Matches in all.
     pub total: u32,
     /// Pass back as `cursor` for the next page; absent on the last page.
-    #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
     pub next_cursor: Option<String>,
     /// Sections left out; absent when complete.
-    #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
     pub degraded: Option<Vec<Section>>,
 }

@@ -7,27 +7,22 @@ use bff_mobile::settings::{
 };
 use shared::auth::jwks::JwksSettings;
 use shared::auth::validator::JwtSettings;
-use shared::config::{field_names, unlisted_common_keys, unlisted_keys};
+use shared::config::{assert_every_setting_listed, field_names};
 
 const DEFAULTS: &str = include_str!("../../config/default.toml");
 
 #[test]
 fn default_toml_lists_every_setting() {
-    let mut unlisted = unlisted_common_keys(DEFAULTS);
-    for (section, fields) in [
-        ("", field_names::<Settings>()),
-        ("screens", field_names::<ScreenDeadlines>()),
-        ("app", field_names::<AppSettings>()),
-        ("images", field_names::<ImageSettings>()),
-        ("auth", field_names::<JwtSettings>()),
-        ("auth.jwks", field_names::<JwksSettings>()),
-        ("auth.token_exchange", field_names::<TokenExchangeClient>()),
-    ] {
-        assert!(!fields.is_empty(), "no fields read for [{section}]");
-        unlisted.extend(unlisted_keys(DEFAULTS, section, fields));
-    }
-    assert!(
-        unlisted.is_empty(),
-        "not in config/default.toml: {unlisted:?}"
+    assert_every_setting_listed(
+        DEFAULTS,
+        &[
+            ("", field_names::<Settings>()),
+            ("screens", field_names::<ScreenDeadlines>()),
+            ("app", field_names::<AppSettings>()),
+            ("images", field_names::<ImageSettings>()),
+            ("auth", field_names::<JwtSettings>()),
+            ("auth.jwks", field_names::<JwksSettings>()),
+            ("auth.token_exchange", field_names::<TokenExchangeClient>()),
+        ],
     );
 }

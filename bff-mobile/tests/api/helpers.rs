@@ -6,6 +6,7 @@
 use std::time::{Duration, Instant};
 
 use bff_mobile::Settings;
+use demo_upstreams::Service;
 use demo_upstreams::fault::Fault;
 use demo_upstreams::testing::{RunningService, TestUpstreams};
 use dev_idp::testing::TestIdp;
@@ -54,6 +55,13 @@ pub struct TestApp {
 /// Spawns the app with test deadlines against a fresh provider and fresh upstreams.
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(|_| {}).await
+}
+
+/// Spawns the app as [`spawn_app`] does, with `service` answering every request with `fault`.
+pub async fn spawn_app_with_fault(service: Service, fault: Fault) -> TestApp {
+    let app = spawn_app().await;
+    app.upstreams.service(service).set_fault(fault);
+    app
 }
 
 /// Calls accounts and recommendations with the app's own token, unexchanged (no `audience`): a

@@ -2,6 +2,7 @@
 
 use std::time::Instant;
 
+use demo_upstreams::Service;
 use demo_upstreams::fault::Fault;
 use demo_upstreams::testing::RecordedRequest;
 use serde_json::json;
@@ -9,7 +10,7 @@ use serde_json::json;
 use crate::helpers::{
     INVALID_TOKEN, SLOW, TestApp, assert_card, assert_cards, assert_problem, assert_unauthorized,
     assert_within_deadline, bearer, cache_control, claims_of, degraded_json, ids, keys,
-    screen_json, spawn_app, varies_on,
+    screen_json, spawn_app, spawn_app_with_fault, varies_on,
 };
 
 #[tokio::test]
@@ -101,8 +102,7 @@ async fn home_fetches_offers_and_ratings_for_both_shelves_in_one_call_each() {
 
 #[tokio::test]
 async fn home_with_recommendations_down_still_shows_the_featured_shelf() {
-    let app = spawn_app().await;
-    app.upstreams.recommendations.set_fault(Fault::Status(500));
+    let app = spawn_app_with_fault(Service::Recommendations, Fault::Status(500)).await;
 
     let home = degraded_json(app.get_home().await, &["recommendations"]).await;
 
@@ -112,8 +112,7 @@ async fn home_with_recommendations_down_still_shows_the_featured_shelf() {
 
 #[tokio::test]
 async fn home_with_slow_recommendations_still_prices_the_featured_cards_in_time() {
-    let app = spawn_app().await;
-    app.upstreams.recommendations.set_fault(SLOW);
+    let app = spawn_app_with_fault(Service::Recommendations, SLOW).await;
 
     let started = Instant::now();
     let home = degraded_json(app.get_home().await, &["recommendations"]).await;
@@ -128,8 +127,7 @@ async fn home_with_slow_recommendations_still_prices_the_featured_cards_in_time(
 
 #[tokio::test]
 async fn home_with_offers_down_shows_cards_without_prices() {
-    let app = spawn_app().await;
-    app.upstreams.offers.set_fault(Fault::Status(503));
+    let app = spawn_app_with_fault(Service::Offers, Fault::Status(503)).await;
 
     let home = degraded_json(app.get_home().await, &["offers"]).await;
 
@@ -141,8 +139,7 @@ async fn home_with_offers_down_shows_cards_without_prices() {
 
 #[tokio::test]
 async fn home_with_the_catalog_down_is_a_502_problem() {
-    let app = spawn_app().await;
-    app.upstreams.catalog.set_fault(Fault::Status(500));
+    let app = spawn_app_with_fault(Service::Catalog, Fault::Status(500)).await;
 
     let problem = assert_problem(app.get_home().await, 502, &[]).await;
 
@@ -151,8 +148,7 @@ async fn home_with_the_catalog_down_is_a_502_problem() {
 
 #[tokio::test]
 async fn home_with_a_hanging_catalog_is_a_504_problem_by_the_deadline() {
-    let app = spawn_app().await;
-    app.upstreams.catalog.set_fault(Fault::Hang);
+    let app = spawn_app_with_fault(Service::Catalog, Fault::Hang).await;
 
     let started = Instant::now();
     let response = app.get_home().await;
@@ -246,8 +242,7 @@ async fn signed_in_home_not_cached(app: &TestApp) -> serde_json::Value {
 
 #[tokio::test]
 async fn a_personalised_home_with_offers_down_is_still_private() {
-    let app = spawn_app().await;
-    app.upstreams.offers.set_fault(Fault::Status(503));
+    let app = spawn_app_with_fault(Service::Offers, Fault::Status(503)).await;
 
     let home = signed_in_home_not_cached(&app).await;
 
@@ -257,8 +252,7 @@ async fn a_personalised_home_with_offers_down_is_still_private() {
 
 #[tokio::test]
 async fn a_signed_in_home_with_recommendations_down_shows_the_featured_shelf() {
-    let app = spawn_app().await;
-    app.upstreams.recommendations.set_fault(Fault::Status(500));
+    let app = spawn_app_with_fault(Service::Recommendations, Fault::Status(500)).await;
 
     let home = signed_in_home_not_cached(&app).await;
 

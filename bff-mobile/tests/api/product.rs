@@ -2,12 +2,13 @@
 
 use std::time::Instant;
 
+use demo_upstreams::Service;
 use demo_upstreams::fault::Fault;
 use serde_json::Value;
 
 use crate::helpers::{
     DEADLINE, SLACK, SLOW, TestApp, assert_cards, assert_problem, assert_within_deadline,
-    degraded_json, keys, rendition_width, screen_json, spawn_app, timed,
+    degraded_json, keys, rendition_width, screen_json, spawn_app, spawn_app_with_fault, timed,
 };
 
 /// The catalog's own product, for comparisons.
@@ -165,8 +166,7 @@ async fn malformed_product_ids_are_400_problems_without_upstream_calls() {
 
 #[tokio::test]
 async fn with_recommendations_down_the_product_is_shown_without_related_products() {
-    let app = spawn_app().await;
-    app.upstreams.recommendations.set_fault(Fault::Status(500));
+    let app = spawn_app_with_fault(Service::Recommendations, Fault::Status(500)).await;
 
     let product = degraded_json(app.get_product("p00042").await, &["recommendations"]).await;
 
@@ -177,8 +177,7 @@ async fn with_recommendations_down_the_product_is_shown_without_related_products
 
 #[tokio::test]
 async fn with_reviews_slower_than_the_deadline_the_product_is_shown_in_time_without_them() {
-    let app = spawn_app().await;
-    app.upstreams.reviews.set_fault(SLOW);
+    let app = spawn_app_with_fault(Service::Reviews, SLOW).await;
 
     let (response, elapsed) = timed(app.get_product("p00042")).await;
 
@@ -202,8 +201,7 @@ async fn with_reviews_slower_than_the_deadline_the_product_is_shown_in_time_with
 
 #[tokio::test]
 async fn with_offers_down_the_product_has_no_price_and_no_stock() {
-    let app = spawn_app().await;
-    app.upstreams.offers.set_fault(Fault::Status(500));
+    let app = spawn_app_with_fault(Service::Offers, Fault::Status(500)).await;
 
     let product = degraded_json(app.get_product("p00042").await, &["offers"]).await;
 
@@ -212,16 +210,14 @@ async fn with_offers_down_the_product_has_no_price_and_no_stock() {
 
 #[tokio::test]
 async fn with_the_catalog_down_the_product_is_a_502_problem() {
-    let app = spawn_app().await;
-    app.upstreams.catalog.set_fault(Fault::Status(500));
+    let app = spawn_app_with_fault(Service::Catalog, Fault::Status(500)).await;
 
     assert_problem(app.get_product("p00042").await, 502, &["p00042"]).await;
 }
 
 #[tokio::test]
 async fn with_a_hanging_catalog_the_product_is_a_504_problem_by_the_deadline() {
-    let app = spawn_app().await;
-    app.upstreams.catalog.set_fault(Fault::Hang);
+    let app = spawn_app_with_fault(Service::Catalog, Fault::Hang).await;
 
     let started = Instant::now();
     let response = app.get_product("p00042").await;
@@ -232,8 +228,7 @@ async fn with_a_hanging_catalog_the_product_is_a_504_problem_by_the_deadline() {
 
 #[tokio::test]
 async fn a_degraded_product_is_not_kept_and_the_complete_one_is() {
-    let app = spawn_app().await;
-    app.upstreams.offers.set_fault(Fault::Status(500));
+    let app = spawn_app_with_fault(Service::Offers, Fault::Status(500)).await;
     degraded_json(app.get_product("p00042").await, &["offers"]).await;
     app.upstreams.offers.set_fault(Fault::None);
     app.upstreams.take_hits();

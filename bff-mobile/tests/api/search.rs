@@ -4,10 +4,13 @@ use std::collections::HashSet;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use demo_upstreams::Service;
 use demo_upstreams::fault::Fault;
 use serde_json::Value;
 
-use crate::helpers::{assert_card, assert_problem, ids, keys, screen_json, spawn_app};
+use crate::helpers::{
+    assert_card, assert_problem, ids, keys, screen_json, spawn_app, spawn_app_with_fault,
+};
 
 /// A query with 43 matches in the seeded catalog: three pages.
 const QUERY: &str = "headphones";
@@ -166,8 +169,7 @@ async fn too_long_search_texts_are_400_problems() {
 
 #[tokio::test]
 async fn with_the_catalog_down_a_search_is_a_502_problem() {
-    let app = spawn_app().await;
-    app.upstreams.catalog.set_fault(Fault::Status(500));
+    let app = spawn_app_with_fault(Service::Catalog, Fault::Status(500)).await;
 
     assert_problem(app.get_search(&format!("q={QUERY}")).await, 502, &[QUERY]).await;
 }

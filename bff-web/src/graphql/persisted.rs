@@ -64,6 +64,15 @@ pub fn manifest_operations() -> Vec<ManifestOperation> {
         .unwrap_or_default()
 }
 
+/// The committed text of the manifest's operation `name` (fragments included), as the page
+/// sends it.
+pub fn manifest_body(name: &str) -> Option<String> {
+    manifest_operations()
+        .into_iter()
+        .find(|operation| operation.name == name)
+        .map(|operation| operation.body)
+}
+
 /// Lowercase hex SHA-256 of a query text.
 pub fn hash(query: &str) -> String {
     shared::hex::lower(&Sha256::digest(query.as_bytes()))

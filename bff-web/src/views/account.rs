@@ -1,6 +1,7 @@
 //! The signed-in user's profile and cart.
 
 use serde::Serialize;
+use serde_with::skip_serializing_none;
 use shared::aggregate::Section;
 use shared::cards::CardExtras;
 use shared::upstream::accounts::{Cart, Profile};
@@ -36,6 +37,7 @@ impl<'a> ProfileView<'a> {
 }
 
 /// The cart page (`GET /api/cart`, and the answer to every cart change).
+#[skip_serializing_none]
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CartPage<'a> {
     /// Lines in the order they were added.
@@ -43,16 +45,15 @@ pub struct CartPage<'a> {
     /// Units in the cart, all lines together (the badge on the cart icon).
     pub item_count: u32,
     /// The sum of the lines; absent when a line has no known price or currencies differ.
-    #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
     pub subtotal: Option<Money<'a>>,
     /// Sections left out (`catalog`, `offers`, `reviews`); absent when complete.
-    #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
     pub degraded: Option<Vec<Section>>,
 }
 
 /// One cart line.
+#[skip_serializing_none]
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CartItem<'a> {
     /// Product id.
@@ -60,11 +61,9 @@ pub struct CartItem<'a> {
     /// Units, 1 to 99.
     pub quantity: u32,
     /// The product's card; absent when the catalog is degraded or does not know the product.
-    #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
     pub product: Option<Card<'a>>,
     /// Price × quantity; absent when the price is unknown.
-    #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
     pub line_total: Option<Money<'a>>,
 }

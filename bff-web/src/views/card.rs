@@ -4,6 +4,7 @@
 //! catalog has, so cards carry all renditions; `src` is a mid-sized fallback.
 
 use serde::Serialize;
+use serde_with::skip_serializing_none;
 use shared::cards::CardExtras;
 use shared::ids;
 use shared::upstream::catalog::{Image, ProductCard, Rendition};
@@ -15,6 +16,7 @@ use utoipa::ToSchema;
 pub const SRC_TARGET_WIDTH: u32 = 480;
 
 /// One product on a shelf or a result page.
+#[skip_serializing_none]
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Card<'a> {
     /// Product id.
@@ -26,19 +28,15 @@ pub struct Card<'a> {
     /// The product page's path (`/products/p00001`).
     pub href: String,
     /// The current price; absent when the offers service is degraded or has no offer.
-    #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
     pub price: Option<Price<'a>>,
     /// Whether it can be bought now; absent when unknown (offers degraded).
-    #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
     pub in_stock: Option<bool>,
     /// Average stars; absent when unknown (reviews degraded).
-    #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
     pub rating: Option<CardRating>,
     /// The main image; absent when the product has none.
-    #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
     pub image: Option<ResponsiveImage<'a>>,
 }
@@ -79,6 +77,7 @@ pub fn product_href(id: &str) -> Option<String> {
 }
 
 /// A price as the page shows it: exact minor units for logic, formatted strings for display.
+#[skip_serializing_none]
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Price<'a> {
     /// Price to pay, in minor units.
@@ -88,7 +87,6 @@ pub struct Price<'a> {
     /// The price to pay, formatted (`€129.99`).
     pub display: String,
     /// The price before discount, formatted; only when discounted.
-    #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
     pub list_display: Option<String>,
     /// Discount in percent, 0 when none.

@@ -1,6 +1,7 @@
 //! `GET /api/home`: the hero banner, the category list and two shelves.
 
 use serde::Serialize;
+use serde_with::skip_serializing_none;
 use shared::aggregate::Section;
 use shared::cards::CardExtras;
 use shared::ids;
@@ -10,6 +11,7 @@ use utoipa::ToSchema;
 use super::card::{self, Card, ResponsiveImage};
 
 /// The home page.
+#[skip_serializing_none]
 #[derive(Debug, Serialize, ToSchema)]
 pub struct HomePage<'a> {
     /// The banner at the top.
@@ -21,7 +23,6 @@ pub struct HomePage<'a> {
     /// The popular shelf (12 cards); empty when recommendations are degraded.
     pub popular: Vec<Card<'a>>,
     /// Sections left out, absent when the page is complete.
-    #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
     pub degraded: Option<Vec<Section>>,
 }
@@ -46,6 +47,7 @@ impl<'a> HomePage<'a> {
 }
 
 /// The banner.
+#[skip_serializing_none]
 #[derive(Debug, Serialize, ToSchema)]
 pub struct HeroView<'a> {
     /// Headline.
@@ -55,11 +57,9 @@ pub struct HeroView<'a> {
     /// The product the banner advertises.
     pub product_id: &'a str,
     /// Its page (absent if the catalog sent a malformed id).
-    #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
     pub href: Option<String>,
     /// The banner image, every rendition in `srcset`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
     pub image: Option<ResponsiveImage<'a>>,
 }
@@ -78,6 +78,7 @@ impl<'a> HeroView<'a> {
 }
 
 /// A category in the navigation.
+#[skip_serializing_none]
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CategoryLink<'a> {
     /// Slug, e.g. `audio`.
@@ -87,7 +88,6 @@ pub struct CategoryLink<'a> {
     /// Products in it.
     pub product_count: u32,
     /// The search page filtered to it (absent if the catalog sent a malformed id).
-    #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
     pub href: Option<String>,
 }

@@ -1,6 +1,7 @@
 //! `GET /api/products/{id}` and its further review pages.
 
 use serde::Serialize;
+use serde_with::skip_serializing_none;
 use shared::aggregate::Section;
 use shared::upstream::catalog::{Category, Product, Spec, Variant};
 use shared::upstream::offers::{Delivery, Offer};
@@ -16,20 +17,18 @@ pub const REVIEWS_PER_PAGE: u32 = 10;
 pub const MAX_REVIEW_OFFSET: u32 = 10_000;
 
 /// The product page.
+#[skip_serializing_none]
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ProductPage<'a> {
     /// The product itself.
     pub product: ProductView<'a>,
     /// Price, stock and delivery; absent when offers are degraded or there is no offer.
-    #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
     pub offer: Option<OfferView<'a>>,
     /// Rating with histogram; absent when reviews are degraded.
-    #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
     pub rating: Option<RatingView>,
     /// The first page of reviews; absent when reviews are degraded.
-    #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
     pub reviews: Option<ReviewsView<'a>>,
     /// Related products (12 cards); empty when recommendations are degraded.
@@ -37,7 +36,6 @@ pub struct ProductPage<'a> {
     /// Home › category › product.
     pub breadcrumbs: [Breadcrumb<'a>; 3],
     /// Sections left out, absent when the page is complete.
-    #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
     pub degraded: Option<Vec<Section>>,
 }
@@ -192,6 +190,7 @@ impl RatingView {
 }
 
 /// The first page of reviews on the product page.
+#[skip_serializing_none]
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ReviewsView<'a> {
     /// Reviews in all.
@@ -199,7 +198,6 @@ pub struct ReviewsView<'a> {
     /// Newest first.
     pub items: Vec<ReviewView<'a>>,
     /// The next page, absent on the last.
-    #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
     pub next: Option<String>,
 }
@@ -216,6 +214,7 @@ impl<'a> ReviewsView<'a> {
 }
 
 /// A further page of reviews (`GET /api/products/{id}/reviews?offset=`).
+#[skip_serializing_none]
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ReviewsPage<'a> {
     /// Whose reviews.
@@ -227,7 +226,6 @@ pub struct ReviewsPage<'a> {
     /// This page, newest first.
     pub items: Vec<ReviewView<'a>>,
     /// The next page, absent on the last.
-    #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
     pub next: Option<String>,
 }
@@ -285,12 +283,12 @@ impl<'a> ReviewView<'a> {
 }
 
 /// One step of the breadcrumb trail; the last has no link.
+#[skip_serializing_none]
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Breadcrumb<'a> {
     /// What the step shows.
     pub name: &'a str,
     /// Where it leads.
-    #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
     pub href: Option<String>,
 }

@@ -1,6 +1,7 @@
 //! `GET /api/search`: a page of result cards with facets.
 
 use serde::Serialize;
+use serde_with::skip_serializing_none;
 use shared::aggregate::Section;
 use shared::cards::CardExtras;
 use shared::upstream::catalog::{FacetValue, SearchPage, SearchSort};
@@ -14,6 +15,7 @@ pub const PAGE_SIZE: u32 = 24;
 pub const MAX_PAGE: u32 = 400;
 
 /// A page of search results.
+#[skip_serializing_none]
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SearchResults<'a> {
     /// The search as understood, after validation and normalisation.
@@ -29,7 +31,6 @@ pub struct SearchResults<'a> {
     /// Counts per category and brand, to refine the search.
     pub facets: FacetsView<'a>,
     /// Sections left out, absent when the page is complete.
-    #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
     pub degraded: Option<Vec<Section>>,
 }
@@ -64,14 +65,13 @@ pub fn page_count(total: u32) -> u32 {
 }
 
 /// The validated search, echoed so the page can show what it searched for.
+#[skip_serializing_none]
 #[derive(Debug, Serialize, ToSchema)]
 pub struct QueryEcho<'a> {
     /// The free text, trimmed; absent when none.
-    #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
     pub q: Option<&'a str>,
     /// The category filter; absent when none.
-    #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
     pub category: Option<&'a str>,
     /// The sort order.

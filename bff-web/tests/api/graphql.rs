@@ -184,7 +184,7 @@ async fn the_product_query_is_the_product_page_without_a_call_per_related_produc
 #[tokio::test]
 async fn the_product_page_query_answers_what_the_rest_page_shows() {
     let app = spawn_app().await;
-    let query = include_str!("../../graphql/operations/ProductPage.graphql");
+    let query = &bff_web::graphql::persisted::manifest_body("ProductPage").unwrap();
     let id = "p00042";
 
     let rest = app.browser.get(&format!("/api/products/{id}")).await.json();

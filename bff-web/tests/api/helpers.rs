@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bff_web::{AppState, Settings};
+use demo_upstreams::Service;
 use demo_upstreams::fault::Fault;
 use demo_upstreams::testing::{RunningService, TestUpstreams};
 use dev_idp::testing::{TestIdp, WEB_CLIENT_ID, WEB_CLIENT_SECRET};
@@ -112,6 +113,13 @@ pub struct TestApp {
 /// Spawns the app with relaxed deadlines.
 pub async fn spawn_app() -> TestApp {
     spawn_with(Options::default()).await
+}
+
+/// Spawns the app as [`spawn_app`] does, with `service` answering every request with `fault`.
+pub async fn spawn_app_with_fault(service: Service, fault: Fault) -> TestApp {
+    let app = spawn_app().await;
+    app.upstreams.service(service).set_fault(fault);
+    app
 }
 
 /// Spawns the app with `deadline` for every screen.

@@ -1,8 +1,10 @@
+use demo_upstreams::Service;
 use demo_upstreams::fault::Fault;
 
 use crate::helpers::{
     DEADLINE, SLACK, SLOW, TestApp, assert_problem, assert_srcset_has_every_width, assert_web_card,
-    degraded_json, ok_json, public_json, spawn_app, spawn_app_with_deadline, timed,
+    degraded_json, ok_json, public_json, spawn_app, spawn_app_with_deadline, spawn_app_with_fault,
+    timed,
 };
 
 #[tokio::test]
@@ -82,8 +84,7 @@ async fn home_fetches_offers_and_ratings_once_for_both_shelves() {
 
 #[tokio::test]
 async fn home_without_recommendations_is_degraded_with_an_empty_popular_shelf() {
-    let app = spawn_app().await;
-    app.upstreams.recommendations.set_fault(Fault::Status(500));
+    let app = spawn_app_with_fault(Service::Recommendations, Fault::Status(500)).await;
 
     let home = degraded_json(app.get_home().await, &["recommendations"]).await;
 
@@ -93,8 +94,7 @@ async fn home_without_recommendations_is_degraded_with_an_empty_popular_shelf() 
 
 #[tokio::test]
 async fn home_without_offers_has_cards_without_prices() {
-    let app = spawn_app().await;
-    app.upstreams.offers.set_fault(Fault::Status(500));
+    let app = spawn_app_with_fault(Service::Offers, Fault::Status(500)).await;
 
     let home = degraded_json(app.get_home().await, &["offers"]).await;
 
@@ -122,16 +122,14 @@ async fn home_with_slow_categories_answers_by_the_deadline_with_both_shelves() {
 
 #[tokio::test]
 async fn home_is_a_502_problem_when_the_catalog_fails() {
-    let app = spawn_app().await;
-    app.upstreams.catalog.set_fault(Fault::Status(500));
+    let app = spawn_app_with_fault(Service::Catalog, Fault::Status(500)).await;
 
     assert_problem(app.get_home().await, 502, &[]).await;
 }
 
 #[tokio::test]
 async fn home_is_a_502_problem_when_the_catalog_sends_garbage() {
-    let app = spawn_app().await;
-    app.upstreams.catalog.set_fault(Fault::Garbage);
+    let app = spawn_app_with_fault(Service::Catalog, Fault::Garbage).await;
 
     assert_problem(app.get_home().await, 502, &[]).await;
 }

@@ -1,8 +1,10 @@
+use demo_upstreams::Service;
 use demo_upstreams::fault::Fault;
 
 use crate::helpers::{
     DEADLINE, SLACK, SLOW, TestApp, assert_problem, assert_srcset_has_every_width, assert_web_card,
-    degraded_json, each_u64, ok_json, public_json, spawn_app, spawn_app_with_deadline, timed,
+    degraded_json, each_u64, ok_json, public_json, spawn_app, spawn_app_with_deadline,
+    spawn_app_with_fault, timed,
 };
 
 #[tokio::test]
@@ -189,8 +191,7 @@ async fn malformed_product_ids_are_400_problems_and_reach_no_upstream() {
 
 #[tokio::test]
 async fn product_without_recommendations_is_degraded_with_no_related_cards() {
-    let app = spawn_app().await;
-    app.upstreams.recommendations.set_fault(Fault::Status(500));
+    let app = spawn_app_with_fault(Service::Recommendations, Fault::Status(500)).await;
 
     let page = degraded_json(app.get_product("p00042").await, &["recommendations"]).await;
 
@@ -234,8 +235,7 @@ async fn product_without_categories_falls_back_to_the_category_id_in_the_breadcr
 
 #[tokio::test]
 async fn product_without_offers_has_no_offer_and_unpriced_related_cards() {
-    let app = spawn_app().await;
-    app.upstreams.offers.set_fault(Fault::Status(503));
+    let app = spawn_app_with_fault(Service::Offers, Fault::Status(503)).await;
 
     let page = degraded_json(app.get_product("p00042").await, &["offers"]).await;
 

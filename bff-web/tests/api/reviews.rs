@@ -1,6 +1,9 @@
+use demo_upstreams::Service;
 use demo_upstreams::fault::Fault;
 
-use crate::helpers::{TestApp, assert_problem, ok_json, public_json, spawn_app};
+use crate::helpers::{
+    TestApp, assert_problem, ok_json, public_json, spawn_app, spawn_app_with_fault,
+};
 
 #[tokio::test]
 async fn the_next_link_leads_to_the_next_ten_reviews() {
@@ -75,8 +78,7 @@ async fn review_offsets_outside_0_to_10000_are_400_problems_without_upstream_cal
 
 #[tokio::test]
 async fn a_reviews_page_is_a_502_problem_when_the_reviews_service_fails() {
-    let app = spawn_app().await;
-    app.upstreams.reviews.set_fault(Fault::Status(500));
+    let app = spawn_app_with_fault(Service::Reviews, Fault::Status(500)).await;
 
     assert_problem(app.get_reviews("p00001", "offset=10").await, 502, &[]).await;
 }

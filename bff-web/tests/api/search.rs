@@ -1,8 +1,9 @@
+use demo_upstreams::Service;
 use demo_upstreams::fault::Fault;
 
 use crate::helpers::{
     TestApp, assert_problem, assert_web_card, degraded_json, each_str, ok_json, public_json,
-    spawn_app,
+    spawn_app, spawn_app_with_fault,
 };
 
 #[tokio::test]
@@ -129,8 +130,7 @@ async fn a_q_of_201_characters_is_a_400_problem_and_one_of_200_is_accepted_and_e
 
 #[tokio::test]
 async fn search_without_offers_is_degraded_and_has_no_prices() {
-    let app = spawn_app().await;
-    app.upstreams.offers.set_fault(Fault::Status(500));
+    let app = spawn_app_with_fault(Service::Offers, Fault::Status(500)).await;
 
     let results = degraded_json(app.search("q=wireless").await, &["offers"]).await;
 

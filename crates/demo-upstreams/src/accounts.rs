@@ -10,7 +10,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use axum::Router;
-use axum::extract::State;
+use axum::extract::{FromRequestParts, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
@@ -116,6 +117,19 @@ async fn require_subject(
     bearer_subject(headers, verifier)
         .await?
         .ok_or(ApiError::Unauthorized("this route needs a bearer token"))
+}
+
+/// The subject of the request's bearer token, as [`require_subject`]: a handler argument.
+struct Subject(String);
+
+impl FromRequestParts<Accounts> for Subject {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &Accounts) -> Result<Self, ApiError> {
+        require_subject(&parts.headers, state.verifier.as_ref())
+            .await
+            .map(Self)
+    }
 }
 
 /// Carts by user, in memory; lost on restart, as befits a demo.
@@ -227,13 +241,11 @@ fn profile(user: &str) -> Profile {
     }
 }
 
-async fn me(State(state): State<Accounts>, headers: HeaderMap) -> Result<Response, ApiError> {
-    let user = require_subject(&headers, state.verifier.as_ref()).await?;
+async fn me(Subject(user): Subject) -> Result<Response, ApiError> {
     Ok(axum::Json(profile(&user)).into_response())
 }
 
-async fn cart(State(state): State<Accounts>, headers: HeaderMap) -> Result<Response, ApiError> {
-    let user = require_subject(&headers, state.verifier.as_ref()).await?;
+async fn cart(State(state): State<Accounts>, Subject(user): Subject) -> Result<Response, ApiError> {
     let cart = state.carts.with_cart(&user, |cart| cart.clone());
     Ok(axum::Json(cart).into_response())
 }
@@ -249,6 +261,8 @@ async fn add_item(
     headers: HeaderMap,
     Json(item): Json<AddItem>,
 ) -> Result<Response, ApiError> {
+    // Not a `Subject` argument: the body is read first, so a malformed one is a 400 with or
+    // without a token.
     let user = require_subject(&headers, state.verifier.as_ref()).await?;
     check_product_id(&item.product_id)?;
     let quantity = u32::try_from(item.quantity)
@@ -281,10 +295,9 @@ async fn add_item(
 
 async fn remove_item(
     State(state): State<Accounts>,
-    headers: HeaderMap,
     Path(id): Path<String>,
+    Subject(user): Subject,
 ) -> Result<Response, ApiError> {
-    let user = require_subject(&headers, state.verifier.as_ref()).await?;
     find_product(&state.data, &id)?;
     let cart = state.carts.with_cart(&user, |cart| {
         let before = cart.items.len();
@@ -364,8 +377,10 @@ fn order_history(data: &Dataset, user: &str) -> Vec<Order> {
         .collect()
 }
 
-async fn orders(State(state): State<Accounts>, headers: HeaderMap) -> Result<Response, ApiError> {
-    let user = require_subject(&headers, state.verifier.as_ref()).await?;
+async fn orders(
+    State(state): State<Accounts>,
+    Subject(user): Subject,
+) -> Result<Response, ApiError> {
     Ok(axum::Json(Orders {
         items: order_history(&state.data, &user),
     })

@@ -55,7 +55,6 @@ pub struct IdpConfig {
     pub key_grace: Duration,
     /// A demo user (id or username) signed in without the login page (default none;
     /// `DEV_IDP__AUTO_LOGIN`). An empty string means none.
-    #[serde(default)]
     pub auto_login: Option<String>,
     /// Honour `login_hint` non-interactively: that user is signed in without a password
     /// (default false, a WARN at start-up when on; `DEV_IDP__ALLOW_LOGIN_HINT`).
@@ -82,7 +81,6 @@ pub struct ClientConfig {
     /// The OAuth `client_id`.
     pub client_id: String,
     /// The client secret of a confidential client; `None` for a public client.
-    #[serde(default)]
     pub secret: Option<ClientSecret>,
     /// Redirect URIs, matched by exact string equality. May be empty only for a client that
     /// just exchanges tokens.

@@ -8,8 +8,8 @@
 //! - [`require_scope`]: 403 with `WWW-Authenticate: Bearer error="insufficient_scope"`.
 //!
 //! Tokens are read from the `Authorization` header only: a token in the query string or in a
-//! cookie is ignored. The validator comes from the router state: `Arc<TokenValidator>:
-//! FromRef<S>`.
+//! cookie is ignored. The validator comes from the router state ([`ValidatorState`]:
+//! `Arc<TokenValidator>: FromRef<S>`).
 
 use std::sync::Arc;
 
@@ -105,6 +105,23 @@ impl IntoResponse for AuthRejection {
     }
 }
 
+/// Router state that holds the token validator (`Arc<TokenValidator>: FromRef<S>`): what the
+/// extractors need of it.
+pub trait ValidatorState: Send + Sync {
+    /// The validator.
+    fn validator(&self) -> Arc<TokenValidator>;
+}
+
+impl<S> ValidatorState for S
+where
+    Arc<TokenValidator>: FromRef<S>,
+    S: Send + Sync,
+{
+    fn validator(&self) -> Arc<TokenValidator> {
+        Arc::from_ref(self)
+    }
+}
+
 /// Authenticates the request's headers: `Ok(None)` when there is no `Authorization` header.
 pub async fn authenticate(
     parts: &Parts,
@@ -125,11 +142,7 @@ pub async fn authenticate(
     }))
 }
 
-impl<S> FromRequestParts<S> for AuthUser
-where
-    Arc<TokenValidator>: FromRef<S>,
-    S: Send + Sync,
-{
+impl<S: ValidatorState> FromRequestParts<S> for AuthUser {
     type Rejection = AuthRejection;
 
     /// [`MaybeAuthUser`], with no token a 401 too.
@@ -140,16 +153,11 @@ where
     }
 }
 
-impl<S> FromRequestParts<S> for MaybeAuthUser
-where
-    Arc<TokenValidator>: FromRef<S>,
-    S: Send + Sync,
-{
+impl<S: ValidatorState> FromRequestParts<S> for MaybeAuthUser {
     type Rejection = AuthRejection;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let validator = Arc::<TokenValidator>::from_ref(state);
-        let user = authenticate(parts, &validator).await?;
+        let user = authenticate(parts, &state.validator()).await?;
         if let Some(user) = &user {
             parts.extensions.insert(user.clone());
         }
@@ -158,11 +166,7 @@ where
 }
 
 /// `Option<AuthUser>` behaves like [`MaybeAuthUser`]: an invalid token is still a 401.
-impl<S> OptionalFromRequestParts<S> for AuthUser
-where
-    Arc<TokenValidator>: FromRef<S>,
-    S: Send + Sync,
-{
+impl<S: ValidatorState> OptionalFromRequestParts<S> for AuthUser {
     type Rejection = AuthRejection;
 
     async fn from_request_parts(

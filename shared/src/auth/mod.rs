@@ -47,3 +47,15 @@ pub use oidc::{OidcClient, OidcSettings, TokenSet};
 pub use secret::SecretToken;
 pub use session::{SessionManager, SessionSettings, SessionStore};
 pub use validator::{AccessClaims, JwtSettings, TokenError, TokenValidator};
+
+/// Why an auth component could not be built at start-up: its settings are invalid, or what it
+/// is built on (`E`: the session store, the provider's keys) failed.
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError<E> {
+    /// The settings are invalid.
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    /// What the component is built on failed.
+    #[error(transparent)]
+    Backend(E),
+}

@@ -211,21 +211,16 @@ pub struct ProviderMetadata {
     /// The issuer identifier; equal, character for character, to the configured one.
     pub issuer: String,
     /// Where the browser is sent to log in.
-    #[serde(default)]
     pub authorization_endpoint: Option<Url>,
     /// Where codes and refresh tokens are exchanged.
-    #[serde(default)]
     pub token_endpoint: Option<Url>,
     /// The only place signing keys are taken from.
     pub jwks_uri: Url,
     /// OpenID Connect UserInfo.
-    #[serde(default)]
     pub userinfo_endpoint: Option<Url>,
     /// RFC 7009 token revocation, if supported.
-    #[serde(default)]
     pub revocation_endpoint: Option<Url>,
     /// RP-initiated logout, if supported.
-    #[serde(default)]
     pub end_session_endpoint: Option<Url>,
     /// PKCE methods; a provider that lists methods without `S256` is refused.
     #[serde(default)]

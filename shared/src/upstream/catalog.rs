@@ -316,14 +316,8 @@ impl CatalogClient {
 
     /// The hero banner and `limit` featured cards.
     pub async fn featured(&self, screen: &Screen, limit: u32) -> Result<Featured, UpstreamError> {
-        let limit = limit.to_string();
         self.0
-            .get_json(
-                screen,
-                route::FEATURED,
-                &["featured"],
-                &[("limit", limit.as_str())],
-            )
+            .get_limited(screen, route::FEATURED, &["featured"], limit)
             .await
     }
 

@@ -136,6 +136,23 @@ impl UpstreamClient {
         }
     }
 
+    /// `GET segments?limit=…`, as [`Self::get_json`]: a list of at most `limit` entries (the
+    /// number formatted on the stack, not in a `String` per call).
+    pub(crate) async fn get_limited<T>(
+        &self,
+        screen: &Screen,
+        route: &'static str,
+        segments: &[&str],
+        limit: u32,
+    ) -> Result<T, UpstreamError>
+    where
+        T: DeserializeOwned + Clone + Send + Sync + 'static,
+    {
+        let mut digits = itoa::Buffer::new();
+        let query = [("limit", digits.format(limit))];
+        self.get_json(screen, route, segments, &query).await
+    }
+
     /// `GET segments?ids=…&query` for all of `ids` in one call, as [`Self::get_json`]: the items
     /// of its `{"items": [...]}` answer. No call for no ids.
     pub(crate) async fn get_batch<T, S>(

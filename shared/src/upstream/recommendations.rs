@@ -41,27 +41,20 @@ impl RecommendationsClient {
         product_id: &ProductId,
         limit: u32,
     ) -> Result<Recommended, UpstreamError> {
-        let limit = limit.to_string();
         self.0
-            .get_json(
+            .get_limited(
                 screen,
                 route::RELATED,
                 &["products", product_id.as_str(), "related"],
-                &[("limit", limit.as_str())],
+                limit,
             )
             .await
     }
 
     /// Popular products for everyone.
     pub async fn popular(&self, screen: &Screen, limit: u32) -> Result<Recommended, UpstreamError> {
-        let limit = limit.to_string();
         self.0
-            .get_json(
-                screen,
-                route::POPULAR,
-                &["popular"],
-                &[("limit", limit.as_str())],
-            )
+            .get_limited(screen, route::POPULAR, &["popular"], limit)
             .await
     }
 
@@ -72,17 +65,10 @@ impl RecommendationsClient {
         limit: u32,
         access_token: &str,
     ) -> Result<Recommended, UpstreamError> {
-        let limit = limit.to_string();
+        let mut digits = itoa::Buffer::new();
+        let query = [("limit", digits.format(limit))];
         self.0
-            .call_as_user::<Recommended, ()>(
-                screen,
-                route::POPULAR,
-                http::Method::GET,
-                &["popular"],
-                &[("limit", limit.as_str())],
-                access_token,
-                None,
-            )
+            .get_as_user(screen, route::POPULAR, &["popular"], &query, access_token)
             .await
     }
 }

@@ -84,14 +84,17 @@ impl ReviewsClient {
         offset: u32,
         limit: u32,
     ) -> Result<ReviewPage, UpstreamError> {
-        let offset = offset.to_string();
-        let limit = limit.to_string();
+        let (mut offset_digits, mut limit_digits) = (itoa::Buffer::new(), itoa::Buffer::new());
+        let query = [
+            ("offset", offset_digits.format(offset)),
+            ("limit", limit_digits.format(limit)),
+        ];
         self.0
             .get_json(
                 screen,
                 route::REVIEWS,
                 &["products", product_id.as_str(), "reviews"],
-                &[("offset", offset.as_str()), ("limit", limit.as_str())],
+                &query,
             )
             .await
     }

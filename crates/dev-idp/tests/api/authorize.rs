@@ -94,22 +94,22 @@ async fn with_the_defaults_a_login_hint_only_prefills_the_login_page() {
 }
 
 #[tokio::test]
-async fn the_testing_helper_runs_the_mobile_flow_for_a_user() {
-    let app = spawn().await;
-    let tokens = app.idp.mobile_tokens("ada").await;
-    let access = app
-        .access_claims(&tokens.access_token, "recommendations")
-        .await;
-    assert_eq!(access["sub"], "demo-user-1");
-    assert_eq!(app.idp.token_requests(), 1);
-}
-
-#[tokio::test]
-async fn the_testing_helper_fills_in_the_login_form_when_hints_are_disabled() {
-    let app = spawn_changing(|config| config.allow_login_hint = false).await;
-    let tokens = app.idp.mobile_tokens("demo-user-2").await;
-    let id = app.verify(&tokens.id_token, "JWT", MOBILE).await.claims;
-    assert_eq!(id["sub"], "demo-user-2");
+async fn the_testing_helper_runs_the_mobile_flow_for_a_user_with_or_without_login_hints() {
+    // With hints the user is named by `login_hint`; without, the helper fills in the login form.
+    for (allow_login_hint, user, sub) in [
+        (true, "ada", "demo-user-1"),
+        (false, "demo-user-2", "demo-user-2"),
+    ] {
+        let app = spawn_changing(|config| config.allow_login_hint = allow_login_hint).await;
+        let tokens = app.idp.mobile_tokens(user).await;
+        let access = app
+            .access_claims(&tokens.access_token, "recommendations")
+            .await;
+        assert_eq!(access["sub"], sub, "{user}");
+        let id = app.verify(&tokens.id_token, "JWT", MOBILE).await.claims;
+        assert_eq!(id["sub"], sub, "{user}");
+        assert_eq!(app.idp.token_requests(), 1, "{user}");
+    }
 }
 
 #[tokio::test]

@@ -16,13 +16,10 @@ pub(super) struct TokenResponse {
     /// Must be `Bearer`.
     pub token_type: String,
     /// Seconds until the access token expires.
-    #[serde(default)]
     pub expires_in: Option<u64>,
     /// A new refresh token (rotation), if any.
-    #[serde(default)]
     pub refresh_token: Option<String>,
     /// An ID token, if any.
-    #[serde(default)]
     pub id_token: Option<String>,
 }
 

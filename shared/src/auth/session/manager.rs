@@ -15,7 +15,6 @@ use super::{
 };
 use crate::auth::oidc::TokenSet;
 use crate::auth::secret::random_urlsafe;
-use crate::config::ConfigError;
 use crate::problem::Problem;
 
 /// How long one instance may hold a session's refresh lease: above the provider's default
@@ -297,13 +296,13 @@ impl SessionManager {
         lock
     }
 }
-/// Why a [`SessionManager`] could not be built.
-#[derive(Debug, thiserror::Error)]
-pub enum SessionSetupError {
-    /// The settings are invalid.
-    #[error(transparent)]
-    Config(#[from] ConfigError),
-    /// The store could not be reached.
-    #[error(transparent)]
-    Store(#[from] StoreError),
+
+/// Why a [`SessionManager`] could not be built: invalid settings, or the store could not be
+/// reached.
+pub type SessionSetupError = crate::auth::SetupError<StoreError>;
+
+impl From<StoreError> for SessionSetupError {
+    fn from(error: StoreError) -> Self {
+        Self::Backend(error)
+    }
 }

@@ -42,15 +42,14 @@ pub struct TokenValidator {
     keys: Arc<dyn KeyStore>,
 }
 
-/// Why a validator could not be built.
-#[derive(Debug, thiserror::Error)]
-pub enum ValidatorError {
-    /// The settings are invalid.
-    #[error(transparent)]
-    Config(#[from] ConfigError),
-    /// The key store could not be built (discovery failed).
-    #[error(transparent)]
-    Keys(#[from] JwksError),
+/// Why a validator could not be built: invalid settings, or the key store could not be built
+/// (discovery failed).
+pub type ValidatorError = crate::auth::SetupError<JwksError>;
+
+impl From<JwksError> for ValidatorError {
+    fn from(error: JwksError) -> Self {
+        Self::Backend(error)
+    }
 }
 
 impl crate::health::ProviderDiscovery for TokenValidator {
