@@ -204,6 +204,10 @@ pub fn unlisted_common_keys(defaults_toml: &str) -> Vec<String> {
             "telemetry.otlp".into(),
             field_names::<crate::telemetry::OtlpSettings>(),
         ),
+        (
+            "screen_cache".into(),
+            field_names::<crate::screen_cache::ScreenCacheSettings>(),
+        ),
     ];
     for upstream in field_names::<UpstreamsSettings>() {
         let base = format!("upstreams.{upstream}");

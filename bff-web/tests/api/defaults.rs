@@ -26,6 +26,13 @@ fn default_toml_lists_every_setting() {
             ("session", field_names::<SessionSettings>()),
             ("cookies", field_names::<CookieSettings>()),
             ("storefront", field_names::<StorefrontSettings>()),
+            #[cfg(feature = "graphql")]
+            ("graphql", field_names::<bff_web::graphql::GraphqlSettings>()),
+            #[cfg(feature = "graphql")]
+            (
+                "graphql.persisted",
+                field_names::<bff_web::graphql::PersistedSettings>(),
+            ),
         ],
     );
 }
