@@ -27,7 +27,10 @@ fn default_toml_lists_every_setting() {
             ("cookies", field_names::<CookieSettings>()),
             ("storefront", field_names::<StorefrontSettings>()),
             #[cfg(feature = "graphql")]
-            ("graphql", field_names::<bff_web::graphql::GraphqlSettings>()),
+            (
+                "graphql",
+                field_names::<bff_web::graphql::GraphqlSettings>(),
+            ),
             #[cfg(feature = "graphql")]
             (
                 "graphql.persisted",
