@@ -1,10 +1,9 @@
 //! The upstream client against a real local HTTP server that misbehaves on demand.
 
-mod upstream_support;
-
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::upstream_support::local_upstream;
 use axum::Router;
 use axum::extract::Request;
 use axum::http::{HeaderMap, StatusCode, header};
@@ -13,7 +12,6 @@ use axum::routing::get;
 use serde::Deserialize;
 use shared::aggregate::{Screen, Section};
 use shared::upstream::{ErrorKind, UpstreamClient, UpstreamError, UpstreamSettings};
-use upstream_support::local_upstream;
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 struct Thing {
@@ -330,7 +328,7 @@ async fn opened_by_a_second_round(width: usize, pool_max_idle: usize) -> u64 {
         connect_timeout: Duration::from_secs(1),
         timeout: Duration::from_secs(5),
         pool_max_idle,
-        ..upstream_support::local_upstream(&url)
+        ..local_upstream(&url)
     };
     let client = UpstreamClient::new("test", &settings).unwrap();
     let round = || async {

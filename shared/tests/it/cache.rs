@@ -1,12 +1,11 @@
 //! The response cache: freshness from `Cache-Control`, revalidation, coalescing, stale-if-error,
 //! and no sharing of answers fetched with a user's token. A real local server counts its hits.
 
-mod upstream_support;
-
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crate::upstream_support::{as_user, local_upstream};
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -15,7 +14,6 @@ use axum::routing::get;
 use serde::Deserialize;
 use shared::aggregate::{CachePolicy, Screen};
 use shared::upstream::{UpstreamClient, UpstreamSettings};
-use upstream_support::{as_user, local_upstream};
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 struct Thing {

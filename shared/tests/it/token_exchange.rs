@@ -1,9 +1,6 @@
 //! The token exchanger (RFC 8693) against a mock provider: the request it sends, how long it
 //! keeps exchanged tokens, single flight, and what each provider failure becomes.
 
-#[path = "auth_support/mod.rs"]
-mod support;
-
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -13,7 +10,7 @@ use shared::auth::provider::FetchError;
 use shared::auth::token_exchange::{ExchangeError, ExchangeSettings, TokenExchanger};
 use shared::upstream::ErrorKind;
 
-use support::{MockProvider, TokenMode};
+use crate::auth_support::{MockProvider, TokenMode};
 
 fn settings(provider: &MockProvider) -> ExchangeSettings {
     ExchangeSettings {

@@ -1,12 +1,11 @@
 //! Retries, the retry budget, the circuit breaker and the bulkhead, against a real local server
 //! that counts every request it gets.
 
-mod upstream_support;
-
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use crate::upstream_support::{as_user, local_upstream};
 use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -17,7 +16,6 @@ use shared::upstream::resilience::{
     CircuitOverride, CircuitSettings, ResilienceSettings, RetrySettings,
 };
 use shared::upstream::{ErrorKind, UpstreamClient, UpstreamError, UpstreamSettings};
-use upstream_support::{as_user, local_upstream};
 
 #[derive(Debug, Clone, Deserialize)]
 struct Thing {}

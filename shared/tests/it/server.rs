@@ -1,7 +1,5 @@
 //! The shared server stack: one error format, request ids, panics contained, slow clients cut off.
 
-mod server_support;
-
 use std::time::Duration;
 
 use axum::Router;
@@ -9,6 +7,8 @@ use axum::routing::{get, post};
 use shared::protect::RateLimitSettings;
 use shared::server::{ServeOptions, ServerSettings, serve_with};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use crate::server_support;
 
 fn settings() -> ServerSettings {
     ServerSettings {

@@ -1,9 +1,6 @@
 //! Bearer tokens for the mobile BFF: the negative suite of SECURITY.md ("Mobile BFF"), the JWKS
 //! key store against a counting mock provider, and the axum extractors.
 
-#[path = "auth_support/mod.rs"]
-mod support;
-
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -25,7 +22,7 @@ use shared::auth::{AuthUser, MaybeAuthUser, require_scope};
 use shared::health::ProviderDiscovery as _;
 use tower::ServiceExt as _;
 
-use support::{JwksMode, MockProvider, Signer, TestKey, b64, forge, now, patched};
+use crate::auth_support::{JwksMode, MockProvider, Signer, TestKey, b64, forge, now, patched};
 
 const ISSUER: &str = "https://idp.example";
 const AUDIENCE: &str = "bff-mobile";

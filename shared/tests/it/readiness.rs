@@ -2,8 +2,6 @@
 //! polled (issue 12, class 4: the public port listed every upstream, and each call fanned out to
 //! five uncached probes).
 
-mod server_support;
-
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -12,6 +10,8 @@ use axum::Router;
 use axum::routing::get;
 use shared::server::{ServeOptions, ServerSettings};
 use shared::upstream::{UpstreamSettings, Upstreams, UpstreamsSettings};
+
+use crate::server_support;
 
 /// A real upstream on 127.0.0.1 whose `/healthz` counts its calls and takes 100 ms, so that
 /// concurrent readiness calls overlap with one probe round.

@@ -4,13 +4,12 @@
 //! this process; the client runs in a child process of this test binary started with that
 //! variable set (the environment is not changed inside a running test process).
 
-mod upstream_support;
-
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
+use crate::upstream_support::local_upstream;
 use axum::Router;
 use axum::routing::get;
 use hyper_util::rt::{TokioExecutor, TokioIo};
@@ -22,7 +21,6 @@ use shared::upstream::{ErrorKind, UpstreamClient, UpstreamSettings};
 use tokio_rustls::TlsAcceptor;
 use tokio_rustls::rustls::ServerConfig;
 use tokio_rustls::rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
-use upstream_support::local_upstream;
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 struct Thing {
@@ -116,6 +114,13 @@ async fn fetch(url: &str) -> Result<Thing, ErrorKind> {
         .map_err(|error| error.kind)
 }
 
+/// The test harness's name for the client half below: its path in the test binary, which is
+/// this module's path without the crate's name.
+fn client_test_name() -> String {
+    let module = module_path!().split_once("::").map_or("", |(_, path)| path);
+    format!("{module}::client_in_a_process_that_trusts_the_test_ca")
+}
+
 #[tokio::test]
 async fn https_upstreams_are_verified_against_the_trusted_roots() {
     let trusted = Authority::new();
@@ -128,7 +133,7 @@ async fn https_upstreams_are_verified_against_the_trusted_roots() {
 
     let mut child = std::process::Command::new(std::env::current_exe().unwrap());
     child
-        .args(["--exact", "client_in_a_process_that_trusts_the_test_ca"])
+        .args(["--exact", &client_test_name()])
         .args(["--ignored", "--nocapture", "--test-threads=1"])
         .env("SSL_CERT_FILE", &bundle)
         .env("TLS_TEST_GOOD_PORT", good.port().to_string())

@@ -1,9 +1,6 @@
 //! The web BFF's OIDC client against the real development provider (`dev-idp`), and against a
 //! mock token endpoint for the faults the real one cannot produce.
 
-#[path = "auth_support/mod.rs"]
-mod support;
-
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -19,7 +16,7 @@ use shared::auth::validator::{JwtSettings, TokenError, TokenValidator};
 use shared::auth::{DeferredOidcClient, SecretToken};
 use url::Url;
 
-use support::{MockProvider, TokenMode};
+use crate::auth_support::{MockProvider, TokenMode};
 
 const CALLBACK: &str = "http://localhost:8080/auth/callback";
 
@@ -175,7 +172,7 @@ async fn the_full_confidential_flow_yields_the_users_tokens_and_profile() {
     assert_eq!(tokens.user.email.as_deref(), Some("ada@example.test"));
     assert!(tokens.refresh_token.is_some());
     assert!(tokens.id_token.is_some());
-    assert!(tokens.expires_at > support::now());
+    assert!(tokens.expires_at > crate::auth_support::now());
     assert!(!format!("{tokens:?}").contains(tokens.access_token.expose()));
 
     // The access token is one the BFF's upstreams accept (aud contains bff-web).
