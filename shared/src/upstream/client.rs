@@ -110,7 +110,20 @@ impl UpstreamClient {
     where
         T: DeserializeOwned + Clone + Send + Sync + 'static,
     {
-        let url = self.url_with(segments, query);
+        self.get_at(screen, route, self.url_with(segments, query))
+            .await
+    }
+
+    /// [`Self::get_json`] of a URL already made.
+    async fn get_at<T>(
+        &self,
+        screen: &Screen,
+        route: &'static str,
+        url: Url,
+    ) -> Result<T, UpstreamError>
+    where
+        T: DeserializeOwned + Clone + Send + Sync + 'static,
+    {
         match &self.cache {
             Some(cache) => Ok(T::clone(&*self.cached(cache, screen, route, url).await?)),
             None => self.fetched(screen, route, url).await,
@@ -170,11 +183,11 @@ impl UpstreamClient {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        let ids = join_ids(ids);
-        let mut pairs = Vec::with_capacity(query.len() + 1);
-        pairs.push(("ids", ids.as_str()));
-        pairs.extend_from_slice(query);
-        let batch: Items<T> = self.get_json(screen, route, segments, &pairs).await?;
+        let mut url = self.url(segments);
+        url.query_pairs_mut()
+            .append_pair("ids", &join_ids(ids))
+            .extend_pairs(query);
+        let batch: Items<T> = self.get_at(screen, route, url).await?;
         Ok(batch.items)
     }
 
