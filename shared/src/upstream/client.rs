@@ -110,20 +110,7 @@ impl UpstreamClient {
     where
         T: DeserializeOwned + Clone + Send + Sync + 'static,
     {
-        self.get_at(screen, route, self.url_with(segments, query))
-            .await
-    }
-
-    /// [`Self::get_json`] of a URL already made.
-    async fn get_at<T>(
-        &self,
-        screen: &Screen,
-        route: &'static str,
-        url: Url,
-    ) -> Result<T, UpstreamError>
-    where
-        T: DeserializeOwned + Clone + Send + Sync + 'static,
-    {
+        let url = self.url_with(segments, query);
         match &self.cache {
             Some(cache) => Ok(T::clone(&*self.cached(cache, screen, route, url).await?)),
             None => self.fetched(screen, route, url).await,
@@ -187,7 +174,11 @@ impl UpstreamClient {
         url.query_pairs_mut()
             .append_pair("ids", &join_ids(ids))
             .extend_pairs(query);
-        let batch: Items<T> = self.get_at(screen, route, url).await?;
+        // As `get_json` does, without a `Vec` of query pairs or another future around the call.
+        let batch: Items<T> = match &self.cache {
+            Some(cache) => Items::clone(&*self.cached(cache, screen, route, url).await?),
+            None => self.fetched(screen, route, url).await?,
+        };
         Ok(batch.items)
     }
 
