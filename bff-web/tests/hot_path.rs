@@ -75,7 +75,11 @@ fn pages_stay_within_their_allocation_and_upstream_call_budgets() {
 /// The storefront's `ProductPage` operation for product `n`, as the page sends it.
 #[cfg(feature = "graphql")]
 fn product_page_query(n: u32) -> String {
-    let query = bff_web::graphql::persisted::manifest_body("ProductPage").unwrap();
+    // Read from the committed manifest once, not per request.
+    static QUERY: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        bff_web::graphql::persisted::manifest_body("ProductPage").unwrap()
+    });
+    let query = QUERY.as_str();
     let variables = serde_json::json!({ "id": format!("p{n:05}") });
     serde_json::json!({ "query": query, "variables": variables }).to_string()
 }
