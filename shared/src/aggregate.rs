@@ -9,9 +9,8 @@ use std::future::Future;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use axum::Json;
 use axum::http::{HeaderValue, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use serde::Serialize;
 use tokio::time::Instant;
 use utoipa::ToSchema;
@@ -256,7 +255,7 @@ impl Screen {
         } else {
             cache.complete
         };
-        let mut response = Json(view).into_response();
+        let mut response = crate::json::response(view);
         response.headers_mut().insert(
             header::CACHE_CONTROL,
             HeaderValue::from_static(cache_control),

@@ -16,7 +16,7 @@
 //!   accounts call and the products of a cart's lines.
 //! - [`ids`] — validated path and query identifiers ([`ids::ProductId`] is also the `{id}`
 //!   path extractor); [`cart_line`] — the validated body that adds a line to a cart.
-//! - [`etag`] — `ETag` and `304 Not Modified` for every GET.
+//! - [`etag`] — `ETag` and `304 Not Modified` for every GET; [`json`] — JSON response bodies.
 //! - [`problem`] — RFC 9457 errors toward clients; [`openapi`] — their OpenAPI responses and
 //!   what the shared stack adds to every operation of a BFF's contract.
 //! - [`metrics`] — Prometheus metrics per route and per upstream, `GET /metrics`.
@@ -47,6 +47,7 @@ pub mod hex;
 #[cfg(feature = "test-helpers")]
 pub mod hot_path;
 pub mod ids;
+pub mod json;
 pub mod metrics;
 pub mod openapi;
 pub mod problem;

@@ -18,7 +18,7 @@ use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::{Json, Router, middleware};
+use axum::{Router, middleware};
 use serde::Deserialize;
 use shared::aggregate::Screen;
 use shared::problem::Problem;
@@ -296,9 +296,9 @@ fn respond(mut response: async_graphql::Response) -> Response {
         }
     }
     if documents::executed(&response) {
-        Json(response).into_response()
+        shared::json::response(&response)
     } else {
         // Refused before execution: no `data` at all (GraphQL over HTTP), only the errors.
-        Json(serde_json::json!({ "errors": response.errors })).into_response()
+        shared::json::response(&serde_json::json!({ "errors": response.errors }))
     }
 }

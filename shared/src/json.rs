@@ -1,0 +1,81 @@
+//! JSON response bodies, written into a `Vec`.
+//!
+//! axum's `Json` serialises through a `BytesMut` writer, where every fragment serde_json writes
+//! (each quote, key, separator and run of a string) pays the writer's per-call bookkeeping; a
+//! screen is a few thousand such writes. A `Vec` takes them as plain `extend_from_slice`. It
+//! grows by doubling, as `BytesMut` did, so a body holds at most twice its length, as before.
+//! A value that fails to serialise (a bug: the views are plain data) answers a 500 problem,
+//! where axum's `Json` would answer `text/plain` with serde's message.
+
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+use crate::problem::Problem;
+
+/// Where the buffer starts: the smallest screens fit; larger ones double from here.
+const INITIAL_CAPACITY: usize = 1024;
+
+/// `200 OK`, `Content-Type: application/json`, `value` as the body.
+pub fn response<T: Serialize + ?Sized>(value: &T) -> Response {
+    let mut body = Vec::with_capacity(INITIAL_CAPACITY);
+    match serde_json::to_writer(&mut body, value) {
+        Ok(()) => (
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            )],
+            body,
+        )
+            .into_response(),
+        Err(error) => {
+            tracing::error!(%error, "a response body did not serialise");
+            Problem::internal().into_response()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use axum::body::to_bytes;
+    use axum::http::StatusCode;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn a_value_becomes_the_same_bytes_as_serde_json_gives_with_the_json_type() {
+        let value = serde_json::json!({ "name": "a \"quoted\"\nline", "n": [1, 2.5, null] });
+        let response = response(&value);
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(response.headers()[header::CONTENT_TYPE], "application/json");
+        let body = to_bytes(response.into_body(), usize::MAX).await.unwrap();
+        assert_eq!(body, serde_json::to_vec(&value).unwrap());
+    }
+
+    #[tokio::test]
+    async fn a_body_larger_than_the_first_buffer_is_whole() {
+        let value: Vec<String> = (0..500).map(|i| format!("item {i}")).collect();
+        let body = to_bytes(response(&value).into_body(), usize::MAX)
+            .await
+            .unwrap();
+        assert!(body.len() > INITIAL_CAPACITY);
+        assert_eq!(serde_json::from_slice::<Vec<String>>(&body).unwrap(), value);
+    }
+
+    #[tokio::test]
+    async fn a_value_that_does_not_serialise_is_a_500_problem_without_serdes_message() {
+        // A map with non-string keys cannot be JSON.
+        let value: BTreeMap<(u8, u8), u8> = [((1, 2), 3)].into();
+        let response = response(&value);
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(
+            response.headers()[header::CONTENT_TYPE],
+            "application/problem+json"
+        );
+        let body = to_bytes(response.into_body(), usize::MAX).await.unwrap();
+        let text = std::str::from_utf8(&body).unwrap();
+        assert!(!text.contains("key must be"), "{text}");
+    }
+}
