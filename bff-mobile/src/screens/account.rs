@@ -11,8 +11,8 @@
 //! routes' layer).
 
 use axum::extract::State;
-use axum::response::{IntoResponse, Response};
-use axum::{Json, middleware};
+use axum::middleware;
+use axum::response::Response;
 use shared::aggregate::{Screen, Section};
 use shared::auth::AuthUser;
 use shared::cart::{self, CartChange};
@@ -52,7 +52,7 @@ pub async fn me(State(state): State<AppState>, user: AuthUser) -> Result<Respons
     let profile = screen
         .critical(state.upstreams.accounts.me(&screen, user.access_token()))
         .await?;
-    Ok(Json(Me::of(&profile)).into_response())
+    Ok(shared::json::response(&Me::of(&profile)))
 }
 
 /// `GET /v1/cart`.
@@ -141,7 +141,7 @@ async fn cart_view(
     let cards = cards.unwrap_or_default();
     let offers = offers.unwrap_or_default();
     let view = CartView::new(&cart, &cards, &offers, device, screen.degraded());
-    let mut response = Json(view).into_response();
+    let mut response = shared::json::response(&view);
     device::mark_device_dependent(&mut response);
     Ok(response)
 }

@@ -43,7 +43,7 @@ use axum::extract::{Query, RawQuery, State};
 use axum::http::header::{CACHE_CONTROL, LOCATION, SET_COOKIE};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::{Json, Router, middleware};
+use axum::{Router, middleware};
 use serde::{Deserialize, Serialize};
 use shared::auth::oidc::{CallbackParams, PendingLogin};
 use shared::auth::session::{SessionError, StoreError};
@@ -410,7 +410,7 @@ async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Result<Res
         .unwrap_or_else(|| auth.post_logout_redirect_uri.clone());
     Ok((
         clear,
-        Json(LoggedOut {
+        shared::json::response(&LoggedOut {
             logout_url: logout_url.into(),
         }),
     )
@@ -468,13 +468,12 @@ async fn session(State(state): State<AppState>, headers: HeaderMap) -> Result<Re
         .map_err(|e| store_failed(&e))?
         .ok_or_else(|| auth.anonymous(&headers))?;
     let user = &session.user;
-    Ok(Json(SessionView {
+    Ok(shared::json::response(&SessionView {
         user: UserView {
             sub: &user.sub,
             name: user.name.as_deref(),
             email: user.email.as_deref(),
         },
         expires_at: session.absolute_expiry / 1000,
-    })
-    .into_response())
+    }))
 }

@@ -8,8 +8,8 @@
 //! out). Every answer is `Cache-Control: private, no-store` (set by the routes' layer).
 
 use axum::extract::State;
-use axum::response::{IntoResponse, Response};
-use axum::{Json, middleware};
+use axum::middleware;
+use axum::response::Response;
 use shared::aggregate::{Screen, Section};
 use shared::cards::CardExtras;
 use shared::cart::{self, CartChange};
@@ -49,7 +49,7 @@ pub async fn me(State(state): State<AppState>, user: SignedIn) -> Result<Respons
     let profile = screen
         .critical(state.upstreams.accounts.me(&screen, user.access_token()))
         .await?;
-    Ok(Json(ProfileView::of(&profile)).into_response())
+    Ok(shared::json::response(&ProfileView::of(&profile)))
 }
 
 /// `GET /api/cart`.
@@ -122,5 +122,10 @@ async fn cart_page(
         CardExtras::fetch(&screen, upstreams, &ids),
     );
     let cards = cards.unwrap_or_default();
-    Ok(Json(CartPage::new(&cart, &cards, &extras, screen.degraded())).into_response())
+    Ok(shared::json::response(&CartPage::new(
+        &cart,
+        &cards,
+        &extras,
+        screen.degraded(),
+    )))
 }
