@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use crate::problem::Problem;
 
-/// Where the buffer starts: the smallest screens fit; larger ones double from here.
+/// Where the buffer starts (axum's `Json` starts at 128 bytes); it doubles from here.
 const INITIAL_CAPACITY: usize = 1024;
 
 /// `200 OK`, `Content-Type: application/json`, `value` as the body.
@@ -45,23 +45,19 @@ mod tests {
     use super::*;
 
     #[tokio::test]
-    async fn a_value_becomes_the_same_bytes_as_serde_json_gives_with_the_json_type() {
-        let value = serde_json::json!({ "name": "a \"quoted\"\nline", "n": [1, 2.5, null] });
+    async fn a_value_larger_than_the_first_buffer_becomes_the_bytes_serde_json_gives() {
+        let items: Vec<String> = (0..500).map(|i| format!("item {i}")).collect();
+        let value = serde_json::json!({ "name": "a \"quoted\"\nline", "n": [1, 2.5, null], "items": items });
         let response = response(&value);
         assert_eq!(response.status(), StatusCode::OK);
         assert_eq!(response.headers()[header::CONTENT_TYPE], "application/json");
         let body = to_bytes(response.into_body(), usize::MAX).await.unwrap();
-        assert_eq!(body, serde_json::to_vec(&value).unwrap());
-    }
-
-    #[tokio::test]
-    async fn a_body_larger_than_the_first_buffer_is_whole() {
-        let value: Vec<String> = (0..500).map(|i| format!("item {i}")).collect();
-        let body = to_bytes(response(&value).into_body(), usize::MAX)
-            .await
-            .unwrap();
         assert!(body.len() > INITIAL_CAPACITY);
-        assert_eq!(serde_json::from_slice::<Vec<String>>(&body).unwrap(), value);
+        assert_eq!(body, serde_json::to_vec(&value).unwrap());
+        assert_eq!(
+            serde_json::from_slice::<serde_json::Value>(&body).unwrap(),
+            value
+        );
     }
 
     #[tokio::test]
