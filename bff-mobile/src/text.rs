@@ -12,14 +12,11 @@ pub const ELLIPSIS: char = '…';
 /// boundary and fits with "…" appended (a single overlong word is cut where it must be).
 pub fn truncate_words(text: &str, max_chars: usize) -> Cow<'_, str> {
     let max_chars = max_chars.max(1);
-    if text.char_indices().nth(max_chars).is_none() {
+    if char_offset(text, max_chars).is_none() {
         return Cow::Borrowed(text);
     }
     // Room for the ellipsis: keep at most `max_chars - 1` characters.
-    let cut = text
-        .char_indices()
-        .nth(max_chars - 1)
-        .map_or(text.len(), |(i, _)| i);
+    let cut = char_offset(text, max_chars - 1).unwrap_or(text.len());
     let hard = &text[..cut];
     let at_boundary = text[cut..].starts_with(char::is_whitespace);
     let head = if at_boundary {
@@ -37,13 +34,24 @@ pub fn truncate_words(text: &str, max_chars: usize) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// Where the character after the first `n` starts, if `text` has more than `n`. A prefix of
+/// ASCII (most text) is answered without decoding it character by character.
+fn char_offset(text: &str, n: usize) -> Option<usize> {
+    match text.as_bytes().get(..=n) {
+        // At most `n` bytes: at most `n` characters.
+        None => None,
+        Some(head) if head.is_ascii() => Some(n),
+        Some(_) => text.char_indices().nth(n).map(|(i, _)| i),
+    }
+}
+
 /// The first paragraph(s) of a description in at most `max_chars` characters: the whole text if
 /// it fits, else the leading whole paragraphs if they fill at least half the room, else the text
 /// cut at a word boundary with "…".
 pub fn summary(description: &str, max_chars: usize) -> Cow<'_, str> {
     let text = description.trim();
     // The byte offset where the first `max_chars` characters end; none: the text is short.
-    let Some((limit, _)) = text.char_indices().nth(max_chars) else {
+    let Some(limit) = char_offset(text, max_chars) else {
         return Cow::Borrowed(text);
     };
     let mut paragraphs_end = None;
@@ -101,6 +109,24 @@ mod tests {
             let cut = truncate_words(text, max);
             assert_eq!(cut, expected, "{text:?} at {max}");
             assert!(cut.chars().count() <= max, "{cut:?}");
+        }
+    }
+
+    #[test]
+    fn offsets_are_those_of_the_characters() {
+        for text in [
+            "",
+            "a",
+            "plain ascii text",
+            "Größe ändert",
+            "日本語のテキスト",
+            "ab€",
+            "€ab",
+        ] {
+            for n in 0..=text.len() + 1 {
+                let decoded = text.char_indices().nth(n).map(|(i, _)| i);
+                assert_eq!(char_offset(text, n), decoded, "{text:?} {n}");
+            }
         }
     }
 

@@ -39,8 +39,17 @@ impl RequestId {
             .filter(|v| is_plain_id(v));
         match supplied {
             Some(id) => Self(Arc::from(id)),
-            None => Self(Arc::from(uuid::Uuid::new_v4().to_string())),
+            None => Self::generated(),
         }
+    }
+
+    /// A new v4 UUID, from the thread's generator (seeded from the OS, then in user space):
+    /// `Uuid::new_v4` asks the kernel for its 16 bytes on every request. Written into one
+    /// `Arc<str>`, without a `String` first.
+    fn generated() -> Self {
+        let uuid = uuid::Builder::from_random_bytes(rand::random()).into_uuid();
+        let mut text = uuid::Uuid::encode_buffer();
+        Self(Arc::from(&*uuid.hyphenated().encode_lower(&mut text)))
     }
 }
 
@@ -175,4 +184,23 @@ async fn serve(
         response.headers_mut().insert(HEADER.clone(), value);
     }
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_ids_are_distinct_v4_uuids_in_their_plain_form() {
+        let ids: Vec<_> = (0..64).map(|_| RequestId::generated()).collect();
+        for id in &ids {
+            let uuid = uuid::Uuid::parse_str(id.as_str()).unwrap();
+            assert_eq!(uuid.get_version_num(), 4, "{}", id.as_str());
+            assert_eq!(uuid.get_variant(), uuid::Variant::RFC4122);
+            assert_eq!(id.as_str(), uuid.hyphenated().to_string());
+            assert!(is_plain_id(id.as_str()));
+        }
+        let distinct: std::collections::HashSet<_> = ids.iter().map(RequestId::as_str).collect();
+        assert_eq!(distinct.len(), ids.len());
+    }
 }

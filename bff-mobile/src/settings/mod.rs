@@ -304,6 +304,16 @@ mod tests {
                 "upstreams.accounts.audience",
             ),
             (
+                "BFF_MOBILE__UPSTREAMS__CATALOG__URL",
+                "ftp://catalog:7001",
+                "upstreams.catalog.url",
+            ),
+            (
+                "BFF_MOBILE__UPSTREAMS__OFFERS__URL",
+                "http://offers:7002/?region=eu",
+                "upstreams.offers.url",
+            ),
+            (
                 "BFF_MOBILE__SERVER__RATE_LIMIT__TRUSTED_PROXIES",
                 "10.0.0.0/8,lb.internal",
                 "server.rate_limit.trusted_proxies",

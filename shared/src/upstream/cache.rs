@@ -20,12 +20,12 @@ use std::time::{Duration, Instant};
 
 use futures::FutureExt;
 use futures::future::{BoxFuture, Shared};
+use http::Uri;
 use http::header::{HeaderValue, IF_NONE_MATCH};
 use moka::Expiry;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use tracing::Instrument;
-use url::Url;
 
 use super::{CallContext, ErrorKind, UpstreamClient, UpstreamError};
 
@@ -184,22 +184,24 @@ impl ResponseCache {
         }
     }
 
-    /// The decoded answer for `url`.
+    /// The decoded answer for `uri`.
     pub(crate) async fn get<T>(
         self: &Arc<Self>,
         client: &UpstreamClient,
         route: &'static str,
         call: CallContext,
-        url: Url,
+        uri: Uri,
     ) -> Result<Answer<T>, UpstreamError>
     where
         T: DeserializeOwned + Send + Sync + 'static,
     {
-        // Keyed by URL and the decoded type: two typed views of one document (a product in full
-        // and its summary) are two entries, never one type handed out as the other.
+        // Keyed by path and query (the cache is this upstream's) and the decoded type: two typed
+        // views of one document (a product in full and its summary) are two entries, never one
+        // type handed out as the other.
         let type_name = std::any::type_name::<T>();
-        let mut key = String::with_capacity(url.as_str().len() + 1 + type_name.len());
-        key.push_str(url.as_str());
+        let target = uri.path_and_query().map_or("/", |target| target.as_str());
+        let mut key = String::with_capacity(target.len() + 1 + type_name.len());
+        key.push_str(target);
         key.push(' ');
         key.push_str(type_name);
         let cached = self.entries.get(&key);
@@ -236,7 +238,7 @@ impl ResponseCache {
                     // call whose deadline has passed.
                     let task = tokio::spawn(
                         Arc::clone(self)
-                            .fetch::<T>(client.clone(), route, call, url, key.clone(), cached, id)
+                            .fetch::<T>(client.clone(), route, call, uri, key.clone(), cached, id)
                             .in_current_span(),
                     );
                     let interrupted = client.error(ErrorKind::Interrupted);
@@ -275,7 +277,7 @@ impl ResponseCache {
         client: UpstreamClient,
         route: &'static str,
         call: CallContext,
-        url: Url,
+        uri: Uri,
         key: String,
         cached: Option<Arc<Entry>>,
         id: u64,
@@ -283,7 +285,7 @@ impl ResponseCache {
     where
         T: DeserializeOwned + Send + Sync + 'static,
     {
-        let mut request = super::Outbound::get(&url);
+        let mut request = super::Outbound::get(uri);
         if let Some(etag) = cached.as_ref().and_then(|entry| entry.etag.clone()) {
             request = request.header(IF_NONE_MATCH, etag);
         }

@@ -6,12 +6,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::http::HeaderValue;
-use http::Method;
 use http::header::{AUTHORIZATION, HeaderMap};
+use http::{Method, Uri};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use url::Url;
 
+use super::call_url::BaseUrl;
 use super::transport::{Outbound, Transport, TransportError};
 use super::{ErrorKind, Items, UpstreamError, UpstreamSettings, cache, resilience};
 use crate::aggregate::Screen;
@@ -21,7 +21,7 @@ use crate::auth::token_exchange::{Exchanged, TokenExchanger};
 #[derive(Debug, Clone)]
 pub struct UpstreamClient {
     pub(super) name: &'static str,
-    base: Url,
+    base: BaseUrl,
     pub(super) http: Transport,
     pub(super) max_body_bytes: usize,
     required_for_readiness: bool,
@@ -45,7 +45,7 @@ impl UpstreamClient {
         let http = Transport::new(name, settings)?;
         Ok(Self {
             name,
-            base: settings.url.clone(),
+            base: BaseUrl::new(&settings.url)?,
             http,
             max_body_bytes: settings.max_body_bytes,
             required_for_readiness: settings.required_for_readiness,
@@ -83,16 +83,6 @@ impl UpstreamClient {
         self.required_for_readiness
     }
 
-    /// The URL of `segments` under the base URL, each segment percent-encoded as one segment
-    /// (a `/` or `..` inside a segment cannot change the path).
-    pub fn url(&self, segments: &[&str]) -> Url {
-        let mut url = self.base.clone();
-        if let Ok(mut path) = url.path_segments_mut() {
-            path.pop_if_empty().extend(segments);
-        }
-        url
-    }
-
     /// GETs `segments` with `query` and decodes the JSON body into `T`; `route` is the call's
     /// route class (its circuit breaker), one of the typed client's `route` constants. Answers
     /// come from the response cache when the upstream allowed caching (`Cache-Control`),
@@ -110,10 +100,10 @@ impl UpstreamClient {
     where
         T: DeserializeOwned + Clone + Send + Sync + 'static,
     {
-        let url = self.url_with(segments, query);
+        let uri = self.base.uri(segments, query);
         match &self.cache {
-            Some(cache) => Ok(T::clone(&*self.cached(cache, screen, route, url).await?)),
-            None => self.fetched(screen, route, url).await,
+            Some(cache) => Ok(T::clone(&*self.cached(cache, screen, route, uri).await?)),
+            None => self.fetched(screen, route, uri).await,
         }
     }
 
@@ -129,10 +119,10 @@ impl UpstreamClient {
     where
         T: DeserializeOwned + Send + Sync + 'static,
     {
-        let url = self.url_with(segments, query);
+        let uri = self.base.uri(segments, query);
         match &self.cache {
-            Some(cache) => self.cached(cache, screen, route, url).await,
-            None => self.fetched(screen, route, url).await.map(Arc::new),
+            Some(cache) => self.cached(cache, screen, route, uri).await,
+            None => self.fetched(screen, route, uri).await.map(Arc::new),
         }
     }
 
@@ -170,24 +160,22 @@ impl UpstreamClient {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        let mut url = self.url(segments);
-        url.query_pairs_mut()
-            .append_pair("ids", &join_ids(ids))
-            .extend_pairs(query);
+        let joined = join_ids(ids);
+        let uri = match query {
+            [] => self.base.uri(segments, &[("ids", joined.as_str())]),
+            [one] => self.base.uri(segments, &[("ids", joined.as_str()), *one]),
+            _ => {
+                let mut all = vec![("ids", joined.as_str())];
+                all.extend_from_slice(query);
+                self.base.uri(segments, &all)
+            }
+        };
         // As `get_json` does, without a `Vec` of query pairs or another future around the call.
         let batch: Items<T> = match &self.cache {
-            Some(cache) => Items::clone(&*self.cached(cache, screen, route, url).await?),
-            None => self.fetched(screen, route, url).await?,
+            Some(cache) => Items::clone(&*self.cached(cache, screen, route, uri).await?),
+            None => self.fetched(screen, route, uri).await?,
         };
         Ok(batch.items)
-    }
-
-    fn url_with(&self, segments: &[&str], query: &[(&str, &str)]) -> Url {
-        let mut url = self.url(segments);
-        if !query.is_empty() {
-            url.query_pairs_mut().extend_pairs(query);
-        }
-        url
     }
 
     /// The answer through the response cache, the screen told whether it is stale and how long
@@ -197,13 +185,13 @@ impl UpstreamClient {
         cache: &Arc<cache::ResponseCache>,
         screen: &Screen,
         route: &'static str,
-        url: Url,
+        uri: Uri,
     ) -> Result<Arc<T>, UpstreamError>
     where
         T: DeserializeOwned + Send + Sync + 'static,
     {
         let answer = cache
-            .get::<T>(self, route, screen.call_context(), url)
+            .get::<T>(self, route, screen.call_context(), uri)
             .await?;
         if answer.stale {
             screen.mark_stale(self.name);
@@ -217,11 +205,11 @@ impl UpstreamClient {
         &self,
         screen: &Screen,
         route: &'static str,
-        url: Url,
+        uri: Uri,
     ) -> Result<T, UpstreamError> {
         screen.note_source(None);
         let fetched = self
-            .execute(route, &screen.call_context(), Outbound::get(&url))
+            .execute(route, &screen.call_context(), Outbound::get(uri))
             .await?;
         self.decode(fetched.body())
     }
@@ -249,11 +237,11 @@ impl UpstreamClient {
         let token = exchanged
             .as_ref()
             .map_or(access_token, |exchanged| exchanged.token().expose());
-        let url = self.url_with(segments, query);
+        let uri = self.base.uri(segments, query);
         let mut bearer = HeaderValue::try_from(format!("Bearer {token}"))
             .map_err(|_| self.error(ErrorKind::Unauthorized(401)))?;
         bearer.set_sensitive(true);
-        let mut request = Outbound::new(method, &url).header(AUTHORIZATION, bearer);
+        let mut request = Outbound::new(method, uri).header(AUTHORIZATION, bearer);
         if let Some(body) = body {
             let json = serde_json::to_vec(body).map_err(|_| self.error(ErrorKind::InvalidBody))?;
             request = request.json_body(json);
@@ -307,7 +295,7 @@ impl UpstreamClient {
 
     /// True when the upstream's `/healthz` answers 2xx within a second.
     pub async fn probe(&self) -> bool {
-        let request = Outbound::get(&self.url(&["healthz"]));
+        let request = Outbound::get(self.base.uri(&["healthz"], &[]));
         let answer = self
             .http
             .send(&request, HeaderMap::new(), 4096, Duration::from_secs(1))

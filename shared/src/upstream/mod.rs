@@ -10,7 +10,8 @@
 //! The typed clients, one module per upstream, own the wire types: what the BFFs decode, no more.
 //!
 //! # Layout
-//! - `client` — [`UpstreamClient`] and the calls a typed client makes through it.
+//! - `client` — [`UpstreamClient`] and the calls a typed client makes through it; `call_url` —
+//!   each call's URL under the upstream's base.
 //! - `call` — how one call is sent: budget, bulkhead, breaker, retries, headers, status.
 //! - `error` — [`UpstreamError`] and its [`ErrorKind`]s; `settings` — [`UpstreamsSettings`].
 //! - [`cache`], [`resilience`], `transport` — the response cache, the guard, the HTTP pool.
@@ -45,6 +46,7 @@ use typed_client;
 pub mod accounts;
 pub mod cache;
 mod call;
+mod call_url;
 pub mod catalog;
 mod client;
 mod error;
@@ -62,6 +64,7 @@ use crate::auth::token_exchange::TokenExchanger;
 pub use accounts::AccountsClient;
 pub use cache::CacheSettings;
 pub use call::CallContext;
+pub use call_url::BaseUrlError;
 pub use catalog::CatalogClient;
 pub use client::UpstreamClient;
 pub use error::{ErrorKind, UpstreamError};

@@ -89,6 +89,9 @@ impl UpstreamsSettings {
             ),
             ("accounts", &self.accounts, accounts::route::ALL),
         ] {
+            super::call_url::BaseUrl::new(&upstream.url).map_err(|why| {
+                crate::config::ConfigError::invalid(&format!("upstreams.{name}.url"), why)
+            })?;
             upstream
                 .resilience
                 .validate(&format!("upstreams.{name}.resilience"), classes)?;

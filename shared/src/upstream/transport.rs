@@ -35,10 +35,16 @@ use rustls_platform_verifier::BuilderVerifierExt as _;
 
 use super::settings::UpstreamSettings;
 
-/// Why the transport could not be built: the TLS set-up (no usable root store).
+/// Why an upstream's client could not be built.
 #[derive(Debug, thiserror::Error)]
-#[error("upstream TLS set-up failed: {0}")]
-pub struct TransportError(#[from] rustls::Error);
+pub enum TransportError {
+    /// The TLS set-up (no usable root store).
+    #[error("upstream TLS set-up failed: {0}")]
+    Tls(#[from] rustls::Error),
+    /// A base URL no call could use (the settings' check names the key first).
+    #[error("upstream base URL: {0}")]
+    BaseUrl(#[from] super::call_url::BaseUrlError),
+}
 
 /// One outbound request, built once per call; each attempt sends a copy (cheap: the body and
 /// the URI share their bytes).
@@ -52,19 +58,18 @@ pub(crate) struct Outbound {
 
 impl Outbound {
     /// A request without a body.
-    pub(crate) fn new(method: Method, url: &url::Url) -> Self {
+    pub(crate) fn new(method: Method, uri: Uri) -> Self {
         Self {
             method,
-            // A `Url` always serialises to a valid URI.
-            uri: Uri::try_from(url.as_str()).unwrap_or_default(),
+            uri,
             headers: HeaderMap::new(),
             body: Bytes::new(),
         }
     }
 
-    /// A `GET` of `url`.
-    pub(crate) fn get(url: &url::Url) -> Self {
-        Self::new(Method::GET, url)
+    /// A `GET` of `uri`.
+    pub(crate) fn get(uri: Uri) -> Self {
+        Self::new(Method::GET, uri)
     }
 
     /// Adds a header.
