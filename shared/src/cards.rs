@@ -1,8 +1,7 @@
 //! Product cards: the shelves both BFFs show, assembled from one batched call per upstream.
 
-use std::collections::HashMap;
-
 use crate::aggregate::{Screen, Section};
+use crate::ids::ById;
 use crate::upstream::Upstreams;
 use crate::upstream::catalog::ProductCard;
 use crate::upstream::offers::Offer;
@@ -13,9 +12,9 @@ use crate::upstream::reviews::Rating;
 #[derive(Debug, Default)]
 pub struct CardExtras {
     /// Offers by product id.
-    pub offers: HashMap<String, Offer>,
+    pub offers: ById<Offer>,
     /// Ratings by product id.
-    pub ratings: HashMap<String, Rating>,
+    pub ratings: ById<Rating>,
 }
 
 impl CardExtras {

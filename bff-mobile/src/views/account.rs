@@ -1,10 +1,9 @@
 //! `GET /v1/me` and the cart (`GET /v1/cart` and the answer to every cart change).
 
-use std::collections::HashMap;
-
 use serde::Serialize;
 use serde_with::skip_serializing_none;
 use shared::aggregate::Section;
+use shared::ids::ById;
 use shared::upstream::accounts::{Cart, Profile};
 use shared::upstream::catalog::ProductCard;
 use shared::upstream::offers::{Offer, format_money};
@@ -72,7 +71,7 @@ impl<'a> CartView<'a> {
     pub fn new(
         cart: &'a Cart,
         cards: &'a [ProductCard],
-        offers: &HashMap<String, Offer>,
+        offers: &ById<Offer>,
         device: &Device,
         degraded: Option<Vec<Section>>,
     ) -> Self {
@@ -102,7 +101,7 @@ impl<'a> CartView<'a> {
 }
 
 /// Σ price × quantity, formatted, when every line has a price in one currency.
-fn total(cart: &Cart, offers: &HashMap<String, Offer>) -> Option<String> {
+fn total(cart: &Cart, offers: &ById<Offer>) -> Option<String> {
     let mut currency: Option<&str> = None;
     let mut cents: i64 = 0;
     for line in &cart.items {
@@ -135,7 +134,7 @@ mod tests {
         .unwrap()
     }
 
-    fn offers(prices: &[(&str, i64, &str)]) -> HashMap<String, Offer> {
+    fn offers(prices: &[(&str, i64, &str)]) -> ById<Offer> {
         prices
             .iter()
             .map(|(id, cents, currency)| {

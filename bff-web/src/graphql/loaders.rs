@@ -10,11 +10,11 @@
 //! batch and waits a 1 ms timer before each call: on the product page that was 2 ms of its
 //! latency, and a call that went on after its request had ended.
 
-use std::collections::HashMap;
 use std::future::Future;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use shared::aggregate::Screen;
+use shared::ids::ById;
 use shared::upstream::catalog::{Product, ProductCard};
 use shared::upstream::offers::Offer;
 use shared::upstream::reviews::Rating;
@@ -61,7 +61,7 @@ pub trait BatchCall {
     fn call(
         &self,
         ids: &[String],
-    ) -> impl Future<Output = Result<HashMap<String, Arc<Self::Value>>, UpstreamError>> + Send;
+    ) -> impl Future<Output = Result<ById<Arc<Self::Value>>, UpstreamError>> + Send;
 }
 
 /// Gathers the ids that a query's fields ask for in one turn of the request's task into one
@@ -77,7 +77,7 @@ pub struct Loader<C: BatchCall> {
 /// The batch that ids are being added to, then its answers.
 struct Pending<V> {
     ids: Mutex<Vec<String>>,
-    answers: OnceCell<Result<HashMap<String, Arc<V>>, UpstreamError>>,
+    answers: OnceCell<Result<ById<Arc<V>>, UpstreamError>>,
 }
 
 impl<C: BatchCall> Loader<C> {
@@ -142,7 +142,7 @@ pub struct Batch {
 }
 
 /// By id, from a list in which each item names its id.
-fn by_id<T>(items: Vec<T>, id: impl Fn(&T) -> &str) -> HashMap<String, Arc<T>> {
+fn by_id<T>(items: Vec<T>, id: impl Fn(&T) -> &str) -> ById<Arc<T>> {
     items
         .into_iter()
         .map(|item| (id(&item).to_owned(), Arc::new(item)))
@@ -150,7 +150,7 @@ fn by_id<T>(items: Vec<T>, id: impl Fn(&T) -> &str) -> HashMap<String, Arc<T>> {
 }
 
 /// The same answers by id, each shared with every field that asks for it.
-fn shared_values<T>(by_id: HashMap<String, T>) -> HashMap<String, Arc<T>> {
+fn shared_values<T>(by_id: ById<T>) -> ById<Arc<T>> {
     by_id.into_iter().map(|(id, value)| (id, Arc::new(value))).collect()
 }
 
@@ -171,7 +171,7 @@ macro_rules! batch_calls {
             async fn call(
                 &self,
                 $ids: &[String],
-            ) -> Result<HashMap<String, Arc<$value>>, UpstreamError> {
+            ) -> Result<ById<Arc<$value>>, UpstreamError> {
                 let ($upstreams, $screen) = (&*self.0.upstreams, &*self.0.screen);
                 Ok($answers)
             }
@@ -205,7 +205,7 @@ mod tests {
     impl BatchCall for Upper {
         type Value = String;
 
-        async fn call(&self, ids: &[String]) -> Result<HashMap<String, Arc<String>>, UpstreamError> {
+        async fn call(&self, ids: &[String]) -> Result<ById<Arc<String>>, UpstreamError> {
             let first = {
                 let mut calls = self.calls.lock().unwrap();
                 calls.push(ids.to_vec());

@@ -5,8 +5,6 @@
 //!
 //! The first byte picks the model; the rest is the body.
 
-use std::collections::HashMap;
-
 use bff_mobile::device::Device;
 use bff_mobile::views as mobile;
 use bff_web::views as web;
@@ -133,7 +131,7 @@ fn reviews(page: &ReviewPage) {
 }
 
 fn cart(screen: &CartScreen) {
-    let offers: HashMap<String, Offer> = screen
+    let offers: shared::ids::ById<Offer> = screen
         .offers
         .items
         .iter()

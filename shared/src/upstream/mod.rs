@@ -14,7 +14,8 @@
 //!   each call's URL under the upstream's base.
 //! - `call` — how one call is sent: budget, bulkhead, breaker, retries, headers, status.
 //! - `error` — [`UpstreamError`] and its [`ErrorKind`]s; `settings` — [`UpstreamsSettings`].
-//! - [`cache`], [`resilience`], `transport` — the response cache, the guard, the HTTP pool.
+//! - [`cache`], [`resilience`], `transport` — the response cache, the guard, the HTTP client;
+//!   `pool` — the kept connections of a plain-HTTP upstream.
 
 /// A typed client: a newtype over [`UpstreamClient`] whose methods are one upstream's endpoints,
 /// so that each client module holds only those.
@@ -51,6 +52,7 @@ pub mod catalog;
 mod client;
 mod error;
 pub mod offers;
+mod pool;
 pub mod recommendations;
 pub mod resilience;
 pub mod reviews;

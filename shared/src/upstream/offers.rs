@@ -1,7 +1,5 @@
 //! Offers: price, discount, stock and delivery per product.
 
-use std::collections::HashMap;
-
 use serde::Deserialize;
 
 use super::UpstreamError;
@@ -103,7 +101,7 @@ impl OffersClient {
         &self,
         screen: &Screen,
         ids: &[S],
-    ) -> Result<HashMap<String, Offer>, UpstreamError> {
+    ) -> Result<crate::ids::ById<Offer>, UpstreamError> {
         let offers: Vec<Offer> = self
             .0
             .get_batch(screen, route::OFFERS, &["offers"], ids, &[])

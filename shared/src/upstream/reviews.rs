@@ -1,7 +1,5 @@
 //! Reviews and ratings.
 
-use std::collections::HashMap;
-
 use serde::Deserialize;
 
 use super::UpstreamError;
@@ -120,7 +118,7 @@ impl ReviewsClient {
         &self,
         screen: &Screen,
         ids: &[S],
-    ) -> Result<HashMap<String, Rating>, UpstreamError> {
+    ) -> Result<crate::ids::ById<Rating>, UpstreamError> {
         let ratings: Vec<Rating> = self
             .0
             .get_batch(screen, route::RATINGS, &["ratings"], ids, &[])

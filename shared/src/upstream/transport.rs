@@ -1,5 +1,7 @@
-//! The HTTP transport of the screen calls: hyper-util's pooled client over rustls, with the
-//! platform's trusted roots (`SSL_CERT_FILE` adds a private CA), as reqwest configures it.
+//! The HTTP transport of the screen calls: for a plain-HTTP upstream, HTTP/1.1 connections kept
+//! in a pool of its own (`super::pool`); for `https`, hyper-util's pooled client over rustls,
+//! with the platform's trusted roots (`SSL_CERT_FILE` adds a private CA), as reqwest configures
+//! it.
 //!
 //! Why not reqwest here: a screen makes five to nine calls, and reqwest turns each call's URL
 //! into a string and parses it back three times (request conversion, its redirect policy even
@@ -33,6 +35,7 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 use rustls_platform_verifier::BuilderVerifierExt as _;
 
+use super::pool::Http1Pool;
 use super::settings::UpstreamSettings;
 
 /// Why an upstream's client could not be built.
@@ -101,6 +104,9 @@ pub(crate) enum Failure {
 /// The pooled client of one upstream.
 #[derive(Debug, Clone)]
 pub(crate) struct Transport {
+    /// Every call of a plain-HTTP upstream (`super::pool`).
+    plain: Option<Http1Pool>,
+    /// Every call of an `https` upstream.
     client: Client<HttpsConnector<Counted<HttpConnector>>, Full<Bytes>>,
     timeout: Duration,
     opened: Arc<AtomicU64>,
@@ -143,6 +149,16 @@ impl Transport {
             .with_no_client_auth();
         let counted = Counted::new(name, http);
         let opened = counted.opened.clone();
+        let plain = plain_http_address(&settings.url).map(|address| {
+            Http1Pool::new(
+                address,
+                settings.connect_timeout,
+                settings.pool_max_idle,
+                IDLE_TIMEOUT,
+                opened.clone(),
+                counted.metric.clone(),
+            )
+        });
         let https = HttpsConnectorBuilder::new()
             .with_tls_config(tls)
             .https_or_http()
@@ -150,11 +166,12 @@ impl Transport {
             .wrap_connector(counted);
         let client = Client::builder(TokioExecutor::new())
             .pool_max_idle_per_host(settings.pool_max_idle)
-            .pool_idle_timeout(Duration::from_secs(60))
+            .pool_idle_timeout(IDLE_TIMEOUT)
             .pool_timer(TokioTimer::new())
             .timer(TokioTimer::new())
             .build(https);
         Ok(Self {
+            plain,
             opened,
             client,
             timeout: settings.timeout,
@@ -209,9 +226,38 @@ impl Transport {
         for (name, value) in request.headers.iter().chain(extra.iter()) {
             headers.insert(name, value.clone());
         }
+        if let Some(pool) = &self.plain {
+            // A connection of its own to the upstream: the request line names the path only.
+            *http_request.uri_mut() = request
+                .uri
+                .path_and_query()
+                .map_or_else(|| Uri::from_static("/"), |target| Uri::from(target.clone()));
+            let (response, lease) = pool.send(http_request).await?;
+            let answer = read(response, max_body_bytes).await;
+            // Read to the end: the connection can carry the next call.
+            if answer.status.is_success() && answer.body.is_ok() {
+                lease.release();
+            }
+            return Ok(answer);
+        }
         let response = self.client.request(http_request).await.map_err(classify)?;
         Ok(read(response, max_body_bytes).await)
     }
+}
+
+/// How long an idle connection is kept.
+const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// `host:port` of a plain-HTTP base URL (the port is 80 when it has none); `None` for `https`.
+fn plain_http_address(url: &url::Url) -> Option<String> {
+    if url.scheme() != "http" {
+        return None;
+    }
+    Some(format!(
+        "{}:{}",
+        url.host_str()?,
+        url.port_or_known_default()?
+    ))
 }
 
 /// The `Host` that hyper-util sets on an HTTP/1 call to `url` (`host`, or `host:port` for a
