@@ -84,14 +84,14 @@ impl Http1Pool {
     }
 
     /// Sends `request` (its URI the path and query, its `Host` set) on a kept connection, or a
-    /// new one. A request that a kept connection
-    /// closed under before it was written goes on the next kept one, or a new one.
+    /// new one. A request that a kept connection closed under before it was written goes on the
+    /// next kept one, or a new one.
     pub(crate) async fn send(
         &self,
         mut request: Request<Full<Bytes>>,
     ) -> Result<(Response<Incoming>, Lease), Failure> {
         while let Some(mut sender) = self.take_idle() {
-            // Put back as soon as its answer was read, it may still be finishing that answer.
+            // It went back as soon as its answer was read: hyper may still be finishing with it.
             if sender.ready().await.is_err() {
                 continue;
             }
