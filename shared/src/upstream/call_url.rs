@@ -77,7 +77,11 @@ impl BaseUrl {
     /// The URI of `segments` (each percent-encoded as one segment) and `query` (form-encoded)
     /// under the base. A segment that is `.` or `..` is left out, as `url`'s path setter does:
     /// no segment can move the path up.
-    pub(crate) fn uri(&self, segments: &[&str], query: &[(&str, &str)]) -> Uri {
+    pub(crate) fn uri<'q>(
+        &self,
+        segments: &[&str],
+        query: impl IntoIterator<Item = (&'q str, &'q str)>,
+    ) -> Uri {
         let mut text = String::with_capacity(self.path.len() + 64);
         text.push_str(&self.path);
         for segment in segments {
@@ -90,7 +94,7 @@ impl BaseUrl {
         if text.is_empty() {
             text.push('/');
         }
-        for (i, (name, value)) in query.iter().enumerate() {
+        for (i, (name, value)) in query.into_iter().enumerate() {
             text.push(if i == 0 { '?' } else { '&' });
             text.extend(byte_serialize(name.as_bytes()));
             text.push('=');
@@ -129,7 +133,7 @@ mod tests {
     fn built(base: &str, segments: &[&str], query: &[(&str, &str)]) -> String {
         BaseUrl::new(&Url::parse(base).unwrap())
             .unwrap()
-            .uri(segments, query)
+            .uri(segments, query.iter().copied())
             .to_string()
     }
 
@@ -180,7 +184,7 @@ mod tests {
     fn no_segment_leaves_its_place() {
         let uri = BaseUrl::new(&Url::parse("http://h/api/").unwrap())
             .unwrap()
-            .uri(&["products", "../../admin", "..", "a/../b"], &[]);
+            .uri(&["products", "../../admin", "..", "a/../b"], []);
         assert_eq!(uri.path(), "/api/products/..%2F..%2Fadmin/a%2F..%2Fb");
         assert_eq!(uri.host(), Some("h"));
     }

@@ -100,7 +100,7 @@ impl UpstreamClient {
     where
         T: DeserializeOwned + Clone + Send + Sync + 'static,
     {
-        let uri = self.base.uri(segments, query);
+        let uri = self.base.uri(segments, query.iter().copied());
         match &self.cache {
             Some(cache) => Ok(T::clone(&*self.cached(cache, screen, route, uri).await?)),
             None => self.fetched(screen, route, uri).await,
@@ -119,7 +119,7 @@ impl UpstreamClient {
     where
         T: DeserializeOwned + Send + Sync + 'static,
     {
-        let uri = self.base.uri(segments, query);
+        let uri = self.base.uri(segments, query.iter().copied());
         match &self.cache {
             Some(cache) => self.cached(cache, screen, route, uri).await,
             None => self.fetched(screen, route, uri).await.map(Arc::new),
@@ -161,15 +161,8 @@ impl UpstreamClient {
             return Ok(Vec::new());
         }
         let joined = join_ids(ids);
-        let uri = match query {
-            [] => self.base.uri(segments, &[("ids", joined.as_str())]),
-            [one] => self.base.uri(segments, &[("ids", joined.as_str()), *one]),
-            _ => {
-                let mut all = vec![("ids", joined.as_str())];
-                all.extend_from_slice(query);
-                self.base.uri(segments, &all)
-            }
-        };
+        let pairs = std::iter::once(("ids", joined.as_str())).chain(query.iter().copied());
+        let uri = self.base.uri(segments, pairs);
         // As `get_json` does, without a `Vec` of query pairs or another future around the call.
         let batch: Items<T> = match &self.cache {
             Some(cache) => Items::clone(&*self.cached(cache, screen, route, uri).await?),
@@ -237,7 +230,7 @@ impl UpstreamClient {
         let token = exchanged
             .as_ref()
             .map_or(access_token, |exchanged| exchanged.token().expose());
-        let uri = self.base.uri(segments, query);
+        let uri = self.base.uri(segments, query.iter().copied());
         let mut bearer = HeaderValue::try_from(format!("Bearer {token}"))
             .map_err(|_| self.error(ErrorKind::Unauthorized(401)))?;
         bearer.set_sensitive(true);
@@ -295,7 +288,7 @@ impl UpstreamClient {
 
     /// True when the upstream's `/healthz` answers 2xx within a second.
     pub async fn probe(&self) -> bool {
-        let request = Outbound::get(self.base.uri(&["healthz"], &[]));
+        let request = Outbound::get(self.base.uri(&["healthz"], []));
         let answer = self
             .http
             .send(&request, HeaderMap::new(), 4096, Duration::from_secs(1))

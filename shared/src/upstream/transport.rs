@@ -25,7 +25,6 @@ use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 use http::header::{CONTENT_TYPE, HOST, HeaderMap, HeaderValue, USER_AGENT};
-use http::uri::Authority;
 use http::{Method, Request, Response, Uri};
 use http_body_util::{BodyExt as _, Full};
 use hyper::body::Incoming;
@@ -104,15 +103,12 @@ pub(crate) enum Failure {
 /// The pooled client of one upstream.
 #[derive(Debug, Clone)]
 pub(crate) struct Transport {
-    /// Every call of a plain-HTTP upstream (`super::pool`).
-    plain: Option<Http1Pool>,
+    /// Every call of a plain-HTTP upstream (`super::pool`), with the `Host` they carry.
+    plain: Option<(Http1Pool, HeaderValue)>,
     /// Every call of an `https` upstream.
     client: Client<HttpsConnector<Counted<HttpConnector>>, Full<Bytes>>,
     timeout: Duration,
     opened: Arc<AtomicU64>,
-    /// The `Host` of a plain-HTTP upstream's calls, made once: hyper-util would format
-    /// `host:port` for every call.
-    host: Option<(Authority, HeaderValue)>,
 }
 
 /// The answer of one attempt: status, headers and the body read in full under the cap.
@@ -149,15 +145,16 @@ impl Transport {
             .with_no_client_auth();
         let counted = Counted::new(name, http);
         let opened = counted.opened.clone();
-        let plain = plain_http_address(&settings.url).map(|address| {
-            Http1Pool::new(
+        let plain = plain_http(&settings.url).map(|(address, host)| {
+            let pool = Http1Pool::new(
                 address,
                 settings.connect_timeout,
                 settings.pool_max_idle,
                 IDLE_TIMEOUT,
                 opened.clone(),
                 counted.metric.clone(),
-            )
+            );
+            (pool, host)
         });
         let https = HttpsConnectorBuilder::new()
             .with_tls_config(tls)
@@ -175,7 +172,6 @@ impl Transport {
             opened,
             client,
             timeout: settings.timeout,
-            host: plain_http_host(&settings.url),
         })
     }
 
@@ -214,24 +210,24 @@ impl Transport {
     ) -> Result<Answer, Failure> {
         let mut http_request = Request::new(Full::new(request.body.clone()));
         *http_request.method_mut() = request.method.clone();
-        *http_request.uri_mut() = request.uri.clone();
+        *http_request.uri_mut() = match &self.plain {
+            // A connection of its own to the upstream: the request line names the path only.
+            Some(_) => request
+                .uri
+                .path_and_query()
+                .map_or_else(|| Uri::from_static("/"), |target| Uri::from(target.clone())),
+            None => request.uri.clone(),
+        };
         let headers = http_request.headers_mut();
         headers.reserve(request.headers.len() + extra.len() + 1);
         headers.insert(USER_AGENT, HeaderValue::from_static(USER_AGENT_VALUE));
-        if let Some((authority, host)) = &self.host
-            && request.uri.authority() == Some(authority)
-        {
+        if let Some((_, host)) = &self.plain {
             headers.insert(HOST, host.clone());
         }
         for (name, value) in request.headers.iter().chain(extra.iter()) {
             headers.insert(name, value.clone());
         }
-        if let Some(pool) = &self.plain {
-            // A connection of its own to the upstream: the request line names the path only.
-            *http_request.uri_mut() = request
-                .uri
-                .path_and_query()
-                .map_or_else(|| Uri::from_static("/"), |target| Uri::from(target.clone()));
+        if let Some((pool, _)) = &self.plain {
             let (response, lease) = pool.send(http_request).await?;
             let answer = read(response, max_body_bytes).await;
             // Read to the end: the connection can carry the next call.
@@ -248,32 +244,23 @@ impl Transport {
 /// How long an idle connection is kept.
 const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// `host:port` of a plain-HTTP base URL (the port is 80 when it has none); `None` for `https`.
-fn plain_http_address(url: &url::Url) -> Option<String> {
-    if url.scheme() != "http" {
-        return None;
-    }
-    Some(format!(
-        "{}:{}",
-        url.host_str()?,
-        url.port_or_known_default()?
-    ))
-}
-
-/// The `Host` that hyper-util sets on an HTTP/1 call to `url` (`host`, or `host:port` for a
-/// port other than 80), for a plain-HTTP base URL; `None` for `https`, where ALPN may choose
-/// HTTP/2 and hyper-util leaves `Host` out.
-fn plain_http_host(url: &url::Url) -> Option<(Authority, HeaderValue)> {
+/// For a plain-HTTP base URL, where its pool connects (`host:port`, the port 80 when it has
+/// none) and the `Host` its calls carry, made once (`host`, or `host:port` for a port other than
+/// 80, as hyper-util set it); `None` for `https`, whose client sets `Host` itself.
+fn plain_http(url: &url::Url) -> Option<(String, HeaderValue)> {
     if url.scheme() != "http" {
         return None;
     }
     let uri = Uri::try_from(url.as_str()).ok()?;
     let host = uri.host()?;
-    let value = match uri.port_u16().filter(|port| *port != 80) {
-        Some(port) => HeaderValue::from_str(&format!("{host}:{port}")),
-        None => HeaderValue::from_str(host),
+    let port = uri.port_u16().unwrap_or(80);
+    let address = format!("{host}:{port}");
+    let value = if port == 80 {
+        HeaderValue::from_str(host)
+    } else {
+        HeaderValue::from_str(&address)
     };
-    Some((uri.authority()?.clone(), value.ok()?))
+    Some((address, value.ok()?))
 }
 
 /// A connector that counts the connections it opens, per upstream: a pool too small for the
@@ -422,7 +409,7 @@ mod tests {
     #[test]
     fn the_host_of_a_plain_http_upstream_is_its_host_and_any_port_but_80() {
         let host = |url: &str| {
-            plain_http_host(&url.parse().unwrap()).map(|(_, v)| v.to_str().unwrap().to_owned())
+            plain_http(&url.parse().unwrap()).map(|(_, v)| v.to_str().unwrap().to_owned())
         };
         assert_eq!(
             host("http://catalog:8080/v1").as_deref(),
@@ -436,5 +423,15 @@ mod tests {
             Some("127.0.0.1:7001")
         );
         assert_eq!(host("https://catalog:8443/"), None);
+    }
+
+    /// Where the pool of a plain-HTTP upstream connects.
+    #[test]
+    fn a_plain_http_upstream_is_reached_at_its_host_and_port_80_by_default() {
+        let address = |url: &str| plain_http(&url.parse().unwrap()).map(|(address, _)| address);
+        assert_eq!(address("http://catalog/v1").as_deref(), Some("catalog:80"));
+        assert_eq!(address("http://catalog:80/").as_deref(), Some("catalog:80"));
+        assert_eq!(address("http://[::1]:7001").as_deref(), Some("[::1]:7001"));
+        assert_eq!(address("https://catalog/"), None);
     }
 }
