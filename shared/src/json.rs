@@ -1,9 +1,14 @@
-//! JSON response bodies, written into a `Vec`.
+//! JSON response bodies, written by sonic-rs into a `Vec`.
 //!
-//! axum's `Json` serialises through a `BytesMut` writer, where every fragment serde_json writes
-//! (each quote, key, separator and run of a string) pays the writer's per-call bookkeeping; a
-//! screen is a few thousand such writes. A `Vec` takes them as plain `extend_from_slice`. It
-//! grows by doubling, as `BytesMut` did, so a body holds at most twice its length, as before.
+//! sonic-rs writes the bytes serde_json writes (tests below), from the same `Serialize` impls,
+//! but scans strings for characters to escape 16 bytes at a time where serde_json goes byte by
+//! byte: the web screens are mostly image URLs and `srcset` strings (bench/RESULTS.md,
+//! 2026-12-07 11:50: web product 0.88× the instructions with sonic-rs on both sides of a screen).
+//!
+//! axum's `Json` serialises through a `BytesMut` writer, where every fragment (each quote, key,
+//! separator and run of a string) pays the writer's per-call bookkeeping; a screen is a few
+//! thousand such writes. A `Vec` takes them as plain `extend_from_slice`. It grows by doubling,
+//! as `BytesMut` did, so a body holds at most twice its length, as before.
 //! A value that fails to serialise (a bug: the views are plain data) answers a 500 problem,
 //! where axum's `Json` would answer `text/plain` with serde's message.
 
@@ -19,7 +24,7 @@ const INITIAL_CAPACITY: usize = 1024;
 /// `200 OK`, `Content-Type: application/json`, `value` as the body.
 pub fn response<T: Serialize + ?Sized>(value: &T) -> Response {
     let mut body = Vec::with_capacity(INITIAL_CAPACITY);
-    match serde_json::to_writer(&mut body, value) {
+    match sonic_rs::to_writer(&mut body, value) {
         Ok(()) => (
             [(
                 header::CONTENT_TYPE,
@@ -58,6 +63,65 @@ mod tests {
             serde_json::from_slice::<serde_json::Value>(&body).unwrap(),
             value
         );
+    }
+
+    /// The bytes are serde_json's for every kind of string and number the views hold: escapes,
+    /// control characters, the JavaScript line separators, non-ASCII, and floats.
+    #[tokio::test]
+    async fn strings_and_numbers_are_written_as_serde_json_writes_them() {
+        let mut strings: Vec<String> = (0u8..0x80).map(|b| format!("a{}b", b as char)).collect();
+        strings.extend(
+            [
+                "",
+                "\"",
+                "\\",
+                "/",
+                "</script>",
+                "\u{2028}\u{2029}",
+                "é",
+                "日本語",
+                "😀",
+                "\u{7f}\u{80}\u{ff}",
+                "a\tb\nc\rd",
+                "\u{0}",
+            ]
+            .map(String::from),
+        );
+        // Runs longer than a SIMD lane, with the escape at every position.
+        for at in 0..40 {
+            let mut long = "x".repeat(40);
+            long.insert(at, '"');
+            strings.push(long);
+        }
+        let numbers = [
+            0.0,
+            -0.0,
+            1.0,
+            0.1,
+            1.5e-7,
+            2.5e300,
+            f64::MAX,
+            f64::MIN_POSITIVE,
+            4.99,
+        ];
+        let integers = [0i64, -1, i64::MIN, i64::MAX];
+        let value = serde_json::json!({ "s": strings, "f": numbers, "i": integers, "u": u64::MAX });
+        let body = to_bytes(response(&value).into_body(), usize::MAX)
+            .await
+            .unwrap();
+        assert_eq!(
+            std::str::from_utf8(&body).unwrap(),
+            serde_json::to_string(&value).unwrap()
+        );
+    }
+
+    #[tokio::test]
+    async fn a_float_that_is_not_finite_is_null_as_serde_json_writes_it() {
+        let value = [f64::NAN, f64::INFINITY, f64::NEG_INFINITY];
+        let body = to_bytes(response(&value).into_body(), usize::MAX)
+            .await
+            .unwrap();
+        assert_eq!(&body[..], serde_json::to_vec(&value).unwrap());
     }
 
     #[tokio::test]

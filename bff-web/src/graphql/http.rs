@@ -100,7 +100,7 @@ async fn via_post(
             .with_detail("Send GraphQL requests as application/json.")
             .into_response();
     }
-    match serde_json::from_slice::<Body>(&body) {
+    match sonic_rs::from_slice::<Body>(&body) {
         Ok(body) => endpoint.run(headers, body, false).await,
         Err(_) => Problem::bad_request("The body must be one GraphQL request as a JSON object.")
             .into_response(),

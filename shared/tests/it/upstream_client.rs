@@ -18,6 +18,51 @@ struct Thing {
     name: String,
 }
 
+/// A body with each kind of field the typed clients decode.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+struct Decoded {
+    name: String,
+    #[serde(default)]
+    n: Option<i64>,
+    #[serde(default)]
+    price: Option<f64>,
+    #[serde(default)]
+    tags: Vec<String>,
+}
+
+/// Bodies an upstream might send, well-formed or not, served at `/body/{index}`.
+fn bodies() -> Vec<String> {
+    let deep = format!(
+        r#"{{"name":"a","extra":{}{}}}"#,
+        "[".repeat(100_000),
+        "]".repeat(100_000)
+    );
+    let mut bodies: Vec<String> = [
+        r#"{"name":"plain","n":-42,"price":19.99,"tags":["a","b"]}"#,
+        r#"{"name":"\u00e9\ud83d\ude00 \"q\" \\ \/ \b\f\n\r\t","tags":["日本語","😀"]}"#,
+        r#"  {"extra":{"nested":[1,2,{"x":null}]},"name":"ws"}  "#,
+        r#"{"name":"big","n":9223372036854775807,"price":1e308}"#,
+        r#"{"name":"overflow","n":9223372036854775808}"#,
+        r#"{"name":"fraction for an integer","n":1.5}"#,
+        r#"{"name":"\ud800"}"#,
+        r#"{"name":"\udc00\ud800"}"#,
+        r#"{"name":"a","name":"b"}"#,
+        r#"{"name":"trailing"} x"#,
+        r#"{"name":"comma",}"#,
+        "{\"name\":\"control char\t\"}",
+        r#"{"name":"unterminated"#,
+        r#"{"n":1}"#,
+        r#"{"name":null}"#,
+        r#"[]"#,
+        "",
+        "nul\u{0}",
+    ]
+    .map(String::from)
+    .to_vec();
+    bodies.push(deep);
+    bodies
+}
+
 /// What the server saw last: path and query, and headers.
 type Seen = Arc<Mutex<Vec<(String, HeaderMap)>>>;
 
@@ -43,6 +88,14 @@ async fn spawn_upstream() -> (String, Seen) {
         )
         .route("/huge", get(|| async { "x".repeat(2 * 1024 * 1024) }))
         .route("/html", get(|| async { "<html>oops</html>" }))
+        .route(
+            "/body/{index}",
+            get(
+                |axum::extract::Path(index): axum::extract::Path<usize>| async move {
+                    bodies()[index].clone()
+                },
+            ),
+        )
         .route("/missing", get(|| async { StatusCode::NOT_FOUND }))
         .route(
             "/broken",
@@ -103,6 +156,26 @@ async fn a_json_body_decodes_into_the_typed_struct_ignoring_unknown_fields() {
     let screen = Screen::start(Duration::from_secs(1));
     let thing = get_thing(&client(&url), &screen).await;
     assert_eq!(thing, Thing { name: "a".into() });
+}
+
+/// Whatever an upstream sends, the client decodes what serde_json decodes, and refuses what it
+/// refuses as an invalid body (a 502), nesting too deep for any parser included.
+#[tokio::test]
+async fn a_body_decodes_exactly_when_serde_json_decodes_it() {
+    let (url, _) = spawn_upstream().await;
+    let screen = Screen::start(Duration::from_secs(10));
+    let c = client(&url);
+    for (index, body) in bodies().iter().enumerate() {
+        let index = index.to_string();
+        let decoded = c
+            .get_json::<Decoded>(&screen, "test", &["body", &index], &[])
+            .await;
+        let label = &body[..body.len().min(60)];
+        match serde_json::from_str::<Decoded>(body) {
+            Ok(expected) => assert_eq!(decoded.unwrap(), expected, "{label}"),
+            Err(_) => assert_eq!(decoded.unwrap_err().kind, ErrorKind::InvalidBody, "{label}"),
+        }
+    }
 }
 
 #[tokio::test]
