@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use axum::http::{HeaderValue, header};
 use axum::response::Response;
+use futures::FutureExt as _;
 use serde::Serialize;
 use tokio::time::Instant;
 use utoipa::ToSchema;
@@ -174,11 +175,16 @@ impl Screen {
 
     /// Runs a call the screen cannot do without; its failure becomes the response's problem
     /// (404 for a missing resource, 504 for lateness, 502 otherwise).
-    pub async fn critical<T>(
+    ///
+    /// This and [`Screen::optional`] and [`always`] are combinators, not `async fn`s: an
+    /// `async fn` keeps the future it is given and, beside it, the future it awaits, so each
+    /// wrapper doubled the call inside a screen's join (a web product page was 26 KB, most of
+    /// it such copies, and every move of it a `memcpy`).
+    pub fn critical<T>(
         &self,
         call: impl Future<Output = Result<T, UpstreamError>>,
-    ) -> Result<T, Problem> {
-        match tokio::time::timeout_at(self.deadline, call).await {
+    ) -> impl Future<Output = Result<T, Problem>> {
+        tokio::time::timeout_at(self.deadline, call).map(|answer| match answer {
             Ok(Ok(value)) => Ok(value),
             Ok(Err(error)) => {
                 if error.kind != ErrorKind::NotFound {
@@ -192,17 +198,17 @@ impl Screen {
                     "A service this request needs did not answer in time.",
                 ))
             }
-        }
+        })
     }
 
     /// Runs a call the screen can do without: on failure or lateness the section is marked
     /// degraded and `None` is returned.
-    pub async fn optional<T>(
+    pub fn optional<T>(
         &self,
         section: Section,
         call: impl Future<Output = Result<T, UpstreamError>>,
-    ) -> Option<T> {
-        match tokio::time::timeout_at(self.deadline, call).await {
+    ) -> impl Future<Output = Option<T>> {
+        tokio::time::timeout_at(self.deadline, call).map(move |answer| match answer {
             Ok(Ok(value)) => Some(value),
             Ok(Err(error)) => {
                 tracing::warn!(section = section.as_str(), %error, "optional section left out");
@@ -217,7 +223,7 @@ impl Screen {
                 self.degrade(section);
                 None
             }
-        }
+        })
     }
 
     /// The upstreams whose answers were served stale.
@@ -277,8 +283,8 @@ impl Screen {
 
 /// Lifts an optional section (which cannot fail: it yields `None` and marks itself degraded)
 /// into the `Result` that `tokio::try_join!` expects, so a failed critical call answers at once.
-pub async fn always<T>(section: impl Future<Output = T>) -> Result<T, Problem> {
-    Ok(section.await)
+pub fn always<T>(section: impl Future<Output = T>) -> impl Future<Output = Result<T, Problem>> {
+    section.map(Ok)
 }
 
 #[cfg(test)]

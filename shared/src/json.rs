@@ -3,29 +3,37 @@
 //! sonic-rs writes the bytes serde_json writes (tests below), from the same `Serialize` impls,
 //! but scans strings for characters to escape 16 bytes at a time where serde_json goes byte by
 //! byte: the web screens are mostly image URLs and `srcset` strings (bench/RESULTS.md,
-//! 2026-12-07 11:50: web product 0.88× the instructions with sonic-rs on both sides of a screen).
+//! 2026-12-07 11:20: web product 0.88× the instructions with sonic-rs on both sides of a screen).
 //!
 //! axum's `Json` serialises through a `BytesMut` writer, where every fragment (each quote, key,
 //! separator and run of a string) pays the writer's per-call bookkeeping; a screen is a few
-//! thousand such writes. A `Vec` takes them as plain `extend_from_slice`. It grows by doubling,
-//! as `BytesMut` did, so a body holds at most twice its length, as before.
+//! thousand such writes. A `Vec` takes them as plain `extend_from_slice`. The `Vec` is the
+//! thread's, kept from one response to the next, and the body is one copy of it at its exact
+//! length: a fresh `Vec` grew by doubling, five reallocations and copies for a 30 KB web screen.
 //! A value that fails to serialise (a bug: the views are plain data) answers a 500 problem,
 //! where axum's `Json` would answer `text/plain` with serde's message.
 
+use std::cell::RefCell;
+
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
 use serde::Serialize;
 
 use crate::problem::Problem;
 
-/// Where the buffer starts (axum's `Json` starts at 128 bytes); it doubles from here.
-const INITIAL_CAPACITY: usize = 1024;
+/// The largest scratch buffer a thread keeps for the next response; a larger one is dropped.
+const SCRATCH_KEPT: usize = 256 * 1024;
+
+thread_local! {
+    /// Where each response of the thread is written before its copy into the body.
+    static SCRATCH: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
 
 /// `200 OK`, `Content-Type: application/json`, `value` as the body.
 pub fn response<T: Serialize + ?Sized>(value: &T) -> Response {
-    let mut body = Vec::with_capacity(INITIAL_CAPACITY);
-    match sonic_rs::to_writer(&mut body, value) {
-        Ok(()) => (
+    match to_bytes(value) {
+        Ok(body) => (
             [(
                 header::CONTENT_TYPE,
                 HeaderValue::from_static("application/json"),
@@ -38,6 +46,23 @@ pub fn response<T: Serialize + ?Sized>(value: &T) -> Response {
             Problem::internal().into_response()
         }
     }
+}
+
+/// `value` as JSON bytes, written in the thread's scratch buffer (or a new one, should a
+/// `Serialize` impl ever call back in here).
+fn to_bytes<T: Serialize + ?Sized>(value: &T) -> sonic_rs::Result<Bytes> {
+    SCRATCH.with(|scratch| match scratch.try_borrow_mut() {
+        Ok(mut scratch) => {
+            scratch.clear();
+            let written = sonic_rs::to_writer(&mut *scratch, value);
+            let body = written.map(|()| Bytes::copy_from_slice(&scratch));
+            if scratch.capacity() > SCRATCH_KEPT {
+                *scratch = Vec::new();
+            }
+            body
+        }
+        Err(_) => sonic_rs::to_vec(value).map(Bytes::from),
+    })
 }
 
 #[cfg(test)]
@@ -57,7 +82,7 @@ mod tests {
         assert_eq!(response.status(), StatusCode::OK);
         assert_eq!(response.headers()[header::CONTENT_TYPE], "application/json");
         let body = to_bytes(response.into_body(), usize::MAX).await.unwrap();
-        assert!(body.len() > INITIAL_CAPACITY);
+        assert!(body.len() > 1024);
         assert_eq!(body, serde_json::to_vec(&value).unwrap());
         assert_eq!(
             serde_json::from_slice::<serde_json::Value>(&body).unwrap(),
@@ -113,6 +138,38 @@ mod tests {
             std::str::from_utf8(&body).unwrap(),
             serde_json::to_string(&value).unwrap()
         );
+    }
+
+    #[tokio::test]
+    async fn a_body_larger_than_the_kept_scratch_is_whole_and_the_next_small_one_exact() {
+        let large = "x".repeat(SCRATCH_KEPT * 2);
+        let body = to_bytes(response(&large).into_body(), usize::MAX)
+            .await
+            .unwrap();
+        assert_eq!(body, serde_json::to_vec(&large).unwrap());
+        SCRATCH.with(|scratch| assert!(scratch.borrow().capacity() <= SCRATCH_KEPT));
+        let body = to_bytes(response(&[1, 2]).into_body(), usize::MAX)
+            .await
+            .unwrap();
+        assert_eq!(&body[..], b"[1,2]");
+    }
+
+    /// A value whose serialisation writes another response meanwhile (the scratch is in use).
+    struct Nested;
+
+    impl Serialize for Nested {
+        fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            let inner = super::to_bytes(&["inner"]).unwrap();
+            serializer.serialize_str(std::str::from_utf8(&inner).unwrap())
+        }
+    }
+
+    #[tokio::test]
+    async fn a_response_written_while_another_is_being_written_gets_its_own_buffer() {
+        let body = to_bytes(response(&[Nested]).into_body(), usize::MAX)
+            .await
+            .unwrap();
+        assert_eq!(&body[..], br#"["[\"inner\"]"]"#);
     }
 
     #[tokio::test]

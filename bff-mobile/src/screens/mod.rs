@@ -16,6 +16,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::response::Response;
+use futures::FutureExt as _;
 use serde::Serialize;
 use shared::aggregate::{CachePolicy, Screen, Section};
 use shared::upstream::UpstreamError;
@@ -58,13 +59,16 @@ fn respond_for_device<T: Serialize>(screen: &Screen, view: &T, cache: CachePolic
 /// Runs an optional call of a screen's first stage within `limit` (less than the screen's
 /// deadline), so that a slow optional upstream leaves the second stage time to run instead of
 /// taking every other section down with it. Lateness marks `section` degraded.
-async fn optional_within<T>(
+///
+/// A combinator, not an `async fn`, which would keep `call` twice (see `Screen::critical`).
+fn optional_within<T>(
     screen: &Screen,
     section: Section,
     limit: Duration,
     call: impl Future<Output = Result<T, UpstreamError>>,
-) -> Option<T> {
-    match tokio::time::timeout(limit, screen.optional(section, call)).await {
+) -> impl Future<Output = Option<T>> {
+    let within = tokio::time::timeout(limit, screen.optional(section, call));
+    within.map(move |answer| match answer {
         Ok(value) => value,
         Err(_) => {
             tracing::warn!(
@@ -74,5 +78,5 @@ async fn optional_within<T>(
             screen.degrade(section);
             None
         }
-    }
+    })
 }

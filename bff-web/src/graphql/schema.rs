@@ -7,6 +7,8 @@
 
 use std::sync::Arc;
 
+use futures::FutureExt as _;
+
 use async_graphql::{
     Context, EmptySubscription, Enum, ID, Object, Result, Schema, SchemaBuilder, SimpleObject,
 };
@@ -74,24 +76,29 @@ impl QueryContext {
 
     /// An optional section's call under the query's deadline: on failure the field is null
     /// with a `DEGRADED` error naming `section` (logged and counted by the screen).
-    pub async fn optional<T>(
+    ///
+    /// A combinator (as are [`Self::recommended`] and `critical`): an `async fn` would keep
+    /// `call` beside the future it awaits (see [`Screen::critical`]).
+    pub fn optional<T>(
         &self,
         section: Section,
         call: impl Future<Output = Result<T, UpstreamError>>,
-    ) -> Result<T> {
-        let answer = self.screen.optional(section, call).await;
-        answer.ok_or_else(|| errors::degraded(section))
+    ) -> impl Future<Output = Result<T>> {
+        let answer = self.screen.optional(section, call);
+        answer.map(move |answer| answer.ok_or_else(|| errors::degraded(section)))
     }
 
     /// The products of a recommendation list (related, popular): the list, then one batched
     /// card call; either failing is `recommendations` degraded.
-    pub async fn recommended(
+    pub fn recommended(
         &self,
         call: impl Future<Output = Result<Recommended, UpstreamError>>,
-    ) -> Result<Option<Vec<Product>>> {
-        let list = self.optional(Section::Recommendations, call).await?;
-        let products = self.products(Section::Recommendations, list.product_ids);
-        products.await.map(Some)
+    ) -> impl Future<Output = Result<Option<Vec<Product>>>> {
+        let list = self.optional(Section::Recommendations, call);
+        list.then(move |list| async move {
+            let products = self.products(Section::Recommendations, list?.product_ids);
+            products.await.map(Some)
+        })
     }
 
     /// Products for the ids of a list (related, popular), in their order: one batched card
@@ -286,11 +293,11 @@ impl Mutation {
 }
 
 /// A critical call under the query's deadline; its failure is the field's coded error.
-async fn critical<T>(
+fn critical<T>(
     screen: &Screen,
     call: impl Future<Output = Result<T, UpstreamError>>,
-) -> Result<T> {
-    match tokio::time::timeout(screen.remaining(), call).await {
+) -> impl Future<Output = Result<T>> {
+    tokio::time::timeout(screen.remaining(), call).map(|answer| match answer {
         Ok(Ok(value)) => Ok(value),
         Ok(Err(error)) => Err(errors::critical(&error)),
         Err(_) => {
@@ -300,7 +307,7 @@ async fn critical<T>(
                 "A service this request needs did not answer in time.",
             ))
         }
-    }
+    })
 }
 
 /// A page of search results.
