@@ -31,13 +31,13 @@ struct Decoded {
 }
 
 /// Bodies an upstream might send, well-formed or not, served at `/body/{index}`.
-fn bodies() -> Vec<String> {
+fn bodies() -> Vec<Vec<u8>> {
     let deep = format!(
         r#"{{"name":"a","extra":{}{}}}"#,
         "[".repeat(100_000),
         "]".repeat(100_000)
     );
-    let mut bodies: Vec<String> = [
+    let mut bodies: Vec<Vec<u8>> = [
         r#"{"name":"plain","n":-42,"price":19.99,"tags":["a","b"]}"#,
         r#"{"name":"\u00e9\ud83d\ude00 \"q\" \\ \/ \b\f\n\r\t","tags":["日本語","😀"]}"#,
         r#"  {"extra":{"nested":[1,2,{"x":null}]},"name":"ws"}  "#,
@@ -57,9 +57,12 @@ fn bodies() -> Vec<String> {
         "",
         "nul\u{0}",
     ]
-    .map(String::from)
+    .map(|body| body.as_bytes().to_vec())
     .to_vec();
-    bodies.push(deep);
+    bodies.push(deep.into_bytes());
+    bodies.push(b"{\"name\":\"not UTF-8: \xff\"}".to_vec());
+    bodies.push(b"{\"name\":\"overlong: \xc0\xaf\"}".to_vec());
+    bodies.push(b"{\"name\":\"a surrogate in UTF-8: \xed\xa0\x80\"}".to_vec());
     bodies
 }
 
@@ -170,8 +173,8 @@ async fn a_body_decodes_exactly_when_serde_json_decodes_it() {
         let decoded = c
             .get_json::<Decoded>(&screen, "test", &["body", &index], &[])
             .await;
-        let label = &body[..body.len().min(60)];
-        match serde_json::from_str::<Decoded>(body) {
+        let label = String::from_utf8_lossy(&body[..body.len().min(60)]);
+        match serde_json::from_slice::<Decoded>(body) {
             Ok(expected) => assert_eq!(decoded.unwrap(), expected, "{label}"),
             Err(_) => assert_eq!(decoded.unwrap_err().kind, ErrorKind::InvalidBody, "{label}"),
         }
