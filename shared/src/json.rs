@@ -32,7 +32,7 @@ thread_local! {
 
 /// `200 OK`, `Content-Type: application/json`, `value` as the body.
 pub fn response<T: Serialize + ?Sized>(value: &T) -> Response {
-    match to_bytes(value) {
+    match written(value) {
         Ok(body) => (
             [(
                 header::CONTENT_TYPE,
@@ -50,12 +50,12 @@ pub fn response<T: Serialize + ?Sized>(value: &T) -> Response {
 
 /// `value` as JSON bytes, written in the thread's scratch buffer (or a new one, should a
 /// `Serialize` impl ever call back in here).
-fn to_bytes<T: Serialize + ?Sized>(value: &T) -> sonic_rs::Result<Bytes> {
+fn written<T: Serialize + ?Sized>(value: &T) -> sonic_rs::Result<Bytes> {
     SCRATCH.with(|scratch| match scratch.try_borrow_mut() {
         Ok(mut scratch) => {
             scratch.clear();
-            let written = sonic_rs::to_writer(&mut *scratch, value);
-            let body = written.map(|()| Bytes::copy_from_slice(&scratch));
+            let outcome = sonic_rs::to_writer(&mut *scratch, value);
+            let body = outcome.map(|()| Bytes::copy_from_slice(&scratch));
             if scratch.capacity() > SCRATCH_KEPT {
                 *scratch = Vec::new();
             }
@@ -159,7 +159,7 @@ mod tests {
 
     impl Serialize for Nested {
         fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-            let inner = super::to_bytes(&["inner"]).unwrap();
+            let inner = written(&["inner"]).unwrap();
             serializer.serialize_str(std::str::from_utf8(&inner).unwrap())
         }
     }

@@ -7,11 +7,10 @@
 
 use std::sync::Arc;
 
-use futures::FutureExt as _;
-
 use async_graphql::{
     Context, EmptySubscription, Enum, ID, Object, Result, Schema, SchemaBuilder, SimpleObject,
 };
+use futures::FutureExt as _;
 use shared::aggregate::{Screen, Section};
 use shared::cart_line::{NewCartLine, QUANTITY};
 use shared::ids::{CategoryId, ProductId};

@@ -965,6 +965,49 @@ async fn malformed_json_bodies_are_400_problems_that_echo_nothing_and_call_nothi
     assert_eq!(app.upstreams.accounts.hits(), 0);
 }
 
+/// GraphQL request bodies are JSON the client writes, decoded by sonic-rs (as upstream bodies
+/// are): whatever is not one well-formed JSON object is a 400 problem that echoes nothing and
+/// calls nothing, nesting 20,000 deep included.
+#[tokio::test]
+async fn malformed_graphql_bodies_are_400_problems_that_echo_nothing_and_call_nothing() {
+    let app = spawn_app().await;
+    let marker = "zz-marker-zz";
+    let query = "{ categories { id } }";
+    let deep = format!(
+        r#"{{"query": "{query}", "variables": {{"{marker}": {}}}}}"#,
+        "[".repeat(20_000)
+    );
+    let mut invalid_utf8 = format!(r#"{{"query": "{query} # {marker}"#).into_bytes();
+    invalid_utf8.extend_from_slice(b"\xff\xfe\"}");
+    let bodies: Vec<Vec<u8>> = vec![
+        deep.into_bytes(),
+        invalid_utf8,
+        format!("\u{feff}{{\"query\": \"{query} # {marker}\"}}").into(),
+        format!(r#"{{"query": "{query}"}} {marker}"#).into(),
+        format!(r#"{{"query": "{query}", "query": "{{ {marker} }}"}}"#).into(),
+        format!(r#"{{"query": "{query} # {marker} \ud800"}}"#).into(),
+        format!(r#"{{"query": ["{marker}"]}}"#).into(),
+        format!(r#"{{"query": "{query} # {marker}""#).into(),
+        b"null".to_vec(),
+    ];
+
+    for body in bodies {
+        let reply = app
+            .browser
+            .post_raw("/graphql", "application/json", body.clone())
+            .await;
+        assert_eq!(
+            reply.status,
+            400,
+            "{}: {}",
+            String::from_utf8_lossy(&body[..body.len().min(80)]),
+            reply.body
+        );
+        assert_safe_problem(&reply, 400, &[marker, "[[["]);
+    }
+    assert_eq!(app.upstream_hits(), 0);
+}
+
 #[tokio::test]
 async fn malformed_queries_and_paths_are_400_or_404_problems_that_echo_nothing() {
     let app = spawn_app().await;
