@@ -949,20 +949,33 @@ async fn malformed_json_bodies_are_400_problems_that_echo_nothing_and_call_nothi
         format!(r#"{{"product_id": "p00001", "quantity": {{"{marker}": 1}}}}"#).into(),
     ];
 
+    let echoes = [marker, "yyyy", "[[["];
+    post_each_refused(&app, "/api/cart/items", bodies, &[400, 422], &echoes).await;
+    assert_eq!(app.upstreams.accounts.hits(), 0);
+}
+
+/// POSTs each JSON body to `path`: each must be a problem with one of `statuses` that echoes
+/// none of `echoes`.
+async fn post_each_refused(
+    app: &TestApp,
+    path: &str,
+    bodies: Vec<Vec<u8>>,
+    statuses: &[u16],
+    echoes: &[&str],
+) {
     for body in bodies {
         let reply = app
             .browser
-            .post_raw("/api/cart/items", "application/json", body.clone())
+            .post_raw(path, "application/json", body.clone())
             .await;
         assert!(
-            [400, 422].contains(&reply.status),
+            statuses.contains(&reply.status),
             "{}: {}",
             String::from_utf8_lossy(&body[..body.len().min(80)]),
             reply.body
         );
-        assert_safe_problem(&reply, reply.status, &[marker, "yyyy", "[[["]);
+        assert_safe_problem(&reply, reply.status, echoes);
     }
-    assert_eq!(app.upstreams.accounts.hits(), 0);
 }
 
 /// GraphQL request bodies are JSON the client writes, decoded by sonic-rs (as upstream bodies
@@ -991,20 +1004,7 @@ async fn malformed_graphql_bodies_are_400_problems_that_echo_nothing_and_call_no
         b"null".to_vec(),
     ];
 
-    for body in bodies {
-        let reply = app
-            .browser
-            .post_raw("/graphql", "application/json", body.clone())
-            .await;
-        assert_eq!(
-            reply.status,
-            400,
-            "{}: {}",
-            String::from_utf8_lossy(&body[..body.len().min(80)]),
-            reply.body
-        );
-        assert_safe_problem(&reply, 400, &[marker, "[[["]);
-    }
+    post_each_refused(&app, "/graphql", bodies, &[400], &[marker, "[[["]).await;
     assert_eq!(app.upstream_hits(), 0);
 }
 
