@@ -9,7 +9,6 @@
 //! one host, so its pool is a list. `https` upstreams keep hyper-util's client (TLS, HTTP/2 by
 //! ALPN).
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::{Duration, Instant};
 
@@ -21,7 +20,7 @@ use hyper::client::conn::http1::{self, SendRequest};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 
-use super::transport::Failure;
+use super::transport::{Failure, Opened};
 
 type Sender = SendRequest<Full<Bytes>>;
 
@@ -40,8 +39,7 @@ struct Inner {
     idle_timeout: Duration,
     /// Oldest first: taken from the end, expired from the start.
     idle: Mutex<Vec<Idle>>,
-    opened: Arc<AtomicU64>,
-    metric: metrics::Counter,
+    opened: Opened,
 }
 
 #[derive(Debug)]
@@ -58,14 +56,13 @@ pub(crate) struct Lease {
 }
 
 impl Http1Pool {
-    /// A pool for `host:port`; `opened` counts the connections it opens (also in `metric`).
+    /// A pool for `host:port`; `opened` counts the connections it opens.
     pub(crate) fn new(
         address: String,
         connect_timeout: Duration,
         max_idle: usize,
         idle_timeout: Duration,
-        opened: Arc<AtomicU64>,
-        metric: metrics::Counter,
+        opened: Opened,
     ) -> Self {
         let inner = Arc::new(Inner {
             address,
@@ -74,7 +71,6 @@ impl Http1Pool {
             idle_timeout,
             idle: Mutex::new(Vec::new()),
             opened,
-            metric,
         });
         // Idle connections past their time are closed even when no call comes to notice them.
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {
@@ -158,8 +154,7 @@ impl Http1Pool {
             // A connection's own failure shows in the call it fails; nothing to add here.
             let _closed = connection.await;
         });
-        inner.opened.fetch_add(1, Ordering::Relaxed);
-        inner.metric.increment(1);
+        inner.opened.record();
         Ok(sender)
     }
 
@@ -237,13 +232,12 @@ mod tests {
             Duration::from_secs(1),
             max_idle,
             idle_timeout,
-            Arc::default(),
-            metrics::Counter::noop(),
+            Opened::unregistered(),
         )
     }
 
     fn opened(pool: &Http1Pool) -> u64 {
-        pool.inner.opened.load(Ordering::Relaxed)
+        pool.inner.opened.total()
     }
 
     /// One call: its answer read to the end, then its connection given back (or not).

@@ -103,13 +103,22 @@ pub(crate) enum Failure {
 /// The pooled client of one upstream.
 #[derive(Debug, Clone)]
 pub(crate) struct Transport {
-    /// Every call of a plain-HTTP upstream (`super::pool`), with the `Host` they carry.
-    plain: Option<(Http1Pool, HeaderValue)>,
-    /// Every call of an `https` upstream.
-    client: Client<HttpsConnector<Counted<HttpConnector>>, Full<Bytes>>,
+    route: Route,
     timeout: Duration,
-    opened: Arc<AtomicU64>,
+    opened: Opened,
 }
+
+/// How an upstream's calls travel, chosen once from its base URL's scheme.
+#[derive(Debug, Clone)]
+enum Route {
+    /// A plain-HTTP upstream: its own pool (`super::pool`), and the `Host` every call carries.
+    Plain { pool: Http1Pool, host: HeaderValue },
+    /// An `https` upstream: hyper-util's client over rustls (HTTP/2 by ALPN); boxed, being
+    /// ten times the size of the other.
+    Https(Box<HttpsClient>),
+}
+
+type HttpsClient = Client<HttpsConnector<Counted<HttpConnector>>, Full<Bytes>>;
 
 /// The answer of one attempt: status, headers and the body read in full under the cap.
 pub(crate) struct Answer {
@@ -128,56 +137,35 @@ pub(crate) enum BodyError {
 }
 
 impl Transport {
+    /// The transport of upstream `name`; the TLS set-up is made only for an `https` upstream.
     pub(crate) fn new(
         name: &'static str,
         settings: &UpstreamSettings,
     ) -> Result<Self, TransportError> {
-        let mut http = HttpConnector::new();
-        http.set_connect_timeout(Some(settings.connect_timeout));
-        http.set_nodelay(true);
-        http.enforce_http(false);
-        let provider = rustls::crypto::CryptoProvider::get_default()
-            .cloned()
-            .unwrap_or_else(|| std::sync::Arc::new(rustls::crypto::aws_lc_rs::default_provider()));
-        let tls = rustls::ClientConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()?
-            .with_platform_verifier()?
-            .with_no_client_auth();
-        let counted = Counted::new(name, http);
-        let opened = counted.opened.clone();
-        let plain = plain_http(&settings.url).map(|(address, host)| {
-            let pool = Http1Pool::new(
-                address,
-                settings.connect_timeout,
-                settings.pool_max_idle,
-                IDLE_TIMEOUT,
-                opened.clone(),
-                counted.metric.clone(),
-            );
-            (pool, host)
-        });
-        let https = HttpsConnectorBuilder::new()
-            .with_tls_config(tls)
-            .https_or_http()
-            .enable_all_versions()
-            .wrap_connector(counted);
-        let client = Client::builder(TokioExecutor::new())
-            .pool_max_idle_per_host(settings.pool_max_idle)
-            .pool_idle_timeout(IDLE_TIMEOUT)
-            .pool_timer(TokioTimer::new())
-            .timer(TokioTimer::new())
-            .build(https);
+        let opened = Opened::new(name);
+        let route = match plain_http(&settings.url) {
+            Some((address, host)) => Route::Plain {
+                pool: Http1Pool::new(
+                    address,
+                    settings.connect_timeout,
+                    settings.pool_max_idle,
+                    IDLE_TIMEOUT,
+                    opened.clone(),
+                ),
+                host,
+            },
+            None => Route::Https(Box::new(https_client(settings, opened.clone())?)),
+        };
         Ok(Self {
-            plain,
-            opened,
-            client,
+            route,
             timeout: settings.timeout,
+            opened,
         })
     }
 
     /// How many connections this client has opened since it was built.
     pub(crate) fn connections_opened(&self) -> u64 {
-        self.opened.load(Ordering::Relaxed)
+        self.opened.total()
     }
 
     /// The upstream's own total timeout of a call.
@@ -210,35 +198,72 @@ impl Transport {
     ) -> Result<Answer, Failure> {
         let mut http_request = Request::new(Full::new(request.body.clone()));
         *http_request.method_mut() = request.method.clone();
-        *http_request.uri_mut() = match &self.plain {
+        *http_request.uri_mut() = match &self.route {
             // A connection of its own to the upstream: the request line names the path only.
-            Some(_) => request
+            Route::Plain { .. } => request
                 .uri
                 .path_and_query()
                 .map_or_else(|| Uri::from_static("/"), |target| Uri::from(target.clone())),
-            None => request.uri.clone(),
+            Route::Https(_) => request.uri.clone(),
         };
         let headers = http_request.headers_mut();
         headers.reserve(request.headers.len() + extra.len() + 1);
         headers.insert(USER_AGENT, HeaderValue::from_static(USER_AGENT_VALUE));
-        if let Some((_, host)) = &self.plain {
+        if let Route::Plain { host, .. } = &self.route {
             headers.insert(HOST, host.clone());
         }
         for (name, value) in request.headers.iter().chain(extra.iter()) {
             headers.insert(name, value.clone());
         }
-        if let Some((pool, _)) = &self.plain {
-            let (response, lease) = pool.send(http_request).await?;
-            let answer = read(response, max_body_bytes).await;
-            // Read to the end: the connection can carry the next call.
-            if answer.status.is_success() && answer.body.is_ok() {
-                lease.release();
+        match &self.route {
+            Route::Plain { pool, .. } => {
+                let (response, lease) = pool.send(http_request).await?;
+                let answer = read(response, max_body_bytes).await;
+                // Read to the end: the connection can carry the next call.
+                if answer.status.is_success() && answer.body.is_ok() {
+                    lease.release();
+                }
+                Ok(answer)
             }
-            return Ok(answer);
+            Route::Https(client) => {
+                let response = client.request(http_request).await.map_err(classify)?;
+                Ok(read(response, max_body_bytes).await)
+            }
         }
-        let response = self.client.request(http_request).await.map_err(classify)?;
-        Ok(read(response, max_body_bytes).await)
     }
+}
+
+/// hyper-util's pooled client over rustls, with the platform's trusted roots, for an `https`
+/// upstream.
+fn https_client(
+    settings: &UpstreamSettings,
+    opened: Opened,
+) -> Result<HttpsClient, TransportError> {
+    let mut http = HttpConnector::new();
+    http.set_connect_timeout(Some(settings.connect_timeout));
+    http.set_nodelay(true);
+    http.enforce_http(false);
+    let provider = rustls::crypto::CryptoProvider::get_default()
+        .cloned()
+        .unwrap_or_else(|| Arc::new(rustls::crypto::aws_lc_rs::default_provider()));
+    let tls = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()?
+        .with_platform_verifier()?
+        .with_no_client_auth();
+    let https = HttpsConnectorBuilder::new()
+        .with_tls_config(tls)
+        .https_or_http()
+        .enable_all_versions()
+        .wrap_connector(Counted {
+            inner: http,
+            opened,
+        });
+    Ok(Client::builder(TokioExecutor::new())
+        .pool_max_idle_per_host(settings.pool_max_idle)
+        .pool_idle_timeout(IDLE_TIMEOUT)
+        .pool_timer(TokioTimer::new())
+        .timer(TokioTimer::new())
+        .build(https))
 }
 
 /// How long an idle connection is kept.
@@ -263,26 +288,51 @@ fn plain_http(url: &url::Url) -> Option<(String, HeaderValue)> {
     Some((address, value.ok()?))
 }
 
-/// A connector that counts the connections it opens, per upstream: a pool too small for the
-/// work shows as a steady stream of new connections (`upstream_connections_opened_total`),
-/// each a TCP (and TLS) handshake the screens wait for.
+/// The connections opened to one upstream, by either route: a pool too small for the work shows
+/// as a steady stream of new connections (`upstream_connections_opened_total`), each a TCP (and
+/// TLS) handshake the screens wait for.
 #[derive(Debug, Clone)]
-pub(crate) struct Counted<C> {
-    inner: C,
-    opened: Arc<AtomicU64>,
+pub(crate) struct Opened {
+    total: Arc<AtomicU64>,
     metric: metrics::Counter,
 }
 
-impl<C> Counted<C> {
-    fn new(upstream: &'static str, inner: C) -> Self {
+impl Opened {
+    fn new(upstream: &'static str) -> Self {
         // A handle taken before the recorder is installed records nothing, ever.
         crate::metrics::handle();
         Self {
-            inner,
-            opened: Arc::default(),
+            total: Arc::default(),
             metric: metrics::counter!("upstream_connections_opened_total", "upstream" => upstream),
         }
     }
+
+    /// Counts one more connection opened.
+    pub(crate) fn record(&self) {
+        self.total.fetch_add(1, Ordering::Relaxed);
+        self.metric.increment(1);
+    }
+
+    /// Connections opened so far.
+    pub(crate) fn total(&self) -> u64 {
+        self.total.load(Ordering::Relaxed)
+    }
+
+    /// A counter outside any registry (tests).
+    #[cfg(test)]
+    pub(crate) fn unregistered() -> Self {
+        Self {
+            total: Arc::default(),
+            metric: metrics::Counter::noop(),
+        }
+    }
+}
+
+/// hyper-util's connector, counting the connections it opens.
+#[derive(Debug, Clone)]
+pub(crate) struct Counted<C> {
+    inner: C,
+    opened: Opened,
 }
 
 impl<C> tower::Service<Uri> for Counted<C>
@@ -302,11 +352,9 @@ where
     fn call(&mut self, uri: Uri) -> Self::Future {
         let connecting = self.inner.call(uri);
         let opened = self.opened.clone();
-        let metric = self.metric.clone();
         Box::pin(async move {
             let connection = connecting.await?;
-            opened.fetch_add(1, Ordering::Relaxed);
-            metric.increment(1);
+            opened.record();
             Ok(connection)
         })
     }
