@@ -43,11 +43,13 @@ PROC = {  # name -> (pid variable, port variable)
     "node": ("BENCH_PID_NODE", "BENCH_PORT_NODE"),
     "web_mixed": ("BENCH_PID_WEB_MIXED", "BENCH_PORT_WEB_MIXED"),
     "mobile_mixed": ("BENCH_PID_MOBILE_MIXED", "BENCH_PORT_MOBILE_MIXED"),
+    "minimal": ("BENCH_PID_MINIMAL", "BENCH_PORT_MINIMAL"),
 }
 UPSTREAM_URLS = {
     name: ENV.get(f"BENCH_URL_{name.upper()}", f"http://127.0.0.1:{port}")
     for name, port in [("catalog", 7001), ("offers", 7002), ("reviews", 7003), ("recommendations", 7004)]
 }
+# The Rust BFFs, with `/metrics` on their admin port (the minimal BFF has none).
 RUST = {"web", "mobile", "web_nocache", "mobile_nocache", "web_mixed", "mobile_mixed"}
 PROC_LABEL = {
     "web": "bff-web, cache on (one product's and the home's answers cached)",
@@ -57,6 +59,7 @@ PROC_LABEL = {
     "web_nocache": "bff-web, cache off",
     "mobile_nocache": "bff-mobile, cache off",
     "node": "Node reference",
+    "minimal": "minimal BFF (floor-client --mode serve)",
 }
 
 
@@ -92,6 +95,8 @@ SCENARIOS = [
     S("mp-rust-cold", "mobile product", "Rust bff-mobile, cache off, 2000 ids", "wrk", "mobile_nocache", "/v1/products/", True),
     S("mp-node-cold", "mobile product", "Node reference, 2000 ids", "wrk", "node", "/v1/products/", True),
     S("mp-floor", "mobile product", "floor: its 8 upstream calls direct, 2000 ids", "floor", screen="mobile-product", rotate=True),
+    S("mp-minimal", "mobile product", "minimal BFF: hyper server, the 8 calls, sonic-rs decode of the same fields, a JSON "
+      "answer; nothing else, 2000 ids", "wrk", "minimal", "/v1/products/", True),
     S("mp-rust-cached", "mobile product", f"Rust bff-mobile, cached ({FIXED})", "wrk", "mobile", f"/v1/products/{FIXED}"),
     S("mp-node-fixed", "mobile product", f"Node reference ({FIXED}, no cache)", "wrk", "node", f"/v1/products/{FIXED}"),
     S("mp-rust-mixed", "mobile product", "Rust bff-mobile, cache on, 2000 ids", "wrk", "mobile_mixed", "/v1/products/", True),
@@ -427,7 +432,7 @@ def summarise(results: dict) -> dict:
             continue
         floor = m.get(FLOOR_OF[s["key"][:2]])
         r = m[s["key"]]
-        calls_upstream = s["proc"] in ("node", "mobile_nocache", "web_nocache")
+        calls_upstream = s["proc"] in ("node", "mobile_nocache", "web_nocache", "minimal")
         if floor and calls_upstream:
             fixed = not s["rotate"] and s["key"][:2] in ("mp", "wp")
             slowest = floor.get("slowest_call_p50_fixed" if fixed else "slowest_call_p50")
@@ -517,6 +522,9 @@ def ratio_lines(m: dict, results: dict) -> list[str]:
     pairs = [
         *[(f"{name}, CPU/req, Rust cold (cache off) ÷ the floor client", f"{k}-rust-cold", f"{k}-floor", "cpu_us", "client_cpu_us")
           for k, name in FLOOR_SCREENS],
+        # The lower bound of the first ratio: what the least possible BFF costs over the floor.
+        ("mobile product, CPU/req, minimal BFF ÷ the floor client", "mp-minimal", "mp-floor", "cpu_us", "client_cpu_us"),
+        ("mobile product, CPU/req, Rust cold ÷ minimal BFF", "mp-rust-cold", "mp-minimal", "cpu_us"),
         ("mobile product, CPU/req, Rust cold (cache off) ÷ Node", "mp-rust-cold", "mp-node-cold", "cpu_us"),
         ("mobile product, CPU/req, Rust cached ÷ Node (same id)", "mp-rust-cached", "mp-node-fixed", "cpu_us"),
         ("mobile product, CPU/req, Rust cache on 2000 ids ÷ Node 2000 ids", "mp-rust-mixed", "mp-node-cold", "cpu_us"),

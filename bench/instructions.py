@@ -6,6 +6,7 @@ move with the machine's load, for A/B comparisons of two builds and for ratios s
     bench/instructions.py --only web-            # the screens whose key starts so
     bench/instructions.py --web /tmp/old/bff-web --web target/release/bff-web   # A/B of two builds
     bench/instructions.py --only mobile-product --keep /tmp/cg    # then: callgrind_annotate /tmp/cg/cg-*.out.1
+    bench/instructions.py --only mobile-product --minimal          # and the minimal BFF beside it
 
 CPU time per request (bench/run.sh) stays the figure of the goals: instructions leave out cache
 misses and the kernel, so a change that allocates less can gain more time than instructions, and a
@@ -49,6 +50,9 @@ SCREENS = {
     "mobile-home": ("mobile", "/v1/home", False),
 }
 RATIOS = [("web-graphql", "web-product", "GraphQL product page ÷ REST /api/products/{id}")]
+# The minimal BFF (bench/floor-client `--mode serve`, bench/README.md) serves this screen only.
+MINIMAL_SCREEN = "mobile-product"
+MINIMAL = os.path.join(ROOT, "bench", "floor-client", "target", "release", "floor-client")
 
 
 def wait_healthy(port: int, seconds: float) -> None:
@@ -110,9 +114,16 @@ def bff_env(kind: str, port: int, upstream_cache: bool) -> dict:
 def measure(binary: str, kind: str, screens: list[str], args, port: int, out: str) -> dict:
     """Instructions per request of `binary` for each of `screens` (all of the same BFF)."""
     prefix = os.path.join(out, f"cg-{port}")
+    command, env = [binary], os.environ
+    if kind == "minimal":
+        bases = [f"http://127.0.0.1:{UPSTREAM_PORT + i}" for i in range(4)]
+        command += ["--mode", "serve", "--listen", str(port), "--catalog", bases[0], "--offers", bases[1],
+                    "--reviews", bases[2], "--recommendations", bases[3]]
+    else:
+        env = bff_env(kind, port, args.upstream_cache)
     proc = subprocess.Popen(
-        ["valgrind", "--tool=callgrind", f"--callgrind-out-file={prefix}.out", binary],
-        env=bff_env(kind, port, args.upstream_cache), stdout=subprocess.DEVNULL, stderr=open(f"{prefix}.log", "w"))
+        ["valgrind", "--tool=callgrind", f"--callgrind-out-file={prefix}.out", *command],
+        env=env, stdout=subprocess.DEVNULL, stderr=open(f"{prefix}.log", "w"))
     results = {}
     try:
         wait_healthy(port, 120)
@@ -148,6 +159,8 @@ def main() -> None:
     ap.add_argument("--ids", type=int, default=None,
                     help="products in turn (default 2000; 50 with --upstream-cache, all warmed up)")
     ap.add_argument("--keep", metavar="DIR", help="keep callgrind's files there (for callgrind_annotate)")
+    ap.add_argument("--minimal", action="store_true",
+                    help=f"also the minimal BFF ({MINIMAL}, --mode serve) on {MINIMAL_SCREEN}: the lower bound")
     args = ap.parse_args()
     if args.ids is None:
         args.ids = 50 if args.upstream_cache else IDS
@@ -164,6 +177,7 @@ def main() -> None:
     upstreams = subprocess.Popen([os.path.join(RELEASE, "demo-upstreams"), "--all"], env=up_env,
                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     table = {}
+    minimal = None
     try:
         wait_healthy(UPSTREAM_PORT, 30)
         with tempfile.TemporaryDirectory(prefix="instructions-") as scratch:
@@ -178,6 +192,10 @@ def main() -> None:
                     port += 10
                     for screen, ir in measure(binary, kind, mine, args, port, out).items():
                         table.setdefault(screen, []).append((binary, ir))
+            if args.minimal and MINIMAL_SCREEN in screens:
+                port += 10
+                ir = measure(MINIMAL, "minimal", [MINIMAL_SCREEN], args, port, out)[MINIMAL_SCREEN]
+                minimal = ("minimal BFF", ir)
     finally:
         upstreams.terminate()
         upstreams.wait()
@@ -187,6 +205,9 @@ def main() -> None:
         cells = " | ".join(f"{b}: {ir / 1000:,.0f} k" for b, ir in rows)
         change = f"  (B ÷ A {rows[1][1] / rows[0][1]:.3f})" if len(rows) == 2 else ""
         print(f"  {screen:15} {cells}{change}")
+    if minimal:
+        ratios = ", ".join(f"{ir / minimal[1]:.3f}" for _, ir in table.get(MINIMAL_SCREEN, []))
+        print(f"  {MINIMAL_SCREEN} minimal BFF: {minimal[1] / 1000:,.0f} k; bff-mobile ÷ minimal: {ratios}")
     for num, den, label in RATIOS:
         if num in table and den in table:
             ratios = ", ".join(f"{a[1] / b[1]:.3f}" for a, b in zip(table[num], table[den]))

@@ -7,11 +7,11 @@
 # Options:
 #   --ports-offset N   add N to every port (upstreams 7001-7005, bff-web 8080, bff-mobile 8081,
 #                      Node reference 8082, cache-less bff-web 8083 and bff-mobile 8084, the
-#                      2000-id bff-web 8085 and bff-mobile 8086, dev-idp 7000), so the bench does not
-#                      collide with a stack already running; each port can also be set alone:
-#                      BENCH_PORT_UPSTREAMS (the first of five), BENCH_PORT_IDP, BENCH_PORT_WEB_MIXED,
-#                      BENCH_PORT_MOBILE_MIXED, BENCH_PORT_WEB,
-#                      BENCH_PORT_MOBILE, BENCH_PORT_NODE, BENCH_PORT_WEB_NOCACHE, BENCH_PORT_MOBILE_NOCACHE
+#                      2000-id bff-web 8085 and bff-mobile 8086, the minimal BFF 8087, dev-idp 7000),
+#                      so the bench does not collide with a stack already running; each port can also
+#                      be set alone: BENCH_PORT_UPSTREAMS (the first of five), BENCH_PORT_IDP,
+#                      BENCH_PORT_WEB_MIXED, BENCH_PORT_MOBILE_MIXED, BENCH_PORT_WEB, BENCH_PORT_MOBILE,
+#                      BENCH_PORT_NODE, BENCH_PORT_WEB_NOCACHE, BENCH_PORT_MOBILE_NOCACHE, BENCH_PORT_MINIMAL
 #   --no-pin           do not pin processes to CPUs (pinning needs 2 CPUs; it is off with fewer)
 #   --no-wait          full run: do not wait for a quiet machine (1-min load average < 1.5)
 #   --skip-build       use the binaries already built
@@ -51,6 +51,7 @@ PORT_WEB_NOCACHE=${BENCH_PORT_WEB_NOCACHE:-$((8083 + OFFSET))}
 PORT_MOBILE_NOCACHE=${BENCH_PORT_MOBILE_NOCACHE:-$((8084 + OFFSET))}
 PORT_WEB_MIXED=${BENCH_PORT_WEB_MIXED:-$((8085 + OFFSET))}
 PORT_MOBILE_MIXED=${BENCH_PORT_MOBILE_MIXED:-$((8086 + OFFSET))}
+PORT_MINIMAL=${BENCH_PORT_MINIMAL:-$((8087 + OFFSET))}
 SERVICES=(catalog offers reviews recommendations accounts)
 
 log() { printf '\n== %s\n' "$*"; }
@@ -86,7 +87,7 @@ fi
 
 # --- 3. start everything ------------------------------------------------------------------------------
 for port in $(seq "$UP" $((UP + 4))) "$PORT_IDP" "$PORT_WEB" "$PORT_MOBILE" "$PORT_NODE" "$PORT_WEB_NOCACHE" "$PORT_MOBILE_NOCACHE" \
-            "$PORT_WEB_MIXED" "$PORT_MOBILE_MIXED"; do
+            "$PORT_WEB_MIXED" "$PORT_MOBILE_MIXED" "$PORT_MINIMAL"; do
   if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
     echo "port $port is already in use: stop what listens there or use --ports-offset N" >&2
     exit 1
@@ -130,7 +131,7 @@ start() { # start NAME CPU ENV... -- COMMAND...
   printf -v "PID_${name//-/_}" '%s' "$!"
 }
 
-log "starting the demo upstreams (zero injected latency), the dev identity provider, the BFFs and the Node reference"
+log "starting the demo upstreams (zero injected latency), the dev identity provider, the BFFs, the Node reference and the minimal BFF"
 up_env=(DEMO_UPSTREAMS__TELEMETRY__FILTER=warn)
 for i in "${!SERVICES[@]}"; do
   s=${SERVICES[$i]^^}
@@ -178,6 +179,10 @@ start node "$CPU_SUT" NODE_ENV=production PORT="$PORT_NODE" \
   CATALOG_URL="http://127.0.0.1:$UP" OFFERS_URL="http://127.0.0.1:$((UP + 1))" \
   REVIEWS_URL="http://127.0.0.1:$((UP + 2))" RECOMMENDATIONS_URL="http://127.0.0.1:$((UP + 3))" \
   -- node bench/node-reference/server.js
+# The minimal BFF (floor-client --mode serve): the lower bound of any BFF of the mobile product screen.
+start minimal "$CPU_SUT" -- bench/floor-client/target/release/floor-client --mode serve --listen "$PORT_MINIMAL" \
+  --catalog "http://127.0.0.1:$UP" --offers "http://127.0.0.1:$((UP + 1))" \
+  --reviews "http://127.0.0.1:$((UP + 2))" --recommendations "http://127.0.0.1:$((UP + 3))"
 
 wait_healthy() { # wait_healthy NAME PORT
   for _ in $(seq 100); do
@@ -198,6 +203,7 @@ wait_healthy mobile_nocache "$PORT_MOBILE_NOCACHE"
 wait_healthy web_mixed "$PORT_WEB_MIXED"
 wait_healthy mobile_mixed "$PORT_MOBILE_MIXED"
 wait_healthy node "$PORT_NODE"
+wait_healthy minimal "$PORT_MINIMAL"
 
 # --- 4. a quiet machine ---------------------------------------------------------------------------
 if [[ $QUICK == 0 && $WAIT == 1 ]]; then
@@ -217,8 +223,8 @@ args=()
 BENCH_ROOT=$ROOT BENCH_OUT=$OUT BENCH_COMMAND=$COMMAND BENCH_PIN=$PIN BENCH_CPU_SUT=$CPU_SUT BENCH_CPU_LOAD=$CPU_LOAD \
 BENCH_PID_UPSTREAMS=$PID_upstreams BENCH_PID_WEB=$PID_web BENCH_PID_MOBILE=$PID_mobile \
 BENCH_PID_WEB_NOCACHE=$PID_web_nocache BENCH_PID_MOBILE_NOCACHE=$PID_mobile_nocache BENCH_PID_NODE=$PID_node \
-BENCH_PID_WEB_MIXED=$PID_web_mixed BENCH_PID_MOBILE_MIXED=$PID_mobile_mixed \
-BENCH_PORT_WEB_MIXED=$PORT_WEB_MIXED BENCH_PORT_MOBILE_MIXED=$PORT_MOBILE_MIXED \
+BENCH_PID_WEB_MIXED=$PID_web_mixed BENCH_PID_MOBILE_MIXED=$PID_mobile_mixed BENCH_PID_MINIMAL=$PID_minimal \
+BENCH_PORT_WEB_MIXED=$PORT_WEB_MIXED BENCH_PORT_MOBILE_MIXED=$PORT_MOBILE_MIXED BENCH_PORT_MINIMAL=$PORT_MINIMAL \
 BENCH_PORT_WEB=$PORT_WEB BENCH_PORT_MOBILE=$PORT_MOBILE BENCH_PORT_NODE=$PORT_NODE \
 BENCH_PORT_WEB_NOCACHE=$PORT_WEB_NOCACHE BENCH_PORT_MOBILE_NOCACHE=$PORT_MOBILE_NOCACHE \
 BENCH_URL_CATALOG="http://127.0.0.1:$UP" BENCH_URL_OFFERS="http://127.0.0.1:$((UP + 1))" \

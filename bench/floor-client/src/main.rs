@@ -11,10 +11,11 @@
 //!              [--mode screen|calls]                 calls: one at a time, latency per call (1 connection)
 //!              [--measure-pid PID]                   CPU time of this process (the upstreams) per screen
 //!              [--catalog URL --offers URL --reviews URL --recommendations URL]
+//! floor-client --mode serve --listen PORT [--catalog URL ...]   the minimal BFF (see `serve`)
 //! ```
 //! Prints one JSON object: screens, screens/s, screen latency percentiles (µs), the upstream
 //! calls made, per-call p50s (`--mode calls`), the measured process's CPU µs per screen and this
-//! client's own.
+//! client's own. `--mode serve` runs the minimal BFF instead (module `serve`) until killed.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -28,6 +29,12 @@ use hyper::Uri;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
+
+mod serve;
+
+/// The BFFs' allocator (see Cargo.toml).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 type Http = Client<HttpConnector, Empty<Bytes>>;
 type Error = Box<dyn std::error::Error + Send + Sync>;
@@ -61,6 +68,7 @@ struct Options {
     warmup: f64,
     mode: String,
     measure_pid: Option<u32>,
+    listen: Option<u16>,
     catalog: String,
     offers: String,
     reviews: String,
@@ -76,6 +84,7 @@ fn options() -> Options {
         warmup: 2.0,
         mode: "screen".into(),
         measure_pid: None,
+        listen: None,
         catalog: "http://127.0.0.1:7001".into(),
         offers: "http://127.0.0.1:7002".into(),
         reviews: "http://127.0.0.1:7003".into(),
@@ -92,6 +101,7 @@ fn options() -> Options {
             "--warmup" => o.warmup = value.parse().expect("--warmup"),
             "--mode" => o.mode = value,
             "--measure-pid" => o.measure_pid = Some(value.parse().expect("--measure-pid")),
+            "--listen" => o.listen = Some(value.parse().expect("--listen")),
             "--catalog" => o.catalog = value,
             "--offers" => o.offers = value,
             "--reviews" => o.reviews = value,
@@ -130,7 +140,11 @@ async fn get_json(http: &Http, uri: Uri) -> Result<serde_json::Value, Error> {
 fn strings(value: &serde_json::Value) -> Vec<String> {
     value
         .as_array()
-        .map(|a| a.iter().filter_map(|v| v.as_str().map(String::from)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(String::from))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -138,14 +152,22 @@ fn strings(value: &serde_json::Value) -> Vec<String> {
 /// and popular ids first.
 async fn plans(http: &Http, o: &Options) -> Result<Vec<Plan>, Error> {
     let ids: Vec<String> = match o.ids.strip_prefix("rotate:") {
-        Some(n) => (1..=n.parse::<u32>()?).map(|i| format!("p{i:05}")).collect(),
+        Some(n) => (1..=n.parse::<u32>()?)
+            .map(|i| format!("p{i:05}"))
+            .collect(),
         None => vec![o.ids.clone()],
     };
     let (c, of, rv, rc) = (&o.catalog, &o.offers, &o.reviews, &o.recommendations);
     let extras = |ids: &[String]| {
         vec![
-            Call { name: "offers /offers?ids=(shelf)", uri: uri(of, &format!("/offers?ids={}", id_list(ids))) },
-            Call { name: "reviews /ratings?ids=(shelf)", uri: uri(rv, &format!("/ratings?ids={}", id_list(ids))) },
+            Call {
+                name: "offers /offers?ids=(shelf)",
+                uri: uri(of, &format!("/offers?ids={}", id_list(ids))),
+            },
+            Call {
+                name: "reviews /ratings?ids=(shelf)",
+                uri: uri(rv, &format!("/ratings?ids={}", id_list(ids))),
+            },
         ]
     };
     let cards = |ids: &[String]| Call {
@@ -159,24 +181,43 @@ async fn plans(http: &Http, o: &Options) -> Result<Vec<Plan>, Error> {
             let (reviews, related) = if web { (10, 12) } else { (3, 6) };
             for id in &ids {
                 let related_uri = uri(rc, &format!("/products/{id}/related?limit={related}"));
-                let related_ids = strings(&get_json(http, related_uri.clone()).await?["product_ids"]);
+                let related_ids =
+                    strings(&get_json(http, related_uri.clone()).await?["product_ids"]);
                 let mut independent = vec![
-                    Call { name: "catalog /products/{id}", uri: uri(c, &format!("/products/{id}")) },
-                    Call { name: "offers /offers?ids={id}", uri: uri(of, &format!("/offers?ids={id}")) },
-                    Call { name: "reviews /products/{id}/rating", uri: uri(rv, &format!("/products/{id}/rating")) },
+                    Call {
+                        name: "catalog /products/{id}",
+                        uri: uri(c, &format!("/products/{id}")),
+                    },
+                    Call {
+                        name: "offers /offers?ids={id}",
+                        uri: uri(of, &format!("/offers?ids={id}")),
+                    },
+                    Call {
+                        name: "reviews /products/{id}/rating",
+                        uri: uri(rv, &format!("/products/{id}/rating")),
+                    },
                     Call {
                         name: "reviews /products/{id}/reviews",
-                        uri: uri(rv, &format!("/products/{id}/reviews?offset=0&limit={reviews}")),
+                        uri: uri(
+                            rv,
+                            &format!("/products/{id}/reviews?offset=0&limit={reviews}"),
+                        ),
                     },
                 ];
                 if web {
-                    independent.push(Call { name: "catalog /categories", uri: uri(c, "/categories") });
+                    independent.push(Call {
+                        name: "catalog /categories",
+                        uri: uri(c, "/categories"),
+                    });
                 }
                 let mut tails = vec![cards(&related_ids)];
                 tails.extend(extras(&related_ids));
                 out.push(Plan {
                     independent,
-                    heads: vec![Call { name: "recommendations /products/{id}/related", uri: related_uri }],
+                    heads: vec![Call {
+                        name: "recommendations /products/{id}/related",
+                        uri: related_uri,
+                    }],
                     tails,
                 });
             }
@@ -190,7 +231,12 @@ async fn plans(http: &Http, o: &Options) -> Result<Vec<Plan>, Error> {
             let popular_ids = strings(&get_json(http, popular_uri.clone()).await?["product_ids"]);
             let mut shelf: Vec<String> = featured_body["items"]
                 .as_array()
-                .map(|items| items.iter().filter_map(|i| i["id"].as_str().map(String::from)).collect())
+                .map(|items| {
+                    items
+                        .iter()
+                        .filter_map(|i| i["id"].as_str().map(String::from))
+                        .collect()
+                })
                 .unwrap_or_default();
             for id in &popular_ids {
                 if !shelf.contains(id) {
@@ -201,13 +247,22 @@ async fn plans(http: &Http, o: &Options) -> Result<Vec<Plan>, Error> {
             tails.extend(extras(&shelf));
             out.push(Plan {
                 independent: if web {
-                    vec![Call { name: "catalog /categories", uri: uri(c, "/categories") }]
+                    vec![Call {
+                        name: "catalog /categories",
+                        uri: uri(c, "/categories"),
+                    }]
                 } else {
                     vec![]
                 },
                 heads: vec![
-                    Call { name: "catalog /featured", uri: featured_uri },
-                    Call { name: "recommendations /popular", uri: popular_uri },
+                    Call {
+                        name: "catalog /featured",
+                        uri: featured_uri,
+                    },
+                    Call {
+                        name: "recommendations /popular",
+                        uri: popular_uri,
+                    },
                 ],
                 tails,
             });
@@ -218,7 +273,11 @@ async fn plans(http: &Http, o: &Options) -> Result<Vec<Plan>, Error> {
 }
 
 async fn run_screen(http: &Http, plan: &Plan) -> Result<(), Error> {
-    let independent = join_all(plan.independent.iter().map(|call| get(http, call.uri.clone())));
+    let independent = join_all(
+        plan.independent
+            .iter()
+            .map(|call| get(http, call.uri.clone())),
+    );
     let chained = async {
         try_join_all(plan.heads.iter().map(|call| get(http, call.uri.clone()))).await?;
         try_join_all(plan.tails.iter().map(|call| get(http, call.uri.clone()))).await?;
@@ -268,7 +327,12 @@ async fn drive(
     while Instant::now() < until {
         let plan = &plans[next.fetch_add(1, Ordering::Relaxed) % plans.len()];
         if mode == "calls" {
-            for call in plan.independent.iter().chain(&plan.heads).chain(&plan.tails) {
+            for call in plan
+                .independent
+                .iter()
+                .chain(&plan.heads)
+                .chain(&plan.tails)
+            {
                 let started = Instant::now();
                 let ok = get(&http, call.uri.clone()).await.is_ok();
                 let us = started.elapsed().as_micros() as u32;
@@ -300,7 +364,15 @@ async fn phase(http: &Http, plans: &Arc<Vec<Plan>>, o: &Options, seconds: f64) -
     let next = Arc::new(AtomicUsize::new(0));
     let connections = if o.mode == "calls" { 1 } else { o.connections };
     let tasks: Vec<_> = (0..connections)
-        .map(|_| tokio::spawn(drive(http.clone(), plans.clone(), next.clone(), until, o.mode.clone())))
+        .map(|_| {
+            tokio::spawn(drive(
+                http.clone(),
+                plans.clone(),
+                next.clone(),
+                until,
+                o.mode.clone(),
+            ))
+        })
         .collect();
     let mut total = Stats::default();
     for task in tasks {
@@ -318,7 +390,9 @@ async fn phase(http: &Http, plans: &Arc<Vec<Plan>>, o: &Options, seconds: f64) -
 
 fn main() -> Result<(), Error> {
     let o = options();
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
     runtime.block_on(async {
         let mut connector = HttpConnector::new();
         connector.set_nodelay(true);
@@ -326,6 +400,15 @@ fn main() -> Result<(), Error> {
             .pool_max_idle_per_host(1024)
             .pool_idle_timeout(Duration::from_secs(60))
             .build(connector);
+        if o.mode == "serve" {
+            let upstreams = serve::Upstreams {
+                catalog: o.catalog.trim_end_matches('/').into(),
+                offers: o.offers.trim_end_matches('/').into(),
+                reviews: o.reviews.trim_end_matches('/').into(),
+                recommendations: o.recommendations.trim_end_matches('/').into(),
+            };
+            return serve::serve(http, upstreams, o.listen.expect("--listen PORT")).await;
+        }
         let plans = Arc::new(plans(&http, &o).await?);
         if o.warmup > 0.0 {
             phase(&http, &plans, &o, o.warmup).await;
@@ -343,7 +426,10 @@ fn main() -> Result<(), Error> {
             .iter_mut()
             .map(|(name, values)| {
                 values.sort_unstable();
-                (name.to_string(), serde_json::json!(percentile(values, 50.0)))
+                (
+                    name.to_string(),
+                    serde_json::json!(percentile(values, 50.0)),
+                )
             })
             .collect();
         let cpu_per_screen = match (cpu_before, cpu_after) {

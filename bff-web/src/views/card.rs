@@ -252,14 +252,20 @@ fn usable(renditions: &[Rendition]) -> impl Iterator<Item = &Rendition> {
     renditions.iter().filter(|r| {
         r.width > 0
             && (r.url.starts_with("https://") || r.url.starts_with("http://"))
-            && !r.url.bytes().any(splits_srcset)
+            && !holds_srcset_separator(&r.url)
     })
 }
 
-/// ASCII white space or a comma. Every byte above `,` is neither: one comparison for most of a
-/// URL.
+/// Whether `url` holds a byte that would split a `srcset` entry. Every byte is looked at, with no
+/// early exit, so the compiler checks 16 at a time: a URL almost never holds one, and a byte at a
+/// time was 5% of a cold web home's instructions (300 URLs).
+fn holds_srcset_separator(url: &str) -> bool {
+    url.bytes().fold(false, |found, b| found | splits_srcset(b))
+}
+
+/// ASCII white space or a comma.
 fn splits_srcset(b: u8) -> bool {
-    b <= b',' && (b.is_ascii_whitespace() || b == b',')
+    matches!(b, b'\t' | b'\n' | b'\x0C' | b'\r' | b' ' | b',')
 }
 
 #[cfg(test)]
@@ -376,6 +382,18 @@ mod tests {
         for b in 0..=u8::MAX {
             let splits = b.is_ascii_whitespace() || b == b',';
             assert_eq!(splits_srcset(b), splits, "byte {b}");
+        }
+    }
+
+    #[test]
+    fn a_separator_anywhere_in_a_url_is_found() {
+        let clean = "https://img.example/p00042/1-640.webp?v=3";
+        assert!(!holds_srcset_separator(clean));
+        for at in 0..=clean.len() {
+            for separator in ["\t", "\n", "\x0C", "\r", " ", ","] {
+                let url = format!("{}{separator}{}", &clean[..at], &clean[at..]);
+                assert!(holds_srcset_separator(&url), "{url:?}");
+            }
         }
     }
 

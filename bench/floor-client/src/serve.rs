@@ -1,0 +1,379 @@
+//! `--mode serve`: the minimal BFF, the least a BFF must do beyond the floor, as a lower bound
+//! for the goals that compare a BFF's CPU per request with its floor's (issue #13).
+//!
+//! It serves bff-mobile's product screen, `GET /v1/products/{id}`: it accepts the request (hyper
+//! HTTP/1.1 server, keep-alive), makes exactly the screen's 8 upstream calls with its concurrency
+//! (the floor's client, on the floor's runtime), decodes every body with sonic-rs into owned
+//! structs holding exactly the fields bff-mobile decodes, and writes a JSON answer shaped like
+//! bff-mobile's. Nothing else: no id validation, no deadlines, timeouts, retries, breakers,
+//! cache, degraded sections (any upstream failure is a 502 with an empty body), no headers but
+//! `content-type`, no logging, metrics or middleware, word-boundary cuts or device hints.
+//! `GET /healthz` answers 200; anything else 404.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::header::CONTENT_TYPE;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use tokio::net::TcpListener;
+
+use super::{Error, Http};
+
+/// Reviews and related products on the screen, as bff-mobile shows them.
+const REVIEWS: usize = 3;
+const RELATED: usize = 6;
+/// Most images, longest summary and review excerpt (characters), as bff-mobile.
+const MAX_IMAGES: usize = 5;
+const SUMMARY_MAX_CHARS: usize = 300;
+const REVIEW_MAX_CHARS: usize = 200;
+/// The image width bff-mobile picks for a phone without hints (390 CSS pixels at DPR 2).
+const IMAGE_WIDTH: u32 = 780;
+
+/// The upstreams' base URLs.
+pub struct Upstreams {
+    pub catalog: String,
+    pub offers: String,
+    pub reviews: String,
+    pub recommendations: String,
+}
+
+// --- what bff-mobile decodes (shared/src/upstream/{catalog,offers,reviews,recommendations}.rs) ---
+// Every field it decodes is decoded here too, also those the screen does not show (`dead_code`).
+
+/// The `{"items": [...]}` envelope of batch answers.
+#[derive(Deserialize)]
+struct Items<T> {
+    items: Vec<T>,
+}
+
+#[derive(Deserialize)]
+struct ProductSummary {
+    id: String,
+    name: String,
+    description: String,
+    images: Vec<Image>,
+}
+
+#[derive(Deserialize)]
+#[allow(dead_code)]
+struct Image {
+    alt: String,
+    renditions: Vec<Rendition>,
+}
+
+#[derive(Deserialize)]
+#[allow(dead_code)]
+struct Rendition {
+    width: u32,
+    height: u32,
+    url: String,
+}
+
+#[derive(Deserialize)]
+#[allow(dead_code)]
+struct Offer {
+    product_id: String,
+    price_cents: i64,
+    list_price_cents: i64,
+    currency: String,
+    discount_percent: u8,
+    stock: u32,
+    delivery: Delivery,
+}
+
+#[derive(Deserialize)]
+#[allow(dead_code)]
+struct Delivery {
+    min_days: u16,
+    max_days: u16,
+}
+
+#[derive(Deserialize)]
+#[allow(dead_code)]
+struct RatingSummary {
+    average: f32,
+    count: u32,
+    histogram: [u32; 5],
+}
+
+#[derive(Deserialize)]
+#[allow(dead_code)]
+struct ReviewPage {
+    total: u32,
+    offset: u32,
+    items: Vec<Review>,
+}
+
+#[derive(Deserialize)]
+#[allow(dead_code)]
+struct Review {
+    id: String,
+    author: String,
+    rating: u8,
+    title: String,
+    body: String,
+    created_at: String,
+}
+
+#[derive(Deserialize)]
+struct Recommended {
+    product_ids: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[allow(dead_code)]
+struct ProductCard {
+    id: String,
+    name: String,
+    brand: String,
+    category: String,
+    images: Vec<Image>,
+}
+
+#[derive(Deserialize)]
+struct Rating {
+    product_id: String,
+    average: f32,
+    count: u32,
+}
+
+// --- what it answers (bff-mobile/src/views/{product,card}.rs) ---------------------------------------
+
+#[derive(Serialize)]
+struct ProductView<'a> {
+    id: &'a str,
+    name: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    price: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    in_stock: Option<bool>,
+    images: Vec<&'a str>,
+    summary: &'a str,
+    rating: RatingView,
+    reviews: Vec<ReviewView<'a>>,
+    related: Vec<CardView<'a>>,
+}
+
+#[derive(Serialize)]
+struct RatingView {
+    average: f32,
+    count: u32,
+}
+
+#[derive(Serialize)]
+struct ReviewView<'a> {
+    author: &'a str,
+    rating: u8,
+    text: String,
+}
+
+#[derive(Serialize)]
+struct CardView<'a> {
+    id: &'a str,
+    name: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    price: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rating: Option<f32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    image: Option<&'a str>,
+}
+
+/// Serves until killed.
+pub async fn serve(http: Http, upstreams: Upstreams, port: u16) -> Result<(), Error> {
+    let listener = TcpListener::bind(("127.0.0.1", port)).await?;
+    let app = Arc::new((http, upstreams));
+    loop {
+        let Ok((stream, _)) = listener.accept().await else {
+            continue;
+        };
+        let _ = stream.set_nodelay(true);
+        let app = app.clone();
+        tokio::spawn(async move {
+            let service = service_fn(|request| {
+                let app = app.clone();
+                async move { Ok::<_, Infallible>(handle(&app.0, &app.1, request).await) }
+            });
+            let _ = http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
+        });
+    }
+}
+
+async fn handle(http: &Http, up: &Upstreams, request: Request<Incoming>) -> Response<Full<Bytes>> {
+    let path = request.uri().path();
+    if request.method() != Method::GET {
+        return status(StatusCode::NOT_FOUND);
+    }
+    if path == "/healthz" {
+        return status(StatusCode::OK);
+    }
+    match path.strip_prefix("/v1/products/") {
+        Some(id) if !id.is_empty() && !id.contains('/') => match product(http, up, id).await {
+            Ok(json) => Response::builder()
+                .header(CONTENT_TYPE, "application/json")
+                .body(Full::new(Bytes::from(json)))
+                .expect("valid response"),
+            Err(_) => status(StatusCode::BAD_GATEWAY),
+        },
+        _ => status(StatusCode::NOT_FOUND),
+    }
+}
+
+fn status(code: StatusCode) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::default());
+    *response.status_mut() = code;
+    response
+}
+
+/// One upstream GET, decoded; anything but a 200 is an error.
+async fn get<T: DeserializeOwned>(http: &Http, url: String) -> Result<T, Error> {
+    let response = http.get(url.parse()?).await?;
+    if response.status() != StatusCode::OK {
+        return Err(format!("{url}: {}", response.status()).into());
+    }
+    let body = response.into_body().collect().await?.to_bytes();
+    Ok(sonic_rs::from_slice(&body)?)
+}
+
+/// The product screen: bff-mobile's 8 calls with its dependencies, then its answer.
+async fn product(http: &Http, up: &Upstreams, id: &str) -> Result<Vec<u8>, Error> {
+    let (c, o, r) = (&up.catalog, &up.offers, &up.reviews);
+    let stage1 = async {
+        tokio::try_join!(
+            get::<ProductSummary>(http, format!("{c}/products/{id}")),
+            get::<Items<Offer>>(http, format!("{o}/offers?ids={id}")),
+            get::<RatingSummary>(http, format!("{r}/products/{id}/rating")),
+            get::<ReviewPage>(
+                http,
+                format!("{r}/products/{id}/reviews?offset=0&limit={REVIEWS}")
+            ),
+        )
+    };
+    // The related shelf's cards, offers and ratings as soon as its ids are in.
+    let shelf = async {
+        let related: Recommended = get(
+            http,
+            format!(
+                "{}/products/{id}/related?limit={RELATED}",
+                up.recommendations
+            ),
+        )
+        .await?;
+        // Joined as bff-mobile sends them (form-encoded: the comma is `%2C`).
+        let ids = related.product_ids.join("%2C");
+        tokio::try_join!(
+            get::<Items<ProductCard>>(http, format!("{c}/products?ids={ids}&view=card")),
+            get::<Items<Offer>>(http, format!("{o}/offers?ids={ids}")),
+            get::<Items<Rating>>(http, format!("{r}/ratings?ids={ids}")),
+        )
+    };
+    let ((product, offers, rating, reviews), (cards, card_offers, ratings)) =
+        tokio::try_join!(stage1, shelf)?;
+
+    let offer = offers
+        .items
+        .iter()
+        .find(|offer| offer.product_id == product.id);
+    let view = ProductView {
+        id: &product.id,
+        name: &product.name,
+        price: offer.map(price),
+        in_stock: offer.map(|offer| offer.stock > 0),
+        images: product
+            .images
+            .iter()
+            .filter_map(image_url)
+            .take(MAX_IMAGES)
+            .collect(),
+        summary: cut(product.description.trim(), SUMMARY_MAX_CHARS),
+        rating: RatingView {
+            average: one_decimal(rating.average),
+            count: rating.count,
+        },
+        reviews: reviews
+            .items
+            .iter()
+            .take(REVIEWS)
+            .map(|review| ReviewView {
+                author: &review.author,
+                rating: review.rating,
+                text: excerpt(&review.title, &review.body),
+            })
+            .collect(),
+        related: cards
+            .items
+            .iter()
+            .map(|card| CardView {
+                id: &card.id,
+                name: &card.name,
+                price: card_offers
+                    .items
+                    .iter()
+                    .find(|offer| offer.product_id == card.id)
+                    .map(price),
+                rating: ratings
+                    .items
+                    .iter()
+                    .find(|rating| rating.product_id == card.id && rating.count > 0)
+                    .map(|rating| one_decimal(rating.average)),
+                image: card.images.first().and_then(image_url),
+            })
+            .collect(),
+    };
+    Ok(sonic_rs::to_vec(&view)?)
+}
+
+/// The first rendition at least [`IMAGE_WIDTH`] wide (they come narrowest first), else the widest.
+fn image_url(image: &Image) -> Option<&str> {
+    image
+        .renditions
+        .iter()
+        .find(|r| r.width >= IMAGE_WIDTH)
+        .or_else(|| image.renditions.iter().max_by_key(|r| r.width))
+        .map(|r| r.url.as_str())
+}
+
+/// `€129.99`: the cents with the currency's symbol, nothing more.
+fn price(offer: &Offer) -> String {
+    let symbol = match offer.currency.as_str() {
+        "EUR" => "€",
+        "USD" => "$",
+        "GBP" => "£",
+        other => other,
+    };
+    let cents = offer.price_cents;
+    format!("{symbol}{}.{:02}", cents / 100, (cents % 100).abs())
+}
+
+fn one_decimal(value: f32) -> f32 {
+    (value * 10.0).round() / 10.0
+}
+
+/// At most `max` characters of `text`, cut at a character boundary.
+fn cut(text: &str, max: usize) -> &str {
+    match text.char_indices().nth(max) {
+        Some((end, _)) => &text[..end],
+        None => text,
+    }
+}
+
+/// A review as one text, as bff-mobile shows it: the title, then the body, at most
+/// [`REVIEW_MAX_CHARS`].
+fn excerpt(title: &str, body: &str) -> String {
+    let mut text = String::with_capacity(REVIEW_MAX_CHARS + 8);
+    text.push_str(cut(title, REVIEW_MAX_CHARS - 2));
+    text.push_str(". ");
+    let room = REVIEW_MAX_CHARS.saturating_sub(text.chars().count());
+    text.push_str(cut(body, room));
+    text
+}
