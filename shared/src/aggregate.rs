@@ -76,7 +76,7 @@ impl CachePolicy {
 }
 
 /// Names the upstreams whose answers were served stale from the cache because they failed.
-pub const STALE_HEADER: &str = "x-stale-sources";
+pub static STALE_HEADER: http::HeaderName = http::HeaderName::from_static("x-stale-sources");
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex
@@ -270,7 +270,7 @@ impl Screen {
             .filter(|s| !s.is_empty())
             .and_then(|s| HeaderValue::from_str(s).ok())
         {
-            response.headers_mut().insert(STALE_HEADER, value);
+            response.headers_mut().insert(STALE_HEADER.clone(), value);
         }
         response
     }

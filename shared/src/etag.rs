@@ -9,20 +9,23 @@
 use axum::body::{Body, to_bytes};
 use axum::extract::Request;
 use axum::http::{HeaderValue, Method, StatusCode, header};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use hyper::body::Body as _;
 
 /// Bodies larger than this are passed through untagged rather than buffered.
 const MAX_TAGGED_BODY: u64 = 2 * 1024 * 1024;
 
-/// Tags 200 responses to GET and HEAD, and answers 304 when `If-None-Match` matches.
-pub async fn middleware(request: Request, next: Next) -> Response {
+/// Tags 200 responses to GET and HEAD (the answer `next` gives), and answers 304 when
+/// `If-None-Match` matches. A step of the server's stack (`server::answer_checks`).
+pub async fn tagged<F>(request: Request, next: impl FnOnce(Request) -> F) -> Response
+where
+    F: Future<Output = Response>,
+{
     if !matches!(*request.method(), Method::GET | Method::HEAD) {
-        return next.run(request).await;
+        return next(request).await;
     }
     let if_none_match = request.headers().get(header::IF_NONE_MATCH).cloned();
-    let response = next.run(request).await;
+    let response = next(request).await;
     if response.status() == StatusCode::OK
         && let Some(tag) = response.headers().get(header::ETAG)
     {

@@ -12,10 +12,17 @@ pub fn lower(bytes: &[u8]) -> String {
 /// upstream call) needs no string per part.
 pub fn push_lower(out: &mut String, bytes: &[u8]) {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    // Digits are written as bytes and appended 64 at a time: pushed as `char`s one by one, each
+    // paid for a capacity check and a UTF-8 encoding.
     out.reserve(bytes.len() * 2);
-    for byte in bytes {
-        out.push(char::from(DIGITS[usize::from(byte >> 4)]));
-        out.push(char::from(DIGITS[usize::from(byte & 0xf)]));
+    for chunk in bytes.chunks(32) {
+        let mut digits = [0u8; 64];
+        for (pair, byte) in digits.chunks_exact_mut(2).zip(chunk) {
+            pair[0] = DIGITS[usize::from(byte >> 4)];
+            pair[1] = DIGITS[usize::from(byte & 0xf)];
+        }
+        let digits = &digits[..chunk.len() * 2];
+        out.push_str(std::str::from_utf8(digits).expect("hex digits are ASCII"));
     }
 }
 
@@ -25,5 +32,18 @@ mod tests {
     fn every_byte_is_two_lowercase_digits() {
         assert_eq!(super::lower(&[0x00, 0x0f, 0xa5, 0xff]), "000fa5ff");
         assert_eq!(super::lower(&[]), "");
+    }
+
+    #[test]
+    fn long_inputs_are_written_whole_and_in_order() {
+        let bytes: Vec<u8> = (0..=255).collect();
+        let expected: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        for len in [31, 32, 33, 64, 65, 256] {
+            assert_eq!(
+                super::lower(&bytes[..len]),
+                expected[..len * 2],
+                "{len} bytes"
+            );
+        }
     }
 }

@@ -117,10 +117,10 @@ impl Edge {
         let trace = if believed {
             TraceContext::from_headers(
                 headers
-                    .get(crate::trace_context::HEADER)
+                    .get(&crate::trace_context::HEADER)
                     .and_then(|v| v.to_str().ok()),
                 headers
-                    .get_all(crate::trace_context::STATE_HEADER)
+                    .get_all(&crate::trace_context::STATE_HEADER)
                     .iter()
                     .map(|v| v.to_str().unwrap_or_default()),
             )

@@ -351,15 +351,9 @@ pub fn stack(app: Router, settings: &ServerSettings) -> Router {
         .layer(CatchPanicLayer::custom(|_| {
             Problem::internal().into_response()
         }))
-        // Errors produced by axum and tower-http (rejections, 404, 405, 413) speak problem+json.
-        .layer(middleware::from_fn(problem_for_bare_errors))
-        // Tag successful GETs and answer 304 on a match, before compression sees the body.
-        .layer(middleware::from_fn(crate::etag::middleware))
-        // A query string that is not UTF-8 once decoded is refused, not searched as U+FFFD.
-        .layer(middleware::from_fn(refuse_query_that_is_not_utf8))
-        // Bound every request; a handler that overruns becomes a 503 problem, not a hang.
+        // The answer's own checks, one layer (see `answer_checks` for their order and why).
         .layer(middleware::from_fn(move |req: Request, next: Next| {
-            enforce_timeout(request_timeout, req, next)
+            answer_checks(request_timeout, req, next)
         }))
         // Innermost: bodies above the limit are refused (413) before a handler buffers them.
         .layer(RequestBodyLimitLayer::new(settings.max_body_bytes))
@@ -367,14 +361,32 @@ pub fn stack(app: Router, settings: &ServerSettings) -> Router {
     Router::new().fallback_service(service)
 }
 
-async fn refuse_query_that_is_not_utf8(request: Request, next: Next) -> Response {
-    match request.uri().query() {
-        Some(query) if !decodes_to_utf8(query) => {
-            Problem::bad_request("The query string is not valid UTF-8 once percent-decoded.")
-                .into_response()
-        }
-        _ => next.run(request).await,
-    }
+/// The checks every answer goes through, outermost first:
+/// - errors produced by axum and tower-http (rejections, 404, 405, 413) speak problem+json;
+/// - successful GETs are tagged and a match answered 304, before compression sees the body;
+/// - a query string that is not UTF-8 once decoded is refused, not searched as U+FFFD;
+/// - every request is bounded: a handler that overruns becomes a 503 problem, not a hang.
+///
+/// Plain functions over the next step, in one `from_fn`: a `from_fn` per check cloned the rest
+/// of the stack and boxed a future and a service on every request.
+async fn answer_checks(limit: Duration, request: Request, next: Next) -> Response {
+    problem_for_bare_errors(request, |request| {
+        crate::etag::tagged(request, |request| async move {
+            match refusal_of_query_that_is_not_utf8(&request) {
+                Some(refusal) => refusal,
+                None => enforce_timeout(limit, next.run(request)).await,
+            }
+        })
+    })
+    .await
+}
+
+fn refusal_of_query_that_is_not_utf8(request: &Request) -> Option<Response> {
+    let query = request.uri().query()?;
+    (!decodes_to_utf8(query)).then(|| {
+        Problem::bad_request("The query string is not valid UTF-8 once percent-decoded.")
+            .into_response()
+    })
 }
 
 /// Whether the query percent-decodes to UTF-8 (the extractors would otherwise replace bad
@@ -386,8 +398,8 @@ fn decodes_to_utf8(query: &str) -> bool {
         .is_ok()
 }
 
-async fn enforce_timeout(limit: Duration, request: Request, next: Next) -> Response {
-    match tokio::time::timeout(limit, next.run(request)).await {
+async fn enforce_timeout(limit: Duration, answer: impl Future<Output = Response>) -> Response {
+    match tokio::time::timeout(limit, answer).await {
         Ok(response) => response,
         Err(_) => Problem::new(StatusCode::SERVICE_UNAVAILABLE)
             .with_detail("The request took too long.")
@@ -406,8 +418,11 @@ pub struct DeliberateErrorBody;
 /// the 404 fallback, 405, 413) with a problem of the same status and a generic detail, so clients
 /// see one error format and rejection texts never echo their input. A response marked
 /// [`DeliberateErrorBody`] is kept as it is.
-async fn problem_for_bare_errors(request: Request, next: Next) -> Response {
-    let response = next.run(request).await;
+async fn problem_for_bare_errors<F>(request: Request, next: impl FnOnce(Request) -> F) -> Response
+where
+    F: Future<Output = Response>,
+{
+    let response = next(request).await;
     let status = response.status();
     if !(status.is_client_error() || status.is_server_error())
         || response.extensions().get::<DeliberateErrorBody>().is_some()

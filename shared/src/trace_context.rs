@@ -14,9 +14,9 @@ use rand::RngCore;
 use serde::Deserialize;
 
 /// The header name.
-pub const HEADER: &str = "traceparent";
+pub static HEADER: http::HeaderName = http::HeaderName::from_static("traceparent");
 /// The header of vendor-specific trace data, passed on with a continued `traceparent`.
-pub const STATE_HEADER: &str = "tracestate";
+pub static STATE_HEADER: http::HeaderName = http::HeaderName::from_static("tracestate");
 /// The longest `tracestate` kept (the specification asks for at least 512 characters).
 const MAX_STATE_LEN: usize = 512;
 /// A version-00 `traceparent`: `00-` + 32 + `-` + 16 + `-` + 2.

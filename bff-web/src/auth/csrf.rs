@@ -10,13 +10,13 @@
 //! Both checks run before any extractor or upstream call: a refused request costs nothing.
 
 use axum::extract::Request;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, HeaderName, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use shared::problem::Problem;
 
 /// The header every API request must carry, with the value [`VALUE`].
-pub const HEADER: &str = "x-csrf";
+pub static HEADER: HeaderName = HeaderName::from_static("x-csrf");
 /// The only accepted value of [`HEADER`].
 pub const VALUE: &str = "1";
 
@@ -40,7 +40,7 @@ pub fn check(headers: &HeaderMap) -> Result<(), Problem> {
         return Err(Problem::new(StatusCode::FORBIDDEN)
             .with_detail("Cross-site requests are not accepted."));
     }
-    let mut values = headers.get_all(HEADER).iter();
+    let mut values = headers.get_all(&HEADER).iter();
     let valid = values.next().is_some_and(|value| value == VALUE) && values.next().is_none();
     if !valid {
         tracing::info!("API request without the CSRF header refused");

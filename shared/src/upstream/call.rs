@@ -121,19 +121,19 @@ impl UpstreamClient {
         let budget = remaining.min(self.http.timeout());
         let mut headers = HeaderMap::with_capacity(4);
         let budget_ms = u64::try_from(budget.as_millis()).unwrap_or(u64::MAX);
-        headers.insert(DEADLINE_HEADER, HeaderValue::from(budget_ms));
+        headers.insert(DEADLINE_HEADER.clone(), HeaderValue::from(budget_ms));
         if let Some(value) = &call.request_id_header {
             headers.insert(crate::request_id::HEADER.clone(), value.clone());
         }
         if let Some(traceparent) = traceparent.and_then(|t| HeaderValue::try_from(t).ok()) {
-            headers.insert(crate::trace_context::HEADER, traceparent);
+            headers.insert(crate::trace_context::HEADER.clone(), traceparent);
             if let Some(state) = call
                 .trace
                 .as_ref()
                 .and_then(|trace| trace.state.as_deref())
                 .and_then(|state| HeaderValue::from_str(state).ok())
             {
-                headers.insert(crate::trace_context::STATE_HEADER, state);
+                headers.insert(crate::trace_context::STATE_HEADER.clone(), state);
             }
         }
         let answer = self

@@ -79,7 +79,8 @@ use transport::Outbound;
 pub use transport::TransportError;
 
 /// The header that tells an upstream how many milliseconds the caller will still wait.
-pub const DEADLINE_HEADER: &str = "x-request-deadline-ms";
+pub static DEADLINE_HEADER: http::HeaderName =
+    http::HeaderName::from_static("x-request-deadline-ms");
 
 /// The typed clients of every upstream, built once at start-up and shared by all handlers.
 #[derive(Debug, Clone)]

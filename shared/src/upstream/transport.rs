@@ -206,21 +206,25 @@ impl Transport {
                 .map_or_else(|| Uri::from_static("/"), |target| Uri::from(target.clone())),
             Route::Https(_) => request.uri.clone(),
         };
-        let headers = http_request.headers_mut();
-        headers.reserve(request.headers.len() + extra.len() + 1);
+        // The call's own headers (`extra`) become the request's map, so they are not hashed and
+        // copied a second time; a header of the request never replaces one of them.
+        let mut headers = extra;
+        headers.reserve(request.headers.len() + 2);
         headers.insert(USER_AGENT, HeaderValue::from_static(USER_AGENT_VALUE));
         if let Route::Plain { host, .. } = &self.route {
             headers.insert(HOST, host.clone());
         }
-        for (name, value) in request.headers.iter().chain(extra.iter()) {
-            headers.insert(name, value.clone());
+        for (name, value) in &request.headers {
+            headers.entry(name).or_insert_with(|| value.clone());
         }
+        *http_request.headers_mut() = headers;
         match &self.route {
             Route::Plain { pool, .. } => {
                 let (response, lease) = pool.send(http_request).await?;
                 let answer = read(response, max_body_bytes).await;
-                // Read to the end: the connection can carry the next call.
-                if answer.status.is_success() && answer.body.is_ok() {
+                // Read to the end (an error's short body too): the connection can carry the next
+                // call.
+                if answer.body.is_ok() {
                     lease.release();
                 }
                 Ok(answer)
@@ -362,13 +366,21 @@ where
 
 const USER_AGENT_VALUE: &str = concat!("bff-shared/", env!("CARGO_PKG_VERSION"));
 
+/// The most of a non-2xx answer's body read (and thrown away) so that its connection can be used
+/// again; a longer one closes the connection.
+const DRAINED_ERROR_BODY: usize = 16 * 1024;
+
 async fn read(response: Response<Incoming>, max_body_bytes: usize) -> Answer {
     let (parts, body) = response.into_parts();
-    // Only a success's body is read: an error body is never passed on.
+    // Only a success's body is passed on. Any other answer's (a 404 problem, a 304's empty one)
+    // is read to its end when short, never kept: left unread, it closed the connection, and a
+    // client asking for ids that do not exist cost a new upstream connection per request.
     let body = if parts.status.is_success() {
         read_body(&parts.headers, body, max_body_bytes).await
     } else {
-        Ok(Bytes::new())
+        read_body(&parts.headers, body, DRAINED_ERROR_BODY)
+            .await
+            .map(|_| Bytes::new())
     };
     Answer {
         status: parts.status,

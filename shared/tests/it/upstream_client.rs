@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use crate::upstream_support::local_upstream;
 use axum::Router;
-use axum::extract::Request;
+use axum::extract::{Path, Request};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
@@ -431,6 +431,54 @@ async fn opened_by_a_second_round(width: usize, pool_max_idle: usize) -> u64 {
     tokio::time::sleep(Duration::from_millis(200)).await;
     round().await;
     client.connections_opened() - width as u64
+}
+
+#[tokio::test]
+async fn answers_other_than_success_leave_their_connection_for_the_next_call() {
+    let app = Router::new()
+        .route(
+            "/status/{code}",
+            get(|Path(code): Path<u16>| async move {
+                let status = StatusCode::from_u16(code).unwrap();
+                if status == StatusCode::NOT_MODIFIED {
+                    return status.into_response();
+                }
+                let problem = [(header::CONTENT_TYPE, "application/problem+json")];
+                (status, problem, r#"{"title":"no"}"#).into_response()
+            }),
+        )
+        .route(
+            "/long-error",
+            get(|| async { (StatusCode::NOT_FOUND, "x".repeat(64 * 1024)) }),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(shared::server::serve(listener, app, std::future::pending()));
+    let client = UpstreamClient::new("test", &local_upstream(&url)).unwrap();
+    let call = |path: &'static [&'static str]| {
+        let client = &client;
+        async move {
+            let screen = Screen::start(Duration::from_secs(5));
+            let answer = client.get_json::<Thing>(&screen, "test", path, &[]).await;
+            answer.expect_err("no answer here is a thing").kind
+        }
+    };
+    assert_eq!(call(&["status", "404"]).await, ErrorKind::NotFound);
+    assert_eq!(client.connections_opened(), 1);
+    for (path, kind) in [
+        (&["status", "404"][..], ErrorKind::NotFound),
+        (&["status", "409"], ErrorKind::Rejected(409)),
+        (&["status", "403"], ErrorKind::Unauthorized(403)),
+        (&["status", "304"], ErrorKind::InvalidBody),
+        (&["status", "404"], ErrorKind::NotFound),
+    ] {
+        assert_eq!(call(path).await, kind, "{path:?}");
+        assert_eq!(client.connections_opened(), 1, "after {path:?}");
+    }
+    // An error body longer than what is drained closes its connection: the next call opens one.
+    assert_eq!(call(&["long-error"]).await, ErrorKind::NotFound);
+    assert_eq!(call(&["status", "404"]).await, ErrorKind::NotFound);
+    assert_eq!(client.connections_opened(), 2);
 }
 
 #[tokio::test]
