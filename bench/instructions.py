@@ -115,10 +115,11 @@ def measure(binary: str, kind: str, screens: list[str], args, port: int, out: st
     """Instructions per request of `binary` for each of `screens` (all of the same BFF)."""
     prefix = os.path.join(out, f"cg-{port}")
     command, env = [binary], os.environ
-    if kind == "minimal":
+    if kind.startswith("minimal-"):
         bases = [f"http://127.0.0.1:{UPSTREAM_PORT + i}" for i in range(4)]
-        command += ["--mode", "serve", "--listen", str(port), "--catalog", bases[0], "--offers", bases[1],
-                    "--reviews", bases[2], "--recommendations", bases[3]]
+        command += ["--mode", "serve", "--decode", kind.removeprefix("minimal-"), "--listen", str(port),
+                    "--catalog", bases[0], "--offers", bases[1], "--reviews", bases[2],
+                    "--recommendations", bases[3]]
     else:
         env = bff_env(kind, port, args.upstream_cache)
     proc = subprocess.Popen(
@@ -160,7 +161,8 @@ def main() -> None:
                     help="products in turn (default 2000; 50 with --upstream-cache, all warmed up)")
     ap.add_argument("--keep", metavar="DIR", help="keep callgrind's files there (for callgrind_annotate)")
     ap.add_argument("--minimal", action="store_true",
-                    help=f"also the minimal BFF ({MINIMAL}, --mode serve) on {MINIMAL_SCREEN}: the lower bound")
+                    help=f"also the minimal BFF ({MINIMAL}, --mode serve, both --decode variants) on {MINIMAL_SCREEN}: "
+                         "the lower bound")
     args = ap.parse_args()
     if args.ids is None:
         args.ids = 50 if args.upstream_cache else IDS
@@ -177,7 +179,7 @@ def main() -> None:
     upstreams = subprocess.Popen([os.path.join(RELEASE, "demo-upstreams"), "--all"], env=up_env,
                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     table = {}
-    minimal = None
+    minimal = []  # (decode, instructions) of the minimal BFF
     try:
         wait_healthy(UPSTREAM_PORT, 30)
         with tempfile.TemporaryDirectory(prefix="instructions-") as scratch:
@@ -193,9 +195,10 @@ def main() -> None:
                     for screen, ir in measure(binary, kind, mine, args, port, out).items():
                         table.setdefault(screen, []).append((binary, ir))
             if args.minimal and MINIMAL_SCREEN in screens:
-                port += 10
-                ir = measure(MINIMAL, "minimal", [MINIMAL_SCREEN], args, port, out)[MINIMAL_SCREEN]
-                minimal = ("minimal BFF", ir)
+                for decode in ("same", "least"):
+                    port += 10
+                    ir = measure(MINIMAL, f"minimal-{decode}", [MINIMAL_SCREEN], args, port, out)
+                    minimal.append((decode, ir[MINIMAL_SCREEN]))
     finally:
         upstreams.terminate()
         upstreams.wait()
@@ -205,9 +208,10 @@ def main() -> None:
         cells = " | ".join(f"{b}: {ir / 1000:,.0f} k" for b, ir in rows)
         change = f"  (B ÷ A {rows[1][1] / rows[0][1]:.3f})" if len(rows) == 2 else ""
         print(f"  {screen:15} {cells}{change}")
-    if minimal:
-        ratios = ", ".join(f"{ir / minimal[1]:.3f}" for _, ir in table.get(MINIMAL_SCREEN, []))
-        print(f"  {MINIMAL_SCREEN} minimal BFF: {minimal[1] / 1000:,.0f} k; bff-mobile ÷ minimal: {ratios}")
+    for decode, least in minimal:
+        ratios = ", ".join(f"{ir / least:.3f}" for _, ir in table.get(MINIMAL_SCREEN, []))
+        print(f"  {MINIMAL_SCREEN} minimal BFF (--decode {decode}): {least / 1000:,.0f} k; "
+              f"bff-mobile ÷ it: {ratios}")
     for num, den, label in RATIOS:
         if num in table and den in table:
             ratios = ", ".join(f"{a[1] / b[1]:.3f}" for a, b in zip(table[num], table[den]))

@@ -7,11 +7,13 @@
 # Options:
 #   --ports-offset N   add N to every port (upstreams 7001-7005, bff-web 8080, bff-mobile 8081,
 #                      Node reference 8082, cache-less bff-web 8083 and bff-mobile 8084, the
-#                      2000-id bff-web 8085 and bff-mobile 8086, the minimal BFF 8087, dev-idp 7000),
+#                      2000-id bff-web 8085 and bff-mobile 8086, the minimal BFF 8087 and its
+#                      least-decoding twin 8088, dev-idp 7000),
 #                      so the bench does not collide with a stack already running; each port can also
 #                      be set alone: BENCH_PORT_UPSTREAMS (the first of five), BENCH_PORT_IDP,
 #                      BENCH_PORT_WEB_MIXED, BENCH_PORT_MOBILE_MIXED, BENCH_PORT_WEB, BENCH_PORT_MOBILE,
-#                      BENCH_PORT_NODE, BENCH_PORT_WEB_NOCACHE, BENCH_PORT_MOBILE_NOCACHE, BENCH_PORT_MINIMAL
+#                      BENCH_PORT_NODE, BENCH_PORT_WEB_NOCACHE, BENCH_PORT_MOBILE_NOCACHE, BENCH_PORT_MINIMAL,
+#                      BENCH_PORT_MINIMAL_LEAST
 #   --no-pin           do not pin processes to CPUs (pinning needs 2 CPUs; it is off with fewer)
 #   --no-wait          full run: do not wait for a quiet machine (1-min load average < 1.5)
 #   --skip-build       use the binaries already built
@@ -52,6 +54,7 @@ PORT_MOBILE_NOCACHE=${BENCH_PORT_MOBILE_NOCACHE:-$((8084 + OFFSET))}
 PORT_WEB_MIXED=${BENCH_PORT_WEB_MIXED:-$((8085 + OFFSET))}
 PORT_MOBILE_MIXED=${BENCH_PORT_MOBILE_MIXED:-$((8086 + OFFSET))}
 PORT_MINIMAL=${BENCH_PORT_MINIMAL:-$((8087 + OFFSET))}
+PORT_MINIMAL_LEAST=${BENCH_PORT_MINIMAL_LEAST:-$((8088 + OFFSET))}
 SERVICES=(catalog offers reviews recommendations accounts)
 
 log() { printf '\n== %s\n' "$*"; }
@@ -87,7 +90,7 @@ fi
 
 # --- 3. start everything ------------------------------------------------------------------------------
 for port in $(seq "$UP" $((UP + 4))) "$PORT_IDP" "$PORT_WEB" "$PORT_MOBILE" "$PORT_NODE" "$PORT_WEB_NOCACHE" "$PORT_MOBILE_NOCACHE" \
-            "$PORT_WEB_MIXED" "$PORT_MOBILE_MIXED" "$PORT_MINIMAL"; do
+            "$PORT_WEB_MIXED" "$PORT_MOBILE_MIXED" "$PORT_MINIMAL" "$PORT_MINIMAL_LEAST"; do
   if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
     echo "port $port is already in use: stop what listens there or use --ports-offset N" >&2
     exit 1
@@ -183,6 +186,10 @@ start node "$CPU_SUT" NODE_ENV=production PORT="$PORT_NODE" \
 start minimal "$CPU_SUT" -- bench/floor-client/target/release/floor-client --mode serve --listen "$PORT_MINIMAL" \
   --catalog "http://127.0.0.1:$UP" --offers "http://127.0.0.1:$((UP + 1))" \
   --reviews "http://127.0.0.1:$((UP + 2))" --recommendations "http://127.0.0.1:$((UP + 3))"
+# The same, decoding only the fields its answer shows, borrowed from the bodies: the tighter bound.
+start minimal_least "$CPU_SUT" -- bench/floor-client/target/release/floor-client --mode serve --decode least \
+  --listen "$PORT_MINIMAL_LEAST" --catalog "http://127.0.0.1:$UP" --offers "http://127.0.0.1:$((UP + 1))" \
+  --reviews "http://127.0.0.1:$((UP + 2))" --recommendations "http://127.0.0.1:$((UP + 3))"
 
 wait_healthy() { # wait_healthy NAME PORT
   for _ in $(seq 100); do
@@ -204,6 +211,7 @@ wait_healthy web_mixed "$PORT_WEB_MIXED"
 wait_healthy mobile_mixed "$PORT_MOBILE_MIXED"
 wait_healthy node "$PORT_NODE"
 wait_healthy minimal "$PORT_MINIMAL"
+wait_healthy minimal_least "$PORT_MINIMAL_LEAST"
 
 # --- 4. a quiet machine ---------------------------------------------------------------------------
 if [[ $QUICK == 0 && $WAIT == 1 ]]; then
@@ -224,6 +232,7 @@ BENCH_ROOT=$ROOT BENCH_OUT=$OUT BENCH_COMMAND=$COMMAND BENCH_PIN=$PIN BENCH_CPU_
 BENCH_PID_UPSTREAMS=$PID_upstreams BENCH_PID_WEB=$PID_web BENCH_PID_MOBILE=$PID_mobile \
 BENCH_PID_WEB_NOCACHE=$PID_web_nocache BENCH_PID_MOBILE_NOCACHE=$PID_mobile_nocache BENCH_PID_NODE=$PID_node \
 BENCH_PID_WEB_MIXED=$PID_web_mixed BENCH_PID_MOBILE_MIXED=$PID_mobile_mixed BENCH_PID_MINIMAL=$PID_minimal \
+BENCH_PID_MINIMAL_LEAST=$PID_minimal_least BENCH_PORT_MINIMAL_LEAST=$PORT_MINIMAL_LEAST \
 BENCH_PORT_WEB_MIXED=$PORT_WEB_MIXED BENCH_PORT_MOBILE_MIXED=$PORT_MOBILE_MIXED BENCH_PORT_MINIMAL=$PORT_MINIMAL \
 BENCH_PORT_WEB=$PORT_WEB BENCH_PORT_MOBILE=$PORT_MOBILE BENCH_PORT_NODE=$PORT_NODE \
 BENCH_PORT_WEB_NOCACHE=$PORT_WEB_NOCACHE BENCH_PORT_MOBILE_NOCACHE=$PORT_MOBILE_NOCACHE \

@@ -11,7 +11,8 @@
 //!              [--mode screen|calls]                 calls: one at a time, latency per call (1 connection)
 //!              [--measure-pid PID]                   CPU time of this process (the upstreams) per screen
 //!              [--catalog URL --offers URL --reviews URL --recommendations URL]
-//! floor-client --mode serve --listen PORT [--catalog URL ...]   the minimal BFF (see `serve`)
+//! floor-client --mode serve --listen PORT [--decode same|least] [--catalog URL ...]
+//!                                                    the minimal BFF (see `serve`)
 //! ```
 //! Prints one JSON object: screens, screens/s, screen latency percentiles (µs), the upstream
 //! calls made, per-call p50s (`--mode calls`), the measured process's CPU µs per screen and this
@@ -69,6 +70,7 @@ struct Options {
     mode: String,
     measure_pid: Option<u32>,
     listen: Option<u16>,
+    decode: serve::Decode,
     catalog: String,
     offers: String,
     reviews: String,
@@ -85,6 +87,7 @@ fn options() -> Options {
         mode: "screen".into(),
         measure_pid: None,
         listen: None,
+        decode: serve::Decode::Same,
         catalog: "http://127.0.0.1:7001".into(),
         offers: "http://127.0.0.1:7002".into(),
         reviews: "http://127.0.0.1:7003".into(),
@@ -102,6 +105,13 @@ fn options() -> Options {
             "--mode" => o.mode = value,
             "--measure-pid" => o.measure_pid = Some(value.parse().expect("--measure-pid")),
             "--listen" => o.listen = Some(value.parse().expect("--listen")),
+            "--decode" => {
+                o.decode = match value.as_str() {
+                    "same" => serve::Decode::Same,
+                    "least" => serve::Decode::Least,
+                    other => panic!("--decode same|least, not {other}"),
+                }
+            }
             "--catalog" => o.catalog = value,
             "--offers" => o.offers = value,
             "--reviews" => o.reviews = value,
@@ -407,7 +417,7 @@ fn main() -> Result<(), Error> {
                 reviews: o.reviews.trim_end_matches('/').into(),
                 recommendations: o.recommendations.trim_end_matches('/').into(),
             };
-            return serve::serve(http, upstreams, o.listen.expect("--listen PORT")).await;
+            return serve::serve(http, upstreams, o.listen.expect("--listen PORT"), o.decode).await;
         }
         let plans = Arc::new(plans(&http, &o).await?);
         if o.warmup > 0.0 {

@@ -3,12 +3,17 @@
 //!
 //! It serves bff-mobile's product screen, `GET /v1/products/{id}`: it accepts the request (hyper
 //! HTTP/1.1 server, keep-alive), makes exactly the screen's 8 upstream calls with its concurrency
-//! (the floor's client, on the floor's runtime), decodes every body with sonic-rs into owned
-//! structs holding exactly the fields bff-mobile decodes, and writes a JSON answer shaped like
-//! bff-mobile's. Nothing else: no id validation, no deadlines, timeouts, retries, breakers,
-//! cache, degraded sections (any upstream failure is a 502 with an empty body), no headers but
-//! `content-type`, no logging, metrics or middleware, word-boundary cuts or device hints.
-//! `GET /healthz` answers 200; anything else 404.
+//! (the floor's client, on the floor's runtime), decodes every body with sonic-rs, and writes a
+//! JSON answer shaped like bff-mobile's. Nothing else: no id validation, no deadlines, timeouts,
+//! retries, breakers, cache, degraded sections (any upstream failure is a 502 with an empty body),
+//! no headers but `content-type`, no logging, metrics or middleware, word-boundary cuts or device
+//! hints. `GET /healthz` answers 200; anything else 404.
+//!
+//! `--decode same` (the default) decodes each body as it arrives into owned structs holding
+//! exactly the fields bff-mobile decodes, also those the screen does not show (module `same`).
+//! `--decode least` reads each body whole and, once all are in, decodes only the fields the answer
+//! shows, into structs whose strings borrow from the body (`Cow`: copied only when escaped; module
+//! `least`), the tightest bound; both write byte for byte the same answer.
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -45,8 +50,12 @@ pub struct Upstreams {
     pub recommendations: String,
 }
 
-// --- what bff-mobile decodes (shared/src/upstream/{catalog,offers,reviews,recommendations}.rs) ---
-// Every field it decodes is decoded here too, also those the screen does not show (`dead_code`).
+/// How the upstream answers are decoded (`--decode`, see the module's documentation).
+#[derive(Clone, Copy)]
+pub enum Decode {
+    Same,
+    Least,
+}
 
 /// The `{"items": [...]}` envelope of batch answers.
 #[derive(Deserialize)]
@@ -54,95 +63,274 @@ struct Items<T> {
     items: Vec<T>,
 }
 
-#[derive(Deserialize)]
-struct ProductSummary {
-    id: String,
-    name: String,
-    description: String,
-    images: Vec<Image>,
-}
-
-#[derive(Deserialize)]
-#[allow(dead_code)]
-struct Image {
-    alt: String,
-    renditions: Vec<Rendition>,
-}
-
-#[derive(Deserialize)]
-#[allow(dead_code)]
-struct Rendition {
-    width: u32,
-    height: u32,
-    url: String,
-}
-
-#[derive(Deserialize)]
-#[allow(dead_code)]
-struct Offer {
-    product_id: String,
-    price_cents: i64,
-    list_price_cents: i64,
-    currency: String,
-    discount_percent: u8,
-    stock: u32,
-    delivery: Delivery,
-}
-
-#[derive(Deserialize)]
-#[allow(dead_code)]
-struct Delivery {
-    min_days: u16,
-    max_days: u16,
-}
-
-#[derive(Deserialize)]
-#[allow(dead_code)]
-struct RatingSummary {
-    average: f32,
-    count: u32,
-    histogram: [u32; 5],
-}
-
-#[derive(Deserialize)]
-#[allow(dead_code)]
-struct ReviewPage {
-    total: u32,
-    offset: u32,
-    items: Vec<Review>,
-}
-
-#[derive(Deserialize)]
-#[allow(dead_code)]
-struct Review {
-    id: String,
-    author: String,
-    rating: u8,
-    title: String,
-    body: String,
-    created_at: String,
-}
-
+/// The related ids, owned in both variants: they build the shelf's URLs.
 #[derive(Deserialize)]
 struct Recommended {
     product_ids: Vec<String>,
 }
 
-#[derive(Deserialize)]
-#[allow(dead_code)]
-struct ProductCard {
-    id: String,
-    name: String,
-    brand: String,
-    category: String,
-    images: Vec<Image>,
+/// The answer from the decoded bodies, written once for both variants: their structs have the
+/// same names and the fields the answer reads have the same names, and a `String` and a
+/// `Cow<str>` both give a `&str` (deref coercion, `&*`).
+macro_rules! answer {
+    () => {
+        #[allow(clippy::too_many_arguments)]
+        pub(super) fn answer(
+            product: &ProductSummary,
+            offers: &Items<Offer>,
+            rating: &RatingSummary,
+            reviews: &ReviewPage,
+            cards: &Items<ProductCard>,
+            card_offers: &Items<Offer>,
+            ratings: &Items<Rating>,
+        ) -> Result<Vec<u8>, Error> {
+            let offer = offers
+                .items
+                .iter()
+                .find(|offer| offer.product_id == product.id);
+            let view = ProductView {
+                id: &product.id,
+                name: &product.name,
+                price: offer.map(|offer| price(&offer.currency, offer.price_cents)),
+                in_stock: offer.map(|offer| offer.stock > 0),
+                images: product
+                    .images
+                    .iter()
+                    .filter_map(image_url)
+                    .take(MAX_IMAGES)
+                    .collect(),
+                summary: cut(product.description.trim(), SUMMARY_MAX_CHARS),
+                rating: RatingView {
+                    average: one_decimal(rating.average),
+                    count: rating.count,
+                },
+                reviews: reviews
+                    .items
+                    .iter()
+                    .take(REVIEWS)
+                    .map(|review| ReviewView {
+                        author: &review.author,
+                        rating: review.rating,
+                        text: excerpt(&review.title, &review.body),
+                    })
+                    .collect(),
+                related: cards
+                    .items
+                    .iter()
+                    .map(|card| CardView {
+                        id: &card.id,
+                        name: &card.name,
+                        price: card_offers
+                            .items
+                            .iter()
+                            .find(|offer| offer.product_id == card.id)
+                            .map(|offer| price(&offer.currency, offer.price_cents)),
+                        rating: ratings
+                            .items
+                            .iter()
+                            .find(|rating| rating.product_id == card.id && rating.count > 0)
+                            .map(|rating| one_decimal(rating.average)),
+                        image: card.images.first().and_then(image_url),
+                    })
+                    .collect(),
+            };
+            Ok(sonic_rs::to_vec(&view)?)
+        }
+
+        /// The first rendition at least [`IMAGE_WIDTH`] wide (they come narrowest first), else
+        /// the widest.
+        // `'v` is needless for `same`'s `Image`, not for `least`'s `Image<'a>`.
+        #[allow(clippy::needless_lifetimes)]
+        fn image_url<'v>(image: &'v Image) -> Option<&'v str> {
+            image
+                .renditions
+                .iter()
+                .find(|r| r.width >= IMAGE_WIDTH)
+                .or_else(|| image.renditions.iter().max_by_key(|r| r.width))
+                .map(|r| &*r.url)
+        }
+    };
 }
 
-#[derive(Deserialize)]
-struct Rating {
-    product_id: String,
-    average: f32,
-    count: u32,
+/// `--decode same`: what bff-mobile decodes (shared/src/upstream/{catalog,offers,reviews,
+/// recommendations}.rs), owned. Every field it decodes is decoded here too, also those the screen
+/// does not show (`dead_code`).
+mod same {
+    use super::*;
+
+    #[derive(Deserialize)]
+    pub(super) struct ProductSummary {
+        id: String,
+        name: String,
+        description: String,
+        images: Vec<Image>,
+    }
+
+    #[derive(Deserialize)]
+    #[allow(dead_code)]
+    struct Image {
+        alt: String,
+        renditions: Vec<Rendition>,
+    }
+
+    #[derive(Deserialize)]
+    #[allow(dead_code)]
+    struct Rendition {
+        width: u32,
+        height: u32,
+        url: String,
+    }
+
+    #[derive(Deserialize)]
+    #[allow(dead_code)]
+    pub(super) struct Offer {
+        product_id: String,
+        price_cents: i64,
+        list_price_cents: i64,
+        currency: String,
+        discount_percent: u8,
+        stock: u32,
+        delivery: Delivery,
+    }
+
+    #[derive(Deserialize)]
+    #[allow(dead_code)]
+    struct Delivery {
+        min_days: u16,
+        max_days: u16,
+    }
+
+    #[derive(Deserialize)]
+    #[allow(dead_code)]
+    pub(super) struct RatingSummary {
+        average: f32,
+        count: u32,
+        histogram: [u32; 5],
+    }
+
+    #[derive(Deserialize)]
+    #[allow(dead_code)]
+    pub(super) struct ReviewPage {
+        total: u32,
+        offset: u32,
+        items: Vec<Review>,
+    }
+
+    #[derive(Deserialize)]
+    #[allow(dead_code)]
+    struct Review {
+        id: String,
+        author: String,
+        rating: u8,
+        title: String,
+        body: String,
+        created_at: String,
+    }
+
+    #[derive(Deserialize)]
+    #[allow(dead_code)]
+    pub(super) struct ProductCard {
+        id: String,
+        name: String,
+        brand: String,
+        category: String,
+        images: Vec<Image>,
+    }
+
+    #[derive(Deserialize)]
+    pub(super) struct Rating {
+        product_id: String,
+        average: f32,
+        count: u32,
+    }
+
+    answer!();
+}
+
+/// `--decode least`: only the fields the answer shows, the strings borrowed from the body
+/// (`Cow`, so that an escaped string still decodes: then it is copied); serde skips the others.
+mod least {
+    use std::borrow::Cow;
+
+    use super::*;
+
+    #[derive(Deserialize)]
+    pub(super) struct ProductSummary<'a> {
+        #[serde(borrow)]
+        id: Cow<'a, str>,
+        #[serde(borrow)]
+        name: Cow<'a, str>,
+        #[serde(borrow)]
+        description: Cow<'a, str>,
+        #[serde(borrow)]
+        images: Vec<Image<'a>>,
+    }
+
+    #[derive(Deserialize)]
+    struct Image<'a> {
+        #[serde(borrow)]
+        renditions: Vec<Rendition<'a>>,
+    }
+
+    #[derive(Deserialize)]
+    struct Rendition<'a> {
+        width: u32,
+        #[serde(borrow)]
+        url: Cow<'a, str>,
+    }
+
+    #[derive(Deserialize)]
+    pub(super) struct Offer<'a> {
+        #[serde(borrow)]
+        product_id: Cow<'a, str>,
+        price_cents: i64,
+        #[serde(borrow)]
+        currency: Cow<'a, str>,
+        stock: u32,
+    }
+
+    #[derive(Deserialize)]
+    pub(super) struct RatingSummary {
+        average: f32,
+        count: u32,
+    }
+
+    #[derive(Deserialize)]
+    pub(super) struct ReviewPage<'a> {
+        #[serde(borrow)]
+        items: Vec<Review<'a>>,
+    }
+
+    #[derive(Deserialize)]
+    struct Review<'a> {
+        #[serde(borrow)]
+        author: Cow<'a, str>,
+        rating: u8,
+        #[serde(borrow)]
+        title: Cow<'a, str>,
+        #[serde(borrow)]
+        body: Cow<'a, str>,
+    }
+
+    #[derive(Deserialize)]
+    pub(super) struct ProductCard<'a> {
+        #[serde(borrow)]
+        id: Cow<'a, str>,
+        #[serde(borrow)]
+        name: Cow<'a, str>,
+        #[serde(borrow)]
+        images: Vec<Image<'a>>,
+    }
+
+    #[derive(Deserialize)]
+    pub(super) struct Rating<'a> {
+        #[serde(borrow)]
+        product_id: Cow<'a, str>,
+        average: f32,
+        count: u32,
+    }
+
+    answer!();
 }
 
 // --- what it answers (bff-mobile/src/views/{product,card}.rs) ---------------------------------------
@@ -188,7 +376,12 @@ struct CardView<'a> {
 }
 
 /// Serves until killed.
-pub async fn serve(http: Http, upstreams: Upstreams, port: u16) -> Result<(), Error> {
+pub async fn serve(
+    http: Http,
+    upstreams: Upstreams,
+    port: u16,
+    decode: Decode,
+) -> Result<(), Error> {
     let listener = TcpListener::bind(("127.0.0.1", port)).await?;
     let app = Arc::new((http, upstreams));
     loop {
@@ -200,7 +393,7 @@ pub async fn serve(http: Http, upstreams: Upstreams, port: u16) -> Result<(), Er
         tokio::spawn(async move {
             let service = service_fn(|request| {
                 let app = app.clone();
-                async move { Ok::<_, Infallible>(handle(&app.0, &app.1, request).await) }
+                async move { Ok::<_, Infallible>(handle(&app.0, &app.1, decode, request).await) }
             });
             let _ = http1::Builder::new()
                 .serve_connection(TokioIo::new(stream), service)
@@ -209,7 +402,12 @@ pub async fn serve(http: Http, upstreams: Upstreams, port: u16) -> Result<(), Er
     }
 }
 
-async fn handle(http: &Http, up: &Upstreams, request: Request<Incoming>) -> Response<Full<Bytes>> {
+async fn handle(
+    http: &Http,
+    up: &Upstreams,
+    decode: Decode,
+    request: Request<Incoming>,
+) -> Response<Full<Bytes>> {
     let path = request.uri().path();
     if request.method() != Method::GET {
         return status(StatusCode::NOT_FOUND);
@@ -218,13 +416,19 @@ async fn handle(http: &Http, up: &Upstreams, request: Request<Incoming>) -> Resp
         return status(StatusCode::OK);
     }
     match path.strip_prefix("/v1/products/") {
-        Some(id) if !id.is_empty() && !id.contains('/') => match product(http, up, id).await {
-            Ok(json) => Response::builder()
-                .header(CONTENT_TYPE, "application/json")
-                .body(Full::new(Bytes::from(json)))
-                .expect("valid response"),
-            Err(_) => status(StatusCode::BAD_GATEWAY),
-        },
+        Some(id) if !id.is_empty() && !id.contains('/') => {
+            let answer = match decode {
+                Decode::Same => product_same(http, up, id).await,
+                Decode::Least => product_least(http, up, id).await,
+            };
+            match answer {
+                Ok(json) => Response::builder()
+                    .header(CONTENT_TYPE, "application/json")
+                    .body(Full::new(Bytes::from(json)))
+                    .expect("valid response"),
+                Err(_) => status(StatusCode::BAD_GATEWAY),
+            }
+        }
         _ => status(StatusCode::NOT_FOUND),
     }
 }
@@ -235,123 +439,137 @@ fn status(code: StatusCode) -> Response<Full<Bytes>> {
     response
 }
 
-/// One upstream GET, decoded; anything but a 200 is an error.
-async fn get<T: DeserializeOwned>(http: &Http, url: String) -> Result<T, Error> {
+/// One upstream GET, its body read whole; anything but a 200 is an error.
+async fn fetch(http: &Http, url: String) -> Result<Bytes, Error> {
     let response = http.get(url.parse()?).await?;
     if response.status() != StatusCode::OK {
         return Err(format!("{url}: {}", response.status()).into());
     }
-    let body = response.into_body().collect().await?.to_bytes();
-    Ok(sonic_rs::from_slice(&body)?)
+    Ok(response.into_body().collect().await?.to_bytes())
 }
 
-/// The product screen: bff-mobile's 8 calls with its dependencies, then its answer.
-async fn product(http: &Http, up: &Upstreams, id: &str) -> Result<Vec<u8>, Error> {
+/// One upstream GET, decoded into owned structs.
+async fn get<T: DeserializeOwned>(http: &Http, url: String) -> Result<T, Error> {
+    Ok(sonic_rs::from_slice(&fetch(http, url).await?)?)
+}
+
+/// The screen's first calls, at once: product, offer, rating summary, reviews.
+fn stage1_urls(up: &Upstreams, id: &str) -> [String; 4] {
     let (c, o, r) = (&up.catalog, &up.offers, &up.reviews);
+    [
+        format!("{c}/products/{id}"),
+        format!("{o}/offers?ids={id}"),
+        format!("{r}/products/{id}/rating"),
+        format!("{r}/products/{id}/reviews?offset=0&limit={REVIEWS}"),
+    ]
+}
+
+fn related_url(up: &Upstreams, id: &str) -> String {
+    format!(
+        "{}/products/{id}/related?limit={RELATED}",
+        up.recommendations
+    )
+}
+
+/// The related shelf's calls: cards, offers, ratings of the related ids, joined as bff-mobile
+/// sends them (form-encoded: the comma is `%2C`).
+fn shelf_urls(up: &Upstreams, related: &Recommended) -> [String; 3] {
+    let (c, o, r) = (&up.catalog, &up.offers, &up.reviews);
+    let ids = related.product_ids.join("%2C");
+    [
+        format!("{c}/products?ids={ids}&view=card"),
+        format!("{o}/offers?ids={ids}"),
+        format!("{r}/ratings?ids={ids}"),
+    ]
+}
+
+/// The product screen, `--decode same`: bff-mobile's 8 calls with its dependencies, each body
+/// decoded as it arrives, then the answer.
+async fn product_same(http: &Http, up: &Upstreams, id: &str) -> Result<Vec<u8>, Error> {
+    use same::*;
     let stage1 = async {
+        let [product, offers, rating, reviews] = stage1_urls(up, id);
         tokio::try_join!(
-            get::<ProductSummary>(http, format!("{c}/products/{id}")),
-            get::<Items<Offer>>(http, format!("{o}/offers?ids={id}")),
-            get::<RatingSummary>(http, format!("{r}/products/{id}/rating")),
-            get::<ReviewPage>(
-                http,
-                format!("{r}/products/{id}/reviews?offset=0&limit={REVIEWS}")
-            ),
+            get::<ProductSummary>(http, product),
+            get::<Items<Offer>>(http, offers),
+            get::<RatingSummary>(http, rating),
+            get::<ReviewPage>(http, reviews),
         )
     };
     // The related shelf's cards, offers and ratings as soon as its ids are in.
     let shelf = async {
-        let related: Recommended = get(
-            http,
-            format!(
-                "{}/products/{id}/related?limit={RELATED}",
-                up.recommendations
-            ),
-        )
-        .await?;
-        // Joined as bff-mobile sends them (form-encoded: the comma is `%2C`).
-        let ids = related.product_ids.join("%2C");
+        let related: Recommended = get(http, related_url(up, id)).await?;
+        let [cards, offers, ratings] = shelf_urls(up, &related);
         tokio::try_join!(
-            get::<Items<ProductCard>>(http, format!("{c}/products?ids={ids}&view=card")),
-            get::<Items<Offer>>(http, format!("{o}/offers?ids={ids}")),
-            get::<Items<Rating>>(http, format!("{r}/ratings?ids={ids}")),
+            get::<Items<ProductCard>>(http, cards),
+            get::<Items<Offer>>(http, offers),
+            get::<Items<Rating>>(http, ratings),
         )
     };
     let ((product, offers, rating, reviews), (cards, card_offers, ratings)) =
         tokio::try_join!(stage1, shelf)?;
-
-    let offer = offers
-        .items
-        .iter()
-        .find(|offer| offer.product_id == product.id);
-    let view = ProductView {
-        id: &product.id,
-        name: &product.name,
-        price: offer.map(price),
-        in_stock: offer.map(|offer| offer.stock > 0),
-        images: product
-            .images
-            .iter()
-            .filter_map(image_url)
-            .take(MAX_IMAGES)
-            .collect(),
-        summary: cut(product.description.trim(), SUMMARY_MAX_CHARS),
-        rating: RatingView {
-            average: one_decimal(rating.average),
-            count: rating.count,
-        },
-        reviews: reviews
-            .items
-            .iter()
-            .take(REVIEWS)
-            .map(|review| ReviewView {
-                author: &review.author,
-                rating: review.rating,
-                text: excerpt(&review.title, &review.body),
-            })
-            .collect(),
-        related: cards
-            .items
-            .iter()
-            .map(|card| CardView {
-                id: &card.id,
-                name: &card.name,
-                price: card_offers
-                    .items
-                    .iter()
-                    .find(|offer| offer.product_id == card.id)
-                    .map(price),
-                rating: ratings
-                    .items
-                    .iter()
-                    .find(|rating| rating.product_id == card.id && rating.count > 0)
-                    .map(|rating| one_decimal(rating.average)),
-                image: card.images.first().and_then(image_url),
-            })
-            .collect(),
-    };
-    Ok(sonic_rs::to_vec(&view)?)
+    answer(
+        &product,
+        &offers,
+        &rating,
+        &reviews,
+        &cards,
+        &card_offers,
+        &ratings,
+    )
 }
 
-/// The first rendition at least [`IMAGE_WIDTH`] wide (they come narrowest first), else the widest.
-fn image_url(image: &Image) -> Option<&str> {
-    image
-        .renditions
-        .iter()
-        .find(|r| r.width >= IMAGE_WIDTH)
-        .or_else(|| image.renditions.iter().max_by_key(|r| r.width))
-        .map(|r| r.url.as_str())
+/// The product screen, `--decode least`: the same calls with the same dependencies, their bodies
+/// kept whole; once all are in, each is decoded borrowing from its body, then the answer.
+async fn product_least(http: &Http, up: &Upstreams, id: &str) -> Result<Vec<u8>, Error> {
+    use least::*;
+    let stage1 = async {
+        let [product, offers, rating, reviews] = stage1_urls(up, id);
+        tokio::try_join!(
+            fetch(http, product),
+            fetch(http, offers),
+            fetch(http, rating),
+            fetch(http, reviews),
+        )
+    };
+    // The related shelf's cards, offers and ratings as soon as its ids are in.
+    let shelf = async {
+        let related: Recommended = get(http, related_url(up, id)).await?;
+        let [cards, offers, ratings] = shelf_urls(up, &related);
+        tokio::try_join!(
+            fetch(http, cards),
+            fetch(http, offers),
+            fetch(http, ratings),
+        )
+    };
+    let ((product, offers, rating, reviews), (cards, card_offers, ratings)) =
+        tokio::try_join!(stage1, shelf)?;
+    let product: ProductSummary = sonic_rs::from_slice(&product)?;
+    let offers: Items<Offer> = sonic_rs::from_slice(&offers)?;
+    let rating: RatingSummary = sonic_rs::from_slice(&rating)?;
+    let reviews: ReviewPage = sonic_rs::from_slice(&reviews)?;
+    let cards: Items<ProductCard> = sonic_rs::from_slice(&cards)?;
+    let card_offers: Items<Offer> = sonic_rs::from_slice(&card_offers)?;
+    let ratings: Items<Rating> = sonic_rs::from_slice(&ratings)?;
+    answer(
+        &product,
+        &offers,
+        &rating,
+        &reviews,
+        &cards,
+        &card_offers,
+        &ratings,
+    )
 }
 
 /// `€129.99`: the cents with the currency's symbol, nothing more.
-fn price(offer: &Offer) -> String {
-    let symbol = match offer.currency.as_str() {
+fn price(currency: &str, cents: i64) -> String {
+    let symbol = match currency {
         "EUR" => "€",
         "USD" => "$",
         "GBP" => "£",
         other => other,
     };
-    let cents = offer.price_cents;
     format!("{symbol}{}.{:02}", cents / 100, (cents % 100).abs())
 }
 
