@@ -107,6 +107,8 @@ SCENARIOS = [
     S("wp-rust-cold", "web product", "Rust bff-web, cache off, 2000 ids", "wrk", "web_nocache", "/api/products/", True),
     S("wp-node-cold", "web product", "Node reference, 2000 ids", "wrk", "node", "/api/products/", True),
     S("wp-floor", "web product", "floor: its 9 upstream calls direct, 2000 ids", "floor", screen="web-product", rotate=True),
+    S("wp-minimal", "web product", "minimal BFF: hyper server, the 9 calls, sonic-rs decode of the same fields, a JSON "
+      "answer; nothing else, 2000 ids", "wrk", "minimal", "/api/products/", True),
     S("wp-rust-cached", "web product", f"Rust bff-web, cached ({FIXED})", "wrk", "web", f"/api/products/{FIXED}"),
     S("wp-node-fixed", "web product", f"Node reference ({FIXED}, no cache)", "wrk", "node", f"/api/products/{FIXED}"),
     S("wp-rust-graphql-cold", "web product", "Rust bff-web GraphQL (ProductPage query), cache off, 2000 ids", "wrk",
@@ -534,6 +536,9 @@ def ratio_lines(m: dict, results: dict) -> list[str]:
          "cpu_us", "client_cpu_us"),
         ("mobile product, CPU/req, Rust cold ÷ minimal BFF (least decoding)", "mp-rust-cold", "mp-minimal-least",
          "cpu_us"),
+        # The same lower bound for the web product page (the minimal BFF's `/api/products/{id}`).
+        ("web product, CPU/req, minimal BFF ÷ the floor client", "wp-minimal", "wp-floor", "cpu_us", "client_cpu_us"),
+        ("web product, CPU/req, Rust cold ÷ minimal BFF", "wp-rust-cold", "wp-minimal", "cpu_us"),
         ("mobile product, CPU/req, Rust cold (cache off) ÷ Node", "mp-rust-cold", "mp-node-cold", "cpu_us"),
         ("mobile product, CPU/req, Rust cached ÷ Node (same id)", "mp-rust-cached", "mp-node-fixed", "cpu_us"),
         ("mobile product, CPU/req, Rust cache on 2000 ids ÷ Node 2000 ids", "mp-rust-mixed", "mp-node-cold", "cpu_us"),

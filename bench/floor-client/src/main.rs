@@ -12,7 +12,8 @@
 //!              [--measure-pid PID]                   CPU time of this process (the upstreams) per screen
 //!              [--catalog URL --offers URL --reviews URL --recommendations URL]
 //! floor-client --mode serve --listen PORT [--decode same|least] [--catalog URL ...]
-//!                                                    the minimal BFF (see `serve`)
+//!                                                    the minimal BFF (see `serve`): GET
+//!                                                    /v1/products/{id}, /api/products/{id}
 //! ```
 //! Prints one JSON object: screens, screens/s, screen latency percentiles (µs), the upstream
 //! calls made, per-call p50s (`--mode calls`), the measured process's CPU µs per screen and this

@@ -9,6 +9,9 @@
 //! no headers but `content-type`, no logging, metrics or middleware, word-boundary cuts or device
 //! hints. `GET /healthz` answers 200; anything else 404.
 //!
+//! It also serves bff-web's product page, `GET /api/products/{id}` (9 calls, an answer shaped
+//! like bff-web's, 19-27 KB), for bff-web's goal: module `web`, which says what it leaves out.
+//!
 //! `--decode same` (the default) decodes each body as it arrives into owned structs holding
 //! exactly the fields bff-mobile decodes, also those the screen does not show (module `same`).
 //! `--decode least` reads each body whole and, once all are in, decodes only the fields the answer
@@ -31,6 +34,8 @@ use serde::{Deserialize, Serialize};
 use tokio::net::TcpListener;
 
 use super::{Error, Http};
+
+mod web;
 
 /// Reviews and related products on the screen, as bff-mobile shows them.
 const REVIEWS: usize = 3;
@@ -168,80 +173,80 @@ mod same {
 
     #[derive(Deserialize)]
     #[allow(dead_code)]
-    struct Image {
-        alt: String,
-        renditions: Vec<Rendition>,
+    pub(super) struct Image {
+        pub(super) alt: String,
+        pub(super) renditions: Vec<Rendition>,
     }
 
     #[derive(Deserialize)]
     #[allow(dead_code)]
-    struct Rendition {
-        width: u32,
-        height: u32,
-        url: String,
+    pub(super) struct Rendition {
+        pub(super) width: u32,
+        pub(super) height: u32,
+        pub(super) url: String,
     }
 
     #[derive(Deserialize)]
     #[allow(dead_code)]
     pub(super) struct Offer {
-        product_id: String,
-        price_cents: i64,
-        list_price_cents: i64,
-        currency: String,
-        discount_percent: u8,
-        stock: u32,
-        delivery: Delivery,
+        pub(super) product_id: String,
+        pub(super) price_cents: i64,
+        pub(super) list_price_cents: i64,
+        pub(super) currency: String,
+        pub(super) discount_percent: u8,
+        pub(super) stock: u32,
+        pub(super) delivery: Delivery,
     }
 
-    #[derive(Deserialize)]
+    #[derive(Deserialize, Serialize, Clone, Copy)]
     #[allow(dead_code)]
-    struct Delivery {
-        min_days: u16,
-        max_days: u16,
+    pub(super) struct Delivery {
+        pub(super) min_days: u16,
+        pub(super) max_days: u16,
     }
 
     #[derive(Deserialize)]
     #[allow(dead_code)]
     pub(super) struct RatingSummary {
-        average: f32,
-        count: u32,
-        histogram: [u32; 5],
+        pub(super) average: f32,
+        pub(super) count: u32,
+        pub(super) histogram: [u32; 5],
     }
 
     #[derive(Deserialize)]
     #[allow(dead_code)]
     pub(super) struct ReviewPage {
-        total: u32,
-        offset: u32,
-        items: Vec<Review>,
+        pub(super) total: u32,
+        pub(super) offset: u32,
+        pub(super) items: Vec<Review>,
     }
 
     #[derive(Deserialize)]
     #[allow(dead_code)]
-    struct Review {
-        id: String,
-        author: String,
-        rating: u8,
-        title: String,
-        body: String,
-        created_at: String,
+    pub(super) struct Review {
+        pub(super) id: String,
+        pub(super) author: String,
+        pub(super) rating: u8,
+        pub(super) title: String,
+        pub(super) body: String,
+        pub(super) created_at: String,
     }
 
     #[derive(Deserialize)]
     #[allow(dead_code)]
     pub(super) struct ProductCard {
-        id: String,
-        name: String,
-        brand: String,
-        category: String,
-        images: Vec<Image>,
+        pub(super) id: String,
+        pub(super) name: String,
+        pub(super) brand: String,
+        pub(super) category: String,
+        pub(super) images: Vec<Image>,
     }
 
     #[derive(Deserialize)]
     pub(super) struct Rating {
-        product_id: String,
-        average: f32,
-        count: u32,
+        pub(super) product_id: String,
+        pub(super) average: f32,
+        pub(super) count: u32,
     }
 
     answer!();
@@ -421,15 +426,25 @@ async fn handle(
                 Decode::Same => product_same(http, up, id).await,
                 Decode::Least => product_least(http, up, id).await,
             };
-            match answer {
-                Ok(json) => Response::builder()
-                    .header(CONTENT_TYPE, "application/json")
-                    .body(Full::new(Bytes::from(json)))
-                    .expect("valid response"),
-                Err(_) => status(StatusCode::BAD_GATEWAY),
-            }
+            json_or_502(answer)
         }
-        _ => status(StatusCode::NOT_FOUND),
+        _ => match path.strip_prefix("/api/products/") {
+            // One decoding for both `--decode` variants (see module `web`).
+            Some(id) if !id.is_empty() && !id.contains('/') => {
+                json_or_502(web::product(http, up, id).await)
+            }
+            _ => status(StatusCode::NOT_FOUND),
+        },
+    }
+}
+
+fn json_or_502(answer: Result<Vec<u8>, Error>) -> Response<Full<Bytes>> {
+    match answer {
+        Ok(json) => Response::builder()
+            .header(CONTENT_TYPE, "application/json")
+            .body(Full::new(Bytes::from(json)))
+            .expect("valid response"),
+        Err(_) => status(StatusCode::BAD_GATEWAY),
     }
 }
 
