@@ -6,7 +6,7 @@ move with the machine's load, for A/B comparisons of two builds and for ratios s
     bench/instructions.py --only web-            # the screens whose key starts so
     bench/instructions.py --web /tmp/old/bff-web --web target/release/bff-web   # A/B of two builds
     bench/instructions.py --only mobile-product --keep /tmp/cg    # then: callgrind_annotate /tmp/cg/cg-*.out.1
-    bench/instructions.py --only mobile-product --minimal          # and the minimal BFF beside it
+    bench/instructions.py --only product --minimal                 # and the minimal BFF beside each
 
 CPU time per request (bench/run.sh) stays the figure of the goals: instructions leave out cache
 misses and the kernel, so a change that allocates less can gain more time than instructions, and a
@@ -50,8 +50,10 @@ SCREENS = {
     "mobile-home": ("mobile", "/v1/home", False),
 }
 RATIOS = [("web-graphql", "web-product", "GraphQL product page ÷ REST /api/products/{id}")]
-# The minimal BFF (bench/floor-client `--mode serve`, bench/README.md) serves this screen only.
-MINIMAL_SCREEN = "mobile-product"
+# The screens the minimal BFF (bench/floor-client `--mode serve`, bench/README.md) serves, and the
+# one its `--decode least` variant decodes differently (it answers the web page as `same` does).
+MINIMAL_SCREENS = ["mobile-product", "web-product"]
+LEAST_SCREEN = "mobile-product"
 MINIMAL = os.path.join(ROOT, "bench", "floor-client", "target", "release", "floor-client")
 
 
@@ -161,8 +163,8 @@ def main() -> None:
                     help="products in turn (default 2000; 50 with --upstream-cache, all warmed up)")
     ap.add_argument("--keep", metavar="DIR", help="keep callgrind's files there (for callgrind_annotate)")
     ap.add_argument("--minimal", action="store_true",
-                    help=f"also the minimal BFF ({MINIMAL}, --mode serve, both --decode variants) on {MINIMAL_SCREEN}: "
-                         "the lower bound")
+                    help=f"also the minimal BFF ({MINIMAL}, --mode serve) on the product screens, the lower bound "
+                         f"(and its --decode least variant on {LEAST_SCREEN})")
     args = ap.parse_args()
     if args.ids is None:
         args.ids = 50 if args.upstream_cache else IDS
@@ -179,7 +181,7 @@ def main() -> None:
     upstreams = subprocess.Popen([os.path.join(RELEASE, "demo-upstreams"), "--all"], env=up_env,
                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     table = {}
-    minimal = []  # (decode, instructions) of the minimal BFF
+    minimal = []  # (screen, decode, instructions) of the minimal BFF
     try:
         wait_healthy(UPSTREAM_PORT, 30)
         with tempfile.TemporaryDirectory(prefix="instructions-") as scratch:
@@ -194,11 +196,12 @@ def main() -> None:
                     port += 10
                     for screen, ir in measure(binary, kind, mine, args, port, out).items():
                         table.setdefault(screen, []).append((binary, ir))
-            if args.minimal and MINIMAL_SCREEN in screens:
-                for decode in ("same", "least"):
+            for decode, served in [("same", MINIMAL_SCREENS), ("least", [LEAST_SCREEN])]:
+                mine = [s for s in screens if s in served]
+                if args.minimal and mine:
                     port += 10
-                    ir = measure(MINIMAL, f"minimal-{decode}", [MINIMAL_SCREEN], args, port, out)
-                    minimal.append((decode, ir[MINIMAL_SCREEN]))
+                    for screen, ir in measure(MINIMAL, f"minimal-{decode}", mine, args, port, out).items():
+                        minimal.append((screen, decode, ir))
     finally:
         upstreams.terminate()
         upstreams.wait()
@@ -208,10 +211,9 @@ def main() -> None:
         cells = " | ".join(f"{b}: {ir / 1000:,.0f} k" for b, ir in rows)
         change = f"  (B ÷ A {rows[1][1] / rows[0][1]:.3f})" if len(rows) == 2 else ""
         print(f"  {screen:15} {cells}{change}")
-    for decode, least in minimal:
-        ratios = ", ".join(f"{ir / least:.3f}" for _, ir in table.get(MINIMAL_SCREEN, []))
-        print(f"  {MINIMAL_SCREEN} minimal BFF (--decode {decode}): {least / 1000:,.0f} k; "
-              f"bff-mobile ÷ it: {ratios}")
+    for screen, decode, bound in minimal:
+        ratios = ", ".join(f"{ir / bound:.3f}" for _, ir in table.get(screen, []))
+        print(f"  {screen:15} minimal BFF (--decode {decode}): {bound / 1000:,.0f} k; BFF ÷ it: {ratios}")
     for num, den, label in RATIOS:
         if num in table and den in table:
             ratios = ", ".join(f"{a[1] / b[1]:.3f}" for a, b in zip(table[num], table[den]))

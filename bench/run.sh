@@ -184,13 +184,12 @@ start node "$CPU_SUT" NODE_ENV=production PORT="$PORT_NODE" \
   -- node bench/node-reference/server.js
 # The minimal BFF (floor-client --mode serve): the lower bound of any BFF of the mobile product screen
 # (/v1/products/{id}) and of the web product page (/api/products/{id}).
-start minimal "$CPU_SUT" -- bench/floor-client/target/release/floor-client --mode serve --listen "$PORT_MINIMAL" \
-  --catalog "http://127.0.0.1:$UP" --offers "http://127.0.0.1:$((UP + 1))" \
-  --reviews "http://127.0.0.1:$((UP + 2))" --recommendations "http://127.0.0.1:$((UP + 3))"
+minimal=(bench/floor-client/target/release/floor-client --mode serve --catalog "http://127.0.0.1:$UP"
+  --offers "http://127.0.0.1:$((UP + 1))" --reviews "http://127.0.0.1:$((UP + 2))"
+  --recommendations "http://127.0.0.1:$((UP + 3))")
+start minimal "$CPU_SUT" -- "${minimal[@]}" --listen "$PORT_MINIMAL"
 # The same, decoding only the fields its answer shows, borrowed from the bodies: the tighter bound.
-start minimal_least "$CPU_SUT" -- bench/floor-client/target/release/floor-client --mode serve --decode least \
-  --listen "$PORT_MINIMAL_LEAST" --catalog "http://127.0.0.1:$UP" --offers "http://127.0.0.1:$((UP + 1))" \
-  --reviews "http://127.0.0.1:$((UP + 2))" --recommendations "http://127.0.0.1:$((UP + 3))"
+start minimal_least "$CPU_SUT" -- "${minimal[@]}" --decode least --listen "$PORT_MINIMAL_LEAST"
 
 wait_healthy() { # wait_healthy NAME PORT
   for _ in $(seq 100); do

@@ -3,7 +3,7 @@
 //! Mobile clients on metered networks revalidate instead of downloading a screen again. The tag
 //! is a hash of the uncompressed body, marked weak (`W/`) because the compression layer may send
 //! the same representation with different content codings. A handler that already knows its
-//! tag (a screen served from [`crate::rendered`]) sets it itself; the body is then not hashed
+//! tag (a screen served from [`crate::screen_cache`]) sets it itself; the body is then not hashed
 //! again, only compared.
 
 use axum::body::{Body, to_bytes};

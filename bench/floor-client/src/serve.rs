@@ -68,10 +68,14 @@ struct Items<T> {
     items: Vec<T>,
 }
 
-/// The related ids, owned in both variants: they build the shelf's URLs.
+/// The related ids, owned in both variants (they build the shelf's URLs), and the flag both BFFs
+/// decode with them.
 #[derive(Deserialize)]
+#[allow(dead_code)]
 struct Recommended {
     product_ids: Vec<String>,
+    #[serde(default)]
+    personalised: bool,
 }
 
 /// The answer from the decoded bodies, written once for both variants: their structs have the
@@ -96,7 +100,7 @@ macro_rules! answer {
             let view = ProductView {
                 id: &product.id,
                 name: &product.name,
-                price: offer.map(|offer| price(&offer.currency, offer.price_cents)),
+                price: offer.map(|offer| format_money(offer.price_cents, &offer.currency)),
                 in_stock: offer.map(|offer| offer.stock > 0),
                 images: product
                     .images
@@ -129,7 +133,7 @@ macro_rules! answer {
                             .items
                             .iter()
                             .find(|offer| offer.product_id == card.id)
-                            .map(|offer| price(&offer.currency, offer.price_cents)),
+                            .map(|offer| format_money(offer.price_cents, &offer.currency)),
                         rating: ratings
                             .items
                             .iter()
@@ -577,15 +581,37 @@ async fn product_least(http: &Http, up: &Upstreams, id: &str) -> Result<Vec<u8>,
     )
 }
 
-/// `€129.99`: the cents with the currency's symbol, nothing more.
-fn price(currency: &str, cents: i64) -> String {
+/// `€1,299.00`, as both BFFs format money (`shared::upstream::offers::format_money`, with `itoa`
+/// for the digits, which this crate does not have).
+fn format_money(cents: i64, currency: &str) -> String {
     let symbol = match currency {
         "EUR" => "€",
         "USD" => "$",
         "GBP" => "£",
-        other => other,
+        _ => "",
     };
-    format!("{symbol}{}.{:02}", cents / 100, (cents % 100).abs())
+    let minor = cents.unsigned_abs();
+    let whole = (minor / 100).to_string();
+    let mut out = String::with_capacity(whole.len() * 4 / 3 + currency.len() + 8);
+    if cents < 0 {
+        out.push('-');
+    }
+    out.push_str(symbol);
+    for (i, digit) in whole.chars().enumerate() {
+        if i > 0 && (whole.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    let fraction = (minor % 100) as u8;
+    out.push('.');
+    out.push(char::from(b'0' + fraction / 10));
+    out.push(char::from(b'0' + fraction % 10));
+    if symbol.is_empty() {
+        out.push(' ');
+        out.push_str(currency);
+    }
+    out
 }
 
 fn one_decimal(value: f32) -> f32 {

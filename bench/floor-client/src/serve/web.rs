@@ -33,7 +33,7 @@ use serde::{Deserialize, Serialize};
 use super::same::{
     Delivery, Image, Offer, ProductCard, Rating, RatingSummary, Rendition, ReviewPage,
 };
-use super::{Error, Http, Items, Upstreams, get};
+use super::{Error, Http, Items, Recommended, Upstreams, format_money, get};
 
 /// Reviews and related cards on the page, as bff-web shows them.
 const REVIEWS: u32 = 10;
@@ -76,14 +76,6 @@ struct Category {
     id: String,
     name: String,
     product_count: u32,
-}
-
-#[derive(Deserialize)]
-#[allow(dead_code)]
-struct Recommended {
-    product_ids: Vec<String>,
-    #[serde(default)]
-    personalised: bool,
 }
 
 // --- what it answers (bff-web/src/views/{product,card}.rs) ----------------------------------------
@@ -389,39 +381,6 @@ fn price(offer: &Offer) -> Price<'_> {
             0
         },
     }
-}
-
-/// `€1,299.00`, as bff-web formats money (`shared::upstream::offers::format_money`, with `itoa`
-/// for the digits, which this crate does not have).
-fn format_money(cents: i64, currency: &str) -> String {
-    let symbol = match currency {
-        "EUR" => "€",
-        "USD" => "$",
-        "GBP" => "£",
-        _ => "",
-    };
-    let minor = cents.unsigned_abs();
-    let whole = (minor / 100).to_string();
-    let mut out = String::with_capacity(whole.len() * 4 / 3 + currency.len() + 8);
-    if cents < 0 {
-        out.push('-');
-    }
-    out.push_str(symbol);
-    for (i, digit) in whole.chars().enumerate() {
-        if i > 0 && (whole.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(digit);
-    }
-    let fraction = (minor % 100) as u8;
-    out.push('.');
-    out.push(char::from(b'0' + fraction / 10));
-    out.push(char::from(b'0' + fraction % 10));
-    if symbol.is_empty() {
-        out.push(' ');
-        out.push_str(currency);
-    }
-    out
 }
 
 /// An image's `src` and `srcset`; `None` when it has no rendition.
