@@ -116,9 +116,13 @@ SCENARIOS = [
     S("wp-rust-mixed", "web product", "Rust bff-web, cache on, 2000 ids", "wrk", "web_mixed", "/api/products/", True),
     S("mh-rust-cold", "mobile home", "Rust bff-mobile, cache off", "wrk", "mobile_nocache", "/v1/home"),
     S("mh-floor", "mobile home", "floor: its 5 upstream calls direct", "floor", screen="mobile-home"),
+    S("mh-minimal", "mobile home", "minimal BFF: hyper server, the 5 calls, sonic-rs decode of the same fields, a JSON "
+      "answer; nothing else", "wrk", "minimal", "/v1/home"),
     S("mh-rust-cached", "mobile home", "Rust bff-mobile, cached", "wrk", "mobile", "/v1/home"),
     S("wh-rust-cold", "web home", "Rust bff-web, cache off", "wrk", "web_nocache", "/api/home"),
     S("wh-floor", "web home", "floor: its 6 upstream calls direct", "floor", screen="web-home"),
+    S("wh-minimal", "web home", "minimal BFF: hyper server, the 6 calls, sonic-rs decode of the same fields, a JSON "
+      "answer; nothing else", "wrk", "minimal", "/api/home"),
     S("wh-rust-cached", "web home", "Rust bff-web, cached", "wrk", "web", "/api/home"),
 ]
 # Which floor gives the upstream-call p50s a wrk scenario's "BFF-added" latency is computed from.
@@ -539,6 +543,11 @@ def ratio_lines(m: dict, results: dict) -> list[str]:
         # The same lower bound for the web product page (the minimal BFF's `/api/products/{id}`).
         ("web product, CPU/req, minimal BFF ÷ the floor client", "wp-minimal", "wp-floor", "cpu_us", "client_cpu_us"),
         ("web product, CPU/req, Rust cold ÷ minimal BFF", "wp-rust-cold", "wp-minimal", "cpu_us"),
+        # And for both homes (the minimal BFF's `/v1/home` and `/api/home`).
+        ("mobile home, CPU/req, minimal BFF ÷ the floor client", "mh-minimal", "mh-floor", "cpu_us", "client_cpu_us"),
+        ("mobile home, CPU/req, Rust cold ÷ minimal BFF", "mh-rust-cold", "mh-minimal", "cpu_us"),
+        ("web home, CPU/req, minimal BFF ÷ the floor client", "wh-minimal", "wh-floor", "cpu_us", "client_cpu_us"),
+        ("web home, CPU/req, Rust cold ÷ minimal BFF", "wh-rust-cold", "wh-minimal", "cpu_us"),
         ("mobile product, CPU/req, Rust cold (cache off) ÷ Node", "mp-rust-cold", "mp-node-cold", "cpu_us"),
         ("mobile product, CPU/req, Rust cached ÷ Node (same id)", "mp-rust-cached", "mp-node-fixed", "cpu_us"),
         ("mobile product, CPU/req, Rust cache on 2000 ids ÷ Node 2000 ids", "mp-rust-mixed", "mp-node-cold", "cpu_us"),

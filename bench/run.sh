@@ -182,8 +182,8 @@ start node "$CPU_SUT" NODE_ENV=production PORT="$PORT_NODE" \
   CATALOG_URL="http://127.0.0.1:$UP" OFFERS_URL="http://127.0.0.1:$((UP + 1))" \
   REVIEWS_URL="http://127.0.0.1:$((UP + 2))" RECOMMENDATIONS_URL="http://127.0.0.1:$((UP + 3))" \
   -- node bench/node-reference/server.js
-# The minimal BFF (floor-client --mode serve): the lower bound of any BFF of the mobile product screen
-# (/v1/products/{id}) and of the web product page (/api/products/{id}).
+# The minimal BFF (floor-client --mode serve): the lower bound of any BFF of the mobile product and home
+# screens (/v1/products/{id}, /v1/home) and of the web product and home pages (/api/products/{id}, /api/home).
 minimal=(bench/floor-client/target/release/floor-client --mode serve --catalog "http://127.0.0.1:$UP"
   --offers "http://127.0.0.1:$((UP + 1))" --reviews "http://127.0.0.1:$((UP + 2))"
   --recommendations "http://127.0.0.1:$((UP + 3))")

@@ -13,7 +13,8 @@
 //!              [--catalog URL --offers URL --reviews URL --recommendations URL]
 //! floor-client --mode serve --listen PORT [--decode same|least] [--catalog URL ...]
 //!                                                    the minimal BFF (see `serve`): GET
-//!                                                    /v1/products/{id}, /api/products/{id}
+//!                                                    /v1/products/{id}, /v1/home,
+//!                                                    /api/products/{id}, /api/home
 //! ```
 //! Prints one JSON object: screens, screens/s, screen latency percentiles (µs), the upstream
 //! calls made, per-call p50s (`--mode calls`), the measured process's CPU µs per screen and this
@@ -130,7 +131,7 @@ fn uri(base: &str, path_and_query: &str) -> Uri {
 }
 
 /// Ids joined as the BFFs send them (`url`'s form encoding: the comma is `%2C`).
-fn id_list(ids: &[String]) -> String {
+fn id_list<S: std::borrow::Borrow<str>>(ids: &[S]) -> String {
     ids.join("%2C")
 }
 
@@ -240,20 +241,16 @@ async fn plans(http: &Http, o: &Options) -> Result<Vec<Plan>, Error> {
             let popular_uri = uri(rc, &format!("/popular?limit={popular}"));
             let featured_body = get_json(http, featured_uri.clone()).await?;
             let popular_ids = strings(&get_json(http, popular_uri.clone()).await?["product_ids"]);
-            let mut shelf: Vec<String> = featured_body["items"]
+            let featured_ids = featured_body["items"]
                 .as_array()
-                .map(|items| {
-                    items
-                        .iter()
-                        .filter_map(|i| i["id"].as_str().map(String::from))
-                        .collect()
-                })
-                .unwrap_or_default();
-            for id in &popular_ids {
-                if !shelf.contains(id) {
-                    shelf.push(id.clone());
-                }
-            }
+                .into_iter()
+                .flatten()
+                .filter_map(|item| item["id"].as_str());
+            let shelf: Vec<String> =
+                serve::union_ids(featured_ids, popular_ids.iter().map(String::as_str))
+                    .into_iter()
+                    .map(String::from)
+                    .collect();
             let mut tails = vec![cards(&popular_ids)];
             tails.extend(extras(&shelf));
             out.push(Plan {

@@ -9,15 +9,20 @@
 //! no headers but `content-type`, no logging, metrics or middleware, word-boundary cuts or device
 //! hints. `GET /healthz` answers 200; anything else 404.
 //!
-//! It also serves bff-web's product page, `GET /api/products/{id}` (9 calls, an answer shaped
-//! like bff-web's, 19-27 KB), for bff-web's goal: module `web`, which says what it leaves out.
+//! It also serves bff-mobile's home screen, `GET /v1/home` (5 calls: the featured cards and the
+//! popular ids at once, then the popular cards and one offers and one ratings call for both
+//! shelves; an answer byte for byte bff-mobile's), and bff-web's product page and home page,
+//! `GET /api/products/{id}` (9 calls, 19-27 KB) and `GET /api/home` (6 calls), for bff-web's
+//! goals: module `web`, which says what it leaves out.
 //!
 //! `--decode same` (the default) decodes each body as it arrives into owned structs holding
 //! exactly the fields bff-mobile decodes, also those the screen does not show (module `same`).
 //! `--decode least` reads each body whole and, once all are in, decodes only the fields the answer
 //! shows, into structs whose strings borrow from the body (`Cow`: copied only when escaped; module
-//! `least`), the tightest bound; both write byte for byte the same answer.
+//! `least`), the tightest bound; both write byte for byte the same answer. (The home's featured
+//! body is decoded as it arrives in both: its ids are in the second stage's URLs.)
 
+use std::borrow::Borrow;
 use std::convert::Infallible;
 use std::sync::Arc;
 
@@ -33,7 +38,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use tokio::net::TcpListener;
 
-use super::{Error, Http};
+use super::{Error, Http, id_list};
 
 mod web;
 
@@ -46,6 +51,9 @@ const SUMMARY_MAX_CHARS: usize = 300;
 const REVIEW_MAX_CHARS: usize = 200;
 /// The image width bff-mobile picks for a phone without hints (390 CSS pixels at DPR 2).
 const IMAGE_WIDTH: u32 = 780;
+/// Cards on the home screen's featured and popular shelves, as bff-mobile shows them.
+const HOME_FEATURED: u32 = 10;
+const HOME_POPULAR: u32 = 6;
 
 /// The upstreams' base URLs.
 pub struct Upstreams {
@@ -123,27 +131,71 @@ macro_rules! answer {
                         text: excerpt(&review.title, &review.body),
                     })
                     .collect(),
-                related: cards
-                    .items
-                    .iter()
-                    .map(|card| CardView {
-                        id: &card.id,
-                        name: &card.name,
-                        price: card_offers
-                            .items
-                            .iter()
-                            .find(|offer| offer.product_id == card.id)
-                            .map(|offer| format_money(offer.price_cents, &offer.currency)),
-                        rating: ratings
-                            .items
-                            .iter()
-                            .find(|rating| rating.product_id == card.id && rating.count > 0)
-                            .map(|rating| one_decimal(rating.average)),
-                        image: card.images.first().and_then(image_url),
-                    })
-                    .collect(),
+                related: shelf(&cards.items, card_offers, ratings),
             };
             Ok(sonic_rs::to_vec(&view)?)
+        }
+
+        /// The home screen's answer (bff-mobile/src/views/home.rs): the popular shelf is
+        /// `for_you` when the list was personalised (never, without a token).
+        pub(super) fn home_answer(
+            featured: &Featured,
+            popular: &Recommended,
+            popular_cards: &Items<ProductCard>,
+            offers: &Items<Offer>,
+            ratings: &Items<Rating>,
+        ) -> Result<Vec<u8>, Error> {
+            let popular_shelf = Some(shelf(&popular_cards.items, offers, ratings));
+            let (popular_shelf, for_you) = if popular.personalised {
+                (None, popular_shelf)
+            } else {
+                (popular_shelf, None)
+            };
+            let view = HomeView {
+                featured: shelf(&featured.items, offers, ratings),
+                popular: popular_shelf,
+                for_you,
+            };
+            Ok(sonic_rs::to_vec(&view)?)
+        }
+
+        /// The ids whose offers and ratings the home needs: the featured cards', then the popular
+        /// ones not among them (bff-mobile's and bff-web's `union_ids`).
+        pub(super) fn home_ids<'v>(
+            featured: &'v Featured,
+            popular: &'v Recommended,
+        ) -> Vec<&'v str> {
+            union_ids(
+                featured.items.iter().map(|card| &*card.id),
+                popular.product_ids.iter().map(String::as_str),
+            )
+        }
+
+        /// A shelf's cards (bff-mobile/src/views/card.rs), in the catalog's order, with their
+        /// offers and ratings.
+        fn shelf<'v>(
+            cards: &'v [ProductCard],
+            offers: &Items<Offer>,
+            ratings: &Items<Rating>,
+        ) -> Vec<CardView<'v>> {
+            cards
+                .iter()
+                .map(|card| CardView {
+                    id: &card.id,
+                    name: &card.name,
+                    price: offers
+                        .items
+                        .iter()
+                        .find(|offer| offer.product_id == card.id)
+                        .map(|offer| format_money(offer.price_cents, &offer.currency)),
+                    rating: ratings
+                        .items
+                        .iter()
+                        .find(|rating| rating.product_id == card.id && rating.count > 0)
+                        .map(|rating| one_decimal(rating.average)),
+                    image: card.images.first().and_then(image_url),
+                })
+                .collect()
         }
 
         /// The first rendition at least [`IMAGE_WIDTH`] wide (they come narrowest first), else
@@ -253,6 +305,22 @@ mod same {
         pub(super) count: u32,
     }
 
+    /// The featured shelf with its banner (bff-mobile decodes the banner too and shows none;
+    /// bff-web shows it).
+    #[derive(Deserialize)]
+    pub(super) struct Featured {
+        pub(super) hero: Hero,
+        pub(super) items: Vec<ProductCard>,
+    }
+
+    #[derive(Deserialize)]
+    pub(super) struct Hero {
+        pub(super) title: String,
+        pub(super) subtitle: String,
+        pub(super) product_id: String,
+        pub(super) image: Image,
+    }
+
     answer!();
 }
 
@@ -339,10 +407,17 @@ mod least {
         count: u32,
     }
 
+    /// The featured cards; the banner is skipped.
+    #[derive(Deserialize)]
+    pub(super) struct Featured<'a> {
+        #[serde(borrow)]
+        items: Vec<ProductCard<'a>>,
+    }
+
     answer!();
 }
 
-// --- what it answers (bff-mobile/src/views/{product,card}.rs) ---------------------------------------
+// --- what it answers (bff-mobile/src/views/{product,home,card}.rs) ----------------------------------
 
 #[derive(Serialize)]
 struct ProductView<'a> {
@@ -357,6 +432,15 @@ struct ProductView<'a> {
     rating: RatingView,
     reviews: Vec<ReviewView<'a>>,
     related: Vec<CardView<'a>>,
+}
+
+#[derive(Serialize)]
+struct HomeView<'a> {
+    featured: Vec<CardView<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    popular: Option<Vec<CardView<'a>>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    for_you: Option<Vec<CardView<'a>>>,
 }
 
 #[derive(Serialize)]
@@ -424,22 +508,29 @@ async fn handle(
     if path == "/healthz" {
         return status(StatusCode::OK);
     }
-    match path.strip_prefix("/v1/products/") {
-        Some(id) if !id.is_empty() && !id.contains('/') => {
-            let answer = match decode {
-                Decode::Same => product_same(http, up, id).await,
-                Decode::Least => product_least(http, up, id).await,
-            };
-            json_or_502(answer)
+    let product_id = |prefix| {
+        path.strip_prefix(prefix)
+            .filter(|id: &&str| !id.is_empty() && !id.contains('/'))
+    };
+    // The web routes have one decoding for both `--decode` variants (see module `web`).
+    let answer = if let Some(id) = product_id("/v1/products/") {
+        match decode {
+            Decode::Same => product_same(http, up, id).await,
+            Decode::Least => product_least(http, up, id).await,
         }
-        _ => match path.strip_prefix("/api/products/") {
-            // One decoding for both `--decode` variants (see module `web`).
-            Some(id) if !id.is_empty() && !id.contains('/') => {
-                json_or_502(web::product(http, up, id).await)
-            }
-            _ => status(StatusCode::NOT_FOUND),
-        },
-    }
+    } else if path == "/v1/home" {
+        match decode {
+            Decode::Same => home_same(http, up).await,
+            Decode::Least => home_least(http, up).await,
+        }
+    } else if let Some(id) = product_id("/api/products/") {
+        web::product(http, up, id).await
+    } else if path == "/api/home" {
+        web::home(http, up).await
+    } else {
+        return status(StatusCode::NOT_FOUND);
+    };
+    json_or_502(answer)
 }
 
 fn json_or_502(answer: Result<Vec<u8>, Error>) -> Response<Full<Bytes>> {
@@ -490,16 +581,54 @@ fn related_url(up: &Upstreams, id: &str) -> String {
     )
 }
 
-/// The related shelf's calls: cards, offers, ratings of the related ids, joined as bff-mobile
-/// sends them (form-encoded: the comma is `%2C`).
-fn shelf_urls(up: &Upstreams, related: &Recommended) -> [String; 3] {
+/// A shelf's calls: the cards of `cards`, the offers and ratings of `priced` (ids joined as the
+/// BFFs send them, [`id_list`]).
+fn shelf_urls(up: &Upstreams, cards: &str, priced: &str) -> [String; 3] {
     let (c, o, r) = (&up.catalog, &up.offers, &up.reviews);
-    let ids = related.product_ids.join("%2C");
     [
-        format!("{c}/products?ids={ids}&view=card"),
-        format!("{o}/offers?ids={ids}"),
-        format!("{r}/ratings?ids={ids}"),
+        format!("{c}/products?ids={cards}&view=card"),
+        format!("{o}/offers?ids={priced}"),
+        format!("{r}/ratings?ids={priced}"),
     ]
+}
+
+/// The related shelf's calls: cards, offers, ratings of the related ids.
+fn related_shelf_urls(up: &Upstreams, related: &Recommended) -> [String; 3] {
+    let ids = id_list(&related.product_ids);
+    shelf_urls(up, &ids, &ids)
+}
+
+/// The ids of `first`, then those of `second` not already in it, in order (both BFFs'
+/// `shared::cards::union_ids`): one offers and one ratings call for two shelves.
+pub fn union_ids<'a>(
+    first: impl IntoIterator<Item = &'a str>,
+    second: impl IntoIterator<Item = &'a str>,
+) -> Vec<&'a str> {
+    let mut ids: Vec<&str> = Vec::new();
+    for id in first.into_iter().chain(second) {
+        if !ids.contains(&id) {
+            ids.push(id);
+        }
+    }
+    ids
+}
+
+/// A home's first calls, at once: the featured cards (with the banner) and the popular ids.
+fn home_urls(up: &Upstreams, featured: u32, popular: u32) -> [String; 2] {
+    [
+        format!("{}/featured?limit={featured}", up.catalog),
+        format!("{}/popular?limit={popular}", up.recommendations),
+    ]
+}
+
+/// A home's second calls, once both first ones are in: the popular cards, and the offers and
+/// ratings of `shelf_ids` (both shelves').
+fn home_shelf_urls<S: Borrow<str>>(
+    up: &Upstreams,
+    popular: &Recommended,
+    shelf_ids: &[S],
+) -> [String; 3] {
+    shelf_urls(up, &id_list(&popular.product_ids), &id_list(shelf_ids))
 }
 
 /// The product screen, `--decode same`: bff-mobile's 8 calls with its dependencies, each body
@@ -518,7 +647,7 @@ async fn product_same(http: &Http, up: &Upstreams, id: &str) -> Result<Vec<u8>, 
     // The related shelf's cards, offers and ratings as soon as its ids are in.
     let shelf = async {
         let related: Recommended = get(http, related_url(up, id)).await?;
-        let [cards, offers, ratings] = shelf_urls(up, &related);
+        let [cards, offers, ratings] = related_shelf_urls(up, &related);
         tokio::try_join!(
             get::<Items<ProductCard>>(http, cards),
             get::<Items<Offer>>(http, offers),
@@ -554,7 +683,7 @@ async fn product_least(http: &Http, up: &Upstreams, id: &str) -> Result<Vec<u8>,
     // The related shelf's cards, offers and ratings as soon as its ids are in.
     let shelf = async {
         let related: Recommended = get(http, related_url(up, id)).await?;
-        let [cards, offers, ratings] = shelf_urls(up, &related);
+        let [cards, offers, ratings] = related_shelf_urls(up, &related);
         tokio::try_join!(
             fetch(http, cards),
             fetch(http, offers),
@@ -579,6 +708,44 @@ async fn product_least(http: &Http, up: &Upstreams, id: &str) -> Result<Vec<u8>,
         &card_offers,
         &ratings,
     )
+}
+
+/// The home screen, `--decode same`: bff-mobile's 5 calls with its dependencies, each body
+/// decoded as it arrives, then the answer.
+async fn home_same(http: &Http, up: &Upstreams) -> Result<Vec<u8>, Error> {
+    use same::*;
+    let [featured, popular] = home_urls(up, HOME_FEATURED, HOME_POPULAR);
+    let (featured, popular) = tokio::try_join!(
+        get::<Featured>(http, featured),
+        get::<Recommended>(http, popular),
+    )?;
+    let [cards, offers, ratings] = home_shelf_urls(up, &popular, &home_ids(&featured, &popular));
+    let (cards, offers, ratings) = tokio::try_join!(
+        get::<Items<ProductCard>>(http, cards),
+        get::<Items<Offer>>(http, offers),
+        get::<Items<Rating>>(http, ratings),
+    )?;
+    home_answer(&featured, &popular, &cards, &offers, &ratings)
+}
+
+/// The home screen, `--decode least`: the same calls; the featured body is decoded as soon as it
+/// is in (the second calls need its ids), borrowing from it, the others once all are in.
+async fn home_least(http: &Http, up: &Upstreams) -> Result<Vec<u8>, Error> {
+    use least::*;
+    let [featured, popular] = home_urls(up, HOME_FEATURED, HOME_POPULAR);
+    let (featured, popular) =
+        tokio::try_join!(fetch(http, featured), get::<Recommended>(http, popular))?;
+    let featured: Featured = sonic_rs::from_slice(&featured)?;
+    let [cards, offers, ratings] = home_shelf_urls(up, &popular, &home_ids(&featured, &popular));
+    let (cards, offers, ratings) = tokio::try_join!(
+        fetch(http, cards),
+        fetch(http, offers),
+        fetch(http, ratings),
+    )?;
+    let cards: Items<ProductCard> = sonic_rs::from_slice(&cards)?;
+    let offers: Items<Offer> = sonic_rs::from_slice(&offers)?;
+    let ratings: Items<Rating> = sonic_rs::from_slice(&ratings)?;
+    home_answer(&featured, &popular, &cards, &offers, &ratings)
 }
 
 /// `€1,299.00`, as both BFFs format money (`shared::upstream::offers::format_money`, with `itoa`

@@ -1,5 +1,5 @@
-//! The minimal BFF's web product page, `GET /api/products/{id}`: the lower bound for bff-web's
-//! product page, as `serve` is for bff-mobile's product screen.
+//! The minimal BFF's web product page, `GET /api/products/{id}`, and home page, `GET /api/home`:
+//! the lower bounds for bff-web's product and home pages, as `serve` is for bff-mobile's screens.
 //!
 //! bff-web's 9 upstream calls with its concurrency (`bff-web/src/screens/product.rs`): the
 //! product, its offer, rating summary, first 10 reviews and the category list at once, and
@@ -17,27 +17,41 @@
 //! (href, price, stock, rating, responsive image) and the breadcrumbs with the category's name;
 //! serialised with `sonic_rs::to_vec`, 19-27 KB like bff-web's.
 //!
-//! Left out, as in `serve`: validating the id, the related ids, card ids, category ids and the
-//! image URLs (bff-web leaves out renditions whose URL is not http(s) or holds a `srcset`
-//! separator, and cards or category links with malformed ids); degraded sections and the
-//! `degraded` field (any upstream failure is a 502, an unknown product too); bff-web's screen
-//! cache, `ETag`, `X-CSRF` check, compression and everything else `serve` leaves out. Offers and
-//! ratings are found by a linear search, not through a map by id.
+//! The home page (`bff-web/src/screens/home.rs`): the 24 featured cards with the banner and the
+//! 12 popular ids at once (the ids cut to 12, as bff-web does), then the popular cards and one
+//! offers and one ratings call for both shelves' ids (featured first, each once); concurrently
+//! with all that, the category list. The answer (`bff-web/src/views/home.rs`): the banner (title,
+//! subtitle, product id, href, responsive image), every category with its search link, and the
+//! two shelves' cards, as the product page's related cards; 31 KB like bff-web's.
 //!
-//! Always decoded this way: `--decode least` answers this route exactly like `--decode same`.
+//! Left out, as in `serve`: validating the id, the related ids, card ids, category ids, the
+//! banner's product id and the image URLs (bff-web leaves out renditions whose URL is not http(s)
+//! or holds a `srcset` separator, and cards, the banner's link or category links with malformed
+//! ids); degraded sections and the `degraded` field (any upstream failure is a 502, an unknown
+//! product too); bff-web's screen cache, `ETag`, `X-CSRF` check, compression and everything else
+//! `serve` leaves out. Offers and ratings are found by a linear search, not through a map by id.
+//!
+//! Always decoded this way: `--decode least` answers these routes exactly like `--decode same`.
 
 use std::fmt::Write;
 
 use serde::{Deserialize, Serialize};
 
 use super::same::{
-    Delivery, Image, Offer, ProductCard, Rating, RatingSummary, Rendition, ReviewPage,
+    Delivery, Featured, Image, Offer, ProductCard, Rating, RatingSummary, Rendition, ReviewPage,
+    home_ids,
 };
-use super::{Error, Http, Items, Recommended, Upstreams, format_money, get};
+use super::{
+    Error, Http, Items, Recommended, Upstreams, format_money, get, home_shelf_urls, home_urls,
+    related_shelf_urls,
+};
 
 /// Reviews and related cards on the page, as bff-web shows them.
 const REVIEWS: u32 = 10;
 const RELATED: usize = 12;
+/// Cards on the home page's featured and popular shelves, as bff-web shows them.
+const HOME_FEATURED: u32 = 24;
+const HOME_POPULAR: usize = 12;
 /// The furthest review offset bff-web links to.
 const MAX_REVIEW_OFFSET: u32 = 10_000;
 /// The width `src` aims for (bff-web's `SRC_TARGET_WIDTH`).
@@ -71,14 +85,39 @@ struct Variant {
 }
 
 #[derive(Deserialize)]
-#[allow(dead_code)]
 struct Category {
     id: String,
     name: String,
     product_count: u32,
 }
 
-// --- what it answers (bff-web/src/views/{product,card}.rs) ----------------------------------------
+// --- what it answers (bff-web/src/views/{product,home,card}.rs) -----------------------------------
+
+#[derive(Serialize)]
+struct HomePage<'a> {
+    hero: HeroView<'a>,
+    categories: Vec<CategoryLink<'a>>,
+    featured: Vec<Card<'a>>,
+    popular: Vec<Card<'a>>,
+}
+
+#[derive(Serialize)]
+struct HeroView<'a> {
+    title: &'a str,
+    subtitle: &'a str,
+    product_id: &'a str,
+    href: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    image: Option<ResponsiveImage<'a>>,
+}
+
+#[derive(Serialize)]
+struct CategoryLink<'a> {
+    id: &'a str,
+    name: &'a str,
+    product_count: u32,
+    href: String,
+}
 
 #[derive(Serialize)]
 struct ProductPage<'a> {
@@ -228,11 +267,11 @@ pub(super) async fn product(http: &Http, up: &Upstreams, id: &str) -> Result<Vec
             ),
         )
         .await?;
-        let ids = related.product_ids.join("%2C");
+        let [cards, offers, ratings] = related_shelf_urls(up, &related);
         tokio::try_join!(
-            get::<Items<ProductCard>>(http, format!("{c}/products?ids={ids}&view=card")),
-            get::<Items<Offer>>(http, format!("{o}/offers?ids={ids}")),
-            get::<Items<Rating>>(http, format!("{r}/ratings?ids={ids}")),
+            get::<Items<ProductCard>>(http, cards),
+            get::<Items<Offer>>(http, offers),
+            get::<Items<Rating>>(http, ratings),
         )
     };
     let (product, offers, rating, reviews, categories, (cards, card_offers, ratings)) = tokio::try_join!(
@@ -314,33 +353,7 @@ pub(super) async fn product(http: &Http, up: &Upstreams, id: &str) -> Result<Vec
                 .collect(),
             next: next_reviews_link(id, &reviews),
         },
-        related: cards
-            .items
-            .iter()
-            .map(|card| {
-                let offer = card_offers
-                    .items
-                    .iter()
-                    .find(|offer| offer.product_id == card.id);
-                Card {
-                    id: &card.id,
-                    name: &card.name,
-                    brand: &card.brand,
-                    href: format!("/products/{}", card.id),
-                    price: offer.map(price),
-                    in_stock: offer.map(|offer| offer.stock > 0),
-                    rating: ratings
-                        .items
-                        .iter()
-                        .find(|rating| rating.product_id == card.id)
-                        .map(|rating| CardRating {
-                            average: rating.average,
-                            count: rating.count,
-                        }),
-                    image: card.images.first().and_then(responsive_image),
-                }
-            })
-            .collect(),
+        related: shelf_cards(&cards.items, &card_offers, &ratings),
         breadcrumbs: [
             Breadcrumb {
                 name: "Home",
@@ -357,6 +370,92 @@ pub(super) async fn product(http: &Http, up: &Upstreams, id: &str) -> Result<Vec
         ],
     };
     Ok(sonic_rs::to_vec(&page)?)
+}
+
+/// The web home page: bff-web's 6 calls with its dependencies, each body decoded as it arrives,
+/// then the answer.
+pub(super) async fn home(http: &Http, up: &Upstreams) -> Result<Vec<u8>, Error> {
+    // The two shelves: the featured cards and popular ids, then the popular cards and the
+    // offers and ratings of both.
+    let shelves = async {
+        let [featured, popular] = home_urls(up, HOME_FEATURED, HOME_POPULAR as u32);
+        let (featured, mut popular) = tokio::try_join!(
+            get::<Featured>(http, featured),
+            get::<Recommended>(http, popular),
+        )?;
+        popular.product_ids.truncate(HOME_POPULAR);
+        let [cards, offers, ratings] =
+            home_shelf_urls(up, &popular, &home_ids(&featured, &popular));
+        let (cards, offers, ratings) = tokio::try_join!(
+            get::<Items<ProductCard>>(http, cards),
+            get::<Items<Offer>>(http, offers),
+            get::<Items<Rating>>(http, ratings),
+        )?;
+        Ok::<_, Error>((featured, cards, offers, ratings))
+    };
+    let ((featured, popular, offers, ratings), categories) = tokio::try_join!(
+        shelves,
+        get::<Items<Category>>(http, format!("{}/categories", up.catalog)),
+    )?;
+
+    let hero = &featured.hero;
+    let page = HomePage {
+        hero: HeroView {
+            title: &hero.title,
+            subtitle: &hero.subtitle,
+            product_id: &hero.product_id,
+            href: format!("/products/{}", hero.product_id),
+            image: responsive_image(&hero.image),
+        },
+        categories: categories
+            .items
+            .iter()
+            .map(|category| CategoryLink {
+                id: &category.id,
+                name: &category.name,
+                product_count: category.product_count,
+                href: format!("/search?category={}", category.id),
+            })
+            .collect(),
+        featured: shelf_cards(&featured.items, &offers, &ratings),
+        popular: shelf_cards(&popular.items, &offers, &ratings),
+    };
+    Ok(sonic_rs::to_vec(&page)?)
+}
+
+/// A shelf's cards (bff-web/src/views/card.rs), in the catalog's order, with their offers and
+/// ratings.
+fn shelf_cards<'v>(
+    cards: &'v [ProductCard],
+    offers: &'v Items<Offer>,
+    ratings: &Items<Rating>,
+) -> Vec<Card<'v>> {
+    cards
+        .iter()
+        .map(|card| {
+            let offer = offers
+                .items
+                .iter()
+                .find(|offer| offer.product_id == card.id);
+            Card {
+                id: &card.id,
+                name: &card.name,
+                brand: &card.brand,
+                href: format!("/products/{}", card.id),
+                price: offer.map(price),
+                in_stock: offer.map(|offer| offer.stock > 0),
+                rating: ratings
+                    .items
+                    .iter()
+                    .find(|rating| rating.product_id == card.id)
+                    .map(|rating| CardRating {
+                        average: rating.average,
+                        count: rating.count,
+                    }),
+                image: card.images.first().and_then(responsive_image),
+            }
+        })
+        .collect()
 }
 
 /// The link to the page of reviews after `page`, if there is one within the offset limit.
