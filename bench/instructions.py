@@ -7,6 +7,7 @@ move with the machine's load, for A/B comparisons of two builds and for ratios s
     bench/instructions.py --web /tmp/old/bff-web --web target/release/bff-web   # A/B of two builds
     bench/instructions.py --only mobile-product --keep /tmp/cg    # then: callgrind_annotate /tmp/cg/cg-*.out.1
     bench/instructions.py --only product --minimal                 # and the minimal BFF beside each
+    bench/instructions.py --screen-cache                            # the cached screens (screen cache hits)
 
 CPU time per request (bench/run.sh) stays the figure of the goals: instructions leave out cache
 misses and the kernel, so a change that allocates less can gain more time than instructions, and a
@@ -14,7 +15,9 @@ ratio of instructions is not a ratio of time (bench/RESULTS.md has both, side by
 for deciding whether a change helps when the machine is too noisy for time to tell.
 
 Each BFF runs under `valgrind --tool=callgrind` (about 50× slower) with every cache off (or, with
-`--upstream-cache`, the upstream caches on and 50 ids warmed up: screens built from cache hits),
+`--upstream-cache`, the upstream caches on and 50 ids warmed up: screens built from cache hits;
+with `--screen-cache`, the screen cache on too and 10 ids warmed up: every answer a kept screen,
+well within the offers' 5 s freshness),
 against the demo upstreams (zero injected latency, not under valgrind). Per screen: WARMUP requests, then the
 counters are zeroed, N requests one after the other on one keep-alive connection (ids p00001… in
 turn), and the counters dumped. Every answer must be 200 (and a GraphQL answer free of errors).
@@ -89,7 +92,7 @@ def requests(port: int, path: str, graphql: bool, count: int, start: int, ids: i
             raise SystemExit(f"{path} ({pid}): {r.status} {body[:300]!r}")
 
 
-def bff_env(kind: str, port: int, upstream_cache: bool) -> dict:
+def bff_env(kind: str, port: int, upstream_cache: bool, screen_cache: bool) -> dict:
     prefix = "BFF_WEB" if kind == "web" else "BFF_MOBILE"
     env = dict(os.environ)
     env.update({
@@ -102,8 +105,9 @@ def bff_env(kind: str, port: int, upstream_cache: bool) -> dict:
     env[f"{prefix}__OIDC__ISSUER" if kind == "web" else f"{prefix}__AUTH__ISSUER"] = "http://127.0.0.1:9"
     if kind == "web":
         env[f"{prefix}__GRAPHQL__DEADLINE"] = "30s"
-    # Never the rendered screen: with the upstream cache on, each screen is built from cache hits.
-    env[f"{prefix}__SCREEN_CACHE__ENABLED"] = "false"
+    # The rendered screen only when asked (`--screen-cache`): with the upstream cache on and the
+    # screen cache off, each screen is built from cache hits.
+    env[f"{prefix}__SCREEN_CACHE__ENABLED"] = str(screen_cache).lower()
     for i, service in enumerate(SERVICES):
         s = service.upper()
         env[f"{prefix}__UPSTREAMS__{s}__URL"] = f"http://127.0.0.1:{UPSTREAM_PORT + i}"
@@ -123,7 +127,7 @@ def measure(binary: str, kind: str, screens: list[str], args, port: int, out: st
                     "--catalog", bases[0], "--offers", bases[1], "--reviews", bases[2],
                     "--recommendations", bases[3]]
     else:
-        env = bff_env(kind, port, args.upstream_cache)
+        env = bff_env(kind, port, args.upstream_cache, args.screen_cache)
     proc = subprocess.Popen(
         ["valgrind", "--tool=callgrind", f"--callgrind-out-file={prefix}.out", *command],
         env=env, stdout=subprocess.DEVNULL, stderr=open(f"{prefix}.log", "w"))
@@ -159,16 +163,23 @@ def main() -> None:
     ap.add_argument("--warmup", type=int, default=50)
     ap.add_argument("--upstream-cache", action="store_true",
                     help="upstream caches on (the screen cache stays off): screens built from cache hits")
+    ap.add_argument("--screen-cache", action="store_true",
+                    help="the cached screens: upstream caches and the screen cache on, every answer served "
+                         "from the screen cache (the path of the cached-screen goals)")
     ap.add_argument("--ids", type=int, default=None,
-                    help="products in turn (default 2000; 50 with --upstream-cache, all warmed up)")
+                    help="products in turn (default 2000; 50 with --upstream-cache, 10 with --screen-cache, all warmed up)")
     ap.add_argument("--keep", metavar="DIR", help="keep callgrind's files there (for callgrind_annotate)")
     ap.add_argument("--minimal", action="store_true",
                     help=f"also the minimal BFF ({MINIMAL}, --mode serve) on the screens it serves "
                          f"({', '.join(MINIMAL_SCREENS)}), the lower bound (and its --decode least variant on "
                          f"{', '.join(LEAST_SCREENS)})")
     args = ap.parse_args()
+    if args.screen_cache:
+        if args.minimal:
+            raise SystemExit("--screen-cache measures the BFFs' cached screens; the minimal BFF has no cache")
+        args.upstream_cache = True
     if args.ids is None:
-        args.ids = 50 if args.upstream_cache else IDS
+        args.ids = 10 if args.screen_cache else 50 if args.upstream_cache else IDS
     prefixes = [p for p in args.only.split(",") if p]
     screens = [s for s in SCREENS if not prefixes or any(s.startswith(p) for p in prefixes)]
     binaries = {"web": args.web or [os.path.join(RELEASE, "bff-web")],
@@ -206,7 +217,8 @@ def main() -> None:
     finally:
         upstreams.terminate()
         upstreams.wait()
-    caches = "upstream caches on, screen cache off" if args.upstream_cache else "cache off"
+    caches = ("upstream caches and screen cache on" if args.screen_cache
+              else "upstream caches on, screen cache off" if args.upstream_cache else "cache off")
     print(f"instructions per request (callgrind, {caches}, {args.ids} ids, {args.n} requests after {args.warmup}):")
     for screen, rows in table.items():
         cells = " | ".join(f"{b}: {ir / 1000:,.0f} k" for b, ir in rows)

@@ -13,6 +13,11 @@
 //! The key is the screen's name and every input its answer depends on (the caller builds it
 //! from its typed inputs: id, device class, …). Every answer that passes through [`ScreenCache::keep`]
 //! gets its `ETag` here, so the `ETag` middleware compares tags instead of hashing bodies.
+//!
+//! A handler builds its screen in a future of its own, boxed, after the lookup
+//! (`Box::pin(build(…)).await`): a screen's future is kilobytes (its calls in flight), and axum
+//! copies the handler's whole future into a box per request, so a hit would otherwise pay for
+//! a screen it never builds.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -58,9 +63,12 @@ impl Expires for Rendered {
     }
 }
 
-/// The rendered screens of one BFF, shared by its handlers (cheap to clone).
+/// The rendered screens of one BFF, shared by its handlers. One `Arc`: the app state holding
+/// it is cloned per request, and a moka cache's handle is several reference counts.
 #[derive(Clone)]
-pub struct ScreenCache {
+pub struct ScreenCache(Arc<Kept>);
+
+struct Kept {
     entries: Option<moka::sync::Cache<String, Arc<Rendered>>>,
     hits: metrics::Counter,
     kept: metrics::Counter,
@@ -69,7 +77,7 @@ pub struct ScreenCache {
 impl std::fmt::Debug for ScreenCache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ScreenCache")
-            .field("enabled", &self.entries.is_some())
+            .field("enabled", &self.0.entries.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -88,20 +96,20 @@ impl ScreenCache {
         });
         // The handles are resolved once: a hit costs no registry lookup.
         crate::metrics::handle();
-        Self {
+        Self(Arc::new(Kept {
             entries,
             hits: metrics::counter!("screen_cache_total", "result" => "hit"),
             kept: metrics::counter!("screen_cache_total", "result" => "kept"),
-        }
+        }))
     }
 
     /// The kept screen for `key`, while it is fresh.
     pub fn get(&self, key: &str) -> Option<Response> {
-        let rendered = self.entries.as_ref()?.get(key)?;
+        let rendered = self.0.entries.as_ref()?.get(key)?;
         if Instant::now() >= rendered.until {
             return None;
         }
-        self.hits.increment(1);
+        self.0.hits.increment(1);
         let mut response = Response::new(Body::from(rendered.body.clone()));
         *response.headers_mut() = rendered.headers.clone();
         Some(response)
@@ -125,8 +133,9 @@ impl ScreenCache {
             .headers
             .get(header::CACHE_CONTROL)
             .is_some_and(|value| value.as_bytes().starts_with(b"public"));
-        if let (Some(entries), Some(until), true) = (&self.entries, screen.shared_until(), public) {
-            self.kept.increment(1);
+        if let (Some(entries), Some(until), true) = (&self.0.entries, screen.shared_until(), public)
+        {
+            self.0.kept.increment(1);
             entries.insert(
                 key,
                 Arc::new(Rendered {

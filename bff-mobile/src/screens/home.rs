@@ -15,7 +15,7 @@
 use axum::extract::State;
 use axum::response::Response;
 use shared::aggregate::{CachePolicy, Screen, Section, always};
-use shared::auth::MaybeAuthUser;
+use shared::auth::{AuthUser, MaybeAuthUser};
 use shared::cards::{CardExtras, union_ids};
 use shared::problem::Problem;
 
@@ -62,6 +62,17 @@ pub async fn home(
     {
         return Ok(kept);
     }
+    // Boxed apart (see `shared::screen_cache`): a kept screen moves no screen future.
+    Box::pin(build(state, user, device, kept_as)).await
+}
+
+/// The screen from its upstream calls, kept as `kept_as` when it is the anonymous one.
+async fn build(
+    state: AppState,
+    user: Option<AuthUser>,
+    device: Device,
+    kept_as: Option<String>,
+) -> Result<Response, Problem> {
     let screen = Screen::start(state.settings.screens.home);
     let upstreams = &state.upstreams;
     let stage_one_limit = screen.remaining() * 3 / 5;

@@ -47,11 +47,22 @@ pub async fn product(
     id: ProductId,
     device: Device,
 ) -> Result<Response, Problem> {
-    let id = &id;
     let kept_as = format!("product/{}/{}", id.as_str(), device.cache_key());
     if let Some(kept) = state.screen_cache.get(&kept_as) {
         return Ok(kept);
     }
+    // Boxed apart (see `shared::screen_cache`): a kept screen moves no screen future.
+    Box::pin(build(state, id, device, kept_as)).await
+}
+
+/// The screen from its upstream calls, kept as `kept_as` when it may be.
+async fn build(
+    state: AppState,
+    id: ProductId,
+    device: Device,
+    kept_as: String,
+) -> Result<Response, Problem> {
+    let id = &id;
     let screen = Screen::start(state.settings.screens.product);
     let upstreams = &state.upstreams;
     let just_this = [id.as_str()];

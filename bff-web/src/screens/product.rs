@@ -36,11 +36,17 @@ const RELATED: usize = 12;
     ),
 )]
 pub async fn product(State(state): State<AppState>, id: ProductId) -> Result<Response, Problem> {
-    let id = &id;
     let kept_as = format!("product/{}", id.as_str());
     if let Some(kept) = state.screen_cache.get(&kept_as) {
         return Ok(kept);
     }
+    // Boxed apart (see `shared::screen_cache`): a kept page moves no screen future.
+    Box::pin(build(state, id, kept_as)).await
+}
+
+/// The page from its upstream calls, kept as `kept_as` when it may be.
+async fn build(state: AppState, id: ProductId, kept_as: String) -> Result<Response, Problem> {
+    let id = &id;
     let screen = Screen::start(state.settings.screens.product);
     let upstreams = &*state.upstreams;
 
